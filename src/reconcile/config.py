@@ -1,0 +1,264 @@
+"""Model configurations: TOML files merged over the package defaults.
+
+Precedence is *user file > package defaults* (``reconcile/data/default_config.toml``). A user's
+file needs only the keys it changes. Unknown keys and bad values are refused with the key named
+(and a "did you mean" hint); nothing in a configuration can import or run code.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import json
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+IDENTIFICATION_MODES = ("neutral", "reference", "prior")
+SAMPLERS = ("nutpie", "pymc")
+_POPULATION_KEYS = {"start": str, "daily_rate_median": float}
+
+
+class ConfigError(ValueError):
+    """A configuration breaks the schema; the message names the key."""
+
+
+@cache
+def _defaults() -> Mapping[str, Any]:
+    text = resources.files("reconcile").joinpath("data/default_config.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _hint(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(sorted(known))}"
+
+
+def _check_type(path: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool) or isinstance(value, bool):
+        if type(value) is not type(default):
+            raise ConfigError(f"{path}: expected {type(default).__name__}, found {value!r}")
+        return value
+    if isinstance(default, float):
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"{path}: expected a number, found {value!r}")
+        return float(value)
+    if isinstance(default, int):
+        if not isinstance(value, int):
+            raise ConfigError(f"{path}: expected a whole number, found {value!r}")
+        return value
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: expected text, found {value!r}")
+        return value
+    if isinstance(default, list):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{path}: expected a list of text, found {value!r}")
+        return list(value)
+    raise ConfigError(f"{path}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _parse_date(path: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{path}: expected a date YYYY-MM-DD, found {value!r}") from None
+
+
+def _merge(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(dict(defaults))
+    for section, table in user.items():
+        if section not in defaults:
+            raise ConfigError(f"unknown section [{section}]{_hint(section, list(defaults))}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{section}] must be a table, found {table!r}")
+        if section == "populations":
+            for name, settings in table.items():
+                if not isinstance(settings, dict):
+                    raise ConfigError(f"populations.{name} must be a table, found {settings!r}")
+                for key, value in settings.items():
+                    path = f"populations.{name}.{key}"
+                    if key not in _POPULATION_KEYS:
+                        raise ConfigError(f"unknown key '{path}'{_hint(key, list(_POPULATION_KEYS))}")
+                    if key == "start":
+                        _parse_date(path, _check_type(path, value, ""))
+                    else:
+                        _check_type(path, value, 1.0)
+                merged["populations"][name] = dict(settings)
+            continue
+        if section == "lexicon":
+            for phrase, interval in table.items():
+                if (
+                    not isinstance(interval, list)
+                    or len(interval) != 2
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in interval)
+                    or not 0 <= interval[0] <= interval[1]
+                ):
+                    raise ConfigError(
+                        f"lexicon.\"{phrase}\": expected [low, high] with 0 <= low <= high, found {interval!r}"
+                    )
+                merged["lexicon"][phrase] = [float(v) for v in interval]
+            continue
+        for key, value in table.items():
+            path = f"{section}.{key}"
+            if key not in defaults[section]:
+                raise ConfigError(f"unknown key '{path}'{_hint(key, list(defaults[section]))}")
+            merged[section][key] = _check_type(path, value, defaults[section][key])
+    return merged
+
+
+def _validate(cfg: Mapping[str, Any]) -> None:
+    t, ident, p, s = cfg["time"], cfg["identification"], cfg["priors"], cfg["sampler"]
+    if not 1 <= t["step_days"] <= 31:
+        raise ConfigError(f"time.step_days: expected a whole number of days from 1 to 31, found {t['step_days']}")
+    if t["end"]:
+        _parse_date("time.end", t["end"])
+    if ident["mode"] not in IDENTIFICATION_MODES:
+        raise ConfigError(f"identification.mode: expected one of {IDENTIFICATION_MODES}, found {ident['mode']!r}")
+    if ident["mode"] == "reference" and not ident["reference_sources"]:
+        raise ConfigError("identification.reference_sources: mode 'reference' needs at least one source")
+    for key, value in p.items():
+        if key.endswith("_sd") or key in ("daily_rate_median", "killed_share_a", "killed_share_b"):
+            if value <= 0:
+                raise ConfigError(f"priors.{key}: expected a positive number, found {value}")
+    if not 0 <= p["outlier_prob"] < 1:
+        raise ConfigError(f"priors.outlier_prob: expected a probability in [0, 1), found {p['outlier_prob']}")
+    for name, pop in cfg["populations"].items():
+        if pop.get("daily_rate_median", 1.0) <= 0:
+            raise ConfigError(f"populations.{name}.daily_rate_median: expected a positive number")
+    if s["name"] not in SAMPLERS:
+        raise ConfigError(f"sampler.name: expected one of {SAMPLERS}, found {s['name']!r}")
+    for key, low in (("draws", 1), ("tune", 0), ("chains", 1)):
+        if s[key] < low:
+            raise ConfigError(f"sampler.{key}: expected a whole number >= {low}, found {s[key]}")
+    if not 0 < s["target_accept"] < 1:
+        raise ConfigError(f"sampler.target_accept: expected a number in (0, 1), found {s['target_accept']}")
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated, immutable model configuration (defaults merged with a user's choices)."""
+
+    data: Mapping[str, Any]
+    origin: str = "package defaults"
+
+    def __getitem__(self, section: str) -> Mapping[str, Any]:
+        return self.data[section]
+
+    @property
+    def priors(self) -> Mapping[str, Any]:
+        return self.data["priors"]
+
+    @property
+    def sampler(self) -> Mapping[str, Any]:
+        return self.data["sampler"]
+
+    @property
+    def identification(self) -> Mapping[str, Any]:
+        return self.data["identification"]
+
+    @property
+    def step_days(self) -> int:
+        return self.data["time"]["step_days"]
+
+    @property
+    def end(self) -> dt.date | None:
+        end = self.data["time"]["end"]
+        return dt.date.fromisoformat(end) if end else None
+
+    @property
+    def population_starts(self) -> dict[str, dt.date]:
+        return {
+            name: dt.date.fromisoformat(pop["start"])
+            for name, pop in self.data["populations"].items()
+            if pop.get("start")
+        }
+
+    def daily_rate_median(self, population: str) -> float:
+        pop = self.data["populations"].get(population, {})
+        return float(pop.get("daily_rate_median", self.priors["daily_rate_median"]))
+
+    @property
+    def lexicon_overrides(self) -> dict[str, tuple[float, float]]:
+        return {k: (v[0], v[1]) for k, v in self.data["lexicon"].items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return _thaw(self.data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+
+    def replace(self, **sections: Mapping[str, Any]) -> "Config":
+        """A new configuration with some keys changed, e.g. ``replace(sampler={"draws": 200})``."""
+        return from_dict(_merge(self.to_dict(), sections), origin=self.origin)
+
+    def describe_identification(self) -> str:
+        ident = self.identification
+        if ident["mode"] == "neutral":
+            return (
+                "Sources whose stance is 'neutral' are assumed unbiased on average; where no neutral "
+                "source speaks about a population, its level rests on the prior for the other "
+                f"stances (adversaries inflate by a factor of about {math.exp(self.priors['adversary_mean']):.2f}, "
+                f"own sides report a factor of about {math.exp(self.priors['own_mean']):.2f} of the truth)."
+            )
+        if ident["mode"] == "reference":
+            return "These sources are assumed unbiased: " + ", ".join(ident["reference_sources"]) + "."
+        return (
+            "No source is assumed unbiased: the level of losses rests on the priors of the stance "
+            "effects alone."
+        )
+
+
+def from_dict(data: Mapping[str, Any], *, origin: str = "dictionary") -> Config:
+    """Build a configuration from a (possibly partial) nested mapping, merged over the defaults."""
+    merged = _merge(_defaults(), data)
+    _validate(merged)
+    return Config(_freeze(merged), origin)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load a TOML configuration merged over the package defaults (``None``: defaults only)."""
+    if path is None:
+        return from_dict({}, origin="package defaults")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return from_dict(data, origin=str(path))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def config_from_json(text: str) -> Config:
+    """Rebuild a configuration saved with :meth:`Config.to_json` (e.g. in ``posterior.nc``)."""
+    return from_dict(json.loads(text), origin="saved fit")

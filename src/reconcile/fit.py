@@ -1,0 +1,276 @@
+"""Sampling: claims + configuration -> a :class:`Fit` (posterior, log likelihood, predictive).
+
+Two calls in a notebook::
+
+    claims = reconcile.read_claims("data/claims.csv")
+    result = reconcile.fit(claims, reconcile.load_config("models/kursk.toml"), seed=1)
+
+nutpie is the default sampler; PyMC's own NUTS is the fallback (``sampler="pymc"``, or
+automatically when nutpie cannot compile the model).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import logging
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import __version__
+from .claims import Claims, read_claims
+from .config import Config, config_from_json, load_config
+from .diagnostics import Diagnostics, diagnose
+from .model import ModelInputs, build_model, prepare
+
+FORMAT_VERSION = 1  # of the saved posterior.nc; bumped when its layout changes
+
+
+class FitError(RuntimeError):
+    """Sampling could not be carried out."""
+
+
+@contextlib.contextmanager
+def quiet_libraries() -> Iterator[None]:
+    """Hide library chatter that means nothing to a user (BLAS, compile cache, refactor notes)."""
+    loggers = [logging.getLogger(n) for n in ("pymc", "pytensor", "numba", "arviz")]
+    levels = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"(pytensor|pymc|arviz|numba)")
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(pytensor|pymc|arviz|numba)")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def _say(message: str, progress: bool) -> None:
+    if progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _sample_nutpie(model, settings, seed: int, progress: bool):
+    import nutpie
+
+    _say("Compiling the model (nutpie/numba)...", progress)
+    compiled = nutpie.compile_pymc_model(model)
+    _say("Sampling...", progress)
+    return nutpie.sample(
+        compiled,
+        draws=settings["draws"],
+        tune=settings["tune"],
+        chains=settings["chains"],
+        cores=min(settings["chains"], os.cpu_count() or 1),
+        seed=seed,
+        target_accept=settings["target_accept"],
+        save_warmup=False,
+        progress_bar=progress,
+    )
+
+
+def _sample_pymc(model, settings, seed: int, progress: bool):
+    import pymc as pm
+
+    _say("Compiling and sampling (PyMC NUTS)...", progress)
+    return pm.sample(
+        draws=settings["draws"],
+        tune=settings["tune"],
+        chains=settings["chains"],
+        cores=min(settings["chains"], os.cpu_count() or 1),
+        random_seed=seed,
+        target_accept=settings["target_accept"],
+        model=model,
+        progressbar=progress,
+        compute_convergence_checks=False,
+        idata_kwargs={"log_likelihood": False},
+    )
+
+
+def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> xr.Dataset:
+    """Draw each loss claim's figure as its source would state it, given the posterior."""
+    rng = np.random.default_rng([seed, 1])
+    post = idata.posterior
+    pr = config.priors
+    true_q = post["true_quantity"].values  # (chain, draw, claim)
+    bias = post["bias"].values[..., d.loss["pair"]]
+    noise = post["noise_sd"].values[..., None]
+    sigma = np.sqrt(noise**2 + np.where(d.loss["about"], pr["about_sd"] ** 2, 0.0))
+    outlier = rng.random(true_q.shape) < pr["outlier_prob"]
+    scale = np.where(outlier, pr["outlier_sd"], sigma)
+    figure = true_q * bias * np.exp(scale * rng.standard_normal(true_q.shape))
+    return xr.Dataset(
+        {"figure": (("chain", "draw", "claim"), figure)},
+        coords={"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss["claim_id"])},
+    )
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The result of a fit: the posterior and everything needed to read it."""
+
+    idata: object  # arviz.InferenceData
+    claims: Claims
+    config: Config
+    inputs: ModelInputs = field(repr=False)
+    diagnostics: Diagnostics
+    seed: int
+
+    # Tidy summaries (see reconcile.summary)
+    def estimates(self) -> pd.DataFrame:
+        from .summary import estimates
+
+        return estimates(self)
+
+    def sources(self) -> pd.DataFrame:
+        from .summary import sources
+
+        return sources(self)
+
+    def claims_check(self) -> pd.DataFrame:
+        from .summary import claims_check
+
+        return claims_check(self)
+
+    def headline(self) -> pd.DataFrame:
+        from .summary import headline
+
+        return headline(self)
+
+    def save(self, out_dir) -> None:
+        from .summary import write_outputs
+
+        write_outputs(self, out_dir)
+
+    def _repr_html_(self) -> str:
+        from .summary import fit_html
+
+        return fit_html(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"<reconcile.Fit: {len(self.inputs.populations)} populations, "
+            f"{len(self.inputs.loss['claim_id'])} loss claims; {self.diagnostics.verdict()}>"
+        )
+
+
+def fit(
+    claims: Claims,
+    config: Config | None = None,
+    *,
+    seed: int = 0,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    sampler: str | None = None,
+    progress: bool = True,
+) -> Fit:
+    """Fit the reconciliation model to ``claims``; returns a :class:`Fit`.
+
+    ``draws``, ``tune``, ``chains`` and ``sampler`` override ``config.sampler``. Same claims,
+    configuration and seed give the same numbers.
+    """
+    import pymc as pm
+
+    config = config if config is not None else load_config()
+    overrides = {k: v for k, v in dict(draws=draws, tune=tune, chains=chains, name=sampler).items() if v is not None}
+    if overrides:
+        config = config.replace(sampler=overrides)
+    settings = config.sampler
+    inputs = prepare(claims, config)
+    started = time.perf_counter()
+    with quiet_libraries():
+        model = build_model(claims, config, inputs)
+        used = settings["name"]
+        if used == "nutpie":
+            try:
+                idata = _sample_nutpie(model, settings, seed, progress)
+            except ImportError as exc:
+                _say(f"nutpie is unavailable ({exc}); falling back to PyMC's NUTS.", True)
+                used = "pymc"
+        if used == "pymc":
+            idata = _sample_pymc(model, settings, seed, progress)
+        seconds = time.perf_counter() - started
+        pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    free = tuple(v.name for v in model.free_RVs)
+    diagnostics = diagnose(idata, free=free, sampler=used, seconds=seconds)
+    idata.add_groups(posterior_predictive=_posterior_predictive(idata, inputs, config, seed))
+    observed = {"stated": (("claim", "end"), np.column_stack([inputs.loss["log_low"], inputs.loss["log_high"]]))}
+    if len(inputs.bound["claim_id"]):
+        observed["strength"] = (("bound",), inputs.bound["log_strength"])
+    idata.add_groups(
+        observed_data=xr.Dataset(
+            observed, coords={"claim": list(inputs.loss["claim_id"]), "end": ["low", "high"], "bound": list(inputs.bound["claim_id"])}
+        )
+    )
+    idata.posterior.attrs.update(
+        {
+            "reconcile_version": __version__,
+            "reconcile_format": FORMAT_VERSION,
+            "config": config.to_json(),
+            "claims_sha256": claims.sha256,
+            "claims_csv": claims.to_csv_text(),
+            "claims_path": claims.path or "",
+            "seed": int(seed),
+            "sampler": used,
+            "diagnostics": diagnostics.to_json(),
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
+    return Fit(idata=idata, claims=claims, config=config, inputs=inputs, diagnostics=diagnostics, seed=seed)
+
+
+class IncompatibleFit(ValueError):
+    """A saved fit cannot be read by this version of reconcile."""
+
+
+def load_fit(path) -> Fit:
+    """Read a fit saved by :meth:`Fit.save` (a directory or its ``posterior.nc``)."""
+    import json
+    from pathlib import Path
+
+    import arviz as az
+
+    from .diagnostics import Diagnostics
+
+    path = Path(path)
+    nc = path / "posterior.nc" if path.is_dir() else path
+    if not nc.exists():
+        raise FileNotFoundError(f"{nc}: no saved fit here (expected the posterior.nc written by `reconcile fit`)")
+    try:
+        idata = az.from_netcdf(nc)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear message
+        raise IncompatibleFit(f"{nc}: not a readable NetCDF posterior ({type(exc).__name__}: {exc})") from None
+    attrs = idata.posterior.attrs if "posterior" in idata.groups() else {}
+    if "reconcile_format" not in attrs:
+        raise IncompatibleFit(f"{nc}: not written by reconcile (no provenance attributes)")
+    if int(attrs["reconcile_format"]) != FORMAT_VERSION:
+        raise IncompatibleFit(
+            f"{nc}: written by reconcile {attrs.get('reconcile_version', '?')} in format "
+            f"{attrs['reconcile_format']}; this version ({__version__}) reads format {FORMAT_VERSION}. Refit."
+        )
+    config = config_from_json(attrs["config"])
+    claims = read_claims(io.StringIO(attrs["claims_csv"]))
+    inputs = prepare(claims, config)
+    diag = json.loads(attrs["diagnostics"])
+    diag["problems"] = tuple(diag.get("problems", ()))
+    return Fit(
+        idata=idata,
+        claims=claims,
+        config=config,
+        inputs=inputs,
+        diagnostics=Diagnostics(**diag),
+        seed=int(attrs["seed"]),
+    )
