@@ -1,5 +1,16 @@
-"""reconcile: turn conflicting casualty claims into one honest estimate."""
+"""reconcile: turn conflicting casualty claims into one honest estimate.
 
+In a notebook::
+
+    import reconcile
+    claims = reconcile.read_claims("data/claims.csv")
+    result = reconcile.fit(claims, reconcile.load_config("models/kursk.toml"), seed=1)
+    result.estimates()
+
+Heavy modules (PyMC) are imported on first use, so reading and validating claims stays fast.
+"""
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -7,4 +18,36 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+_API = {
+    "Claims": "claims",
+    "ClaimsError": "claims",
+    "read_claims": "claims",
+    "claims_from_frame": "claims",
+    "validate_claims": "claims",
+    "Config": "config",
+    "ConfigError": "config",
+    "load_config": "config",
+    "fit": "fit",
+    "Fit": "fit",
+    "load_fit": "fit",
+    "build_model": "model",
+    "prepare": "model",
+    "simulate": "simulate",
+    "write_simulation": "simulate",
+    "extract_claims": "extract",
+    "default_lexicon": "lexicon",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        module = import_module(f".{_API[name]}", __name__)
+        # `fit` is both a module and a function: the function is the public name
+        return getattr(module, name)
+    raise AttributeError(f"module 'reconcile' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

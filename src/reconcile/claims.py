@@ -572,7 +572,8 @@ def _check_starts(rows: list[dict[str, Any]], starts: Mapping[str, tuple[date, s
                 r["row"], "period_start", r["period_start"].isoformat(),
                 f"a period_start on or after the start of population {r['population']!r} "
                 f"({start}, {origin})"))
-        elif r["period_start"] is None and start > r["period_end"]:
+        elif r["period_start"] is None and start > r["period_end"] and r["category"] != "deployed":
+            # (a force can be deployed before its first losses; a loss cannot precede them)
             problems.append(Problem(
                 r["row"], "period_start", "",
                 f"an explicit period_start: population {r['population']!r} starts {start} "

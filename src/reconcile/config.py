@@ -117,6 +117,8 @@ def _validate(cfg: Mapping[str, Any]) -> None:
     t, ident, p, s = cfg["time"], cfg["identification"], cfg["priors"], cfg["sampler"]
     if not 1 <= t["step_days"] <= 31:
         raise ConfigError(f"time.step_days: expected a whole number of days from 1 to 31, found {t['step_days']}")
+    if not 2 <= t["max_steps"] <= 10_000:
+        raise ConfigError(f"time.max_steps: expected a whole number from 2 to 10000, found {t['max_steps']}")
     if t["end"]:
         _parse_date("time.end", t["end"])
     if ident["mode"] not in IDENTIFICATION_MODES:
@@ -182,6 +184,10 @@ class Config:
     @property
     def step_days(self) -> int:
         return self.data["time"]["step_days"]
+
+    @property
+    def max_steps(self) -> int:
+        return self.data["time"]["max_steps"]
 
     @property
     def end(self) -> dt.date | None:

@@ -30,7 +30,7 @@ from . import __version__
 from .claims import Claims, read_claims
 from .config import Config, config_from_json, load_config
 from .diagnostics import Diagnostics, diagnose
-from .model import ModelInputs, build_model, prepare
+from .model import ModelInputs, build_model, claim_noise_floor, prepare
 
 FORMAT_VERSION = 1  # of the saved posterior.nc; bumped when its layout changes
 
@@ -76,6 +76,7 @@ def _sample_nutpie(model, settings, seed: int, progress: bool):
         cores=min(settings["chains"], os.cpu_count() or 1),
         seed=seed,
         target_accept=settings["target_accept"],
+        low_rank_modified_mass_matrix=settings["low_rank_mass_matrix"],
         save_warmup=False,
         progress_bar=progress,
     )
@@ -107,7 +108,7 @@ def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> x
     true_q = post["true_quantity"].values  # (chain, draw, claim)
     bias = post["bias"].values[..., d.loss["pair"]]
     noise = post["noise_sd"].values[..., None]
-    sigma = np.sqrt(noise**2 + np.where(d.loss["about"], pr["about_sd"] ** 2, 0.0))
+    sigma = np.sqrt(claim_noise_floor(d.loss, pr) ** 2 + noise**2)
     outlier = rng.random(true_q.shape) < pr["outlier_prob"]
     scale = np.where(outlier, pr["outlier_sd"], sigma)
     figure = true_q * bias * np.exp(scale * rng.standard_normal(true_q.shape))

@@ -53,26 +53,63 @@ ROLE_EARLY_STRENGTH = "strength before the first losses (bounds nothing)"
 ROLE_NO_BOUND = "no upper end stated (bounds nothing)"
 
 
+class ModelDataError(ValueError):
+    """Valid claims that the model still cannot use (e.g. no loss claim at all)."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The time grid: for each population, steps of ``step`` days from its start (flat layout).
+
+    Step ``j`` of the flat layout belongs to population ``pop[j]``; each population's steps are
+    contiguous, starting at ``offset[p]``. No padding: every step is a real stretch of war.
+    """
+
+    populations: tuple[str, ...]
+    starts: dict[str, dt.date]
+    n_days: np.ndarray  # per population: days covered (start .. end, inclusive)
+    step: np.ndarray  # per population: step width in days
+    n_steps: np.ndarray  # per population
+    offset: np.ndarray  # per population: first flat step
+
+    @property
+    def pop(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.populations)), self.n_steps)
+
+    @property
+    def step_of(self) -> np.ndarray:
+        return np.repeat(self.step, self.n_steps)
+
+    def locate(self, pop: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat step index and days into that step of day positions ``day`` (0 = the start)."""
+        pop, day = np.asarray(pop), np.asarray(day)
+        k = np.minimum(day // self.step[pop], self.n_steps[pop] - 1)
+        return self.offset[pop] + k, (day - k * self.step[pop]).astype(float)
+
+    def estimate_points(self) -> pd.DataFrame:
+        """The dates estimates are reported for: every step from the start, and the last day."""
+        rows = []
+        for j, p in enumerate(self.populations):
+            days = list(range(1, int(self.n_days[j]), int(self.step[j]))) + [int(self.n_days[j])]
+            rows += [(p, j, d, self.starts[p] + dt.timedelta(days=d - 1)) for d in days]
+        return pd.DataFrame(rows, columns=["population", "pop", "day", "date"])
+
+
 @dataclass(frozen=True)
 class ModelInputs:
     """Everything the model needs, as plain arrays, derived from claims + configuration."""
 
     claims: pd.DataFrame  # the configured claims, with the model's role of each claim
-    populations: tuple[str, ...]
-    starts: dict[str, dt.date]
-    n_days: dict[str, int]  # days covered per population (start .. end inclusive)
-    step_days: int
-    n_steps: int  # steps of the padded grid (the longest population)
-    node_days: np.ndarray  # (population, node) day position of each estimate date, -1 = padding
-    sources: pd.DataFrame  # one row per (source, stance): source, source_group, stance, n_claims
+    grid: Grid
+    sources: pd.DataFrame  # one row per (source, stance) among loss claims
     groups: tuple[str, ...]
     loss: dict[str, np.ndarray] = field(repr=False)  # arrays over loss claims
     bound: dict[str, np.ndarray] = field(repr=False)  # arrays over strength bounds
+    estimates: pd.DataFrame = field(repr=False)  # population, pop, day, date of each estimate
 
-    def node_dates(self, population: str) -> list[dt.date]:
-        days = self.node_days[self.populations.index(population)]
-        start = self.starts[population]
-        return [start + dt.timedelta(days=int(d) - 1) for d in days if d >= 0]
+    @property
+    def populations(self) -> tuple[str, ...]:
+        return self.grid.populations
 
 
 def _day_positions(start: pd.Series, end: pd.Series, origin: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -80,6 +117,22 @@ def _day_positions(start: pd.Series, end: pd.Series, origin: pd.Series) -> tuple
     a = (start - origin).dt.days.to_numpy()
     b = (end - origin).dt.days.to_numpy() + 1
     return a.astype(np.int64), b.astype(np.int64)
+
+
+def _grid(frame: pd.DataFrame, modelled: list[str], starts: dict[str, dt.date], config: Config) -> Grid:
+    n_days = []
+    for p in modelled:
+        rows = frame[frame["population"] == p]
+        end = max(rows["period_end"].max(), rows["reported_on"].max()).date()
+        if config.end is not None:
+            end = max(end, config.end)
+        n_days.append((end - starts[p]).days + 1)
+    n_days = np.array(n_days, dtype=np.int64)
+    # Long wars get wider steps, so no population has more than max_steps of them.
+    step = np.maximum(config.step_days, -(-n_days // config.max_steps))
+    n_steps = -(-n_days // step)
+    offset = np.concatenate([[0], np.cumsum(n_steps)[:-1]]).astype(np.int64)
+    return Grid(tuple(modelled), starts, n_days, step.astype(np.int64), n_steps.astype(np.int64), offset)
 
 
 def prepare(claims: Claims, config: Config) -> ModelInputs:
@@ -90,27 +143,11 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     is_loss = frame["category"].isin(CATEGORIES)
     modelled = sorted(frame.loc[is_loss & frame["counted"], "population"].unique())
     if not modelled:
-        raise ValueError("no counted loss claim (killed, wounded or casualties): nothing to estimate")
-    starts = {p: claims.populations[p] for p in modelled}
+        raise ModelDataError(
+            "no counted loss claim (killed, wounded or casualties) in the claims: nothing to estimate"
+        )
+    grid = _grid(frame, modelled, {p: claims.populations[p] for p in modelled}, config)
     origin = pd.to_datetime(frame["population"].map(lambda p: claims.populations[p]))
-
-    # Horizon of each population: the last day any of its claims covers or was reported on.
-    ends: dict[str, dt.date] = {}
-    for p in modelled:
-        rows = frame[frame["population"] == p]
-        end = max(rows["period_end"].max(), rows["reported_on"].max()).date()
-        if config.end is not None:
-            end = max(end, config.end)
-        ends[p] = end
-    n_days = {p: (ends[p] - starts[p]).days + 1 for p in modelled}
-    step = config.step_days
-    n_steps = max(-(-n // step) for n in n_days.values())
-
-    # Estimate dates: every step from the start, and the last day.
-    nodes = np.full((len(modelled), n_steps + 1), -1, dtype=np.int64)
-    for j, p in enumerate(modelled):
-        days = list(range(1, n_days[p], step)) + [n_days[p]]
-        nodes[j, : len(days)] = days
 
     a, b = _day_positions(frame["period_start"], frame["period_end"], origin)
     role = np.where(frame["counted"], "", ROLE_RELAY).astype(object)
@@ -155,8 +192,7 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     point_value = np.where(point, np.maximum(low, 0.5), 1.0)  # a stated 0 is read as "below 1"
     loss = {
         "pop": loss_rows["population"].map(pop_index).to_numpy(dtype=np.int64),
-        "a": loss_rows["day_start"].to_numpy(dtype=np.int64),
-        "b": loss_rows["day_end"].to_numpy(dtype=np.int64),
+        "days": (loss_rows["day_end"] - loss_rows["day_start"]).to_numpy(dtype=float),
         "category": loss_rows["category"].map({c: k for k, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64),
         "per_day": (loss_rows["measure"] == "per_day").to_numpy(),
         "pair": np.array([pair_index[(s, st)] for s, st in zip(loss_rows["source"], loss_rows["stance"])], dtype=np.int64),
@@ -175,175 +211,222 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     bound_rows = frame[bound_mask]
     bound = {
         "pop": bound_rows["population"].map(pop_index).to_numpy(dtype=np.int64),
-        "b": bound_rows["day_end"].to_numpy(dtype=np.int64),
+        "day": bound_rows["day_end"].to_numpy(dtype=np.int64),
         "log_strength": np.log(bound_rows["high"].to_numpy(dtype=float)),
         "claim_id": bound_rows["claim_id"].to_numpy(dtype=object),
     }
+    loss["start_step"], loss["start_frac"] = grid.locate(loss["pop"], loss_rows["day_start"].to_numpy())
+    loss["end_step"], loss["end_frac"] = grid.locate(loss["pop"], loss_rows["day_end"].to_numpy())
+    bound["step"], bound["frac"] = grid.locate(bound["pop"], bound["day"])
     return ModelInputs(
         claims=frame,
-        populations=tuple(modelled),
-        starts=starts,
-        n_days=n_days,
-        step_days=step,
-        n_steps=n_steps,
-        node_days=nodes,
+        grid=grid,
         sources=sources,
         groups=groups,
         loss=loss,
         bound=bound,
+        estimates=grid.estimate_points(),
     )
 
 
-def _cumulative_at(cum_nodes, rate, pop, day, step: int, n_steps: int):
-    """Cumulative losses at day positions ``day`` (piecewise-linear in the step grid)."""
-    k = np.minimum(day // step, n_steps - 1)
-    frac = (day - k * step).astype(float)
-    return cum_nodes[pop, k] + rate[pop, k] * frac
+def _cumulative_at(cum_start, rate, step_index, frac):
+    """Cumulative losses ``frac`` days into flat steps ``step_index`` (exact: the rate is constant
+    within a step)."""
+    return cum_start[step_index] + rate[step_index] * frac
 
 
-def _log_ndtr(z):
-    return pm.logcdf(pm.Normal.dist(0.0, 1.0), z)
+_LOGISTIC = np.sqrt(3.0) / np.pi  # logistic scale with a standard deviation of 1
 
 
 def _log_interval(z_lo, z_hi):
-    """log(Phi(z_hi) - Phi(z_lo)), accurate in both tails.
-
-    In the upper tail it uses survival functions, elsewhere cdfs, so nothing cancels. Each branch
-    gets inputs clamped to its own domain, so the branch not taken never yields NaN gradients.
-    """
-    lo_a = pt.minimum(z_lo, 0.0)
-    lower_tail = pm.math.logdiffexp(_log_ndtr(pt.maximum(z_hi, lo_a + 1e-6)), _log_ndtr(lo_a))
-    lo_b = pt.maximum(z_lo, 0.0)
-    upper_tail = pm.math.logdiffexp(_log_ndtr(-lo_b), _log_ndtr(-pt.maximum(z_hi, lo_b + 1e-6)))
-    return pt.switch(z_lo > 0, upper_tail, lower_tail)
+    """log(F(z_hi) - F(z_lo)) for the standard logistic cdf F, stable in both tails:
+    F(h) - F(l) = (e^h - e^l) / ((1 + e^h)(1 + e^l))."""
+    return z_hi + pt.log1mexp(z_lo - z_hi) - pt.softplus(z_hi) - pt.softplus(z_lo)
 
 
-def stated_logp(stated, mu, sigma, outlier_prob, outlier_sd):
+def _log_density(z):
+    """Log density of the standard logistic distribution."""
+    return -z - 2.0 * pt.softplus(-z)
+
+
+def stated_logp(stated, mu, sd, outlier_prob, outlier_sd):
     """Log-likelihood of stated figures ``stated = [log low, log high]`` (equal ends: a point).
 
-    The source's log figure is ``mu + eps`` with ``eps`` a mixture of ``N(0, sigma)`` (typical
-    error) and, with probability ``outlier_prob``, ``N(0, outlier_sd)`` (a wild figure). A point
-    contributes the density of the figure, an interval the probability that the figure lies in it
-    (censoring: an open end is a bound at +-30 on the log scale).
+    The source's log figure is ``mu + eps``, with ``eps`` logistic (bounded influence) of
+    standard deviation ``sd`` or, with probability ``outlier_prob``, of ``outlier_sd`` (a wild
+    figure). A point contributes the density of the figure, an interval the probability that
+    the figure lies in it (censoring: an open end is a bound at +-30 on the log scale).
     """
     lo, hi = stated[..., 0], stated[..., 1]
     point = pt.eq(lo, hi)
-    safe_lo, safe_hi = pt.switch(point, mu - 1.0, lo), pt.switch(point, mu + 1.0, hi)
+    # a point gets a harmless interval and vice versa, so the branch not taken stays finite
+    safe_hi = pt.switch(point, lo + 1.0, hi)
 
-    def component(scale):
-        density = pm.logp(pm.Normal.dist(mu, scale), lo)
-        interval = _log_interval((safe_lo - mu) / scale, (safe_hi - mu) / scale)
-        return pt.switch(point, density, interval)
+    def component(sd_):
+        scale = sd_ * _LOGISTIC
+        z_lo, z_hi = (lo - mu) / scale, (safe_hi - mu) / scale
+        return pt.switch(point, _log_density(z_lo) - pt.log(scale), _log_interval(z_lo, z_hi))
 
-    return pt.logaddexp(
-        pt.log1p(-outlier_prob) + component(sigma), pt.log(outlier_prob) + component(outlier_sd)
-    )
+    return pt.logaddexp(pt.log1p(-outlier_prob) + component(sd), pt.log(outlier_prob) + component(outlier_sd))
 
 
 def strength_logp(log_strength, log_cumulative, softness):
-    """log P(C * exp(N(0, softness)) <= strength): a stated strength bounds cumulative casualties."""
-    return _log_ndtr((log_strength - log_cumulative) / softness)
+    """log P(C * exp(e) <= strength), e logistic with sd ``softness``: a stated strength bounds
+    cumulative casualties from above, softly."""
+    return -pt.softplus(-(log_strength - log_cumulative) / (softness * _LOGISTIC))
 
 
-def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = None) -> pm.Model:
-    """Build the reconciliation model. ``inputs`` may be passed when already prepared."""
-    d = inputs if inputs is not None else prepare(claims, config)
-    pr = config.priors
-    n_pop, step = len(d.populations), d.step_days
-    src = d.sources
+def claim_noise_floor(loss: dict[str, np.ndarray], priors) -> np.ndarray:
+    """Per-claim error that no noise parameter can remove: every figure has finite precision
+    (``noise_floor``), and a figure given as "about" is rounded (``about_sd``). Without a floor, a
+    quantity stated exactly by a single claim lets the noise scale collapse to zero."""
+    return np.sqrt(priors["noise_floor"] ** 2 + np.where(loss["about"], priors["about_sd"] ** 2, 0.0))
+
+
+def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
+    """Every array the model reads, by name. They enter the graph as constants: nutpie's numba
+    backend compiles a graph with constants about 3x faster than one with ``pm.Data`` inputs
+    (24 s vs 62-74 s on the shipped data; benchmarks/RESULTS.md)."""
+    pr, g, src, L, B = config.priors, d.grid, d.sources, d.loss, d.bound
     stances = [s for s in STANCE_ORDER if s in set(src["stance"])]
-    pinned = {"neutral"} if config.identification["mode"] == "neutral" else set()
-    free_stances = [s for s in stances if s not in pinned]
-    stance_prior = {
+    free_stances = free_stance_effects(d, config)
+    prior = {
         "adversary": (pr["adversary_mean"], pr["adversary_sd"]),
         "own": (pr["own_mean"], pr["own_sd"]),
         "neutral": (0.0, pr["neutral_sd"]),
         "unknown": (0.0, pr["unknown_sd"]),
     }
+    # a pinned stance points at the last entry of the effect vector, which is 0
+    stance_slot = {s: (free_stances.index(s) if s in free_stances else len(free_stances)) for s in stances}
+    pop_of = g.pop
+    e_step, e_frac = g.locate(d.estimates["pop"].to_numpy(), d.estimates["day"].to_numpy())
+    return {
+        "pop_of_step": pop_of,
+        "step_width": g.step_of.astype(float),
+        "population_steps": (pop_of[None, :] == np.arange(len(g.populations))[:, None]).astype(float),
+        "n_steps": g.n_steps.astype(float),
+        "first_step": g.offset,
+        "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations]),
+        "estimate_step": e_step,
+        "estimate_frac": e_frac,
+        "claim_start_step": L["start_step"],
+        "claim_start_frac": L["start_frac"],
+        "claim_end_step": L["end_step"],
+        "claim_end_frac": L["end_frac"],
+        "claim_category": L["category"],
+        "claim_pop": L["pop"],
+        "claim_length": np.where(L["per_day"], L["days"], 1.0),
+        "claim_pair": L["pair"],
+        "claim_noise_floor": claim_noise_floor(L, pr),
+        "stated_figures": np.column_stack(
+            [np.where(L["point"], L["log_value"], L["log_low"]), np.where(L["point"], L["log_value"], L["log_high"])]
+        ),
+        "stance_mean": np.array([prior[s][0] for s in free_stances], dtype=float),
+        "stance_sd": np.array([prior[s][1] for s in free_stances], dtype=float),
+        "pair_stance": src["stance"].map(stance_slot).to_numpy(dtype=np.int64),
+        "pair_group": src["group_index"].to_numpy(dtype=np.int64),
+        "pair_source": src["source_index"].to_numpy(dtype=np.int64),
+        "pair_free": (~src["reference"].to_numpy()).astype(float),
+        "bound_step": B["step"],
+        "bound_frac": B["frac"],
+        "stated_strength": B["log_strength"],
+    }
+
+
+def free_stance_effects(d: ModelInputs, config: Config) -> list[str]:
+    """Stances whose effect is estimated (the identifying assumption pins the others to 0)."""
+    pinned = {"neutral"} if config.identification["mode"] == "neutral" else set()
+    return [s for s in STANCE_ORDER if s in set(d.sources["stance"]) and s not in pinned]
+
+
+def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = None) -> pm.Model:
+    """Build the reconciliation model. ``inputs`` may be passed when already prepared."""
+    d = inputs if inputs is not None else prepare(claims, config)
+    pr, g, src = config.priors, d.grid, d.sources
     coords = {
-        "population": list(d.populations),
-        "step": np.arange(d.n_steps),
-        "node": np.arange(d.n_steps + 1),
+        "population": list(g.populations),
+        "step": [f"{p} {k}" for j, p in enumerate(g.populations) for k in range(g.n_steps[j])],
+        "estimate": np.arange(len(d.estimates)),
         "source_stance": [f"{s} [{st}]" for s, st in zip(src["source"], src["stance"])],
         "source_group": list(d.groups),
         "source": sorted(src["source"].unique()),
-        "stance_effect": free_stances,
+        "stance_effect": free_stance_effects(d, config),
         "claim": list(d.loss["claim_id"]),
         "bound": list(d.bound["claim_id"]),
         "end": ["low", "high"],
     }
-    step_mask = np.zeros((n_pop, d.n_steps))
-    for j, p in enumerate(d.populations):
-        step_mask[j, : -(-d.n_days[p] // step)] = 1.0
-    log_median = np.log([config.daily_rate_median(p) for p in d.populations])
-    L, B = d.loss, d.bound
+    arrays = model_arrays(d, config)
 
     with pm.Model(coords=coords) as model:
+        x = {name: pt.constant(value, name=name) for name, value in arrays.items()}
+        pop_of = x["pop_of_step"]
+
+        def within(v):
+            """Cumulative sum restarted at each population's first step."""
+            total = pt.cumsum(v)
+            carried = pt.concatenate([pt.zeros(1), total])[x["first_step"]]
+            return total - carried[pop_of]
+
         # 1. latent daily casualties per population: level + centred random walk (non-centred)
         level_z = pm.Normal("level_z", 0.0, 1.0, dims="population")
-        level = pm.Deterministic("log_rate_level", log_median + pr["daily_rate_log_sd"] * level_z, dims="population")
+        level = pm.Deterministic(
+            "log_rate_level", x["log_rate_median"] + pr["daily_rate_log_sd"] * level_z, dims="population"
+        )
         rw_scale = pm.HalfNormal("rw_scale", pr["rw_sd"], dims="population")
-        rw_z = pm.Normal("rw_z", 0.0, 1.0, dims=("population", "step"))
-        walk = pt.cumsum(rw_z * step_mask, axis=1)
-        walk = walk - (walk * step_mask).sum(axis=1, keepdims=True) / step_mask.sum(axis=1, keepdims=True)
-        log_rate = level[:, None] + rw_scale[:, None] * np.sqrt(step / 7.0) * walk
-        rate = pt.exp(log_rate)  # mean daily casualties within each step
-        cum_nodes = pt.concatenate([pt.zeros((n_pop, 1)), pt.cumsum(rate * step, axis=1)], axis=1)
-        node_days = np.maximum(d.node_days, 0)
+        rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
+        walk = within(rw_z * pt.sqrt(x["step_width"] / 7.0))  # weekly scale, whatever the step width
+        walk = walk - (pt.dot(x["population_steps"], walk) / x["n_steps"])[pop_of]
+        rate = pt.exp(level[pop_of] + rw_scale[pop_of] * walk)  # mean daily casualties per step
+        increments = rate * x["step_width"]
+        cum_start = within(increments) - increments  # cumulative casualties when each step starts
         pm.Deterministic(
             "cumulative_casualties",
-            _cumulative_at(cum_nodes, rate, np.arange(n_pop)[:, None], node_days, step, d.n_steps),
-            dims=("population", "node"),
+            _cumulative_at(cum_start, rate, x["estimate_step"], x["estimate_frac"]),
+            dims="estimate",
         )
         # 2. killed share
         killed_share = pm.Beta("killed_share", pr["killed_share_a"], pr["killed_share_b"], dims="population")
 
-        # 3. the true quantity each loss claim refers to
-        total = _cumulative_at(cum_nodes, rate, L["pop"], L["b"], step, d.n_steps) - _cumulative_at(
-            cum_nodes, rate, L["pop"], L["a"], step, d.n_steps
+        # 3. the true quantity each loss claim refers to (killed, wounded or casualties)
+        total = _cumulative_at(cum_start, rate, x["claim_end_step"], x["claim_end_frac"]) - _cumulative_at(
+            cum_start, rate, x["claim_start_step"], x["claim_start_frac"]
         )
-        share = pt.stack([killed_share, 1.0 - killed_share, pt.ones(n_pop)])[L["category"], L["pop"]]
-        length = np.where(L["per_day"], L["b"] - L["a"], 1).astype(float)
-        true_q = pm.Deterministic("true_quantity", total * share / length, dims="claim")
+        share = pt.stack([killed_share, 1.0 - killed_share, pt.ones_like(killed_share)])
+        share = share[x["claim_category"], x["claim_pop"]]
+        true_q = pm.Deterministic("true_quantity", total * share / x["claim_length"], dims="claim")
 
         # 4. source biases: stance effect + group effect + source effect (partial pooling)
         stance_z = pm.Normal("stance_z", 0.0, 1.0, dims="stance_effect")
-        effect = {
-            s: stance_prior[s][0] + stance_prior[s][1] * stance_z[k] for k, s in enumerate(free_stances)
-        }
-        stance_effect = pt.stack([effect.get(s, pt.as_tensor(0.0)) for s in src["stance"]])
+        stance_effect = pt.concatenate([x["stance_mean"] + x["stance_sd"] * stance_z, pt.zeros(1)])
         group_sd = pm.HalfNormal("group_sd", pr["group_sd"])
         group_z = pm.Normal("group_z", 0.0, 1.0, dims="source_group")
         source_sd = pm.HalfNormal("source_sd", pr["source_sd"])
         source_z = pm.Normal("source_z", 0.0, 1.0, dims="source")
-        free = (~src["reference"].to_numpy()).astype(float)
-        log_bias = free * (
-            stance_effect
-            + group_sd * group_z[src["group_index"].to_numpy()]
-            + source_sd * source_z[src["source_index"].to_numpy()]
+        log_bias = x["pair_free"] * (
+            stance_effect[x["pair_stance"]]
+            + group_sd * group_z[x["pair_group"]]
+            + source_sd * source_z[x["pair_source"]]
         )
         pm.Deterministic("bias", pt.exp(log_bias), dims="source_stance")
 
-        # 5. the stated figures: points (density) and intervals (censoring), robust noise
-        # zero-avoiding: no source's figures match the truth exactly, and a scale free to reach 0
-        # would make a funnel with the biases (Gamma(4, 4/m): mean m, 90% in [0.34m, 1.94m])
-        noise_sd = pm.Gamma("noise_sd", alpha=4.0, beta=4.0 / pr["noise_sd"])
-        mu = pt.log(true_q) + log_bias[L["pair"]]
-        sigma = pt.sqrt(noise_sd**2 + np.where(L["about"], pr["about_sd"] ** 2, 0.0))
-        w, s_out = pr["outlier_prob"], pr["outlier_sd"]
-        stated = np.column_stack(
-            [np.where(L["point"], L["log_value"], L["log_low"]), np.where(L["point"], L["log_value"], L["log_high"])]
-        )
+        # 5. the stated figures: points (density) and intervals (censoring), robust noise.
+        # Zero-avoiding (lognormal) noise scale: no source's figures match its belief exactly,
+        # and a scale free to approach 0 makes a funnel with the latent curve when claims are few.
+        noise_sd = pm.LogNormal("noise_sd", np.log(pr["noise_sd"]), pr["noise_log_sd"])
+        mu = pt.log(true_q) + log_bias[x["claim_pair"]]
+        sigma = pt.sqrt(x["claim_noise_floor"] ** 2 + noise_sd**2)
         pm.CustomDist(
-            "stated", mu, sigma, w, s_out,
-            logp=stated_logp, signature="(),(),(),()->(2)", observed=stated, dims=("claim", "end"),
+            "stated", mu, sigma, pr["outlier_prob"], pr["outlier_sd"],
+            logp=stated_logp, signature="(),(),(),()->(2)", observed=arrays["stated_figures"], dims=("claim", "end"),
         )
 
         # 6. stated force strengths bound cumulative casualties from above (softly)
-        if len(B["claim_id"]):
-            cum_at = _cumulative_at(cum_nodes, rate, B["pop"], B["b"], step, d.n_steps)
+        if len(d.bound["claim_id"]):
+            cum_at = pm.Deterministic(
+                "bound_casualties", _cumulative_at(cum_start, rate, x["bound_step"], x["bound_frac"]), dims="bound"
+            )
             pm.CustomDist(
                 "strength", pt.log(cum_at), pr["deployed_sd"],
-                logp=strength_logp, observed=B["log_strength"], dims="bound",
+                logp=strength_logp, observed=arrays["stated_strength"], dims="bound",
             )
     return model

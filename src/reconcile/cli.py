@@ -1,0 +1,191 @@
+"""The ``reconcile`` command: argument parsing and exit codes only; the work is in the library.
+
+Exit codes: 0 success, 2 wrong usage, 3 ``--strict`` and the fit did not converge, 65 the input
+(claims or configuration) breaks the contract, 66 an input file is missing or unreadable,
+73 the output cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_USAGE, EXIT_NOT_CONVERGED = 0, 2, 3
+EXIT_DATAERR, EXIT_NOINPUT, EXIT_CANTCREAT = 65, 66, 73
+
+
+def _err(message: str) -> None:
+    print(f"reconcile: {message}", file=sys.stderr)
+
+
+def _load_claims(path: str):
+    from .claims import read_claims
+
+    return read_claims(path)
+
+
+def cmd_validate(args) -> int:
+    claims = _load_claims(args.claims)
+    print(f"{args.claims}: valid, {len(claims)} claims")
+    print(claims.describe())
+    return EXIT_OK
+
+
+def cmd_extract(args) -> int:
+    from .extract import extract_files, write_candidates
+
+    paths = [Path(p) for p in args.articles]
+    for p in paths:
+        if not p.is_file():
+            raise FileNotFoundError(f"{p}: no such article file")
+    frame = extract_files(paths)
+    if args.out:
+        from ._io import atomic_path
+
+        with atomic_path(args.out) as tmp:
+            write_candidates(frame, tmp)
+        print(f"{len(frame)} candidate claims written to {args.out}; review them before use", file=sys.stderr)
+    else:
+        write_candidates(frame, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_fit(args) -> int:
+    from .config import load_config
+    from .fit import fit
+    from .summary import check_writable
+
+    claims = _load_claims(args.claims)
+    if args.config is not None and not Path(args.config).is_file():
+        raise FileNotFoundError(f"{args.config}: no such configuration file")
+    config = load_config(args.config)
+    from .model import prepare
+
+    prepare(claims, config)  # refuse bad data/configuration before anything is compiled
+    out = check_writable(args.out)
+    result = fit(
+        claims,
+        config,
+        seed=args.seed,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        sampler=args.sampler,
+        progress=not args.quiet,
+    )
+    result.save(out)
+    diag = result.diagnostics
+    if not args.quiet:
+        print(result.headline().to_string(index=False, float_format=lambda v: f"{v:,.0f}"))
+        print(f"Results written to {out}/")
+    if diag.converged:
+        if not args.quiet:
+            print(diag.verdict())
+    else:
+        banner = "!" * 72
+        print(f"{banner}\n{diag.verdict()}\n{banner}", file=sys.stderr)
+        if args.strict:
+            return EXIT_NOT_CONVERGED
+    return EXIT_OK
+
+
+def cmd_simulate(args) -> int:
+    from .simulate import simulate, write_simulation
+
+    try:
+        sim = simulate(
+            seed=args.seed,
+            n_populations=args.populations,
+            n_days=args.days,
+            n_claims=args.claims,
+            n_sources=args.sources,
+        )
+    except ValueError as exc:  # bad sizes or seed: a usage error
+        _err(f"simulate: {exc}")
+        return EXIT_USAGE
+    write_simulation(sim, args.out, args.truth)
+    print(f"{len(sim.claims)} simulated claims written to {args.out}; truth to {args.truth}", file=sys.stderr)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="reconcile",
+        description="Reconcile conflicting casualty claims into one honest estimate.",
+    )
+    parser.add_argument("--version", action="version", version=f"reconcile {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a claims file against the format", description="Check a claims file and summarise it per population.")
+    p.add_argument("claims", metavar="CLAIMS.csv")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("extract", help="propose candidate claims from article text", description="Propose candidate claims rows (claims-format CSV) from French or English article text, for a person to review.")
+    p.add_argument("articles", nargs="+", metavar="ARTICLE.txt")
+    p.add_argument("--out", metavar="FILE", help="write the CSV here instead of standard output")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("fit", help="fit the model and write estimates", description="Fit the reconciliation model to a claims file and write the results to a directory.")
+    p.add_argument("claims", metavar="CLAIMS.csv")
+    p.add_argument("--out", required=True, metavar="DIR", help="directory for the results (created if needed)")
+    p.add_argument("--config", metavar="FILE", help="model configuration (TOML), merged over the package defaults")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0): same inputs and seed, same numbers")
+    p.add_argument("--draws", type=int, help="posterior draws per chain (default from the configuration: 1000)")
+    p.add_argument("--tune", type=int, help="tuning draws per chain (default 1000)")
+    p.add_argument("--chains", type=int, help="number of chains (default 4)")
+    p.add_argument("--sampler", choices=["nutpie", "pymc"], help="NUTS implementation (default nutpie)")
+    p.add_argument("--strict", action="store_true", help="exit with status 3 when the convergence checks fail")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("simulate", help="write a synthetic claims file with known truth", description="Simulate a war: true losses, sources with known biases, and claims drawn from them.")
+    p.add_argument("--out", required=True, metavar="CLAIMS.csv")
+    p.add_argument("--truth", required=True, metavar="TRUTH.csv")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--populations", type=int, default=2, help="number of populations (default 2)")
+    p.add_argument("--days", type=int, default=260, help="length of the war in days (default 260)")
+    p.add_argument("--claims", type=int, default=80, help="number of claims (default 80)")
+    p.add_argument("--sources", type=int, default=8, help="number of sources (default 8)")
+    p.set_defaults(func=cmd_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .claims import ClaimsError
+    from .config import ConfigError
+    from .model import ModelDataError
+    from .summary import OutputError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("draws", "tune", "chains"):
+        value = getattr(args, name, None)
+        if value is not None and value < (0 if name == "tune" else 1):
+            parser.error(f"--{name} must be {'>= 0' if name == 'tune' else '>= 1'}, got {value}")
+    try:
+        return args.func(args)
+    except ClaimsError as exc:
+        _err(f"the claims break the format; nothing was written.\n{exc}")
+        return EXIT_DATAERR
+    except ConfigError as exc:
+        _err(f"bad configuration; nothing was written.\n{exc}")
+        return EXIT_DATAERR
+    except OutputError as exc:
+        _err(str(exc))
+        return EXIT_CANTCREAT
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        _err(str(exc) if str(exc) else repr(exc))
+        return EXIT_NOINPUT
+    except ModelDataError as exc:
+        _err(f"{exc}; nothing was written.")
+        return EXIT_DATAERR
+    except KeyboardInterrupt:
+        _err("interrupted; previous results left as they were")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""A fit -> tidy tables (estimates, sources, per-claim check) and the files of a fit directory."""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._io import atomic_write_text
+from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, _LOGISTIC
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+SURPRISE = 0.05  # a stated figure outside the central 90% of its predictive distribution is flagged
+
+ESTIMATE_COLUMNS = ["population", "category", "date", "mean", "sd", "q05", "q25", "q50", "q75", "q95"]
+SOURCE_COLUMNS = ["source", "source_group", "stance", "n_claims", "bias_q05", "bias_q50", "bias_q95"]
+CHECK_COLUMNS = ["claim_id", "true_q05", "true_q50", "true_q95", "ppc_percentile", "flag"]
+
+
+class OutputError(OSError):
+    """The output directory cannot be written."""
+
+
+def _draws(da) -> np.ndarray:
+    """Stack chains and draws: (sample, ...)."""
+    values = np.asarray(da.values)
+    return values.reshape(-1, *values.shape[2:])
+
+
+def _stats(samples: np.ndarray) -> dict[str, np.ndarray]:
+    q = np.quantile(samples, QUANTILES, axis=0)
+    return {
+        "mean": samples.mean(axis=0),
+        "sd": samples.std(axis=0, ddof=1),
+        **{f"q{int(round(p * 100)):02d}": q[i] for i, p in enumerate(QUANTILES)},
+    }
+
+
+def category_draws(result) -> dict[str, np.ndarray]:
+    """Posterior draws (sample, estimate) of cumulative killed, wounded and casualties."""
+    post = result.idata.posterior
+    casualties = _draws(post["cumulative_casualties"])
+    share = _draws(post["killed_share"])[:, result.inputs.estimates["pop"].to_numpy()]
+    return {"killed": casualties * share, "wounded": casualties * (1 - share), "casualties": casualties}
+
+
+def estimates(result) -> pd.DataFrame:
+    """Cumulative losses since each population's start, per category and date of the grid."""
+    points = result.inputs.estimates
+    frames = []
+    for category, samples in category_draws(result).items():
+        frames.append(
+            pd.DataFrame(
+                {"population": points["population"], "category": category, "date": points["date"], **_stats(samples)}
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    order = {c: k for k, c in enumerate(CATEGORIES)}
+    out = out.sort_values(["population", "category", "date"], key=lambda s: s.map(order) if s.name == "category" else s)
+    out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
+    return out.reset_index(drop=True)[ESTIMATE_COLUMNS]
+
+
+def headline(result) -> pd.DataFrame:
+    """The last estimate of each population and category: the figures a report leads with."""
+    est = estimates(result)
+    return est.groupby(["population", "category"], sort=False).tail(1).reset_index(drop=True)
+
+
+def sources(result) -> pd.DataFrame:
+    """Each source's bias factor (reported / true; 1 = unbiased) per stance."""
+    d = result.inputs
+    bias = _draws(result.idata.posterior["bias"])
+    q = np.quantile(bias, [0.05, 0.5, 0.95], axis=0)
+    loss = d.claims[d.claims["role"] == ROLE_LOSS]
+    pops = loss.groupby(["source", "stance"])["population"].agg(lambda s: ";".join(sorted(set(s))))
+    out = d.sources[["source", "source_group", "stance", "n_claims"]].copy()
+    out["bias_q05"], out["bias_q50"], out["bias_q95"] = q[0], q[1], q[2]
+    out["bias_mean"] = bias.mean(axis=0)
+    out["p_inflates"] = (bias > 1).mean(axis=0)
+    out["populations"] = [pops.get((s, st), "") for s, st in zip(out["source"], out["stance"])]
+    # reference sources are pinned to 1 exactly; neutral ones (default) only on average
+    out["assumed_unbiased"] = d.sources["reference"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def _reference_value(row) -> float:
+    """The number a stated claim is compared with: the figure, the bound, or the interval's middle."""
+    if row["qualifier"] in ("at_least", "more_than"):
+        return row["low"]
+    if row["qualifier"] in ("at_most", "fewer_than"):
+        return row["high"]
+    if row["low"] == row["high"]:
+        return row["low"]
+    return float(np.sqrt(max(row["low"], 0.5) * row["high"]))
+
+
+def _flag(qualifier: str, percentile: float, kind: str) -> str:
+    low_side = percentile < SURPRISE  # the stated number is below almost every predicted figure
+    high_side = percentile > 1 - SURPRISE
+    if kind == "bound":
+        return "the model puts casualties above this strength" if low_side else ""
+    if qualifier in ("at_least", "more_than"):
+        return "the model expects a figure below this stated minimum" if high_side else ""
+    if qualifier in ("at_most", "fewer_than"):
+        return "the model expects a figure above this stated maximum" if low_side else ""
+    if low_side:
+        return "stated figure lower than the model expects from this source"
+    if high_side:
+        return "stated figure higher than the model expects from this source"
+    return ""
+
+
+def claims_check(result) -> pd.DataFrame:
+    """Per claim: the true quantity it refers to, where its stated figure sits in its posterior
+    predictive distribution (0-1), and a flag where that is surprising."""
+    d = result.inputs
+    frame = d.claims
+    out = pd.DataFrame(
+        {
+            "claim_id": frame["claim_id"],
+            "true_q05": np.nan,
+            "true_q50": np.nan,
+            "true_q95": np.nan,
+            "ppc_percentile": np.nan,
+            "flag": "",
+            "p_within_stated": np.nan,
+            "role": frame["role"],
+            "population": frame["population"],
+            "category": frame["category"],
+            "source": frame["source"],
+            "qualifier": frame["qualifier"],
+            "stated_low": frame["low"],
+            "stated_high": frame["high"],
+        }
+    ).set_index("claim_id")
+    post = result.idata.posterior
+    ids = list(d.loss["claim_id"])
+    if ids:
+        true_q = _draws(post["true_quantity"])
+        figure = _draws(result.idata.posterior_predictive["figure"])
+        q = np.quantile(true_q, [0.05, 0.5, 0.95], axis=0)
+        rows = frame.set_index("claim_id").loc[ids]
+        ref = rows.apply(_reference_value, axis=1).to_numpy()
+        pct = (figure <= ref).mean(axis=0)
+        within = ((figure >= rows["low"].to_numpy()) & (figure <= rows["high"].to_numpy())).mean(axis=0)
+        out.loc[ids, ["true_q05", "true_q50", "true_q95"]] = q.T
+        out.loc[ids, "ppc_percentile"] = pct
+        out.loc[ids, "p_within_stated"] = np.where(rows["low"] < rows["high"], within, np.nan)
+        out.loc[ids, "flag"] = [_flag(qual, p, "loss") for qual, p in zip(rows["qualifier"], pct)]
+    bound_ids = list(d.bound["claim_id"])
+    if bound_ids:
+        cas = _draws(post["bound_casualties"])
+        rng = np.random.default_rng([result.seed, 2])
+        scale = result.config.priors["deployed_sd"] * _LOGISTIC
+        rep = cas * np.exp(rng.logistic(0.0, scale, cas.shape))
+        strength = np.exp(d.bound["log_strength"])
+        pct = (rep <= strength).mean(axis=0)
+        q = np.quantile(cas, [0.05, 0.5, 0.95], axis=0)
+        out.loc[bound_ids, ["true_q05", "true_q50", "true_q95"]] = q.T
+        out.loc[bound_ids, "ppc_percentile"] = pct
+        out.loc[bound_ids, "flag"] = [_flag("", p, "bound") for p in pct]
+    out = out.reset_index()
+    return out[CHECK_COLUMNS + [c for c in out.columns if c not in CHECK_COLUMNS]]
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+
+
+def check_writable(out_dir) -> Path:
+    """Create ``out_dir`` if needed and make sure files can be written there (fail before fitting)."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".reconcile-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    return out
+
+
+def write_outputs(result, out_dir) -> list[Path]:
+    """Write every file of a fit into ``out_dir``.
+
+    Everything is first written into a staging directory next to ``out_dir``; only when all of it
+    has succeeded is each file moved into place (an atomic rename per file). A failure leaves the
+    previous results in ``out_dir`` untouched.
+    """
+    out = check_writable(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=".reconcile-staging-", dir=out))
+    try:
+        result.idata.to_netcdf(str(staging / "posterior.nc"), engine="h5netcdf")
+        atomic_write_text(staging / "estimates.csv", _csv(estimates(result)))
+        atomic_write_text(staging / "sources.csv", _csv(sources(result)))
+        atomic_write_text(staging / "claims_check.csv", _csv(claims_check(result)))
+        atomic_write_text(staging / "diagnostics.json", result.diagnostics.to_json() + "\n")
+        _write_extras(result, staging)
+        written = []
+        for path in sorted(staging.rglob("*")):
+            if path.is_dir():
+                continue
+            target = out / path.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            written.append(target)
+        return written
+    except OSError as exc:
+        raise OutputError(f"{out}: writing the results failed ({exc}); previous results left as they were") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_extras(result, staging: Path) -> None:
+    """Plots and the report, when those modules are available (they read only the result)."""
+    try:
+        from . import report
+    except ImportError:  # pragma: no cover - report module not installed
+        return
+    report.write_report(result, staging)
+
+
+def fit_html(result) -> str:
+    """A compact HTML view of a fit for Jupyter."""
+    head = headline(result)
+    rows = "".join(
+        f"<tr><td>{html.escape(r.population)}</td><td>{html.escape(r.category)}</td><td>{r.date}</td>"
+        f"<td>{r.q50:,.0f}</td><td>[{r.q05:,.0f}, {r.q95:,.0f}]</td></tr>"
+        for r in head.itertuples()
+    )
+    verdict = html.escape(result.diagnostics.verdict())
+    return (
+        f"<div><p><b>reconcile fit</b> &mdash; {verdict}</p>"
+        "<table><thead><tr><th>population</th><th>category</th><th>by</th><th>median</th>"
+        f"<th>90% interval</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
