@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="directory for the results (created if needed)")
     p.add_argument("--config", metavar="FILE", help="model configuration (TOML), merged over the package defaults")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0): same inputs and seed, same numbers")
-    p.add_argument("--draws", type=int, help="posterior draws per chain (default from the configuration: 1000)")
+    p.add_argument("--draws", type=int, help="posterior draws per chain (default from the configuration: 1500)")
     p.add_argument("--tune", type=int, help="tuning draws per chain (default 1000)")
     p.add_argument("--chains", type=int, help="number of chains (default 4)")
     p.add_argument("--sampler", choices=["nutpie", "pymc"], help="NUTS implementation (default nutpie)")

@@ -333,6 +333,11 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     }
 
 
+def _beta_matching(mean: float, concentration: float = 4.0) -> tuple[float, float]:
+    """Beta(a, b) with the given mean and a + b = concentration (weak: the data decide)."""
+    return mean * concentration, (1.0 - mean) * concentration
+
+
 def free_stance_effects(d: ModelInputs, config: Config) -> list[str]:
     """Stances whose effect is estimated (the identifying assumption pins the others to 0)."""
     pinned = {"neutral"} if config.identification["mode"] == "neutral" else set()
@@ -398,9 +403,14 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         # 4. source biases: stance effect + group effect + source effect (partial pooling)
         stance_z = pm.Normal("stance_z", 0.0, 1.0, dims="stance_effect")
         stance_effect = pt.concatenate([x["stance_mean"] + x["stance_sd"] * stance_z, pt.zeros(1)])
-        group_sd = pm.HalfNormal("group_sd", pr["group_sd"])
+        # Sources nest in groups, so the data inform the total spread of biases far better than its
+        # split: parameterize the total and the group's share of its variance, not the two scales.
+        total_sd = np.hypot(pr["group_sd"], pr["source_sd"])
+        bias_sd = pm.HalfNormal("bias_sd", total_sd)
+        group_share = pm.Beta("group_share", *_beta_matching(pr["group_sd"] ** 2 / total_sd**2))
+        group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
+        source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
         group_z = pm.Normal("group_z", 0.0, 1.0, dims="source_group")
-        source_sd = pm.HalfNormal("source_sd", pr["source_sd"])
         source_z = pm.Normal("source_z", 0.0, 1.0, dims="source")
         log_bias = x["pair_free"] * (
             stance_effect[x["pair_stance"]]

@@ -1,0 +1,58 @@
+"""Shared fixtures: paths of the shipped data, and ONE real fit of it reused by tests/test_fit.py.
+
+Compiling the model costs ~25-45 s on a 2-core machine, so the shipped data are fitted once per
+test session (small settings: the numbers are not meant to be converged, only real) and saved
+once; tests read the in-memory result or the saved directory and never write into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAIMS_CSV = ROOT / "data" / "claims.csv"
+KURSK_TOML = ROOT / "models" / "kursk.toml"
+ARTICLES = ROOT / "tests" / "data" / "articles"
+
+# Settings of the shared fit (and of any test that wants to reproduce it exactly).
+FIT_SEED = 1
+FIT_SETTINGS = dict(draws=300, tune=300, chains=2)
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` (hidden ones included), relative path -> bytes."""
+    directory = Path(directory)
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def shipped_fit():
+    """A real fit of data/claims.csv with models/kursk.toml (seed 1, 300+300 draws, 2 chains)."""
+    from reconcile.claims import read_claims
+    from reconcile.config import load_config
+    from reconcile.fit import fit  # not ``reconcile.fit``: see test_fit.test_public_name_stays_the_function
+
+    return fit(
+        read_claims(CLAIMS_CSV),
+        load_config(KURSK_TOML),
+        seed=FIT_SEED,
+        progress=False,
+        **FIT_SETTINGS,
+    )
+
+
+@pytest.fixture(scope="session")
+def shipped_fit_dir(shipped_fit, tmp_path_factory) -> Path:
+    """The shared fit saved with ``Fit.save``; read-only for tests."""
+    out = tmp_path_factory.mktemp("shipped_fit") / "results"
+    shipped_fit.save(out)
+    return out

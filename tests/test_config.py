@@ -1,0 +1,406 @@
+"""Tests of model configurations (reconcile.config): fast, no model is built or sampled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import KURSK_TOML
+from reconcile.config import (
+    Config,
+    ConfigError,
+    _defaults,
+    config_from_json,
+    from_dict,
+    load_config,
+)
+
+
+def write_toml(tmp_path, text: str, name: str = "model.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# What loads
+# --------------------------------------------------------------------------------------
+
+
+def test_defaults_load_with_documented_values():
+    config = load_config()
+    assert isinstance(config, Config)
+    assert config.origin == "package defaults"
+    assert config.step_days == 7
+    assert config.max_steps == 40
+    assert config.end is None
+    assert config.identification["mode"] == "neutral"
+    assert config.sampler["name"] == "nutpie"
+    assert (config.sampler["draws"], config.sampler["tune"], config.sampler["chains"]) == (1000, 1000, 4)
+    assert config.priors["daily_rate_median"] == 50.0
+    assert config.population_starts == {}
+    assert config.lexicon_overrides == {}
+    # every default value survives the merge unchanged
+    assert config.to_dict() == _defaults()
+
+
+def test_kursk_configuration_loads():
+    config = load_config(KURSK_TOML)
+    assert config.origin == str(KURSK_TOML)
+    assert config.population_starts == {
+        "dprk_kursk": dt.date(2024, 11, 1),
+        "russia_military": dt.date(2022, 2, 24),
+        "ukraine_military": dt.date(2022, 2, 24),
+    }
+    assert config.daily_rate_median("dprk_kursk") == 30.0
+    assert config.daily_rate_median("russia_military") == 500.0
+    assert config.daily_rate_median("ukraine_military") == 300.0
+    # a population the file does not name falls back to the package prior
+    assert config.daily_rate_median("somebody_else") == 50.0
+    # what the file does not set keeps its default
+    assert config.sampler == load_config().sampler
+    assert config.priors == load_config().priors
+
+
+def test_configuration_is_immutable():
+    config = load_config()
+    with pytest.raises(TypeError):
+        config.priors["rw_sd"] = 1.0  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        config.origin = "x"  # type: ignore[misc]
+
+
+def test_integer_accepted_where_a_number_is_expected(tmp_path):
+    config = load_config(write_toml(tmp_path, "[priors]\nrw_sd = 1\n"))
+    assert config.priors["rw_sd"] == 1.0 and isinstance(config.priors["rw_sd"], float)
+
+
+# --------------------------------------------------------------------------------------
+# Refusals: every one names the key
+# --------------------------------------------------------------------------------------
+
+REFUSED = [
+    # (TOML text, strings the message must contain)
+    ("[prior]\nrw_sd = 0.1\n", ["[prior]", "did you mean 'priors'"]),
+    ("[priors]\nrw_sdd = 0.1\n", ["priors.rw_sdd", "did you mean 'rw_sd'"]),
+    ("[sampler]\ndraw = 10\n", ["sampler.draw", "did you mean 'draws'"]),
+    ('[priors]\nrw_sd = "small"\n', ["priors.rw_sd", "'small'"]),
+    ("[sampler]\ndraws = 10.5\n", ["sampler.draws", "whole number"]),
+    ('[sampler]\nlow_rank_mass_matrix = "yes"\n', ["sampler.low_rank_mass_matrix"]),
+    ("[sampler]\nlow_rank_mass_matrix = 1\n", ["sampler.low_rank_mass_matrix"]),
+    ("[time]\nstep_days = true\n", ["time.step_days"]),
+    ("[priors]\nrw_sd = -0.1\n", ["priors.rw_sd", "positive"]),
+    ("[priors]\nnoise_sd = 0.0\n", ["priors.noise_sd", "positive"]),
+    ("[priors]\ndaily_rate_median = -5.0\n", ["priors.daily_rate_median", "positive"]),
+    ("[priors]\nkilled_share_a = 0\n", ["priors.killed_share_a", "positive"]),
+    ("[priors]\noutlier_prob = 1.0\n", ["priors.outlier_prob", "[0, 1)"]),
+    ("[priors]\noutlier_prob = -0.1\n", ["priors.outlier_prob", "[0, 1)"]),
+    ("[priors]\nrw_sd = nan\n", ["priors.rw_sd"]),
+    ("[priors]\nrw_sd = inf\n", ["priors.rw_sd"]),
+    ('[identification]\nmode = "neutrall"\n', ["identification.mode", "'neutrall'"]),
+    ('[identification]\nmode = "reference"\n', ["identification.reference_sources", "reference"]),
+    ('[identification]\nreference_sources = "UK MoD"\n', ["identification.reference_sources", "list"]),
+    ("[identification]\nreference_sources = [1, 2]\n", ["identification.reference_sources"]),
+    ('[populations.dprk_kursk]\nstart = "2024-13-01"\n', ["populations.dprk_kursk.start", "2024-13-01"]),
+    ('[populations.dprk_kursk]\nstart = "1 November 2024"\n', ["populations.dprk_kursk.start"]),
+    ("[populations.dprk_kursk]\nstart = 2024-11-01\n", ["populations.dprk_kursk.start"]),  # a TOML date, not text
+    ('[populations.dprk_kursk]\nstrat = "2024-11-01"\n', ["populations.dprk_kursk.strat", "did you mean 'start'"]),
+    ("[populations.dprk_kursk]\ndaily_rate_median = 0.0\n", ["populations.dprk_kursk.daily_rate_median"]),
+    ('[populations.dprk_kursk]\ndaily_rate_median = "many"\n', ["populations.dprk_kursk.daily_rate_median"]),
+    ("[populations]\ndprk_kursk = 3\n", ["populations.dprk_kursk"]),
+    ('[lexicon]\n"plusieurs centaines" = [900, 300]\n', ['lexicon."plusieurs centaines"', "low <= high"]),
+    ('[lexicon]\n"plusieurs centaines" = [-1, 300]\n', ['lexicon."plusieurs centaines"']),
+    ('[lexicon]\n"plusieurs centaines" = [100]\n', ['lexicon."plusieurs centaines"']),
+    ('[lexicon]\n"plusieurs centaines" = 300\n', ['lexicon."plusieurs centaines"']),
+    ('[lexicon]\n"plusieurs centaines" = [true, 300]\n', ['lexicon."plusieurs centaines"']),
+    ('[lexicon]\n"dozens" = ["a", "b"]\n', ['lexicon."dozens"']),
+    ('[sampler]\nname = "stan"\n', ["sampler.name", "'stan'"]),
+    ("[sampler]\ndraws = 0\n", ["sampler.draws", ">= 1"]),
+    ("[sampler]\ntune = -1\n", ["sampler.tune", ">= 0"]),
+    ("[sampler]\nchains = 0\n", ["sampler.chains", ">= 1"]),
+    ("[sampler]\ntarget_accept = 1.0\n", ["sampler.target_accept", "(0, 1)"]),
+    ("[sampler]\ntarget_accept = 0\n", ["sampler.target_accept"]),
+    ("[time]\nstep_days = 0\n", ["time.step_days"]),
+    ("[time]\nstep_days = 32\n", ["time.step_days"]),
+    ("[time]\nmax_steps = 1\n", ["time.max_steps"]),
+    ('[time]\nend = "soon"\n', ["time.end", "'soon'"]),
+    ("priors = 3\n", ["[priors]", "table"]),
+]
+
+
+@pytest.mark.parametrize(("text", "needles"), REFUSED, ids=[t.replace("\n", " ").strip() for t, _ in REFUSED])
+def test_refusal_names_the_key(tmp_path, text, needles):
+    path = write_toml(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: "), message  # the file is named too
+    for needle in needles:
+        assert needle in message, message
+
+
+def test_unknown_key_far_from_any_lists_the_known_keys(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(write_toml(tmp_path, "[sampler]\nxyzzy = 1\n"))
+    message = str(info.value)
+    assert "sampler.xyzzy" in message
+    assert "known keys" in message and "draws" in message and "target_accept" in message
+
+
+def test_refusal_does_not_depend_on_other_keys(tmp_path):
+    """A bad key among good ones is still found (and the good ones do not hide it)."""
+    text = '[sampler]\ndraws = 200\nchains = 2\n\n[priors]\nrw_sd = 0.2\nnoise_sdd = 0.3\n'
+    with pytest.raises(ConfigError, match=r"priors\.noise_sdd.*did you mean 'noise_sd'"):
+        load_config(write_toml(tmp_path, text))
+
+
+def test_invalid_toml_is_a_config_error(tmp_path):
+    path = write_toml(tmp_path, "[priors\nrw_sd = \n")
+    with pytest.raises(ConfigError, match="not valid TOML") as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_duplicate_key_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write_toml(tmp_path, "[priors]\nrw_sd = 0.1\nrw_sd = 0.2\n"))
+
+
+def test_non_utf8_file_is_a_config_error(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('# prior élargi\n[priors]\nrw_sd = 0.2\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="UTF-8") as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_binary_file_is_a_config_error(tmp_path):
+    path = tmp_path / "model.toml"
+    path.write_bytes(b"\x00\x01\x02\xff\xfe" * 20)
+    with pytest.raises(ConfigError):
+        load_config(path)
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_directory_is_not_a_configuration(tmp_path):
+    with pytest.raises((ConfigError, FileNotFoundError, IsADirectoryError)):
+        load_config(tmp_path)
+
+
+def test_configuration_cannot_run_code(tmp_path):
+    """Values are data: an import path or expression is just refused text."""
+    path = write_toml(tmp_path, '[priors]\nrw_sd = "__import__(\'os\').system(\'false\')"\n')
+    with pytest.raises(ConfigError, match="priors.rw_sd"):
+        load_config(path)
+
+
+@pytest.mark.xfail(
+    raises=OverflowError,
+    strict=True,
+    reason="library bug: config._check_type calls math.isfinite() on an int too large for a float "
+    "and lets OverflowError escape (the CLI then crashes with a traceback instead of exit 65)",
+)
+def test_huge_integer_for_a_number_is_refused_with_the_key(tmp_path):
+    """TOML integers are unbounded in Python's tomllib: a 400-digit one must be a ConfigError."""
+    path = write_toml(tmp_path, "[priors]\nrw_sd = 1" + "0" * 400 + "\n")
+    with pytest.raises(ConfigError, match=r"priors\.rw_sd"):
+        load_config(path)
+
+
+# --------------------------------------------------------------------------------------
+# Config.replace, from_dict, JSON round trip
+# --------------------------------------------------------------------------------------
+
+
+def test_replace_changes_only_the_given_keys():
+    base = load_config(KURSK_TOML)
+    changed = base.replace(sampler={"draws": 200}, priors={"rw_sd": 0.2})
+    assert changed.sampler["draws"] == 200
+    assert changed.priors["rw_sd"] == 0.2
+    assert base.sampler["draws"] == 1000 and base.priors["rw_sd"] == 0.1  # the original is untouched
+    expected = base.to_dict()
+    expected["sampler"]["draws"] = 200
+    expected["priors"]["rw_sd"] = 0.2
+    assert changed.to_dict() == expected
+    assert changed.origin == base.origin
+
+
+def test_replace_to_reference_identification():
+    config = load_config().replace(
+        identification={"mode": "reference", "reference_sources": ["UK Ministry of Defence"]}
+    )
+    assert config.identification["mode"] == "reference"
+    assert list(config.identification["reference_sources"]) == ["UK Ministry of Defence"]
+    assert "UK Ministry of Defence" in config.describe_identification()
+
+
+@pytest.mark.parametrize(
+    ("sections", "needle"),
+    [
+        ({"sampler": {"draws": 0}}, "sampler.draws"),
+        ({"sampler": {"drawz": 10}}, "sampler.drawz"),
+        ({"identification": {"mode": "reference"}}, "identification.reference_sources"),
+        ({"priors": {"outlier_prob": 1.5}}, "priors.outlier_prob"),
+        ({"priors": {"rw_sd": "x"}}, "priors.rw_sd"),
+        ({"populations": {"dprk_kursk": {"start": "yesterday"}}}, "populations.dprk_kursk.start"),
+        ({"lexicon": {"dozens": [50, 10]}}, 'lexicon."dozens"'),
+        ({"nonsense": {}}, "[nonsense]"),
+    ],
+)
+def test_replace_revalidates(sections, needle):
+    base = load_config(KURSK_TOML)
+    with pytest.raises(ConfigError) as info:
+        base.replace(**sections)
+    assert needle in str(info.value)
+
+
+def test_replace_population_start_keeps_other_populations():
+    base = load_config(KURSK_TOML)
+    changed = base.replace(populations={"dprk_kursk": {"start": "2024-10-20"}})
+    assert changed.population_starts["dprk_kursk"] == dt.date(2024, 10, 20)
+    assert changed.population_starts["russia_military"] == dt.date(2022, 2, 24)
+    assert changed.daily_rate_median("russia_military") == 500.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="library bug: config._merge replaces a population's whole table "
+    "(merged['populations'][name] = dict(settings)), so replace() of one key drops the others",
+)
+def test_replace_one_population_key_keeps_its_other_keys():
+    base = load_config(KURSK_TOML)
+    changed = base.replace(populations={"dprk_kursk": {"start": "2024-10-20"}})
+    assert changed.population_starts["dprk_kursk"] == dt.date(2024, 10, 20)
+    assert changed.daily_rate_median("dprk_kursk") == 30.0  # not named, so not changed
+
+
+@pytest.mark.parametrize("path", [None, KURSK_TOML])
+def test_json_round_trip(path):
+    config = load_config(path)
+    text = config.to_json()
+    assert json.loads(text) == config.to_dict()
+    back = config_from_json(text)
+    assert back.to_dict() == config.to_dict()
+    assert back.to_json() == text
+
+
+def test_json_round_trip_with_every_section_changed():
+    config = load_config(KURSK_TOML).replace(
+        identification={"mode": "reference", "reference_sources": ["A", "B"]},
+        lexicon={"plusieurs centaines": [300, 900], "des milliers": [2000.5, 9000]},
+        time={"step_days": 14, "end": "2025-06-30"},
+        sampler={"name": "pymc", "low_rank_mass_matrix": False, "target_accept": 0.95},
+        populations={"new_population": {"start": "2023-01-01", "daily_rate_median": 5}},
+    )
+    back = config_from_json(config.to_json())
+    assert back.to_dict() == config.to_dict()
+    assert back.lexicon_overrides == {"plusieurs centaines": (300.0, 900.0), "des milliers": (2000.5, 9000.0)}
+    assert back.end == dt.date(2025, 6, 30)
+    assert back.daily_rate_median("new_population") == 5.0
+
+
+def test_from_dict_equals_load_config(tmp_path):
+    text = '[sampler]\ndraws = 123\n[populations.x]\nstart = "2024-01-02"\n'
+    assert load_config(write_toml(tmp_path, text)).to_dict() == from_dict(
+        {"sampler": {"draws": 123}, "populations": {"x": {"start": "2024-01-02"}}}
+    ).to_dict()
+
+
+# --------------------------------------------------------------------------------------
+# Property: a user's dict either loads or is refused with ConfigError, never anything else
+# --------------------------------------------------------------------------------------
+
+_DEFAULTS = _defaults()
+_KNOWN = [(section, key) for section, table in _DEFAULTS.items() for key in table]
+
+# TOML-representable values (Python's tomllib yields these types); integers kept within 64 bits
+# as the TOML specification requires (the unbounded case is test_huge_integer_...)
+_scalars = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["2024-11-01", "2024-02-30", "", "neutral", "reference", "prior", "nutpie", "pymc"]),
+    st.dates().map(dt.date.isoformat),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=6,
+)
+_section_names = st.sampled_from([*_DEFAULTS, "prior", "Sampler", ""]) | st.text(max_size=8)
+_key_names = st.sampled_from(sorted({k for _, k in _KNOWN} | {"start", "daily_rate_median", "rw_sdd"})) | st.text(
+    max_size=8
+)
+
+
+@st.composite
+def user_dicts(draw):
+    data: dict = {}
+    for _ in range(draw(st.integers(0, 4))):
+        if draw(st.booleans()):
+            section, key = draw(st.sampled_from(_KNOWN))
+        else:
+            section, key = draw(_section_names), draw(_key_names)
+        if section in ("populations", "lexicon") and draw(st.booleans()):
+            # one more level: populations.NAME.KEY, or lexicon."phrase" = [low, high]
+            name = draw(st.text(min_size=1, max_size=8))
+            value = draw(_values) if section == "populations" else draw(st.lists(_scalars, max_size=3))
+            table = data.setdefault(section, {})
+            if isinstance(table, dict):
+                if section == "populations":
+                    inner = table.setdefault(name, {})
+                    if isinstance(inner, dict):
+                        inner[key] = value
+                else:
+                    table[name] = value
+            continue
+        if draw(st.integers(0, 9)) == 0:  # a section that is not a table
+            data[section] = draw(_values)
+            continue
+        table = data.setdefault(section, {})
+        if isinstance(table, dict):
+            table[key] = draw(_values)
+    return data
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(user_dicts())
+def test_any_user_dict_loads_or_raises_config_error(data):
+    try:
+        config = from_dict(data)
+    except ConfigError as exc:
+        assert str(exc)  # a message, always
+        return
+    # accepted: it is a valid, self-consistent configuration that survives a JSON round trip
+    assert config_from_json(config.to_json()).to_dict() == config.to_dict()
+    assert 1 <= config.step_days <= 31
+    assert 0 <= config.priors["outlier_prob"] < 1
+    assert all(math.isfinite(v) for v in config.priors.values())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_KNOWN), _values)
+def test_any_value_for_a_known_key_loads_or_raises_config_error(section_key, value):
+    section, key = section_key
+    try:
+        config = from_dict({section: {key: value}})
+    except ConfigError as exc:
+        assert f"{section}.{key}" in str(exc)  # the refusal names the key
+        return
+    stored = config[section][key]
+    default = _DEFAULTS[section][key]
+    # what is stored has the type of the default (a list of text becomes a tuple: frozen)
+    if isinstance(default, list):
+        assert isinstance(stored, tuple) and all(isinstance(v, str) for v in stored)
+    else:
+        assert type(stored) is type(default)

@@ -1,0 +1,150 @@
+"""The model's pieces, checked without sampling: likelihood, grid, identification, priors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+import pytest
+from scipy import stats
+
+import reconcile
+from reconcile.claims import read_claims
+from reconcile.config import ConfigError, load_config
+from reconcile.model import (
+    ROLE_BOUND,
+    ROLE_EARLY_STRENGTH,
+    ROLE_LOSS,
+    ROLE_RELAY,
+    ROLE_UNMODELLED,
+    ROLE_WINDOW_STRENGTH,
+    ModelDataError,
+    build_model,
+    prepare,
+    stated_logp,
+    strength_logp,
+)
+
+LOGISTIC = np.sqrt(3) / np.pi
+
+
+def _mixture(sd, w, sd_out, fn):
+    return np.log((1 - w) * fn(sd * LOGISTIC) + w * fn(sd_out * LOGISTIC))
+
+
+@pytest.mark.parametrize(
+    "low, high",
+    [(np.log(100), np.log(100)), (np.log(50), np.log(200)), (np.log(30), 30.0), (-30.0, np.log(900)), (np.log(5e4), 30.0)],
+)
+@pytest.mark.parametrize("mu", [np.log(10), np.log(120), np.log(1e5)])
+def test_stated_logp_matches_scipy(low, high, mu):
+    sd, w, sd_out = 0.2, 0.1, 1.5
+    got = stated_logp(pt.as_tensor([[low, high]]), pt.as_tensor([mu]), pt.as_tensor([sd]), w, sd_out).eval()[0]
+    if low == high:
+        want = _mixture(sd, w, sd_out, lambda s: stats.logistic.pdf(low, mu, s))
+    else:
+        want = _mixture(sd, w, sd_out, lambda s: stats.logistic.cdf(high, mu, s) - stats.logistic.cdf(low, mu, s))
+    if np.isfinite(want):
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-9)
+    else:  # far in a tail: scipy underflows, the model's formula stays finite and very negative
+        assert np.isfinite(got) and got < -100
+
+
+def test_stated_logp_gradient_finite_in_both_tails():
+    stated = pt.as_tensor(np.array([[np.log(30), 30.0], [-30.0, np.log(10)], [np.log(100), np.log(100)]]))
+    mu = pt.vector("mu")
+    grad = pt.grad(stated_logp(stated, mu, pt.as_tensor([0.2, 0.2, 0.2]), 0.1, 1.5).sum(), mu)
+    for value in (-50.0, 0.0, 4.0, 50.0):
+        g = grad.eval({mu: np.full(3, value)})
+        assert np.all(np.isfinite(g))
+
+
+def test_strength_bound_is_soft_upper_bound():
+    below = strength_logp(np.log(10_000), pt.as_tensor(np.log(2_000)), 0.2).eval()
+    above = strength_logp(np.log(10_000), pt.as_tensor(np.log(50_000)), 0.2).eval()
+    assert below > -0.01 and above < -10
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    claims = read_claims("data/claims.csv")
+    config = load_config("models/kursk.toml")
+    return claims, config, prepare(claims, config)
+
+
+def test_roles_of_shipped_claims(shipped):
+    _, _, d = shipped
+    roles = d.claims.set_index("claim_id")["role"]
+    assert roles["ukmod-2025-06-15-casualties"] == ROLE_LOSS
+    assert roles["gur-2024-12-16-relay"] == ROLE_RELAY
+    assert roles["ukr-2024-12-16-kursk-force"] == ROLE_UNMODELLED  # population with no loss claim
+    assert roles["jcs-2025-deployed"] == ROLE_WINDOW_STRENGTH
+    assert roles["usint-2024-10-deployed"] == ROLE_EARLY_STRENGTH
+    assert roles["ukmod-2025-06-15-deployed"] == ROLE_BOUND
+    assert set(d.populations) == {"dprk_kursk", "russia_military", "ukraine_military"}
+
+
+def test_grid_positions(shipped):
+    _, _, d = shipped
+    g = d.grid
+    j = g.populations.index("dprk_kursk")
+    assert g.starts["dprk_kursk"] == dt.date(2024, 11, 1)
+    assert g.step[j] == 7 and g.n_steps[j] * g.step[j] >= g.n_days[j]
+    assert (g.n_steps <= load_config().max_steps).all()  # long wars get wider steps
+    step, frac = g.locate(np.array([j, j]), np.array([0, g.n_days[j]]))
+    assert step[0] == g.offset[j] and frac[0] == 0
+    assert step[1] == g.offset[j] + g.n_steps[j] - 1 and frac[1] <= g.step[j]
+    est = d.estimates[d.estimates.population == "dprk_kursk"]
+    assert est.date.iloc[0] == dt.date(2024, 11, 1) and est.date.iloc[-1] == dt.date(2025, 6, 17)
+
+
+def test_window_claim_spans_its_days(shipped):
+    _, _, d = shipped
+    k = list(d.loss["claim_id"]).index("gur-2024-12-16-casualties")  # Saturday-Sunday, 14-15 Dec
+    assert d.loss["days"][k] == 2
+
+
+def test_identification_modes_change_the_model(shipped):
+    claims, config, _ = shipped
+    neutral = build_model(claims, config)
+    prior = build_model(claims, config.replace(identification={"mode": "prior"}))
+    reference = build_model(
+        claims, config.replace(identification={"mode": "reference", "reference_sources": ["UK Ministry of Defence"]})
+    )
+    assert neutral.coords["stance_effect"] == ("adversary", "own")  # no neutral loss source here
+    assert prior.coords["stance_effect"] == ("adversary", "own")
+    bias = pm.draw(reference["bias"], draws=5, random_seed=1)
+    uk = list(reference.coords["source_stance"]).index("UK Ministry of Defence [adversary]")
+    np.testing.assert_allclose(bias[:, uk], 1.0)  # a reference source is unbiased exactly
+    with pytest.raises(ConfigError, match="reference_sources"):
+        prepare(claims, config.replace(identification={"mode": "reference", "reference_sources": ["Nobody"]}))
+
+
+def test_claims_without_loss_figures_are_refused():
+    frame = pd.read_csv("data/claims.csv", dtype=str, keep_default_na=False)
+    only_strength = frame[frame.category == "deployed"]
+    claims = reconcile.claims_from_frame(only_strength)
+    with pytest.raises(ModelDataError, match="no counted loss claim"):
+        prepare(claims, load_config())
+
+
+def test_prior_predictive_losses_are_plausible(shipped):
+    """Prior draws of cumulative casualties are neither microscopic nor absurd."""
+    claims, config, d = shipped
+    model = build_model(claims, config, d)
+    draws = pm.draw(model["cumulative_casualties"], draws=2000, random_seed=3)
+    est = d.estimates
+    for population, ceiling in [("dprk_kursk", 2e5), ("russia_military", 2e7), ("ukraine_military", 2e7)]:
+        last = est.index[est.population == population][-1]
+        q05, q50, q95 = np.quantile(draws[:, last], [0.05, 0.5, 0.95])
+        days = (est.date.iloc[last] - d.grid.starts[population]).days + 1
+        assert q05 > days * 0.5, (population, q05)  # more than a casualty every other day
+        assert q95 < ceiling, (population, q95)
+        median_rate = config.daily_rate_median(population)
+        assert median_rate * days / 5 < q50 < median_rate * days * 5
+    assert np.all(np.diff(draws[:, est.population == "dprk_kursk"], axis=1) >= 0)  # cumulative: never falls
+    share = pm.draw(model["killed_share"], draws=4000, random_seed=4)
+    assert 0.2 < np.median(share) < 0.33  # one killed for every 2-4 wounded

@@ -1,0 +1,98 @@
+"""The model recovers known truth: real NUTS fits on simulated wars.
+
+Fast by default (one simulated war); the calibration over several wars is marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import reconcile
+from reconcile.claims import claims_from_frame
+from reconcile.simulate import simulate, truth_at
+
+
+def _fit_simulation(seed: int, **size):
+    sim = simulate(seed=seed, **size)
+    result = reconcile.fit(claims_from_frame(sim.claims), reconcile.load_config(), seed=seed, progress=False)
+    return sim, result
+
+
+def _coverage(sim, result) -> pd.DataFrame:
+    """Each estimate (population x category x grid date) against the truth."""
+    est = result.estimates()
+    truth = [
+        truth_at(sim.truth, r.population, r.category, pd.Timestamp(r.date).date()) for r in est.itertuples()
+    ]
+    return est.assign(truth=truth, in90=lambda d: (d.q05 <= d.truth) & (d.truth <= d.q95))
+
+
+def _bias_table(sim, result) -> pd.DataFrame:
+    bias = sim.truth[sim.truth.quantity == "bias"].groupby(["source", "stance"])["value"].mean()
+    src = result.sources().set_index(["source", "stance"])
+    return src.join(bias.rename("true"), how="inner").reset_index()
+
+
+@pytest.fixture(scope="module")
+def war():
+    """Two populations sharing eight sources (own side of one, adversary of the other)."""
+    return _fit_simulation(seed=11, n_populations=2, n_days=200, n_claims=60)
+
+
+def test_fit_converges_without_divergences(war):
+    _, result = war
+    diag = result.diagnostics
+    assert diag.divergences == 0
+    assert diag.converged, diag.verdict()
+
+
+def test_intervals_contain_true_cumulative_losses_at_several_dates(war):
+    sim, result = war
+    cov = _coverage(sim, result)
+    assert set(cov.category) == {"killed", "wounded", "casualties"}
+    assert cov.groupby("population").date.nunique().min() >= 20  # several dates per population
+    # 90% intervals: every category of every population covers the truth at most dates ...
+    by_series = cov.groupby(["population", "category"]).in90.mean()
+    assert (by_series >= 0.8).all(), by_series
+    # ... and at the last date, the headline figure, for each of them
+    last = cov.groupby(["population", "category"]).tail(1)
+    assert last.in90.all(), last
+
+
+def test_source_biases_recovered(war):
+    sim, result = war
+    table = _bias_table(sim, result)
+    assert len(table) >= 8
+    inflate = table[table.true > 1.2]
+    deflate = table[table.true < 1 / 1.2]
+    assert len(inflate) >= 2 and len(deflate) >= 2
+    assert (inflate.bias_q50 > 1).all(), inflate
+    assert (deflate.bias_q50 < 1).all(), deflate
+    inside = (table.bias_q05 <= table.true) & (table.true <= table.bias_q95)
+    assert inside.mean() >= 0.8, table
+
+
+def test_claims_check_flags_few_claims(war):
+    _, result = war
+    check = result.claims_check()
+    counted = check[check.role == "loss figure"]
+    # claims drawn from the model itself are rarely surprising (outliers are 5% of figures)
+    assert counted.flag.fillna("").ne("").mean() <= 0.25
+    assert counted.ppc_percentile.between(0, 1).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_recovery_across_wars(seed):
+    """2 populations, 260 days, 80 claims: converged, truth inside the 90% intervals."""
+    sim, result = _fit_simulation(seed=seed, n_populations=2, n_days=260, n_claims=80)
+    assert result.diagnostics.divergences == 0
+    assert result.diagnostics.converged, result.diagnostics.verdict()
+    cov = _coverage(sim, result)
+    assert cov.in90.mean() >= 0.75
+    table = _bias_table(sim, result)
+    assert ((table.bias_q05 <= table.true) & (table.true <= table.bias_q95)).mean() >= 0.75
+    assert np.all(table.loc[table.true > 1.25, "bias_q50"] > 1)
+    assert np.all(table.loc[table.true < 0.8, "bias_q50"] < 1)
