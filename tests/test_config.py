@@ -337,6 +337,21 @@ _values = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
     max_leaves=6,
 )
+
+
+def _typed(default):
+    """Values of the default's type, mostly plausible: most of these configurations load."""
+    if isinstance(default, bool):
+        return st.booleans()
+    if isinstance(default, float):
+        return st.one_of(st.floats(min_value=-1, max_value=1e4), st.integers(0, 1000))
+    if isinstance(default, int):
+        return st.integers(-2, 12_000)
+    if isinstance(default, str):
+        return st.sampled_from(["", "neutral", "reference", "prior", "nutpie", "pymc", "2025-01-31"])
+    return st.lists(st.sampled_from(["UK Ministry of Defence", "x"]), max_size=2)
+
+
 _section_names = st.sampled_from([*_DEFAULTS, "prior", "Sampler", ""]) | st.text(max_size=8)
 _key_names = st.sampled_from(sorted({k for _, k in _KNOWN} | {"start", "daily_rate_median", "rw_sdd"})) | st.text(
     max_size=8
@@ -349,6 +364,11 @@ def user_dicts(draw):
     for _ in range(draw(st.integers(0, 4))):
         if draw(st.booleans()):
             section, key = draw(st.sampled_from(_KNOWN))
+            if draw(st.booleans()):
+                table = data.setdefault(section, {})
+                if isinstance(table, dict):
+                    table[key] = draw(_typed(_DEFAULTS[section][key]))
+                continue
         else:
             section, key = draw(_section_names), draw(_key_names)
         if section in ("populations", "lexicon") and draw(st.booleans()):
@@ -389,9 +409,10 @@ def test_any_user_dict_loads_or_raises_config_error(data):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from(_KNOWN), _values)
-def test_any_value_for_a_known_key_loads_or_raises_config_error(section_key, value):
+@given(st.sampled_from(_KNOWN), st.data())
+def test_any_value_for_a_known_key_loads_or_raises_config_error(section_key, data):
     section, key = section_key
+    value = data.draw(st.one_of(_values, _typed(_DEFAULTS[section][key])))
     try:
         config = from_dict({section: {key: value}})
     except ConfigError as exc:

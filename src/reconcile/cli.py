@@ -78,6 +78,7 @@ def cmd_fit(args) -> int:
     diag = result.diagnostics
     if not args.quiet:
         print(result.headline().to_string(index=False, float_format=lambda v: f"{v:,.0f}"))
+        print(f"Identifying assumption: {config.describe_identification()}")
         print(f"Results written to {out}/")
     if diag.converged:
         if not args.quiet:

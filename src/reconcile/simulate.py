@@ -592,25 +592,17 @@ def simulate(
     )
     loss_idx = [i for i, c in enumerate(categories) if c != "deployed"]
     dep_idx = [i for i, c in enumerate(categories) if c == "deployed"]
+    def covering(probs: Mapping[str, float], options: Sequence[str]) -> list[str]:
+        """Draw one option per loss claim, every option with positive probability at least once."""
+        return _ensure_coverage(
+            _choice(rng, probs, len(loss_idx)), [o for o in options if probs.get(o, 0) > 0], rng
+        )
+
     kinds = ["cumulative"] * n_orig
-    for i, k in zip(
-        loss_idx,
-        _ensure_coverage(
-            _choice(rng, s.period_probs, len(loss_idx)),
-            [k for k in PERIOD_KINDS if s.period_probs.get(k, 0) > 0],
-            rng,
-        ),
-    ):
+    for i, k in zip(loss_idx, covering(s.period_probs, PERIOD_KINDS)):
         kinds[i] = k
     qualifiers = [""] * n_orig
-    for i, q in zip(
-        loss_idx,
-        _ensure_coverage(
-            _choice(rng, s.qualifier_probs, len(loss_idx)),
-            [q for q in QUALIFIERS if s.qualifier_probs.get(q, 0) > 0],
-            rng,
-        ),
-    ):
+    for i, q in zip(loss_idx, covering(s.qualifier_probs, QUALIFIERS)):
         qualifiers[i] = q
     for i, q in zip(dep_idx, _choice(rng, DEPLOYED_QUALIFIER_PROBS, len(dep_idx))):
         qualifiers[i] = q
