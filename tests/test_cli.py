@@ -22,7 +22,20 @@ from conftest import ARTICLES, CLAIMS_CSV, KURSK_TOML, ROOT, sha256_file
 from reconcile.cli import main
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "reconcile"
-SUBCOMMANDS = ["validate", "extract", "fit", "simulate"]
+CONTRACT_SUBCOMMANDS = ["validate", "extract", "fit", "simulate"]
+
+
+def _subcommands() -> list[str]:
+    """Every subcommand the parser knows (so one added later is covered too)."""
+    import argparse
+
+    from reconcile.cli import build_parser
+
+    actions = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return sorted(actions[0].choices)
+
+
+SUBCOMMANDS = _subcommands()
 
 
 def run(argv, capsys):
@@ -286,6 +299,7 @@ def test_every_subcommand_has_help(capsys, command):
 
 
 def test_top_level_help_lists_subcommands(capsys):
+    assert set(CONTRACT_SUBCOMMANDS) <= set(SUBCOMMANDS)
     code, out, _ = run(["--help"], capsys)
     assert code == 0
     for command in SUBCOMMANDS:

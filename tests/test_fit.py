@@ -378,6 +378,7 @@ def test_failure_while_moving_files_into_place_keeps_old_results(shipped_fit, ol
         return real_replace(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(summary_module.os, "replace", flaky_replace)
+    monkeypatch.setattr(summary_module, "_write_extras", lambda *a, **k: None)  # plots: not needed here
     with pytest.raises(OutputError):
         shipped_fit.save(old_results)
     monkeypatch.undo()
@@ -449,6 +450,7 @@ def test_cli_exit_code_follows_the_verdict(shipped_fit, tmp_path, capsys, monkey
     """The CLI's handling of the verdict, on the shared fit (no compile)."""
     result = _with_verdict(shipped_fit, converged)
     monkeypatch.setattr(fit_module, "fit", lambda *a, **k: result)
+    monkeypatch.setattr(summary_module, "_write_extras", lambda *a, **k: None)  # plots: not tested here
     argv = ["fit", CLAIMS_CSV, "--config", KURSK_TOML, "--out", tmp_path / "r"] + (["--strict"] if strict else [])
     got, out, err = cli(argv, capsys)
     assert got == code

@@ -110,6 +110,54 @@ def cmd_simulate(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    import os
+    import shutil
+    import tempfile
+
+    from .fit import IncompatibleFit, load_fit
+    from .summary import OutputError
+
+    out = Path(args.dir)
+    if not out.is_dir():
+        _err(f"{out}: no such directory (expected the output directory of `reconcile fit`)")
+        return EXIT_NOINPUT
+    if not (out / "posterior.nc").is_file():
+        _err(f"{out / 'posterior.nc'}: missing; `reconcile report` rebuilds a report from the posterior.nc written by `reconcile fit`")
+        return EXIT_NOINPUT
+    try:
+        result = load_fit(out)
+    except IncompatibleFit as exc:
+        _err(f"cannot rebuild the report: {exc}")
+        return EXIT_DATAERR
+    except (KeyError, ValueError, TypeError) as exc:  # readable NetCDF, damaged provenance attributes
+        _err(f"cannot rebuild the report: {out / 'posterior.nc'}: damaged provenance ({type(exc).__name__}: {exc}); refit")
+        return EXIT_DATAERR
+    from .report import write_report
+
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".reconcile-report-", dir=out))
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    try:
+        write_report(result, staging)
+        written = []
+        for path in sorted(staging.rglob("*")):
+            if path.is_file():
+                target = out / path.relative_to(staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                written.append(target)
+    except OSError as exc:
+        raise OutputError(f"{out}: writing the report failed ({exc}); previous report left as it was") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if not args.quiet:
+        print(f"Report written to {out / 'report.html'} ({len(written) - 1} figures in {out / 'plots'}/)")
+        print(result.diagnostics.verdict())
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -141,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit with status 3 when the convergence checks fail")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("report", help="rebuild the report and plots of a finished fit", description="Rebuild DIR/report.html and DIR/plots/ from DIR/posterior.nc alone, without refitting.")
+    p.add_argument("dir", metavar="DIR", help="the output directory of `reconcile fit`")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("simulate", help="write a synthetic claims file with known truth", description="Simulate a war: true losses, sources with known biases, and claims drawn from them.")
     p.add_argument("--out", required=True, metavar="CLAIMS.csv")

@@ -115,8 +115,10 @@ def _date_axis(ax) -> None:
 
 
 def _short(text: str, limit: int = 38) -> str:
+    """Claims text for a label: truncated, with "$" escaped so matplotlib never reads it as maths."""
     text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("$", r"\$")
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -346,7 +348,9 @@ def _window_panel(ax, result, pop, frame, check, styles) -> set:
         _glyph(ax, a + (b - a) / 2, r["low"], r["high"], r["qualifier"], st["color"], st["marker"], size=0.8)
         shown.add(r["source"])
         values += [q["true_q05"], q["true_q95"], r["low"], r["high"]]
-    log = _set_count_axis(ax.yaxis, values)
+    vals = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
+    # daily averages and window totals share this axis: go logarithmic early
+    log = _set_count_axis(ax.yaxis, vals, force_log=bool(vals.size and vals.max() / vals.min() > 20))
     if not log:
         ax.set_ylim(bottom=0)
     _date_axis(ax)
@@ -560,9 +564,12 @@ def plot_claims_check(result, ax=None) -> Figure:
         axis.set_ylim(max(len(part), 1) - 0.5, -0.7)
         axis.grid(True, axis="x", which="major", color="#E5E5E5", lw=0.6)
         axis.set_axisbelow(True)
-        axis.set_xlabel("figure (log scale)" if True else "figure")
+        axis.set_xlabel("figure (log scale)")
+    finite = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
     for axis in axs:
-        _set_count_axis(axis.xaxis, values, force_log=True)
+        _set_count_axis(axis.xaxis, finite, force_log=True)
+        if finite.size:
+            axis.set_xlim(finite.min() / 1.6, finite.max() * 1.6)  # the same scale in every column
     if not n:
         axs[0].text(0.5, 0.5, "no counted loss claim", transform=axs[0].transAxes, ha="center")
     n_flag = int(check["flagged"].sum()) if n else 0
@@ -639,7 +646,9 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
             shown.add(c["source"])
             ax_vals.append(np.array([c["low"], c["high"]]))
         if not together:
-            log = _set_count_axis(axis.yaxis, np.concatenate([np.asarray(v, dtype=float) for v in ax_vals]))
+            vals = np.concatenate([np.asarray(v, dtype=float) for v in ax_vals])
+            vals = vals[np.isfinite(vals) & (vals > 0)]
+            log = _set_count_axis(axis.yaxis, vals, force_log=bool(vals.size and vals.max() / vals.min() > 20))
             if not log:
                 axis.set_ylim(bottom=0)
             axis.set_title(f"{p}: daily casualties (killed + wounded), median and 90% interval", loc="left", fontsize=10)
@@ -738,7 +747,7 @@ def plot_priors(result, axes: Sequence | None = None) -> Figure:
         lo = max(lo, prior.support()[0])
         grid = np.linspace(lo, hi, 400)
         if d.size:
-            axis.hist(d, bins=40, range=(lo, hi), density=True, color="#D55E00", alpha=0.45, lw=0, label="posterior")
+            axis.hist(d, bins=np.linspace(d.min(), d.max(), 31), density=True, color="#D55E00", alpha=0.45, lw=0, label="posterior")
         axis.plot(grid, prior.pdf(grid), color="#0072B2", lw=1.8, label="prior")
         axis.set_title(panel["title"], fontsize=8.5, loc="left")
         axis.set_yticks([])

@@ -1,0 +1,231 @@
+"""One self-contained HTML page for a fit: estimates, sources, surprising claims, diagnostics,
+the identifying assumption, the configuration and every claim with its quote.
+
+Rendered with Jinja2 and autoescaping: every piece of text that comes from a claims file (quotes,
+sources, citations, identifiers) is HTML-escaped. Figures are embedded as base64 PNG data URIs,
+so the page needs no other file, network access or JavaScript.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, summary
+from ._io import atomic_write_text
+from .model import CATEGORIES, ROLE_LOSS, ROLE_RELAY
+from .plots import save_plots
+
+__all__ = ["render_report", "write_report"]
+
+_QUALIFIER_WORDS = {
+    "exact": "",
+    "about": "about ",
+    "at_least": "at least ",
+    "more_than": "more than ",
+    "at_most": "at most ",
+    "fewer_than": "fewer than ",
+}
+
+
+def _n(v) -> str:
+    """A count for a reader: thousands separators, three significant digits for large numbers."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(v):
+        return ""
+    if abs(v) >= 1000:
+        digits = int(math.floor(math.log10(abs(v)))) - 2
+        return f"{round(v, -digits):,.0f}"
+    if abs(v) >= 10 or v == 0:
+        return f"{v:,.0f}"
+    return f"{v:.2g}"
+
+
+def _factor(v) -> str:
+    try:
+        return f"×{float(v):.2f}"
+    except (TypeError, ValueError):
+        return ""
+
+
+def _stated(row) -> str:
+    """The stated figure as words: "about 1,000", "at least 30", "200 to 900 ("several hundred")"."""
+    q = row["qualifier"]
+    low, high = row["low"], row["high"]
+    unit = " a day" if row.get("measure") == "per_day" else ""
+    if q in ("at_least", "more_than"):
+        text = f"{_QUALIFIER_WORDS[q]}{_n(low)}"
+    elif q in ("at_most", "fewer_than"):
+        text = f"{_QUALIFIER_WORDS[q]}{_n(high)}"
+    elif q in ("exact", "about"):
+        text = f"{_QUALIFIER_WORDS[q]}{_n(row['value'])}"
+    else:
+        text = f"{_n(low)} to {_n(high)}" if math.isfinite(high) else f"at least {_n(low)}"
+    phrase = str(row.get("phrase") or "").strip()
+    if q == "vague" and phrase:
+        text += f" (“{phrase}”)"
+    return text + unit
+
+
+def _period(row) -> str:
+    start, end = pd.Timestamp(row["period_start"]), pd.Timestamp(row["period_end"])
+    if row.get("measure") == "per_day":
+        return f"daily average {start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    if row.get("day_start", 0) > 0:
+        return f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    return f"since the start, by {end:%Y-%m-%d}"
+
+
+def _images(plot_paths: list[Path]) -> list[dict]:
+    captions = {
+        "cumulative": "Cumulative losses per population with every claim drawn where it belongs; window and daily "
+        "claims below each population, against the model's loss over their window.",
+        "sources": "Each source's bias factor (reported ÷ true) with its 90% interval, grouped by stance.",
+        "claims_check": "Each counted claim against the figure its source would be expected to state given the fit; "
+        "surprising claims first.",
+        "daily_rate": "Daily casualties (killed + wounded) per population.",
+        "priors": "Prior versus posterior of the model's key hyperparameters.",
+    }
+    out = []
+    for path in plot_paths:
+        data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+        out.append({"name": path.stem, "caption": captions.get(path.stem, ""), "uri": f"data:image/png;base64,{data}"})
+    return out
+
+
+def _context(result, images: list[dict]) -> dict:
+    d = result.inputs
+    head = summary.headline(result)
+    sentences = []
+    for pop in d.populations:
+        rows = head[head["population"] == pop].set_index("category")
+        if "casualties" not in rows.index:
+            continue
+        r = rows.loc["casualties"]
+        sentences.append(
+            f"Cumulative casualties of {pop} by {r['date']}: median {_n(r['q50'])}, 90% interval "
+            f"[{_n(r['q05'])}, {_n(r['q95'])}]."
+        )
+    est_rows = [
+        {"population": r.population, "category": r.category, "date": r.date, "median": _n(r.q50),
+         "interval": f"{_n(r.q05)} – {_n(r.q95)}", "iqr": f"{_n(r.q25)} – {_n(r.q75)}", "mean": _n(r.mean)}
+        for r in head.itertuples()
+    ]
+    src = summary.sources(result)
+    source_rows = [
+        {"source": r.source, "group": r.source_group, "stance": r.stance, "n": int(r.n_claims),
+         "median": _factor(r.bias_q50), "interval": f"{_factor(r.bias_q05)} – {_factor(r.bias_q95)}",
+         "p_inflates": f"{r.p_inflates:.0%}", "populations": r.populations,
+         "assumed": bool(r.assumed_unbiased)}
+        for r in src.itertuples()
+    ]
+    check = summary.claims_check(result).set_index("claim_id")
+    frame = d.claims
+    claims = []
+    surprising = []
+    for _, row in frame.iterrows():
+        cid = row["claim_id"]
+        c = check.loc[cid]
+        flag = str(c["flag"] or "") if isinstance(c["flag"], str) else ""
+        role = row["role"]
+        counted = bool(row["counted"]) and role != ROLE_RELAY
+        item = {
+            "claim_id": cid,
+            "population": row["population"],
+            "category": row["category"],
+            "source": row["source"],
+            "stance": row["stance"],
+            "stated": _stated(row),
+            "period": _period(row),
+            "reported_on": f"{pd.Timestamp(row['reported_on']):%Y-%m-%d}",
+            "quote": row["quote"],
+            "citation": row["citation"],
+            "citation_is_url": str(row["citation"]).startswith(("http://", "https://")),
+            "role": "not counted (relay of " + str(row["derived_from"]) + ")" if role == ROLE_RELAY else role,
+            "counted": counted,
+            "true": (f"{_n(c['true_q50'])} [{_n(c['true_q05'])}, {_n(c['true_q95'])}]"
+                     if np.isfinite(c["true_q50"]) else ""),
+            "percentile": f"{c['ppc_percentile']:.0%}" if np.isfinite(c["ppc_percentile"]) else "",
+            "flag": flag,
+            "notes": row.get("notes", ""),
+        }
+        claims.append(item)
+        if flag:
+            surprising.append(item)
+    diag = result.diagnostics
+    attrs = result.idata.posterior.attrs
+    return {
+        "title": "reconcile: casualty estimates",
+        "populations": list(d.populations),
+        "sentences": sentences,
+        "estimates": est_rows,
+        "sources": source_rows,
+        "surprising": surprising,
+        "claims": claims,
+        "n_counted": int(sum(1 for c in claims if c["counted"])),
+        "n_loss": int((frame["role"] == ROLE_LOSS).sum()),
+        "diag": {
+            "verdict": diag.verdict(),
+            "converged": bool(diag.converged),
+            "max_rhat": f"{diag.max_rhat:.3f}",
+            "min_ess_bulk": f"{diag.min_ess_bulk:.0f}",
+            "min_ess_tail": f"{diag.min_ess_tail:.0f}",
+            "divergences": int(diag.divergences),
+            "sampler": diag.sampler,
+            "seconds": f"{diag.seconds:.1f}",
+            "draws": diag.draws,
+            "chains": diag.chains,
+            "bfmi": f"{diag.min_bfmi:.2f}" if diag.min_bfmi is not None else "n/a",
+        },
+        "identification": result.config.describe_identification(),
+        "config_json": json.dumps(result.config.to_dict(), indent=2, sort_keys=True, ensure_ascii=False),
+        "config_origin": result.config.origin,
+        "seed": result.seed,
+        "claims_sha256": result.claims.sha256,
+        "claims_path": attrs.get("claims_path", "") or (result.claims.path or ""),
+        "version": attrs.get("reconcile_version", __version__),
+        "created": attrs.get("created", ""),
+        "report_version": __version__,
+        "images": images,
+        "categories": CATEGORIES,
+    }
+
+
+def _environment():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("reconcile", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(result, plot_paths: list[Path] | None = None) -> str:
+    """The report as one HTML string (``plot_paths``: PNG files to embed, e.g. from save_plots)."""
+    images = _images(list(plot_paths or []))
+    return _environment().get_template("report.html.j2").render(**_context(result, images))
+
+
+def write_report(result, out_dir) -> list[Path]:
+    """Write ``out_dir/plots/*.png`` and ``out_dir/report.html`` (figures embedded); returns the paths.
+
+    Callers wanting all-or-nothing output pass a staging directory (as ``summary.write_outputs``
+    and ``reconcile report`` do); the HTML file itself is written atomically.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = save_plots(result, out / "plots")
+    page = out / "report.html"
+    atomic_write_text(page, render_report(result, paths))
+    return [*paths, page]

@@ -1,0 +1,185 @@
+"""Figures, the HTML report and `reconcile report DIR`, on ONE small real fit (compiled once)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import re  # noqa: E402
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from reconcile import plots  # noqa: E402
+from reconcile.report import render_report, write_report  # noqa: E402
+
+SCRIPT = "<script>alert(1)</script>"
+PNG_HEADER = b"\x89PNG\r\n\x1a\n"
+PLOT_NAMES = ["cumulative.png", "sources.png", "claims_check.png", "daily_rate.png", "priors.png"]
+
+
+def _row(claim_id, category, qualifier, value, *, source="Ministry A & Partners", stance="adversary",
+         reported_on="2024-03-01", period_start="2024-01-01", period_end="", measure="total", value_high="",
+         phrase="", derived_from="", quote=None):
+    return {
+        "claim_id": claim_id, "population": "alpha", "category": category, "source": source,
+        "source_group": "", "stance": stance, "reported_on": reported_on, "period_start": period_start,
+        "period_end": period_end, "measure": measure, "qualifier": qualifier, "value": value,
+        "value_high": value_high, "phrase": phrase, "derived_from": derived_from,
+        "quote": quote or f"Quote of {claim_id}.", "citation": f"https://example.org/{claim_id}",
+    }
+
+
+CLAIMS = pd.DataFrame([
+    _row("c-exact", "casualties", "exact", "900", quote=f"About 900 casualties {SCRIPT} & more."),
+    _row("c-about", "killed", "about", "250", source="Observer B", stance="neutral", reported_on="2024-03-10"),
+    _row("c-at-least", "casualties", "at_least", "1200", source="Observer B", stance="neutral", reported_on="2024-04-01"),
+    _row("c-more-than", "wounded", "more_than", "600", reported_on="2024-04-10"),
+    _row("c-at-most", "casualties", "at_most", "3000", source="Own Ministry", stance="own", reported_on="2024-04-20"),
+    _row("c-fewer-than", "killed", "fewer_than", "800", source="Own Ministry", stance="own", reported_on="2024-05-01"),
+    _row("c-range", "casualties", "range", "1400", value_high="2200", source="Observer B", stance="neutral",
+         reported_on="2024-05-10"),
+    _row("c-vague", "casualties", "vague", "", phrase="several hundred", source="Source <b>C</b>",
+         reported_on="2024-02-01"),
+    _row("c-window", "casualties", "about", "300", source="Observer B", stance="neutral", reported_on="2024-04-05",
+         period_start="2024-03-01", period_end="2024-03-31"),
+    _row("c-per-day", "casualties", "exact", "12", source="Observer B", stance="neutral", reported_on="2024-05-05",
+         period_start="2024-04-01", period_end="2024-04-30", measure="per_day"),
+    _row("c-relay", "casualties", "exact", "900", source="Newswire D", derived_from="c-exact", reported_on="2024-03-02"),
+    _row("c-deployed", "deployed", "about", "20000", source="Observer B", stance="neutral", reported_on="2024-03-15",
+         period_start=""),
+])
+
+
+@pytest.fixture(scope="module")
+def result():
+    from reconcile.claims import claims_from_frame
+    from reconcile.config import load_config
+    from reconcile.fit import fit
+
+    return fit(claims_from_frame(CLAIMS), load_config(), seed=3, draws=200, tune=200, chains=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def fit_dir(result, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("fit") / "results"
+    result.save(out)  # writes plots/ and report.html through summary.write_outputs
+    return out
+
+
+# -- figures ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make", [plots.plot_cumulative, plots.plot_sources, plots.plot_claims_check, plots.plot_daily_rate, plots.plot_priors]
+)
+def test_each_plot_returns_a_figure(result, make):
+    fig = make(result)
+    assert isinstance(fig, Figure)
+    assert fig.axes
+
+
+def test_plots_draw_into_the_axes_given(result):
+    for make in (plots.plot_sources, plots.plot_claims_check, plots.plot_daily_rate):
+        fig = Figure()
+        ax = fig.add_subplot()
+        assert make(result, ax=ax) is fig
+        assert ax.lines, make.__name__
+    fig = Figure()
+    main, window = fig.subplots(2, 1)
+    assert plots.plot_cumulative(result, "alpha", ax=(main, window)) is fig
+    assert main.lines and window.lines  # the window and per-day claims go to the second axes
+    fig = Figure()
+    axes = fig.subplots(3, 4)
+    assert plots.plot_priors(result, axes=axes) is fig
+    assert sum(bool(a.patches) for a in axes.ravel()) >= 5  # one histogram per hyperparameter
+
+
+def test_cumulative_corrected_and_single_population(result):
+    fig = plots.plot_cumulative(result, "alpha", corrected=True)
+    assert "alpha: cumulative losses since 2024-01-01" in fig.axes[0].get_title(loc="left")
+    with pytest.raises(ValueError, match="not estimated"):
+        plots.plot_cumulative(result, "nobody")
+
+
+def test_save_plots_writes_five_pngs(result, tmp_path):
+    paths = plots.save_plots(result, tmp_path / "plots")
+    assert sorted(p.name for p in paths) == sorted(PLOT_NAMES)
+    for p in paths:
+        data = p.read_bytes()
+        assert len(data) > 5000 and data.startswith(PNG_HEADER)
+
+
+# -- report ----------------------------------------------------------------------------------------
+
+
+def test_report_is_self_contained_and_escaped(result, fit_dir):
+    page = (fit_dir / "report.html").read_text(encoding="utf-8")
+    assert sorted(p.name for p in (fit_dir / "plots").iterdir()) == sorted(PLOT_NAMES)
+    # self-contained: every image is embedded, nothing is fetched
+    assert 'src="http' not in page and "<link" not in page
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert len(images) == 5 and all(src.startswith("data:image/png;base64,") for src in images)
+    # claims text is escaped
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert" not in page and "<script" not in page
+    assert "Source &lt;b&gt;C&lt;/b&gt;" in page and "Ministry A &amp; Partners" in page
+    # the verdict, the assumption, provenance and every claim
+    assert result.diagnostics.verdict().split(":")[0] in page
+    if not result.diagnostics.converged:
+        assert 'class="verdict bad"' in page
+    assert result.config.describe_identification().replace("'", "&#39;") in page
+    assert result.claims.sha256 in page
+    for claim_id in CLAIMS["claim_id"]:
+        assert claim_id in page
+    assert "not counted (relay of c-exact)" in page
+    assert re.search(r"Cumulative casualties of alpha by \d{4}-\d{2}-\d{2}: median [\d,]+, 90% interval \[[\d,]+, [\d,]+\]\.", page)
+
+
+def test_render_report_without_figures(result):
+    page = render_report(result)
+    assert "<img" not in page and "&lt;script&gt;" in page
+
+
+# -- reconcile report DIR --------------------------------------------------------------------------
+
+
+def test_cli_report_rebuilds_from_posterior_alone(fit_dir, tmp_path, capsys):
+    from reconcile.cli import main
+
+    work = tmp_path / "copy"
+    work.mkdir()
+    shutil.copy(fit_dir / "posterior.nc", work / "posterior.nc")
+    assert main(["report", str(work)]) == 0
+    assert (work / "report.html").stat().st_size > 10_000
+    for name in PLOT_NAMES:
+        assert (work / "plots" / name).read_bytes().startswith(PNG_HEADER)
+    assert not [p for p in work.iterdir() if p.name.startswith(".")]  # staging removed
+    assert "report.html" in capsys.readouterr().out
+
+
+def test_cli_report_missing_dir_or_posterior(tmp_path, capsys):
+    from reconcile.cli import main
+
+    assert main(["report", str(tmp_path / "nowhere")]) == 66
+    assert "no such directory" in capsys.readouterr().err
+    assert main(["report", str(tmp_path)]) == 66
+    assert "posterior.nc" in capsys.readouterr().err
+
+
+def test_cli_report_garbage_posterior(tmp_path, capsys):
+    from reconcile.cli import main
+
+    (tmp_path / "posterior.nc").write_bytes(b"this is not NetCDF at all\n")
+    assert main(["report", str(tmp_path)]) == 65
+    err = capsys.readouterr().err
+    assert "posterior.nc" in err and "Traceback" not in err
+    assert not (tmp_path / "report.html").exists()
