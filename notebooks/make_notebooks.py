@@ -132,7 +132,7 @@ SIMULATED = [
     new_code_cell("result = reconcile.fit(claims, reconcile.load_config(), seed=7, draws=DRAWS, progress=False)\nprint(result.diagnostics.verdict())"),
     new_markdown_cell("## True cumulative losses against the 90% intervals"),
     new_code_cell(
-        "from reconcile.simulate import truth_at\n"
+        "from reconcile.simulation import truth_at\n"
         "est = result.estimates()\n"
         "est['truth'] = [truth_at(sim.truth, r.population, r.category, pd.Timestamp(r.date).date()) for r in est.itertuples()]\n"
         "est['inside_90'] = (est.q05 <= est.truth) & (est.truth <= est.q95)\n"

@@ -39,7 +39,7 @@ def shipped_fit():
     """A real fit of data/claims.csv with models/kursk.toml (seed 1, 300+300 draws, 2 chains)."""
     from reconcile.claims import read_claims
     from reconcile.config import load_config
-    from reconcile.fit import fit  # not ``reconcile.fit``: see test_fit.test_public_name_stays_the_function
+    from reconcile.fitting import fit  # not ``reconcile.fit``: see test_fit.test_public_name_stays_the_function
 
     return fit(
         read_claims(CLAIMS_CSV),

@@ -121,12 +121,6 @@ def test_validate_console_script(tmp_path):
     assert "Traceback" not in refused.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: cli.main imports reconcile.model (and summary -> model) for its exception "
-    "classes, so `reconcile validate` imports PyMC (~3 s) although the package promises that "
-    "reading and validating claims does not",
-)
 def test_validate_does_not_import_pymc():
     code = (
         "import sys\n"
@@ -407,12 +401,6 @@ def test_extract_missing_article_exits_66(tmp_path, capsys):
     assert not (tmp_path / "c.csv").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: cli.cmd_extract/cmd_simulate do not turn an unwritable --out into exit 73 "
-    "(a path under a regular file raises NotADirectoryError: traceback, exit 1; a missing directory "
-    "raises FileNotFoundError: reported as exit 66, 'input missing')",
-)
 @pytest.mark.parametrize("where", ["under a regular file", "in a missing directory"])
 @pytest.mark.parametrize("command", ["extract", "simulate"])
 def test_unwritable_out_of_extract_and_simulate_exits_73(tmp_path, capsys, command, where):
@@ -460,11 +448,11 @@ def test_simulate_writes_valid_files_reproducibly(tmp_path, capsys):
 @pytest.fixture
 def no_sampling(monkeypatch):
     """Make any attempt to fit fail loudly, and import the model code beforehand (timing)."""
-    fit_module = importlib.import_module("reconcile.fit")
+    fit_module = importlib.import_module("reconcile.fitting")
     importlib.import_module("reconcile.model")
 
     def forbidden(*args, **kwargs):
-        raise AssertionError("reconcile.fit.fit was called: the refusal should come before fitting")
+        raise AssertionError("reconcile.fitting.fit was called: the refusal should come before fitting")
 
     monkeypatch.setattr(fit_module, "fit", forbidden)
     import nutpie

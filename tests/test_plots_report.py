@@ -63,7 +63,7 @@ CLAIMS = pd.DataFrame([
 def result():
     from reconcile.claims import claims_from_frame
     from reconcile.config import load_config
-    from reconcile.fit import fit
+    from reconcile.fitting import fit
 
     return fit(claims_from_frame(CLAIMS), load_config(), seed=3, draws=200, tune=200, chains=2, progress=False)
 

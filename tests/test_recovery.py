@@ -11,7 +11,7 @@ import pytest
 
 import reconcile
 from reconcile.claims import claims_from_frame
-from reconcile.simulate import simulate, truth_at
+from reconcile.simulation import simulate, truth_at
 
 
 def _fit_simulation(seed: int, **size):

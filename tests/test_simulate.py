@@ -1,4 +1,4 @@
-"""Tests of the simulator (reconcile.simulate): fast, no model fitting."""
+"""Tests of the simulator (reconcile.simulation): fast, no model fitting."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from reconcile.lexicon import default_lexicon
-from reconcile.simulate import (
+from reconcile.simulation import (
     CLAIM_COLUMNS,
     TRUTH_COLUMNS,
     Simulation,

@@ -8,6 +8,7 @@ Exit codes: 0 success, 2 wrong usage, 3 ``--strict`` and the fit did not converg
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -17,6 +18,17 @@ EXIT_DATAERR, EXIT_NOINPUT, EXIT_CANTCREAT = 65, 66, 73
 
 def _err(message: str) -> None:
     print(f"reconcile: {message}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _writing(target):
+    """Failures to write an output file are output errors (exit 73), not missing inputs."""
+    from .errors import OutputError
+
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write here ({exc.strerror or exc})") from None
 
 
 def _load_claims(path: str):
@@ -43,7 +55,7 @@ def cmd_extract(args) -> int:
     if args.out:
         from ._io import atomic_path
 
-        with atomic_path(args.out) as tmp:
+        with _writing(args.out), atomic_path(args.out) as tmp:
             write_candidates(frame, tmp)
         print(f"{len(frame)} candidate claims written to {args.out}; review them before use", file=sys.stderr)
     else:
@@ -52,9 +64,9 @@ def cmd_extract(args) -> int:
 
 
 def cmd_fit(args) -> int:
+    from ._io import writable_directory
     from .config import load_config
-    from .fit import fit
-    from .summary import check_writable
+    from .fitting import fit
 
     claims = _load_claims(args.claims)
     if args.config is not None and not Path(args.config).is_file():
@@ -63,7 +75,7 @@ def cmd_fit(args) -> int:
     from .model import prepare
 
     prepare(claims, config)  # refuse bad data/configuration before anything is compiled
-    out = check_writable(args.out)
+    out = writable_directory(args.out)
     result = fit(
         claims,
         config,
@@ -92,7 +104,7 @@ def cmd_fit(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from .simulate import simulate, write_simulation
+    from .simulation import simulate, write_simulation
 
     try:
         sim = simulate(
@@ -105,18 +117,16 @@ def cmd_simulate(args) -> int:
     except ValueError as exc:  # bad sizes or seed: a usage error
         _err(f"simulate: {exc}")
         return EXIT_USAGE
-    write_simulation(sim, args.out, args.truth)
+    with _writing(f"{args.out} or {args.truth}"):
+        write_simulation(sim, args.out, args.truth)
     print(f"{len(sim.claims)} simulated claims written to {args.out}; truth to {args.truth}", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_report(args) -> int:
-    import os
-    import shutil
-    import tempfile
-
-    from .fit import IncompatibleFit, load_fit
-    from .summary import OutputError
+    from ._io import staged_directory
+    from .errors import IncompatibleFit
+    from .fitting import load_fit
 
     out = Path(args.dir)
     if not out.is_dir():
@@ -135,25 +145,11 @@ def cmd_report(args) -> int:
         return EXIT_DATAERR
     from .report import write_report
 
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=".reconcile-report-", dir=out))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
-    try:
+    with staged_directory(out) as staging:
         write_report(result, staging)
-        written = []
-        for path in sorted(staging.rglob("*")):
-            if path.is_file():
-                target = out / path.relative_to(staging)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(path, target)
-                written.append(target)
-    except OSError as exc:
-        raise OutputError(f"{out}: writing the report failed ({exc}); previous report left as it was") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        figures = len(list((staging / "plots").glob("*.png")))
     if not args.quiet:
-        print(f"Report written to {out / 'report.html'} ({len(written) - 1} figures in {out / 'plots'}/)")
+        print(f"Report written to {out / 'report.html'} ({figures} figures in {out / 'plots'}/)")
         print(result.diagnostics.verdict())
     return EXIT_OK
 
@@ -210,8 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from .claims import ClaimsError
     from .config import ConfigError
-    from .model import ModelDataError
-    from .summary import OutputError
+    from .errors import ModelDataError, OutputError
 
     parser = build_parser()
     args = parser.parse_args(argv)

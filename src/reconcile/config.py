@@ -46,9 +46,10 @@ def _check_type(path: str, value: Any, default: Any) -> Any:
             raise ConfigError(f"{path}: expected {type(default).__name__}, found {value!r}")
         return value
     if isinstance(default, float):
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ConfigError(f"{path}: expected a number, found {value!r}")
-        return float(value)
+        number = _as_float(value)
+        if number is None:
+            raise ConfigError(f"{path}: expected a number, found {_show(value)}")
+        return number
     if isinstance(default, int):
         if not isinstance(value, int):
             raise ConfigError(f"{path}: expected a whole number, found {value!r}")
@@ -62,6 +63,22 @@ def _check_type(path: str, value: Any, default: Any) -> Any:
             raise ConfigError(f"{path}: expected a list of text, found {value!r}")
         return list(value)
     raise ConfigError(f"{path}: unsupported value {value!r}")  # pragma: no cover
+
+
+def _as_float(value: Any) -> float | None:
+    """A finite float from a TOML number, or None (TOML integers may exceed any float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _show(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _parse_date(path: str, value: str) -> dt.date:
@@ -90,20 +107,16 @@ def _merge(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, An
                         _parse_date(path, _check_type(path, value, ""))
                     else:
                         _check_type(path, value, 1.0)
-                merged["populations"][name] = dict(settings)
+                merged["populations"][name] = {**merged["populations"].get(name, {}), **settings}
             continue
         if section == "lexicon":
             for phrase, interval in table.items():
-                if (
-                    not isinstance(interval, list)
-                    or len(interval) != 2
-                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in interval)
-                    or not 0 <= interval[0] <= interval[1]
-                ):
+                ends = [_as_float(v) for v in interval] if isinstance(interval, list) else []
+                if len(ends) != 2 or None in ends or not 0 <= ends[0] <= ends[1]:
                     raise ConfigError(
-                        f"lexicon.\"{phrase}\": expected [low, high] with 0 <= low <= high, found {interval!r}"
+                        f"lexicon.\"{phrase}\": expected [low, high] with 0 <= low <= high, found {_show(interval)}"
                     )
-                merged["lexicon"][phrase] = [float(v) for v in interval]
+                merged["lexicon"][phrase] = ends
             continue
         for key, value in table.items():
             path = f"{section}.{key}"

@@ -37,6 +37,7 @@ import pytensor.tensor as pt
 
 from .claims import Claims
 from .config import Config, ConfigError
+from .errors import ModelDataError
 from .lexicon import default_lexicon
 
 CATEGORIES = ("killed", "wounded", "casualties")
@@ -51,10 +52,6 @@ ROLE_UNMODELLED = "population has no loss claim (not estimated)"
 ROLE_WINDOW_STRENGTH = "strength added over a window (bounds no cumulative loss)"
 ROLE_EARLY_STRENGTH = "strength before the first losses (bounds nothing)"
 ROLE_NO_BOUND = "no upper end stated (bounds nothing)"
-
-
-class ModelDataError(ValueError):
-    """Valid claims that the model still cannot use (e.g. no loss claim at all)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Figures of a fit: functions over a :class:`reconcile.fit.Fit`, each returning a matplotlib Figure.
+"""Figures of a fit: functions over a :class:`reconcile.fitting.Fit`, each returning a matplotlib Figure.
 
 Every function accepts ``ax=`` (or ``axes=`` for multi-panel figures) to draw into existing axes,
 and otherwise builds its own :class:`matplotlib.figure.Figure` without touching pyplot's global

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import html
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write_text
+from ._io import staged_directory
+from .errors import OutputError  # noqa: F401  (re-exported)
 from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, _LOGISTIC
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -20,10 +18,6 @@ SURPRISE = 0.05  # a stated figure outside the central 90% of its predictive dis
 ESTIMATE_COLUMNS = ["population", "category", "date", "mean", "sd", "q05", "q25", "q50", "q75", "q95"]
 SOURCE_COLUMNS = ["source", "source_group", "stance", "n_claims", "bias_q05", "bias_q50", "bias_q95"]
 CHECK_COLUMNS = ["claim_id", "true_q05", "true_q50", "true_q95", "ppc_percentile", "flag"]
-
-
-class OutputError(OSError):
-    """The output directory cannot be written."""
 
 
 def _draws(da) -> np.ndarray:
@@ -173,47 +167,18 @@ def _csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n", float_format="%.6g")
 
 
-def check_writable(out_dir) -> Path:
-    """Create ``out_dir`` if needed and make sure files can be written there (fail before fitting)."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out, prefix=".reconcile-probe-"):
-            pass
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write here ({exc.strerror or exc})") from None
-    return out
-
-
 def write_outputs(result, out_dir) -> list[Path]:
-    """Write every file of a fit into ``out_dir``.
-
-    Everything is first written into a staging directory next to ``out_dir``; only when all of it
-    has succeeded is each file moved into place (an atomic rename per file). A failure leaves the
-    previous results in ``out_dir`` untouched.
-    """
-    out = check_writable(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=".reconcile-staging-", dir=out))
-    try:
+    """Write every file of a fit into ``out_dir``: staged first, then moved into place together,
+    so a failure leaves the previous results in ``out_dir`` untouched."""
+    with staged_directory(out_dir) as staging:
         result.idata.to_netcdf(str(staging / "posterior.nc"), engine="h5netcdf")
-        atomic_write_text(staging / "estimates.csv", _csv(estimates(result)))
-        atomic_write_text(staging / "sources.csv", _csv(sources(result)))
-        atomic_write_text(staging / "claims_check.csv", _csv(claims_check(result)))
-        atomic_write_text(staging / "diagnostics.json", result.diagnostics.to_json() + "\n")
+        (staging / "estimates.csv").write_text(_csv(estimates(result)), encoding="utf-8")
+        (staging / "sources.csv").write_text(_csv(sources(result)), encoding="utf-8")
+        (staging / "claims_check.csv").write_text(_csv(claims_check(result)), encoding="utf-8")
+        (staging / "diagnostics.json").write_text(result.diagnostics.to_json() + "\n", encoding="utf-8")
         _write_extras(result, staging)
-        written = []
-        for path in sorted(staging.rglob("*")):
-            if path.is_dir():
-                continue
-            target = out / path.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
-            written.append(target)
-        return written
-    except OSError as exc:
-        raise OutputError(f"{out}: writing the results failed ({exc}); previous results left as they were") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        staged = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+    return [Path(out_dir) / p for p in staged]
 
 
 def _write_extras(result, staging: Path) -> None:

@@ -30,6 +30,7 @@ from . import __version__
 from .claims import Claims, read_claims
 from .config import Config, config_from_json, load_config
 from .diagnostics import Diagnostics, diagnose
+from .errors import IncompatibleFit
 from .model import ModelInputs, build_model, claim_noise_floor, prepare
 
 FORMAT_VERSION = 1  # of the saved posterior.nc; bumped when its layout changes
@@ -231,10 +232,6 @@ def fit(
         }
     )
     return Fit(idata=idata, claims=claims, config=config, inputs=inputs, diagnostics=diagnostics, seed=seed)
-
-
-class IncompatibleFit(ValueError):
-    """A saved fit cannot be read by this version of reconcile."""
 
 
 def load_fit(path) -> Fit:

@@ -1,0 +1,13 @@
+"""The errors reconcile reports to its users. Light on purpose: the CLI imports it without PyMC."""
+
+
+class ModelDataError(ValueError):
+    """Valid claims that the model still cannot use (e.g. no loss claim at all)."""
+
+
+class OutputError(OSError):
+    """The output directory cannot be written."""
+
+
+class IncompatibleFit(ValueError):
+    """A saved fit cannot be read by this version of reconcile."""
