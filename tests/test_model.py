@@ -94,9 +94,16 @@ def test_grid_positions(shipped):
     assert g.starts["dprk_kursk"] == dt.date(2024, 11, 1)
     assert g.step[j] == 7 and g.n_steps[j] * g.step[j] >= g.n_days[j]
     assert (g.n_steps <= load_config().max_steps).all()  # long wars get wider steps
-    step, frac = g.locate(np.array([j, j]), np.array([0, g.n_days[j]]))
-    assert step[0] == g.offset[j] and frac[0] == 0
-    assert step[1] == g.offset[j] + g.n_steps[j] - 1 and frac[1] <= g.step[j]
+    # days of a window spent in each step: the whole war, one week, and a window across two steps
+    days = g.overlap(np.array([j, j, j]), np.array([0, 0, 5]), np.array([g.n_days[j], 7, 9]))
+    assert days[0].sum() == g.n_days[j] and days[1].sum() == 7 and days[2].sum() == 4
+    mine = g.pop == j
+    assert (days[:, ~mine] == 0).all()  # nothing spills into another population's steps
+    first = g.offset[j]
+    assert days[2, first] == 2 and days[2, first + 1] == 2
+    walk = g.walk_matrix()
+    # each population's walk is centred: innovations move the mean of its log rate not at all
+    np.testing.assert_allclose(walk[mine][:, mine].sum(axis=0), 0.0, atol=1e-9)
     est = d.estimates[d.estimates.population == "dprk_kursk"]
     assert est.date.iloc[0] == dt.date(2024, 11, 1) and est.date.iloc[-1] == dt.date(2025, 6, 17)
 
@@ -148,3 +155,12 @@ def test_prior_predictive_losses_are_plausible(shipped):
     assert np.all(np.diff(draws[:, est.population == "dprk_kursk"], axis=1) >= 0)  # cumulative: never falls
     share = pm.draw(model["killed_share"], draws=4000, random_seed=4)
     assert 0.2 < np.median(share) < 0.33  # one killed for every 2-4 wounded
+
+
+def test_hyperpriors_match_the_model(shipped):
+    """The scipy priors used by plots are the PyMC model's own priors."""
+    claims, config, d = shipped
+    model = build_model(claims, config, d)
+    for name, dist in reconcile.model.hyperpriors(config).items():
+        draws = np.ravel(pm.draw(model[name], draws=4000, random_seed=5))
+        assert stats.kstest(draws, dist.cdf).pvalue > 1e-3, name

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
+from scipy import stats
 
 from .claims import Claims
 from .config import Config, ConfigError
@@ -77,11 +78,27 @@ class Grid:
     def step_of(self) -> np.ndarray:
         return np.repeat(self.step, self.n_steps)
 
-    def locate(self, pop: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Flat step index and days into that step of day positions ``day`` (0 = the start)."""
-        pop, day = np.asarray(pop), np.asarray(day)
-        k = np.minimum(day // self.step[pop], self.n_steps[pop] - 1)
-        return self.offset[pop] + k, (day - k * self.step[pop]).astype(float)
+    def overlap(self, pop: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Days of each window [start, end) (day positions) that fall in each flat step:
+        (window, step). A window's total is then ``overlap @ daily_rate``, exactly."""
+        pop, start, end = (np.asarray(v) for v in (pop, start, end))
+        width = self.step_of
+        step_start = np.concatenate([np.arange(n) * w for n, w in zip(self.n_steps, self.step)])
+        mine = self.pop[None, :] == pop[:, None]
+        lo = np.maximum(step_start[None, :], start[:, None])
+        hi = np.minimum(step_start[None, :] + width[None, :], end[:, None])
+        return np.where(mine, np.clip(hi - lo, 0, None), 0).astype(float)
+
+    def walk_matrix(self) -> np.ndarray:
+        """(step, step) matrix turning standard-normal innovations into each population's random
+        walk on the log rate, scaled to a week (sqrt(step/7)) and centred on its mean."""
+        size = int(self.n_steps.sum())
+        walk = np.zeros((size, size))
+        scale = np.sqrt(self.step_of / 7.0)
+        for j, (first, n) in enumerate(zip(self.offset, self.n_steps)):
+            block = np.tril(np.ones((n, n))) * scale[first : first + n][None, :]
+            walk[first : first + n, first : first + n] = block - block.mean(axis=0, keepdims=True)
+        return walk
 
     def estimate_points(self) -> pd.DataFrame:
         """The dates estimates are reported for: every step from the start, and the last day."""
@@ -212,9 +229,8 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         "log_strength": np.log(bound_rows["high"].to_numpy(dtype=float)),
         "claim_id": bound_rows["claim_id"].to_numpy(dtype=object),
     }
-    loss["start_step"], loss["start_frac"] = grid.locate(loss["pop"], loss_rows["day_start"].to_numpy())
-    loss["end_step"], loss["end_frac"] = grid.locate(loss["pop"], loss_rows["day_end"].to_numpy())
-    bound["step"], bound["frac"] = grid.locate(bound["pop"], bound["day"])
+    loss["overlap"] = grid.overlap(loss["pop"], loss_rows["day_start"].to_numpy(), loss_rows["day_end"].to_numpy())
+    bound["overlap"] = grid.overlap(bound["pop"], np.zeros_like(bound["day"]), bound["day"])
     return ModelInputs(
         claims=frame,
         grid=grid,
@@ -224,12 +240,6 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         bound=bound,
         estimates=grid.estimate_points(),
     )
-
-
-def _cumulative_at(cum_start, rate, step_index, frac):
-    """Cumulative losses ``frac`` days into flat steps ``step_index`` (exact: the rate is constant
-    within a step)."""
-    return cum_start[step_index] + rate[step_index] * frac
 
 
 _LOGISTIC = np.sqrt(3.0) / np.pi  # logistic scale with a standard deviation of 1
@@ -287,29 +297,16 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     pr, g, src, L, B = config.priors, d.grid, d.sources, d.loss, d.bound
     stances = [s for s in STANCE_ORDER if s in set(src["stance"])]
     free_stances = free_stance_effects(d, config)
-    prior = {
-        "adversary": (pr["adversary_mean"], pr["adversary_sd"]),
-        "own": (pr["own_mean"], pr["own_sd"]),
-        "neutral": (0.0, pr["neutral_sd"]),
-        "unknown": (0.0, pr["unknown_sd"]),
-    }
+    prior = stance_priors(config)
     # a pinned stance points at the last entry of the effect vector, which is 0
     stance_slot = {s: (free_stances.index(s) if s in free_stances else len(free_stances)) for s in stances}
-    pop_of = g.pop
-    e_step, e_frac = g.locate(d.estimates["pop"].to_numpy(), d.estimates["day"].to_numpy())
+    est = d.estimates
     return {
-        "pop_of_step": pop_of,
-        "step_width": g.step_of.astype(float),
-        "population_steps": (pop_of[None, :] == np.arange(len(g.populations))[:, None]).astype(float),
-        "n_steps": g.n_steps.astype(float),
-        "first_step": g.offset,
+        "pop_of_step": g.pop,
+        "walk": g.walk_matrix(),
         "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations]),
-        "estimate_step": e_step,
-        "estimate_frac": e_frac,
-        "claim_start_step": L["start_step"],
-        "claim_start_frac": L["start_frac"],
-        "claim_end_step": L["end_step"],
-        "claim_end_frac": L["end_frac"],
+        "estimate_days": g.overlap(est["pop"].to_numpy(), np.zeros(len(est), dtype=np.int64), est["day"].to_numpy()),
+        "claim_days": L["overlap"],
         "claim_category": L["category"],
         "claim_pop": L["pop"],
         "claim_length": np.where(L["per_day"], L["days"], 1.0),
@@ -324,9 +321,33 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "pair_group": src["group_index"].to_numpy(dtype=np.int64),
         "pair_source": src["source_index"].to_numpy(dtype=np.int64),
         "pair_free": (~src["reference"].to_numpy()).astype(float),
-        "bound_step": B["step"],
-        "bound_frac": B["frac"],
+        "bound_days": B["overlap"],
         "stated_strength": B["log_strength"],
+    }
+
+
+def stance_priors(config: Config) -> dict[str, tuple[float, float]]:
+    """Mean and sd of the normal prior on each stance's effect on the log bias."""
+    pr = config.priors
+    return {
+        "adversary": (pr["adversary_mean"], pr["adversary_sd"]),
+        "own": (pr["own_mean"], pr["own_sd"]),
+        "neutral": (0.0, pr["neutral_sd"]),
+        "unknown": (0.0, pr["unknown_sd"]),
+    }
+
+
+def hyperpriors(config: Config) -> dict[str, stats.rv_continuous]:
+    """The priors of the model's scalar hyperparameters as scipy distributions (for plots and
+    checks; the model below builds the same ones in PyMC)."""
+    pr = config.priors
+    total_sd = float(np.hypot(pr["group_sd"], pr["source_sd"]))
+    return {
+        "noise_sd": stats.lognorm(s=pr["noise_log_sd"], scale=pr["noise_sd"]),
+        "bias_sd": stats.gamma(2.0, scale=total_sd / 2.0),
+        "group_share": stats.beta(*_beta_matching(pr["group_sd"] ** 2 / total_sd**2)),
+        "rw_scale": stats.gamma(2.0, scale=pr["rw_sd"] / 2.0),
+        "killed_share": stats.beta(pr["killed_share_a"], pr["killed_share_b"]),
     }
 
 
@@ -363,36 +384,25 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         x = {name: pt.constant(value, name=name) for name, value in arrays.items()}
         pop_of = x["pop_of_step"]
 
-        def within(v):
-            """Cumulative sum restarted at each population's first step."""
-            total = pt.cumsum(v)
-            carried = pt.concatenate([pt.zeros(1), total])[x["first_step"]]
-            return total - carried[pop_of]
-
-        # 1. latent daily casualties per population: level + centred random walk (non-centred)
+        # 1. latent daily casualties per population: level + centred random walk (non-centred);
+        #    the walk matrix holds each population's cumulative sum, centring and weekly scale
         level_z = pm.Normal("level_z", 0.0, 1.0, dims="population")
         level = pm.Deterministic(
             "log_rate_level", x["log_rate_median"] + pr["daily_rate_log_sd"] * level_z, dims="population"
         )
-        rw_scale = pm.HalfNormal("rw_scale", pr["rw_sd"], dims="population")
+        # scales get mildly zero-avoiding Gamma(2, 2/mean) priors: a daily rate that never changes,
+        # or sources that all lean alike, are implausible, and scales free to reach 0 mix slowly
+        rw_scale = pm.Gamma("rw_scale", alpha=2.0, beta=2.0 / pr["rw_sd"], dims="population")
         rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
-        walk = within(rw_z * pt.sqrt(x["step_width"] / 7.0))  # weekly scale, whatever the step width
-        walk = walk - (pt.dot(x["population_steps"], walk) / x["n_steps"])[pop_of]
+        walk = pt.dot(x["walk"], rw_z)
         rate = pt.exp(level[pop_of] + rw_scale[pop_of] * walk)  # mean daily casualties per step
-        increments = rate * x["step_width"]
-        cum_start = within(increments) - increments  # cumulative casualties when each step starts
-        pm.Deterministic(
-            "cumulative_casualties",
-            _cumulative_at(cum_start, rate, x["estimate_step"], x["estimate_frac"]),
-            dims="estimate",
-        )
+        # any period's total is the days it spends in each step times that step's daily rate
+        pm.Deterministic("cumulative_casualties", pt.dot(x["estimate_days"], rate), dims="estimate")
         # 2. killed share
         killed_share = pm.Beta("killed_share", pr["killed_share_a"], pr["killed_share_b"], dims="population")
 
         # 3. the true quantity each loss claim refers to (killed, wounded or casualties)
-        total = _cumulative_at(cum_start, rate, x["claim_end_step"], x["claim_end_frac"]) - _cumulative_at(
-            cum_start, rate, x["claim_start_step"], x["claim_start_frac"]
-        )
+        total = pt.dot(x["claim_days"], rate)
         share = pt.stack([killed_share, 1.0 - killed_share, pt.ones_like(killed_share)])
         share = share[x["claim_category"], x["claim_pop"]]
         true_q = pm.Deterministic("true_quantity", total * share / x["claim_length"], dims="claim")
@@ -403,7 +413,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         # Sources nest in groups, so the data inform the total spread of biases far better than its
         # split: parameterize the total and the group's share of its variance, not the two scales.
         total_sd = np.hypot(pr["group_sd"], pr["source_sd"])
-        bias_sd = pm.HalfNormal("bias_sd", total_sd)
+        bias_sd = pm.Gamma("bias_sd", alpha=2.0, beta=2.0 / total_sd)
         group_share = pm.Beta("group_share", *_beta_matching(pr["group_sd"] ** 2 / total_sd**2))
         group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
         source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
@@ -429,9 +439,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
 
         # 6. stated force strengths bound cumulative casualties from above (softly)
         if len(d.bound["claim_id"]):
-            cum_at = pm.Deterministic(
-                "bound_casualties", _cumulative_at(cum_start, rate, x["bound_step"], x["bound_frac"]), dims="bound"
-            )
+            cum_at = pm.Deterministic("bound_casualties", pt.dot(x["bound_days"], rate), dims="bound")
             pm.CustomDist(
                 "strength", pt.log(cum_at), pr["deployed_sd"],
                 logp=strength_logp, observed=arrays["stated_strength"], dims="bound",

@@ -35,7 +35,7 @@ from matplotlib.path import Path as MPath
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from . import summary
-from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY, STANCE_ORDER
+from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY, STANCE_ORDER, hyperpriors, stance_priors
 
 __all__ = [
     "OKABE_ITO",
@@ -690,34 +690,27 @@ def _prior_panels(result) -> list[dict]:
         da = post[name].sel(**sel) if sel else post[name]
         return np.asarray(da.values, dtype=float).ravel()
 
-    if "noise_sd" in post:
-        panels.append(dict(title="noise_sd: typical log error of a figure", draws=draws("noise_sd"),
-                           prior=stats.lognorm(s=pr["noise_log_sd"], scale=np.exp(np.log(pr["noise_sd"])))))
-    if "bias_sd" in post:
-        panels.append(dict(title="bias_sd: spread of the sources' log biases", draws=draws("bias_sd"),
-                           prior=stats.halfnorm(scale=float(np.hypot(pr["group_sd"], pr["source_sd"])))))
-    for name, make, label in (
-        ("rw_scale", lambda: stats.halfnorm(scale=pr["rw_sd"]), "rw_scale: weekly change of the log rate"),
-        ("killed_share", lambda: stats.beta(pr["killed_share_a"], pr["killed_share_b"]), "killed_share"),
-    ):
+    priors = hyperpriors(result.config)
+    labels = {
+        "noise_sd": "noise_sd: typical log error of a figure",
+        "bias_sd": "bias_sd: spread of the sources' log biases",
+        "rw_scale": "rw_scale: weekly change of the log rate",
+        "killed_share": "killed_share",
+    }
+    for name, label in labels.items():
         if name not in post:
             continue
         dim = [d for d in post[name].dims if d not in ("chain", "draw")]
         if dim:
             for p in post[name][dim[0]].values:
-                panels.append(dict(title=f"{label}\n{p}", draws=draws(name, **{dim[0]: p}), prior=make()))
+                panels.append(dict(title=f"{label}\n{p}", draws=draws(name, **{dim[0]: p}), prior=priors[name]))
         else:
-            panels.append(dict(title=label, draws=draws(name), prior=make()))
+            panels.append(dict(title=label, draws=draws(name), prior=priors[name]))
     if "stance_z" in post:
-        prior_of = {
-            "adversary": (pr["adversary_mean"], pr["adversary_sd"]),
-            "own": (pr["own_mean"], pr["own_sd"]),
-            "neutral": (0.0, pr["neutral_sd"]),
-            "unknown": (0.0, pr["unknown_sd"]),
-        }
+        prior_of = stance_priors(result.config)
         dim = [d for d in post["stance_z"].dims if d not in ("chain", "draw")]
         for stance in post["stance_z"][dim[0]].values if dim else []:
-            mean, sd = prior_of.get(str(stance), (0.0, 1.0))
+            mean, sd = prior_of[str(stance)]
             z = draws("stance_z", **{dim[0]: stance})
             panels.append(dict(title=f"stance effect: {stance}\n(bias factor exp(effect))", draws=np.exp(mean + sd * z),
                                prior=stats.lognorm(s=sd, scale=np.exp(mean))))
