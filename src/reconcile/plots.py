@@ -789,3 +789,22 @@ def save_plots(result, out_dir) -> list[Path]:
         finally:
             fig.clear()
     return written
+
+
+def _show_figures_inline() -> None:
+    """In Jupyter, display the Figures these functions return as PNG, as `%matplotlib inline`
+    would. They are built without pyplot (so nothing leaks), which means IPython's matplotlib
+    integration never switches itself on; only the display of Figure objects is registered."""
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    png = shell.display_formatter.formatters["image/png"]
+    png.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+
+
+_show_figures_inline()
