@@ -209,7 +209,7 @@ def fit(
     free = tuple(v.name for v in model.free_RVs)
     diagnostics = diagnose(idata, free=free, sampler=used, seconds=seconds)
     idata.add_groups(posterior_predictive=_posterior_predictive(idata, inputs, config, seed))
-    observed = {"stated": (("claim", "end"), np.column_stack([inputs.loss["log_low"], inputs.loss["log_high"]]))}
+    observed = {"stated": (("claim", "end"), inputs.loss["stated"])}
     if len(inputs.bound["claim_id"]):
         observed["strength"] = (("bound",), inputs.bound["log_strength"])
     idata.add_groups(

@@ -203,18 +203,18 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     low = loss_rows["low"].to_numpy(dtype=float)
     high = loss_rows["high"].to_numpy(dtype=float)
     point = loss_rows["qualifier"].isin(["exact", "about"]).to_numpy() | (low == high)
-    point_value = np.where(point, np.maximum(low, 0.5), 1.0)  # a stated 0 is read as "below 1"
+    log_point = np.log(np.maximum(low, 0.5))  # a stated 0 is read as "below 1"
+    log_low = np.where(low > 0, np.log(np.maximum(low, 1e-300)), _LOG_FLOOR)
+    log_high = np.where(np.isfinite(high), np.log(np.maximum(high, 1e-300)), _LOG_CEIL)
     loss = {
         "pop": loss_rows["population"].map(pop_index).to_numpy(dtype=np.int64),
         "days": (loss_rows["day_end"] - loss_rows["day_start"]).to_numpy(dtype=float),
         "category": loss_rows["category"].map({c: k for k, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64),
         "per_day": (loss_rows["measure"] == "per_day").to_numpy(),
         "pair": np.array([pair_index[(s, st)] for s, st in zip(loss_rows["source"], loss_rows["stance"])], dtype=np.int64),
-        "point": point,
         "about": (loss_rows["qualifier"] == "about").to_numpy(),
-        "log_value": np.log(point_value),
-        "log_low": np.where(low > 0, np.log(np.maximum(low, 1e-300)), _LOG_FLOOR),
-        "log_high": np.where(np.isfinite(high), np.log(np.maximum(high, 1e-300)), _LOG_CEIL),
+        # what each claim states, as the likelihood reads it: [log low, log high], equal for a point
+        "stated": np.column_stack([np.where(point, log_point, log_low), np.where(point, log_point, log_high)]),
         "claim_id": loss_rows["claim_id"].to_numpy(dtype=object),
     }
     sources = sources.assign(
@@ -312,9 +312,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "claim_length": np.where(L["per_day"], L["days"], 1.0),
         "claim_pair": L["pair"],
         "claim_noise_floor": claim_noise_floor(L, pr),
-        "stated_figures": np.column_stack(
-            [np.where(L["point"], L["log_value"], L["log_low"]), np.where(L["point"], L["log_value"], L["log_high"])]
-        ),
+        "stated_figures": L["stated"],
         "stance_mean": np.array([prior[s][0] for s in free_stances], dtype=float),
         "stance_sd": np.array([prior[s][1] for s in free_stances], dtype=float),
         "pair_stance": src["stance"].map(stance_slot).to_numpy(dtype=np.int64),
