@@ -10,13 +10,7 @@ In a notebook::
 Heavy modules (PyMC) are imported on first use, so reading and validating claims stays fast.
 """
 
-import os
 from importlib import import_module
-
-# reconcile's models compile in about half the time at LLVM optimisation level 0 and sample nearly
-# as fast (benchmarks/RESULTS.md): that is numba's default here unless the user chose a level.
-# It must be set before numba is imported (importing PyMC imports it).
-os.environ.setdefault("NUMBA_OPT", "0")
 from importlib.metadata import PackageNotFoundError, version
 
 try:

@@ -31,6 +31,8 @@ class Diagnostics:
     mean_tree_depth: float | None = None
     draws: int = 0
     chains: int = 0
+    compile_seconds: float | None = None
+    sampling_seconds: float | None = None
     problems: tuple[str, ...] = field(default=())
 
     def to_json(self) -> str:
@@ -59,8 +61,19 @@ def _worst(values, reducer) -> float:
     return float(reducer(flat)) if flat.size else float("nan")
 
 
-def diagnose(idata, *, free: tuple[str, ...], sampler: str, seconds: float) -> Diagnostics:
+def diagnose(
+    idata,
+    *,
+    free: tuple[str, ...],
+    sampler: str,
+    seconds: float,
+    compile_seconds: float | None = None,
+    sampling_seconds: float | None = None,
+) -> Diagnostics:
     """Compute the verdict for ``idata`` over ``free`` parameters plus the headline quantities.
+
+    ``seconds`` is the whole fit (build, compilation, sampling); nutpie also reports its
+    compilation and sampling separately (PyMC's sampler does both in one call: ``None``).
 
     Quantities that are constant across draws (e.g. zero losses on a population's first day)
     have no R-hat or ESS and are skipped.
@@ -108,5 +121,7 @@ def diagnose(idata, *, free: tuple[str, ...], sampler: str, seconds: float) -> D
         mean_tree_depth=mean_depth,
         draws=int(idata.posterior.sizes["draw"]),
         chains=int(idata.posterior.sizes["chain"]),
+        compile_seconds=None if compile_seconds is None else round(float(compile_seconds), 2),
+        sampling_seconds=None if sampling_seconds is None else round(float(sampling_seconds), 2),
         problems=tuple(problems),
     )

@@ -31,7 +31,7 @@ from .claims import Claims, read_claims
 from .config import Config, config_from_json, load_config
 from .diagnostics import Diagnostics, diagnose
 from .errors import IncompatibleFit
-from .model import ModelInputs, build_model, claim_noise_floor, prepare
+from .model import ModelInputs, build_model, claim_noise_floor, prepare, stated_loglik, strength_loglik
 
 FORMAT_VERSION = 1  # of the saved posterior.nc; bumped when its layout changes
 
@@ -63,13 +63,16 @@ def _say(message: str, progress: bool) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _sample_nutpie(model, settings, seed: int, progress: bool):
+def _sample_nutpie(model, settings, seed: int, progress: bool, timings: dict):
     import nutpie
 
     _say("Compiling the model (nutpie/numba)...", progress)
+    started = time.perf_counter()
     compiled = nutpie.compile_pymc_model(model)
+    timings["compile_seconds"] = time.perf_counter() - started
     _say("Sampling...", progress)
-    return nutpie.sample(
+    started = time.perf_counter()
+    idata = nutpie.sample(
         compiled,
         draws=settings["draws"],
         tune=settings["tune"],
@@ -81,6 +84,8 @@ def _sample_nutpie(model, settings, seed: int, progress: bool):
         save_warmup=False,
         progress_bar=progress,
     )
+    timings["sampling_seconds"] = time.perf_counter() - started
+    return idata
 
 
 def _sample_pymc(model, settings, seed: int, progress: bool):
@@ -117,6 +122,23 @@ def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> x
         {"figure": (("chain", "draw", "claim"), figure)},
         coords={"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss["claim_id"])},
     )
+
+
+def _log_likelihood(idata, d: ModelInputs, config: Config) -> xr.Dataset:
+    """Pointwise log-likelihood of every claim at every draw (for PSIS-LOO), from the posterior
+    deterministics with the model's own likelihood written in numpy: far cheaper than compiling
+    PyMC's log-likelihood function, and equal to it (tests/test_fit.py checks)."""
+    post, pr = idata.posterior, config.priors
+    true_q = post["true_quantity"].values
+    mu = np.log(true_q) + np.log(post["bias"].values[..., d.loss["pair"]])
+    sigma = np.sqrt(claim_noise_floor(d.loss, pr) ** 2 + post["noise_sd"].values[..., None] ** 2)
+    coords = {"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss["claim_id"])}
+    data = {"stated": (("chain", "draw", "claim"), stated_loglik(d.loss["stated"], mu, sigma, pr["outlier_prob"], pr["outlier_sd"]))}
+    if len(d.bound["claim_id"]):
+        log_cum = np.log(post["bound_casualties"].values)
+        data["strength"] = (("chain", "draw", "bound"), strength_loglik(d.bound["log_strength"], log_cum, pr["deployed_sd"]))
+        coords["bound"] = list(d.bound["claim_id"])
+    return xr.Dataset(data, coords=coords)
 
 
 @dataclass(frozen=True)
@@ -184,8 +206,6 @@ def fit(
     ``draws``, ``tune``, ``chains`` and ``sampler`` override ``config.sampler``. Same claims,
     configuration and seed give the same numbers.
     """
-    import pymc as pm
-
     config = config if config is not None else load_config()
     overrides = {k: v for k, v in dict(draws=draws, tune=tune, chains=chains, name=sampler).items() if v is not None}
     if overrides:
@@ -193,21 +213,22 @@ def fit(
     settings = config.sampler
     inputs = prepare(claims, config)
     started = time.perf_counter()
+    timings: dict[str, float] = {}
     with quiet_libraries():
         model = build_model(claims, config, inputs)
         used = settings["name"]
         if used == "nutpie":
             try:
-                idata = _sample_nutpie(model, settings, seed, progress)
+                idata = _sample_nutpie(model, settings, seed, progress, timings)
             except ImportError as exc:
                 _say(f"nutpie is unavailable ({exc}); falling back to PyMC's NUTS.", True)
                 used = "pymc"
         if used == "pymc":
             idata = _sample_pymc(model, settings, seed, progress)
         seconds = time.perf_counter() - started
-        pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    idata.add_groups(log_likelihood=_log_likelihood(idata, inputs, config))
     free = tuple(v.name for v in model.free_RVs)
-    diagnostics = diagnose(idata, free=free, sampler=used, seconds=seconds)
+    diagnostics = diagnose(idata, free=free, sampler=used, seconds=seconds, **timings)
     idata.add_groups(posterior_predictive=_posterior_predictive(idata, inputs, config, seed))
     observed = {"stated": (("claim", "end"), inputs.loss["stated"])}
     if len(inputs.bound["claim_id"]):
