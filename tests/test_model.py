@@ -108,6 +108,30 @@ def test_grid_positions(shipped):
     assert est.date.iloc[0] == dt.date(2024, 11, 1) and est.date.iloc[-1] == dt.date(2025, 6, 17)
 
 
+def test_period_totals_gathered_equal_the_overlap_matrix(shipped):
+    """The model reads a period's total off the running sum at its two ends (O(claims)); that is
+    exactly the days it spends in each step times the step's rate (the dense formulation)."""
+    claims, config, d = shipped
+    model = build_model(claims, config, d)
+    point = model.initial_point()
+    rng = np.random.default_rng(3)
+    point = {k: v + rng.normal(0.0, 0.5, np.shape(v)) for k, v in point.items()}
+    names = ["true_quantity", "cumulative_casualties", "bound_casualties", "log_rate_level"]
+    outs = model.replace_rvs_by_values([model[n] for n in names])
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore", point_fn=False)
+    true_q, cumulative, bound, level = fn(*[point[v.name] for v in model.value_vars])
+    g, L, B, est = d.grid, d.loss, d.bound, d.estimates
+    rw_scale = np.exp(point["rw_scale_log__"])
+    rate = np.exp(level[g.pop] + rw_scale[g.pop] * (g.walk_matrix() @ point["rw_z"]))
+    share = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
+    share = np.stack([share, 1.0 - share, np.ones_like(share)])[L["category"], L["pop"]]
+    expected = g.overlap(L["pop"], L["day_start"], L["day_end"]) @ rate * share / np.where(L["per_day"], L["days"], 1.0)
+    np.testing.assert_allclose(true_q, expected, rtol=1e-10)
+    zeros = np.zeros(len(est), dtype=np.int64)
+    np.testing.assert_allclose(cumulative, g.overlap(est["pop"].to_numpy(), zeros, est["day"].to_numpy()) @ rate, rtol=1e-10)
+    np.testing.assert_allclose(bound, g.overlap(B["pop"], np.zeros_like(B["day"]), B["day"]) @ rate, rtol=1e-10)
+
+
 def test_window_claim_spans_its_days(shipped):
     _, _, d = shipped
     k = list(d.loss["claim_id"]).index("gur-2024-12-16-casualties")  # Saturday-Sunday, 14-15 Dec

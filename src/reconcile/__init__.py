@@ -34,6 +34,9 @@ _API = {
     "prepare": "model",
     "simulate": "simulation",
     "write_simulation": "simulation",
+    "calibrate": "calibration",
+    "leave_one_source_out": "refits",
+    "sensitivity": "refits",
     "extract_claims": "extract",
     "default_lexicon": "lexicon",
 }

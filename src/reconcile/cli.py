@@ -1,8 +1,9 @@
 """The ``reconcile`` command: argument parsing and exit codes only; the work is in the library.
 
-Exit codes: 0 success, 2 wrong usage, 3 ``--strict`` and the fit did not converge, 65 the input
-(claims or configuration) breaks the contract, 66 an input file is missing or unreadable,
-73 the output cannot be written.
+Exit codes: 0 success, 1 some fits of a many-fit command (calibrate, loso, sensitivity) failed
+(the others are kept; rerun to retry), 2 wrong usage, 3 ``--strict`` and the fit did not converge,
+65 the input (claims or configuration) breaks the contract, 66 an input file is missing or
+unreadable, 69 the Dask scheduler cannot be reached, 73 the output cannot be written.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import contextlib
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_USAGE, EXIT_NOT_CONVERGED = 0, 2, 3
-EXIT_DATAERR, EXIT_NOINPUT, EXIT_CANTCREAT = 65, 66, 73
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_CONVERGED = 0, 1, 2, 3
+EXIT_DATAERR, EXIT_NOINPUT, EXIT_UNAVAILABLE, EXIT_CANTCREAT = 65, 66, 69, 73
 
 
 def _err(message: str) -> None:
@@ -154,6 +155,114 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def _batch_options(args) -> dict:
+    """--workers/--scheduler/--seed/--quiet of the many-fit commands."""
+    return dict(seed=args.seed, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+
+
+def _report_failures(failures, out) -> int:
+    if not failures:
+        return EXIT_OK
+    for key, message in failures.items():
+        _err(f"{key}: {message}")
+    _err(f"{len(failures)} fit(s) failed; the others are kept in {out}/jobs/: rerun the same command to retry only these")
+    return EXIT_FAILED
+
+
+def cmd_calibrate(args) -> int:
+    from ._io import writable_directory
+    from .calibration import CalibrationSettings, calibrate
+    from .config import load_config
+
+    if args.config is not None and not Path(args.config).is_file():
+        raise FileNotFoundError(f"{args.config}: no such configuration file")
+    config = load_config(args.config)
+    try:
+        settings = CalibrationSettings(
+            **{k: v for k, v in dict(n_populations=args.populations, n_days=args.days, n_claims=args.claims,
+                                     n_sources=args.sources, draws=args.draws, tune=args.tune,
+                                     chains=args.chains).items() if v is not None}
+        )
+        from .simulation import SimulationSettings
+
+        SimulationSettings(n_populations=settings.n_populations, n_days=settings.n_days, n_claims=settings.n_claims,
+                           n_sources=settings.n_sources, n_groups=min(settings.n_groups, settings.n_sources))
+    except ValueError as exc:
+        _err(f"calibrate: {exc}")
+        return EXIT_USAGE
+    out = writable_directory(args.out)
+    result = calibrate(args.simulations, out, settings=settings, config=config, **_batch_options(args))
+    if not args.quiet and len(result.coverage):
+        cov = result.coverage
+        table = cov[cov["quantity"].str.startswith("all ")].pivot(index="quantity", columns="nominal", values="coverage")
+        print(f"Coverage of the central intervals over {result.summary['n_simulations_fitted']} simulations "
+              f"({result.summary['n_converged']} converged fits):")
+        print(table.rename(columns=lambda v: f"{v:.0%} interval").to_string(float_format=lambda v: f"{v:.1%}"))
+        print(f"Results written to {out}/ (calibration.csv, calibration_ranks.csv, calibration.json, plots/)")
+    if result.summary["n_converged"] < result.summary["n_simulations_fitted"]:
+        _err(f"{result.summary['n_simulations_fitted'] - result.summary['n_converged']} of "
+             f"{result.summary['n_simulations_fitted']} calibration fits did not converge (see calibration.json)")
+    return _report_failures(result.failures, out)
+
+
+def _claims_and_config(args):
+    claims = _load_claims(args.claims)
+    if args.config is not None and not Path(args.config).is_file():
+        raise FileNotFoundError(f"{args.config}: no such configuration file")
+    from .config import load_config
+
+    return claims, load_config(args.config)
+
+
+def _print_refits(table, column: str, out) -> None:
+    shown = table[table["category"] == "casualties"][[column, "population", "q05", "q50", "q95", "change_q50", "converged"]]
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:,.3g}"))
+    print(f"Results written to {out}/")
+
+
+def cmd_loso(args) -> int:
+    from ._io import writable_directory
+    from .refits import leave_one_source_out
+
+    claims, config = _claims_and_config(args)
+    from .model import prepare
+
+    prepare(claims, config)
+    out = writable_directory(args.out)
+    table = leave_one_source_out(claims, config, by=args.by, out_dir=out, draws=args.draws, tune=args.tune,
+                                 chains=args.chains, **_batch_options(args))
+    if not args.quiet:
+        _print_refits(table, "left_out", out)
+    return _report_failures(table.attrs.get("failures", {}), out)
+
+
+def cmd_sensitivity(args) -> int:
+    from ._io import writable_directory
+    from .refits import load_alternatives, sensitivity
+
+    claims, config = _claims_and_config(args)
+    alternatives = load_alternatives(args.alternatives, config)
+    out = writable_directory(args.out)
+    table = sensitivity(claims, alternatives, config, out_dir=out, draws=args.draws, tune=args.tune,
+                        chains=args.chains, **_batch_options(args))
+    if not args.quiet:
+        _print_refits(table, "alternative", out)
+    return _report_failures(table.attrs.get("failures", {}), out)
+
+
+def _add_batch_arguments(p, *, seed_help: str) -> None:
+    p.add_argument("--out", required=True, metavar="DIR", help="directory for the results (created if needed); "
+                   "finished fits are kept in DIR/jobs/, so rerunning the command resumes")
+    p.add_argument("--workers", type=int, metavar="K", help="local worker processes (default: the number of CPU cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the fits on an existing Dask cluster "
+                   "(e.g. tcp://10.0.0.5:8786) instead of local processes; needs reconcile[dask]")
+    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--draws", type=int, help="posterior draws per chain of every fit")
+    p.add_argument("--tune", type=int, help="tuning draws per chain of every fit")
+    p.add_argument("--chains", type=int, help="chains of every fit")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -200,20 +309,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--claims", type=int, default=80, help="number of claims (default 80)")
     p.add_argument("--sources", type=int, default=8, help="number of sources (default 8)")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("calibrate", help="simulation-based calibration of the model's intervals",
+                       description="Draw synthetic wars from the model's prior, fit each, and measure how often the "
+                       "50%% and 90%% intervals hold the truth (Talts et al. 2018): DIR/calibration.csv, rank "
+                       "histograms in DIR/plots/.")
+    p.add_argument("--simulations", type=int, required=True, metavar="N", help="number of simulated wars")
+    _add_batch_arguments(p, seed_help="root seed (default 0): every simulation's seed is spawned from it")
+    p.add_argument("--config", metavar="FILE", help="model configuration (TOML) whose priors generate and fit the wars")
+    p.add_argument("--populations", type=int, help="populations per simulated war (default 1)")
+    p.add_argument("--days", type=int, help="days per simulated war (default 150)")
+    p.add_argument("--claims", type=int, help="claims per simulated war (default 40)")
+    p.add_argument("--sources", type=int, help="sources per simulated war (default 6)")
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("loso", help="leave one source out: refit without each source",
+                       description="Refit without each source (or source group) and show how the headline "
+                       "estimates move: DIR/loso.csv and DIR/plots/loso.png.")
+    p.add_argument("claims", metavar="CLAIMS.csv")
+    _add_batch_arguments(p, seed_help="root seed (default 0) of the refits' seeds")
+    p.add_argument("--config", metavar="FILE", help="model configuration (TOML), merged over the package defaults")
+    p.add_argument("--by", choices=["source", "group"], default="source", help="leave out one source (default) or one source group at a time")
+    p.set_defaults(func=cmd_loso)
+
+    p = sub.add_parser("sensitivity", help="refit under alternative configurations",
+                       description="Refit under each alternative configuration of a TOML file (one table per "
+                       "alternative, merged over the base configuration): DIR/sensitivity.csv and DIR/plots/sensitivity.png.")
+    p.add_argument("claims", metavar="CLAIMS.csv")
+    p.add_argument("--alternatives", required=True, metavar="FILE.toml", help="one table per alternative, e.g. models/sensitivity.toml")
+    _add_batch_arguments(p, seed_help="root seed (default 0) of the refits' seeds")
+    p.add_argument("--config", metavar="FILE", help="base model configuration (TOML)")
+    p.set_defaults(func=cmd_sensitivity)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from .claims import ClaimsError
     from .config import ConfigError
-    from .errors import ModelDataError, OutputError
+    from .errors import BatchError, ModelDataError, OutputError
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("draws", "tune", "chains"):
+    for name in ("draws", "tune", "chains", "workers", "simulations"):
         value = getattr(args, name, None)
         if value is not None and value < (0 if name == "tune" else 1):
             parser.error(f"--{name} must be {'>= 0' if name == 'tune' else '>= 1'}, got {value}")
+    if getattr(args, "by", None) == "group":
+        args.by = "source_group"
     try:
         return args.func(args)
     except ClaimsError as exc:
@@ -231,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     except ModelDataError as exc:
         _err(f"{exc}; nothing was written.")
         return EXIT_DATAERR
+    except BatchError as exc:
+        _err(str(exc))
+        return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         _err("interrupted; previous results left as they were")
         return 130

@@ -11,3 +11,7 @@ class OutputError(OSError):
 
 class IncompatibleFit(ValueError):
     """A saved fit cannot be read by this version of reconcile."""
+
+
+class BatchError(RuntimeError):
+    """Many fits could not be run at all (e.g. no Dask scheduler at the given address)."""

@@ -31,7 +31,7 @@ from .claims import Claims, read_claims
 from .config import Config, config_from_json, load_config
 from .diagnostics import Diagnostics, diagnose
 from .errors import IncompatibleFit
-from .model import ModelInputs, build_model, claim_noise_floor, prepare, stated_loglik, strength_loglik
+from .model import _LOGISTIC, ModelInputs, build_model, claim_noise_floor, prepare, stated_loglik, strength_loglik
 
 FORMAT_VERSION = 1  # of the saved posterior.nc; bumped when its layout changes
 
@@ -112,12 +112,18 @@ def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> x
     post = idata.posterior
     pr = config.priors
     true_q = post["true_quantity"].values  # (chain, draw, claim)
-    bias = post["bias"].values[..., d.loss["pair"]]
+    bias = post["bias"].values
     noise = post["noise_sd"].values[..., None]
-    sigma = np.sqrt(claim_noise_floor(d.loss, pr) ** 2 + noise**2)
+    floor = claim_noise_floor(d.loss, pr)
     outlier = rng.random(true_q.shape) < pr["outlier_prob"]
-    scale = np.where(outlier, pr["outlier_sd"], sigma)
-    figure = true_q * bias * np.exp(scale * rng.standard_normal(true_q.shape))
+    # the model's noise: logistic with standard deviation sigma (or outlier_sd for a wild figure)
+    figure = rng.logistic(0.0, _LOGISTIC, true_q.shape)
+    # in place, one chain at a time: a large war's temporaries (draws x claims) stay a chain's worth
+    for c in range(true_q.shape[0]):
+        sigma = np.sqrt(floor**2 + noise[c] ** 2)
+        figure[c] *= np.where(outlier[c], pr["outlier_sd"], sigma)
+        np.exp(figure[c], out=figure[c])
+        figure[c] *= true_q[c] * bias[c][:, d.loss["pair"]]
     return xr.Dataset(
         {"figure": (("chain", "draw", "claim"), figure)},
         coords={"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss["claim_id"])},
@@ -130,10 +136,17 @@ def _log_likelihood(idata, d: ModelInputs, config: Config) -> xr.Dataset:
     PyMC's log-likelihood function, and equal to it (tests/test_fit.py checks)."""
     post, pr = idata.posterior, config.priors
     true_q = post["true_quantity"].values
-    mu = np.log(true_q) + np.log(post["bias"].values[..., d.loss["pair"]])
-    sigma = np.sqrt(claim_noise_floor(d.loss, pr) ** 2 + post["noise_sd"].values[..., None] ** 2)
+    log_bias = np.log(post["bias"].values)
+    noise_sd = post["noise_sd"].values
+    floor = claim_noise_floor(d.loss, pr)
+    stated = np.empty(true_q.shape)
+    # one chain at a time: the temporaries of a large war (draws x claims each) stay a chain's worth
+    for c in range(true_q.shape[0]):
+        mu = np.log(true_q[c]) + log_bias[c][:, d.loss["pair"]]
+        sigma = np.sqrt(floor**2 + noise_sd[c][:, None] ** 2)
+        stated[c] = stated_loglik(d.loss["stated"], mu, sigma, pr["outlier_prob"], pr["outlier_sd"])
     coords = {"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss["claim_id"])}
-    data = {"stated": (("chain", "draw", "claim"), stated_loglik(d.loss["stated"], mu, sigma, pr["outlier_prob"], pr["outlier_sd"]))}
+    data = {"stated": (("chain", "draw", "claim"), stated)}
     if len(d.bound["claim_id"]):
         log_cum = np.log(post["bound_casualties"].values)
         data["strength"] = (("chain", "draw", "bound"), strength_loglik(d.bound["log_strength"], log_cum, pr["deployed_sd"]))

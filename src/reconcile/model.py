@@ -13,7 +13,8 @@ The generative story, for populations p, sources s and claims i:
    (``C(b) - C(a)``) or a daily average (the window total over its length), for killed, wounded
    or casualties.
 4. The source's figure: ``log y_i = log Q_i + beta_(s,stance) + eps_i``, with the log bias
-   ``beta = delta[stance] + group_effect + source_effect`` (partially pooled, non-centred) and
+   ``beta = delta[stance] + group_effect + source_effect`` (partially pooled; non-centred, except
+   the effects of sources with many claims and of groups with many sources: centred) and
    ``eps`` a two-component normal mixture (typical error + rare wild figure).
 5. The stated claim: a point (``exact``, ``about`` with extra rounding error) is a density; every
    other qualifier states an interval ``[low, high]`` of the figure (censoring from below, above,
@@ -88,6 +89,20 @@ class Grid:
         lo = np.maximum(step_start[None, :], start[:, None])
         hi = np.minimum(step_start[None, :] + width[None, :], end[:, None])
         return np.where(mine, np.clip(hi - lo, 0, None), 0).astype(float)
+
+    def positions(self, pop: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where day position ``day`` (days since the population's start; a window's exclusive end)
+        falls on the flat grid: the flat step holding it and the days of that step *after* it.
+
+        Cumulative casualties up to ``day`` are then ``S[k] - rest * rate[k]``, with ``S`` the
+        running sum of ``rate * width`` over the flat steps (minus the same at the population's
+        start): what ``overlap() @ rate`` computes, with O(1) work and memory per day instead of
+        a (day, step) matrix."""
+        pop, day = np.asarray(pop, dtype=np.int64), np.asarray(day, dtype=np.int64)
+        width = self.step[pop]
+        local = np.clip(-(-day // width) - 1, 0, self.n_steps[pop] - 1)  # step whose end is >= day
+        rest = (local + 1) * width - day
+        return (self.offset[pop] + local).astype(np.int64), rest.astype(float)
 
     def walk_matrix(self) -> np.ndarray:
         """(step, step) matrix turning standard-normal innovations into each population's random
@@ -209,6 +224,8 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     loss = {
         "pop": loss_rows["population"].map(pop_index).to_numpy(dtype=np.int64),
         "days": (loss_rows["day_end"] - loss_rows["day_start"]).to_numpy(dtype=float),
+        "day_start": loss_rows["day_start"].to_numpy(dtype=np.int64),  # window [start, end) in days
+        "day_end": loss_rows["day_end"].to_numpy(dtype=np.int64),  # since the population's start
         "category": loss_rows["category"].map({c: k for k, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64),
         "per_day": (loss_rows["measure"] == "per_day").to_numpy(),
         "pair": np.array([pair_index[(s, st)] for s, st in zip(loss_rows["source"], loss_rows["stance"])], dtype=np.int64),
@@ -233,8 +250,6 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         "log_strength": np.log(bound_rows["high"].to_numpy(dtype=float)),
         "claim_id": bound_rows["claim_id"].to_numpy(dtype=object),
     }
-    loss["overlap"] = grid.overlap(loss["pop"], loss_rows["day_start"].to_numpy(), loss_rows["day_end"].to_numpy())
-    bound["overlap"] = grid.overlap(bound["pop"], np.zeros_like(bound["day"]), bound["day"])
     return ModelInputs(
         claims=frame,
         grid=grid,
@@ -329,12 +344,31 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     # a pinned stance points at the last entry of the effect vector, which is 0
     stance_slot = {s: (free_stances.index(s) if s in free_stances else len(free_stances)) for s in stances}
     est = d.estimates
+    # every period is located by its two ends on the grid (flat step, days of the step after the
+    # end): O(claims) small contiguous vectors, never a (claim, step) matrix, so the compiled
+    # model stays cacheable by numba and its cost grows linearly in claims and in steps
+    claim_start = g.positions(L["pop"], L["day_start"])
+    claim_end = g.positions(L["pop"], L["day_end"])
+    est_start = g.positions(est["pop"].to_numpy(), np.zeros(len(est), dtype=np.int64))
+    est_end = g.positions(est["pop"].to_numpy(), est["day"].to_numpy())
+    bound_start = g.positions(B["pop"], np.zeros_like(B["day"]))
+    bound_end = g.positions(B["pop"], B["day"])
+    members = (g.pop[None, :] == np.arange(len(g.populations))[:, None]).astype(float)
     return {
         "pop_of_step": g.pop,
-        "walk": g.walk_matrix(),
+        "step_width": g.step_of.astype(float),
+        "walk_scale": np.sqrt(g.step_of / 7.0),
+        "first_step": g.offset[g.pop],
+        "pop_mean": members / members.sum(axis=1, keepdims=True),
         "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations]),
-        "estimate_days": g.overlap(est["pop"].to_numpy(), np.zeros(len(est), dtype=np.int64), est["day"].to_numpy()),
-        "claim_days": L["overlap"],
+        "estimate_start_step": est_start[0],
+        "estimate_start_rest": est_start[1],
+        "estimate_end_step": est_end[0],
+        "estimate_end_rest": est_end[1],
+        "claim_start_step": claim_start[0],
+        "claim_start_rest": claim_start[1],
+        "claim_end_step": claim_end[0],
+        "claim_end_rest": claim_end[1],
         "claim_category": L["category"],
         "claim_pop": L["pop"],
         "claim_length": np.where(L["per_day"], L["days"], 1.0),
@@ -347,9 +381,28 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "pair_group": src["group_index"].to_numpy(dtype=np.int64),
         "pair_source": src["source_index"].to_numpy(dtype=np.int64),
         "pair_free": (~src["reference"].to_numpy()).astype(float),
-        "bound_days": B["overlap"],
+        # claims informing each source's effect, free sources in each group (a reference source's
+        # effect is pinned out of the likelihood: only its prior is left, best non-centred)
+        "source_centred": _centred(src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(), _SOURCE_CENTRED_FROM),
+        "group_centred": _centred(src["source"].where(~src["reference"]).groupby(src["group_index"]).nunique().reindex(range(len(d.groups)), fill_value=0).to_numpy(), _GROUP_CENTRED_FROM),
+        "bound_start_step": bound_start[0],
+        "bound_start_rest": bound_start[1],
+        "bound_end_step": bound_end[0],
+        "bound_end_rest": bound_end[1],
         "stated_strength": B["log_strength"],
     }
+
+
+# From how many claims of a source (free sources of a group) its effect is centred. Centring sources
+# from 10 claims gave the 80-claim simulated wars of tests/test_recovery.py 11-133 divergences
+# (1-3 of their 8 sources have 10-20 claims), so only very data-rich sources are centred.
+_SOURCE_CENTRED_FROM = 40
+_GROUP_CENTRED_FROM = 10
+
+
+def _centred(counts: np.ndarray, threshold: int) -> np.ndarray:
+    """Which effects are parameterized centred: those the data pin down (see build_model)."""
+    return np.asarray(counts) >= threshold
 
 
 def stance_priors(config: Config) -> dict[str, tuple[float, float]]:
@@ -420,15 +473,29 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         # or sources that all lean alike, are implausible, and scales free to reach 0 mix slowly
         rw_scale = pm.Gamma("rw_scale", alpha=2.0, beta=2.0 / pr["rw_sd"], dims="population")
         rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
-        walk = pt.dot(x["walk"], rw_z)
+        # each population's walk: running sum of its innovations (scaled to a week), centred
+        steps = x["walk_scale"] * rw_z
+        running = pt.cumsum(steps)
+        walk = running - (running - steps)[x["first_step"]]
+        walk = walk - pt.dot(x["pop_mean"], walk)[pop_of]
         rate = pt.exp(level[pop_of] + rw_scale[pop_of] * walk)  # mean daily casualties per step
-        # any period's total is the days it spends in each step times that step's daily rate
-        pm.Deterministic("cumulative_casualties", pt.dot(x["estimate_days"], rate), dims="estimate")
+        # running total of casualties at each step's end; a period's total is the difference of
+        # its two ends, each read off the step holding it (exact: the rate is constant in a step)
+        at_step_end = pt.cumsum(rate * x["step_width"])
+
+        def period_total(kind):
+            def at(end):
+                step = x[f"{kind}_{end}_step"]
+                return at_step_end[step] - x[f"{kind}_{end}_rest"] * rate[step]
+
+            return at("end") - at("start")
+
+        pm.Deterministic("cumulative_casualties", period_total("estimate"), dims="estimate")
         # 2. killed share
         killed_share = pm.Beta("killed_share", pr["killed_share_a"], pr["killed_share_b"], dims="population")
 
         # 3. the true quantity each loss claim refers to (killed, wounded or casualties)
-        total = pt.dot(x["claim_days"], rate)
+        total = period_total("claim")
         share = pt.stack([killed_share, 1.0 - killed_share, pt.ones_like(killed_share)])
         share = share[x["claim_category"], x["claim_pop"]]
         true_q = pm.Deterministic("true_quantity", total * share / x["claim_length"], dims="claim")
@@ -443,12 +510,16 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         group_share = pm.Beta("group_share", *_beta_matching(pr["group_sd"] ** 2 / total_sd**2))
         group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
         source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
-        group_z = pm.Normal("group_z", 0.0, 1.0, dims="source_group")
-        source_z = pm.Normal("source_z", 0.0, 1.0, dims="source")
+        # Non-centred (effect = sd * z, z ~ N(0, 1)) where the data say little about an effect;
+        # centred (z is the effect, ~ N(0, sd)) where they pin it (a source with many claims, a
+        # group of many sources): there the non-centred form couples every z to the spread and
+        # NUTS diverges (sim-2000: 620 divergences). Same prior either way.
+        group_z = pm.Normal("group_z", 0.0, pt.where(x["group_centred"], group_sd, 1.0), dims="source_group")
+        source_z = pm.Normal("source_z", 0.0, pt.where(x["source_centred"], source_sd, 1.0), dims="source")
+        group_effect = pt.where(x["group_centred"], 1.0, group_sd) * group_z
+        source_effect = pt.where(x["source_centred"], 1.0, source_sd) * source_z
         log_bias = x["pair_free"] * (
-            stance_effect[x["pair_stance"]]
-            + group_sd * group_z[x["pair_group"]]
-            + source_sd * source_z[x["pair_source"]]
+            stance_effect[x["pair_stance"]] + group_effect[x["pair_group"]] + source_effect[x["pair_source"]]
         )
         pm.Deterministic("bias", pt.exp(log_bias), dims="source_stance")
 
@@ -465,7 +536,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
 
         # 6. stated force strengths bound cumulative casualties from above (softly)
         if len(d.bound["claim_id"]):
-            cum_at = pm.Deterministic("bound_casualties", pt.dot(x["bound_days"], rate), dims="bound")
+            cum_at = pm.Deterministic("bound_casualties", period_total("bound"), dims="bound")
             pm.CustomDist(
                 "strength", pt.log(cum_at), pr["deployed_sd"],
                 logp=strength_logp, observed=arrays["stated_strength"], dims="bound",

@@ -131,6 +131,7 @@ def _context(result, images: list[dict]) -> dict:
     frame = d.claims
     claims = []
     surprising = []
+    influential = []
     for _, row in frame.iterrows():
         cid = row["claim_id"]
         c = check.loc[cid]
@@ -156,10 +157,14 @@ def _context(result, images: list[dict]) -> dict:
             "percentile": f"{c['ppc_percentile']:.0%}" if np.isfinite(c["ppc_percentile"]) else "",
             "flag": flag,
             "notes": row.get("notes", ""),
+            "pareto_k": f"{c['pareto_k']:.2f}" if np.isfinite(c.get("pareto_k", np.nan)) else "",
+            "loo_flag": str(c.get("loo_flag", "") or "") if isinstance(c.get("loo_flag", ""), str) else "",
         }
         claims.append(item)
         if flag:
             surprising.append(item)
+        if item["loo_flag"]:
+            influential.append(item)
     diag = result.diagnostics
     attrs = result.idata.posterior.attrs
     return {
@@ -169,6 +174,9 @@ def _context(result, images: list[dict]) -> dict:
         "estimates": est_rows,
         "sources": source_rows,
         "surprising": surprising,
+        "influential": influential,
+        "pareto_k_limit": summary.PARETO_K_LIMIT,
+        "has_loo": bool(check["pareto_k"].notna().any()) if "pareto_k" in check else False,
         "claims": claims,
         "n_counted": int(sum(1 for c in claims if c["counted"])),
         "n_loss": int((frame["role"] == ROLE_LOSS).sum()),

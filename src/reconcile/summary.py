@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from pathlib import Path
 
@@ -14,10 +15,25 @@ from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, _LOGISTIC
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SURPRISE = 0.05  # a stated figure outside the central 90% of its predictive distribution is flagged
+PARETO_K_LIMIT = 0.7  # above it, PSIS-LOO for the claim is unreliable: the fit leans on that claim
 
 ESTIMATE_COLUMNS = ["population", "category", "date", "mean", "sd", "q05", "q25", "q50", "q75", "q95"]
 SOURCE_COLUMNS = ["source", "source_group", "stance", "n_claims", "bias_q05", "bias_q50", "bias_q95"]
 CHECK_COLUMNS = ["claim_id", "true_q05", "true_q50", "true_q95", "ppc_percentile", "flag"]
+
+
+def _memoized(table):
+    """Compute a table of a (frozen, so unchanging) fit once: the CLI, the report and the plots
+    each ask for the same tables, and the per-claim check runs PSIS-LOO. Callers get a copy."""
+
+    @functools.wraps(table)
+    def cached(result) -> pd.DataFrame:
+        store = result.__dict__.setdefault("_summary_cache", {})
+        if table.__name__ not in store:
+            store[table.__name__] = table(result)
+        return store[table.__name__].copy()
+
+    return cached
 
 
 def _draws(da) -> np.ndarray:
@@ -43,6 +59,7 @@ def category_draws(result) -> dict[str, np.ndarray]:
     return {"killed": casualties * share, "wounded": casualties * (1 - share), "casualties": casualties}
 
 
+@_memoized
 def estimates(result) -> pd.DataFrame:
     """Cumulative losses since each population's start, per category and date of the grid."""
     points = result.inputs.estimates
@@ -66,6 +83,7 @@ def headline(result) -> pd.DataFrame:
     return est.groupby(["population", "category"], sort=False).tail(1).reset_index(drop=True)
 
 
+@_memoized
 def sources(result) -> pd.DataFrame:
     """Each source's bias factor (reported / true; 1 = unbiased) per stance."""
     d = result.inputs
@@ -110,6 +128,7 @@ def _flag(qualifier: str, percentile: float, kind: str) -> str:
     return ""
 
 
+@_memoized
 def claims_check(result) -> pd.DataFrame:
     """Per claim: the true quantity it refers to, where its stated figure sits in its posterior
     predictive distribution (0-1), and a flag where that is surprising."""
@@ -159,8 +178,45 @@ def claims_check(result) -> pd.DataFrame:
         out.loc[bound_ids, ["true_q05", "true_q50", "true_q95"]] = q.T
         out.loc[bound_ids, "ppc_percentile"] = pct
         out.loc[bound_ids, "flag"] = [_flag("", p, "bound") for p in pct]
+    loo = pointwise_loo(result.idata)
+    out["pareto_k"] = [loo.get(cid, (np.nan, np.nan))[0] for cid in out.index]
+    out["elpd_loo"] = [loo.get(cid, (np.nan, np.nan))[1] for cid in out.index]
+    out["loo_flag"] = [_loo_flag(k) for k in out["pareto_k"]]
     out = out.reset_index()
     return out[CHECK_COLUMNS + [c for c in out.columns if c not in CHECK_COLUMNS]]
+
+
+def _loo_flag(k: float) -> str:
+    if not np.isfinite(k) or k <= PARETO_K_LIMIT:
+        return ""
+    return f"influential: Pareto k {k:.2f} > {PARETO_K_LIMIT} (the fit changes much without this claim)"
+
+
+def pointwise_loo(idata) -> dict[str, tuple[float, float]]:
+    """PSIS-LOO per claim (ArviZ): claim_id -> (Pareto k, pointwise elpd_loo), for every claim
+    with a term in the ``log_likelihood`` group (``stated``: loss figures; ``strength``: bounds).
+    Empty when the group is missing."""
+    import warnings
+
+    import arviz as az
+
+    if "log_likelihood" not in idata.groups():
+        return {}
+    ll = idata.log_likelihood
+    out: dict[str, tuple[float, float]] = {}
+    for var in ("stated", "strength"):
+        if var not in ll or ll[var].size == 0:
+            continue
+        dims = [d for d in ll[var].dims if d not in ("chain", "draw")]
+        if len(dims) != 1:  # pragma: no cover - the layout fitting.py writes
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # high Pareto k is reported per claim, not warned about
+            loo = az.loo(idata, var_name=var, pointwise=True)
+        ids = [str(v) for v in ll[var][dims[0]].values]
+        for cid, k, e in zip(ids, np.asarray(loo.pareto_k).ravel(), np.asarray(loo.loo_i).ravel()):
+            out[cid] = (float(k), float(e))
+    return out
 
 
 def _csv(frame: pd.DataFrame) -> str:

@@ -1,0 +1,117 @@
+"""Figures of the many-fit analyses: rank histograms and coverage (calibration), and the headline
+estimates across refits (leave-one-source-out, sensitivity). Functions over tables; each returns
+a matplotlib figure and never calls ``plt.show()``."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+_DPI = 110
+_BINS = 10
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=_DPI, bbox_inches="tight", facecolor="white")
+    return path
+
+
+def plot_rank_histograms(ranks: pd.DataFrame, family: str | None = None) -> Figure:
+    """One rank histogram per quantity (Talts et al. 2018): flat if the model is calibrated. The
+    grey band holds 99% of the bin counts that uniform ranks would give."""
+    from scipy import stats
+
+    frame = ranks if family is None else ranks[ranks["family"] == family]
+    quantities = list(dict.fromkeys(frame["quantity"]))
+    ncol = min(4, max(1, len(quantities)))
+    nrow = max(1, math.ceil(len(quantities) / ncol))
+    fig = Figure(figsize=(3.0 * ncol, 2.3 * nrow), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
+    for ax, q in zip(axes, quantities):
+        g = frame[frame["quantity"] == q]
+        top = int(g["n_rank_draws"].iloc[0]) + 1
+        counts, edges = np.histogram(g["rank"], bins=_BINS, range=(0, top))
+        lo, hi = stats.binom.ppf([0.005, 0.995], len(g), 1 / _BINS)
+        ax.axhspan(lo, hi, color="0.85", zorder=0)
+        ax.axhline(len(g) / _BINS, color="0.5", lw=0.8, zorder=1)
+        ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#3b6ea8", edgecolor="white", zorder=2)
+        ax.set_title(f"{q} (n={len(g)})", fontsize=9)
+        ax.set_xlim(0, top)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(quantities):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Rank histograms{'' if family is None else f': {family}'}", fontsize=11)
+    return fig
+
+
+def plot_coverage(coverage: pd.DataFrame) -> Figure:
+    """Coverage of the central 50% and 90% intervals per quantity, with +-2 binomial s.e."""
+    per = coverage[~coverage["quantity"].str.startswith("all ")]
+    quantities = list(dict.fromkeys(per["quantity"]))
+    fig = Figure(figsize=(7.5, 0.28 * len(quantities) + 1.4), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(quantities))
+    for nominal, color, shift in ((0.5, "#d08c2a", -0.15), (0.9, "#3b6ea8", 0.15)):
+        rows = per[per["nominal"] == nominal].set_index("quantity").loc[quantities]
+        ax.errorbar(rows["coverage"], y + shift, xerr=2 * rows["se"], fmt="o", ms=4, color=color,
+                    label=f"{nominal:.0%} interval")
+        ax.axvline(nominal, color=color, lw=0.8, ls="--")
+    ax.set_yticks(y, quantities, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.02)
+    ax.set_xlabel("share of simulations whose interval holds the truth")
+    ax.legend(loc="lower left", fontsize=8)
+    return fig
+
+
+def save_calibration_plots(ranks: pd.DataFrame, coverage: pd.DataFrame, out_dir) -> list[Path]:
+    out = Path(out_dir)
+    paths = []
+    for family in dict.fromkeys(ranks["family"]):
+        paths.append(_save(plot_rank_histograms(ranks, family), out / f"ranks_{family}.png"))
+    paths.append(_save(plot_coverage(coverage), out / "coverage.png"))
+    return paths
+
+
+def plot_refits(table: pd.DataFrame, *, by: str, title: str, category: str = "casualties") -> Figure:
+    """Final cumulative ``category`` per population under each refit (median and 90% interval),
+    against the reference fit (grey band)."""
+    frame = table[table["category"] == category]
+    pops = list(dict.fromkeys(frame["population"]))
+    fig = Figure(figsize=(7.5, 1.0 + 0.32 * frame[by].nunique() * max(1, len(pops))), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(pops) or 1, 1, squeeze=False)).ravel()
+    for ax, pop in zip(axes, pops):
+        g = frame[frame["population"] == pop].reset_index(drop=True)
+        ref = g[g["reference"]]
+        if len(ref):
+            ax.axvspan(ref["q05"].iloc[0], ref["q95"].iloc[0], color="0.88", zorder=0)
+            ax.axvline(ref["q50"].iloc[0], color="0.45", lw=1, zorder=1)
+        y = np.arange(len(g))
+        ok = g["converged"].fillna(False).astype(bool).to_numpy()
+        ax.errorbar(g["q50"], y, xerr=[g["q50"] - g["q05"], g["q95"] - g["q50"]], fmt="none", ecolor="#3b6ea8", lw=1.2)
+        if ok.any():
+            ax.plot(g["q50"][ok], y[ok], "o", color="#3b6ea8", ms=5, label="converged")
+        if (~ok).any():
+            ax.plot(g["q50"][~ok], y[~ok], "o", mfc="white", mec="#b30000", ms=5, label="not converged")
+        ax.set_yticks(y, [str(v) for v in g[by]], fontsize=8)
+        ax.invert_yaxis()
+        ends = g[["q05", "q95"]].to_numpy(dtype=float)
+        ends = ends[np.isfinite(ends)]
+        if len(ends) and ends.min() > 0 and ends.max() / ends.min() > 10:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else f"{v:.2g}"))
+        ax.set_title(f"{pop}: cumulative {category} by {g['date'].iloc[0]}", fontsize=10)
+        ax.legend(loc="best", fontsize=7)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def save_refit_plot(table: pd.DataFrame, path, *, by: str, title: str) -> Path:
+    return _save(plot_refits(table, by=by, title=title), Path(path))
