@@ -257,11 +257,9 @@ def from_dict(data: Mapping[str, Any], *, origin: str = "dictionary") -> Config:
     return Config(_freeze(merged), origin)
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Load a TOML configuration merged over the package defaults (``None``: defaults only)."""
-    if path is None:
-        return from_dict({}, origin="package defaults")
-    path = Path(path)
+def read_toml(path: Path) -> dict:
+    """The tables of a TOML file; ``ConfigError`` (naming the file) when it cannot be read or
+    parsed, ``FileNotFoundError`` when it is missing."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -269,9 +267,17 @@ def load_config(path: str | Path | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load a TOML configuration merged over the package defaults (``None``: defaults only)."""
+    if path is None:
+        return from_dict({}, origin="package defaults")
+    path = Path(path)
+    data = read_toml(path)
     try:
         return from_dict(data, origin=str(path))
     except ConfigError as exc:

@@ -16,14 +16,13 @@ from __future__ import annotations
 import io
 import json
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError, load_config, read_toml
 
 __all__ = ["leave_one_source_out", "sensitivity", "load_alternatives", "refit", "REFERENCE"]
 
@@ -194,15 +193,9 @@ def load_alternatives(source, base: Config | None = None) -> dict[str, Config]:
         path = Path(source)
         where = f"{path}: "
         try:
-            text = path.read_text(encoding="utf-8")
+            data = read_toml(path)
         except FileNotFoundError:
             raise FileNotFoundError(f"{path}: no such alternatives file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     if not data:
         raise ConfigError(f"{where}no alternative: expected one table per alternative, e.g. [prior_only]")
     out = {}
