@@ -784,7 +784,10 @@ def save_plots(result, out_dir) -> list[Path]:
         fig = make(result)
         try:
             path = out / name
-            fig.savefig(path, dpi=_DPI, bbox_inches="tight", facecolor="white")
+            # a figure already laid out by a layout engine fits its canvas; cropping it to the
+            # tight bounding box would only draw it twice (~0.6 s per fit)
+            tight = "tight" if fig.get_layout_engine() is None else None
+            fig.savefig(path, dpi=_DPI, bbox_inches=tight, facecolor="white")
             written.append(path)
         finally:
             fig.clear()
