@@ -122,7 +122,12 @@ def test_period_totals_gathered_equal_the_overlap_matrix(shipped):
     true_q, cumulative, bound, level = fn(*[point[v.name] for v in model.value_vars])
     g, L, B, est = d.grid, d.loss, d.bound, d.estimates
     rw_scale = np.exp(point["rw_scale_log__"])
-    rate = np.exp(level[g.pop] + rw_scale[g.pop] * (g.walk_matrix() @ point["rw_z"]))
+    walk = np.exp(rw_scale[g.pop] * (g.walk_matrix() @ point["rw_z"]))
+    # the walk is normalised to average 1 over each population's span (in days)
+    mean_walk = np.bincount(g.pop, walk * g.step_of) / np.bincount(g.pop, g.step_of)
+    rate = np.exp(level[g.pop]) * walk / mean_walk[g.pop]
+    span_total = np.bincount(g.pop, rate * g.step_of)
+    np.testing.assert_allclose(span_total, np.exp(level) * np.bincount(g.pop, g.step_of), rtol=1e-10)
     share = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
     share = np.stack([share, 1.0 - share, np.ones_like(share)])[L["category"], L["pop"]]
     expected = g.overlap(L["pop"], L["day_start"], L["day_end"]) @ rate * share / np.where(L["per_day"], L["days"], 1.0)
@@ -188,3 +193,18 @@ def test_hyperpriors_match_the_model(shipped):
     for name, dist in reconcile.model.hyperpriors(config).items():
         draws = np.ravel(pm.draw(model[name], draws=4000, random_seed=5))
         assert stats.kstest(draws, dist.cdf).pvalue > 1e-3, name
+
+
+def test_anchored_level_keeps_the_level_prior(shipped):
+    """The sampler moves the level plus the claims' mean log bias; drawn from the model, the level
+    must still be N(log median, daily_rate_log_sd), independent of the biases."""
+    claims, config, d = shipped
+    model = build_model(claims, config, d)
+    level, bias = pm.draw([model["log_rate_level"], model["bias"]], draws=4000, random_seed=5)
+    median = np.log([config.daily_rate_median(p) for p in d.grid.populations])
+    sd = config.priors["daily_rate_log_sd"]
+    np.testing.assert_allclose(level.mean(axis=0), median, atol=4 * sd / np.sqrt(4000))
+    np.testing.assert_allclose(level.std(axis=0), sd, rtol=0.05)
+    mean_log_bias = np.log(bias).mean(axis=1)
+    for j in range(level.shape[1]):
+        assert abs(np.corrcoef(level[:, j], mean_log_bias)[0, 1]) < 0.06

@@ -94,29 +94,10 @@ def wars():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.xfail(
-    reason="open in issue 3: the project's standard (converged, zero divergences) is not met in every "
-    "simulated war. With numba at its default optimisation level (2026-11-21) wars 1, 4 and 6 gave 1-35 "
-    "divergent transitions in 6,000 or a tail ESS below 400 (the bias spread's upper tail); which wars "
-    "fail changes with the numerics. Reparameterizing is the fix; not done yet.",
-    strict=False,
-)
 def test_each_war_converges_without_divergences(wars, seed):
     _, result = wars[seed]
     assert result.diagnostics.divergences == 0
     assert result.diagnostics.converged, result.diagnostics.verdict()
-
-
-@pytest.mark.slow
-def test_divergences_stay_rare_across_wars(wars):
-    """A guard while the standard above is not met: divergent transitions stay under 1% of all
-    draws across the six wars, and no war is far from mixing (R-hat < 1.1). Centring sources with
-    10-20 claims broke this (11-133 divergences per war)."""
-    divergent = sum(result.diagnostics.divergences for _, result in wars.values())
-    draws = sum(result.diagnostics.draws * result.diagnostics.chains for _, result in wars.values())
-    assert divergent / draws < 0.01, f"{divergent} divergent transitions in {draws}"
-    worst = max(result.diagnostics.max_rhat for _, result in wars.values())
-    assert worst < 1.1, f"max R-hat {worst:.3f}"
 
 
 @pytest.mark.slow

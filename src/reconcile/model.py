@@ -3,10 +3,12 @@
 The generative story, for populations p, sources s and claims i:
 
 1. Latent losses. Each population's mean daily casualties (killed + wounded) is constant within
-   time steps of ``time.step_days`` days; its logarithm is a level plus a centred Gaussian random
-   walk (non-centred: ``log_rate = level + rw_scale * (cumsum(z) - mean)``). Cumulative
+   time steps of ``time.step_days`` days: ``rate = exp(level) * w / mean(w)``, with ``level``
+   the log of the mean daily rate over the population's span and ``w = exp(rw_scale * walk)`` a
+   Gaussian random walk (non-centred) normalised to average 1 over the span. Cumulative
    casualties ``C_p(t)`` accumulate the rate, so they can only rise, and are exact (piecewise
-   linear) at any day ``t``.
+   linear) at any day ``t``. The sampler moves the level plus the mean log bias of the
+   population's claims (what the claims pin), from which the level is derived (see below).
 2. Categories. A constant killed share ``pi_p`` splits casualties: killed = ``pi * C``,
    wounded = ``(1 - pi) * C``.
 3. The quantity a claim refers to: cumulative since the start (``C(b)``), a window
@@ -354,12 +356,18 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     bound_start = g.positions(B["pop"], np.zeros_like(B["day"]))
     bound_end = g.positions(B["pop"], B["day"])
     members = (g.pop[None, :] == np.arange(len(g.populations))[:, None]).astype(float)
+    # each population's share of loss claims from each (source, stance) pair: the weights of the
+    # mean log bias its claims carry (see the anchored level in build_model)
+    pair_claims = np.zeros((len(g.populations), len(src)))
+    np.add.at(pair_claims, (L["pop"], L["pair"]), 1.0)
+    pair_weight = pair_claims / np.maximum(pair_claims.sum(axis=1, keepdims=True), 1.0)
     return {
         "pop_of_step": g.pop,
         "step_width": g.step_of.astype(float),
         "walk_scale": np.sqrt(g.step_of / 7.0),
         "first_step": g.offset[g.pop],
-        "pop_mean": members / members.sum(axis=1, keepdims=True),
+        "pop_day_weight": members * g.step_of / (members * g.step_of).sum(axis=1, keepdims=True),
+        "pop_pair_weight": pair_weight,
         "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations]),
         "estimate_start_step": est_start[0],
         "estimate_start_rest": est_start[1],
@@ -463,44 +471,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         x = {name: pt.constant(value, name=name) for name, value in arrays.items()}
         pop_of = x["pop_of_step"]
 
-        # 1. latent daily casualties per population: level + centred random walk (non-centred);
-        #    the walk matrix holds each population's cumulative sum, centring and weekly scale
-        level_z = pm.Normal("level_z", 0.0, 1.0, dims="population")
-        level = pm.Deterministic(
-            "log_rate_level", x["log_rate_median"] + pr["daily_rate_log_sd"] * level_z, dims="population"
-        )
-        # scales get mildly zero-avoiding Gamma(2, 2/mean) priors: a daily rate that never changes,
-        # or sources that all lean alike, are implausible, and scales free to reach 0 mix slowly
-        rw_scale = pm.Gamma("rw_scale", alpha=2.0, beta=2.0 / pr["rw_sd"], dims="population")
-        rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
-        # each population's walk: running sum of its innovations (scaled to a week), centred
-        steps = x["walk_scale"] * rw_z
-        running = pt.cumsum(steps)
-        walk = running - (running - steps)[x["first_step"]]
-        walk = walk - pt.dot(x["pop_mean"], walk)[pop_of]
-        rate = pt.exp(level[pop_of] + rw_scale[pop_of] * walk)  # mean daily casualties per step
-        # running total of casualties at each step's end; a period's total is the difference of
-        # its two ends, each read off the step holding it (exact: the rate is constant in a step)
-        at_step_end = pt.cumsum(rate * x["step_width"])
-
-        def period_total(kind):
-            def at(end):
-                step = x[f"{kind}_{end}_step"]
-                return at_step_end[step] - x[f"{kind}_{end}_rest"] * rate[step]
-
-            return at("end") - at("start")
-
-        pm.Deterministic("cumulative_casualties", period_total("estimate"), dims="estimate")
-        # 2. killed share
-        killed_share = pm.Beta("killed_share", pr["killed_share_a"], pr["killed_share_b"], dims="population")
-
-        # 3. the true quantity each loss claim refers to (killed, wounded or casualties)
-        total = period_total("claim")
-        share = pt.stack([killed_share, 1.0 - killed_share, pt.ones_like(killed_share)])
-        share = share[x["claim_category"], x["claim_pop"]]
-        true_q = pm.Deterministic("true_quantity", total * share / x["claim_length"], dims="claim")
-
-        # 4. source biases: stance effect + group effect + source effect (partial pooling)
+        # 1. source biases: stance effect + group effect + source effect (partial pooling)
         stance_z = pm.Normal("stance_z", 0.0, 1.0, dims="stance_effect")
         stance_effect = pt.concatenate([x["stance_mean"] + x["stance_sd"] * stance_z, pt.zeros(1)])
         # Sources nest in groups, so the data inform the total spread of biases far better than its
@@ -522,6 +493,55 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
             stance_effect[x["pair_stance"]] + group_effect[x["pair_group"]] + source_effect[x["pair_source"]]
         )
         pm.Deterministic("bias", pt.exp(log_bias), dims="source_stance")
+
+        # 2. latent daily casualties per population: a level (the log of the mean daily rate over
+        # the population's span) times a random walk (non-centred) normalised to average 1.
+        # - The claims pin the level *plus* the mean log bias they carry, not the level itself, and
+        #   how far apart the two are depends on the spread of the biases: a funnel NUTS diverges
+        #   in. So the sampler moves the anchored level (``level_z``: the level plus that mean
+        #   bias, in prior sd units), which the data pin, and the level is derived from it. Its
+        #   prior, N(shift, 1), makes the level exactly N(median, sd) and independent of the biases.
+        # - The walk is normalised on the natural scale (mean daily rate over the span = level), not
+        #   centred on the log scale: a total over the whole span then does not depend on the walk,
+        #   so a population known by one cumulative figure has no banana between level and walk.
+        level_sd = pr["daily_rate_log_sd"]
+        anchor_shift = pt.dot(x["pop_pair_weight"], log_bias) / level_sd
+        level_z = pm.Normal("level_z", anchor_shift, 1.0, dims="population")
+        level = pm.Deterministic(
+            "log_rate_level", x["log_rate_median"] + level_sd * (level_z - anchor_shift), dims="population"
+        )
+        # scales get mildly zero-avoiding Gamma(2, 2/mean) priors: a daily rate that never changes,
+        # or sources that all lean alike, are implausible, and scales free to reach 0 mix slowly
+        rw_scale = pm.Gamma("rw_scale", alpha=2.0, beta=2.0 / pr["rw_sd"], dims="population")
+        rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
+        # each population's walk: running sum of its innovations (scaled to a week) from its start
+        steps = x["walk_scale"] * rw_z
+        running = pt.cumsum(steps)
+        walk = rw_scale[pop_of] * (running - (running - steps)[x["first_step"]])
+        walk = walk - pt.max(walk)  # exp() cannot overflow; the normalisation removes the shift
+        relative = pt.exp(walk)
+        relative = relative / pt.dot(x["pop_day_weight"], relative)[pop_of]
+        rate = pt.exp(level)[pop_of] * relative  # mean daily casualties per step
+        # running total of casualties at each step's end; a period's total is the difference of
+        # its two ends, each read off the step holding it (exact: the rate is constant in a step)
+        at_step_end = pt.cumsum(rate * x["step_width"])
+
+        def period_total(kind):
+            def at(end):
+                step = x[f"{kind}_{end}_step"]
+                return at_step_end[step] - x[f"{kind}_{end}_rest"] * rate[step]
+
+            return at("end") - at("start")
+
+        pm.Deterministic("cumulative_casualties", period_total("estimate"), dims="estimate")
+        # 3. killed share
+        killed_share = pm.Beta("killed_share", pr["killed_share_a"], pr["killed_share_b"], dims="population")
+
+        # 4. the true quantity each loss claim refers to (killed, wounded or casualties)
+        total = period_total("claim")
+        share = pt.stack([killed_share, 1.0 - killed_share, pt.ones_like(killed_share)])
+        share = share[x["claim_category"], x["claim_pop"]]
+        true_q = pm.Deterministic("true_quantity", total * share / x["claim_length"], dims="claim")
 
         # 5. the stated figures: points (density) and intervals (censoring), robust noise.
         # Zero-avoiding (lognormal) noise scale: no source's figures match its belief exactly,
