@@ -241,20 +241,15 @@ class _Progress:
             self._bar.stop()
 
 
-_TASKS_PER_WORKER = 10
-
-
 def _local_runner(workers: int):
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # a fresh process every few fits: numba never frees the code it compiles, so a worker that
-    # compiles a new model per fit grows (~2.5 GB after ~40 calibration fits); a restart costs
-    # the imports (~4 s) and nothing else (the numba cache is on disk, shared)
-    executor = ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-        max_tasks_per_child=_TASKS_PER_WORKER,
-    )
+    # Workers are not recycled: ``max_tasks_per_child`` deadlocks on Python 3.11 once a worker
+    # reaches its limit with tasks queued (CPython gh-115634, fixed only in later versions). A
+    # worker that compiles a new model per fit grows (numba never frees compiled code): ~2.5 GB
+    # after ~40 calibration fits.
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker)
 
     def submit(job: Job, seed: int):
         return executor.submit(execute, job.func, dict(job.kwargs), seed)
