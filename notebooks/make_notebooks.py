@@ -2,7 +2,7 @@
 
     python notebooks/make_notebooks.py            # rebuild and execute both notebooks (full draws)
 
-The notebooks read RECONCILE_NOTEBOOK_DRAWS (default: the configuration's 1,500 draws per chain);
+The notebooks read RECONCILE_NOTEBOOK_DRAWS (default: the configuration's 1,000 draws per chain);
 the test suite executes them with few draws so they never rot (tests/test_notebooks.py).
 """
 
