@@ -324,21 +324,37 @@ def record(results: list[dict], path: Path, stamp: str) -> None:
             fh.write(json.dumps({"when": stamp, "machine": machine(), **r}) + "\n")
 
 
-def scaling(workdir: Path, cold: bool, timeout: float, claims_list, days_list) -> list[dict]:
+def scaling(workdir: Path, cold: bool, timeout: float, claims_list, days_list, uncapped_days_list) -> list[dict]:
     rows = []
     points = [("claims", n, 3, 1000, max(8, n // 25), None) for n in claims_list]
     points += [("days", 2000, 3, d, 80, None) for d in days_list]
     # the default grid is capped at 40 steps per population: with the cap lifted, cost vs steps
-    points += [("days, weekly uncapped", 2000, 3, d, 80, {"step_days": 7, "max_steps": 10000}) for d in days_list]
+    uncapped = {"step_days": 7, "max_steps": 10000}
+    points += [("days, weekly uncapped", 2000, 3, d, 80, uncapped) for d in uncapped_days_list]
+    # a case in two sweeps (2,000 claims over 1,000 days is in both "claims" and "days") runs once
+    done: dict[tuple, dict] = {}
     for sweep, n, pops, days, sources, time_settings in points:
-        name = f"scale-{n}c-{pops}p-{days}d"
+        key = (n, pops, days, sources, json.dumps(time_settings, sort_keys=True))
+        if key in done:
+            done[key]["sweeps"].append(sweep)
+            continue
+        name = f"scale-{n}c-{pops}p-{days}d" + ("-uncapped" if time_settings else "")
         path = simulate(workdir, name, n, pops, days, sources)
         args = with_time_settings([str(path)], time_settings, workdir, name)
         row = run_case(name, args, workdir, cold, timeout, label=sweep)
-        row.update(sweep=sweep, claims=n, populations=pops, days=days, sources=sources)
+        row.update(sweep=sweep, sweeps=[sweep], claims=n, populations=pops, days=days, sources=sources)
+        done[key] = row
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     return rows
+
+
+def _verdict(r: dict) -> str:
+    if r.get("status") != "ok":
+        return f"no ({r.get('status', '')})"
+    if r.get("converged"):
+        return "yes"
+    return f"no ({r.get('divergences')} div., R-hat {_fmt(r.get('max_rhat'))}, ESS {r.get('min_ess_bulk')}/{r.get('min_ess_tail')})"
 
 
 def plot_scaling(rows: list[dict], path: Path) -> None:
@@ -354,7 +370,8 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
          (("days", "days, weekly uncapped"), "days", "days of war (2,000 claims, 3 populations)")],
     ):
         for sweep in sweeps:
-            pts = sorted((r[x], r) for r in rows if r.get("sweep") == sweep and r.get("status") == "ok")
+            pts = sorted(((r[x], r) for r in rows if sweep in r.get("sweeps", [r.get("sweep")]) and r.get("status") == "ok"),
+                         key=lambda p: p[0])
             if not pts:
                 continue
             xs = [p[0] for p in pts]
@@ -362,8 +379,9 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
                 ys = [p[1].get(key) for p in pts]
                 if all(y is not None for y in ys):
                     ax.plot(xs, ys, style, label=f"{what} ({sweep})" if len(sweeps) > 1 else what)
-        xs_all = [r[x] for r in rows if r.get("sweep") in sweeps and r.get("status") == "ok"]
-        ws = [r["wall_seconds"] for r in rows if r.get("sweep") in sweeps and r.get("status") == "ok"]
+        used = [r for r in rows if set(r.get("sweeps", [r.get("sweep")])) & set(sweeps) and r.get("status") == "ok"]
+        xs_all = [r[x] for r in used]
+        ws = [r["wall_seconds"] for r in used]
         if xs_all:
             # a line through the smallest case's wall time, proportional to x: linear cost
             k = min(range(len(xs_all)), key=lambda i: xs_all[i])
@@ -371,6 +389,12 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
             ax.plot([lo, hi], [ws[k], ws[k] * hi / lo], color="grey", lw=0.8, label="linear from the smallest")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+        ticks = sorted(set(xs_all))
+        ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_major_formatter(ScalarFormatter())
         ax.set_xlabel(label)
         ax.set_ylabel("seconds")
         ax.grid(True, which="both", alpha=0.3)
@@ -388,6 +412,10 @@ def main() -> int:
     parser.add_argument("--scaling", action="store_true", help="time vs claims and vs days; writes benchmarks/scaling.png")
     parser.add_argument("--scaling-claims", type=int, nargs="+", default=list(SCALING_CLAIMS), metavar="N")
     parser.add_argument("--scaling-days", type=int, nargs="+", default=list(SCALING_DAYS), metavar="D")
+    parser.add_argument("--scaling-uncapped-days", type=int, nargs="*", default=list(SCALING_DAYS), metavar="D",
+                        help="days of the uncapped weekly-grid sweep (none: skip it)")
+    parser.add_argument("--replot", action="store_true",
+                        help="with --scaling: redraw scaling.png from the last run in scaling.jsonl, fitting nothing")
     parser.add_argument("--timeout", type=float, help="seconds per case (default: per case, 10-60 minutes)")
     parser.add_argument("--workdir", type=Path, help="keep simulated claims here (default: a temporary directory)")
     args = parser.parse_args()
@@ -398,17 +426,26 @@ def main() -> int:
     stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     print(f"Machine: {machine()}; {load_average()} at start ({stamp})", file=sys.stderr, flush=True)
 
+    if args.scaling and args.replot:
+        lines = [json.loads(line) for line in (HERE / "scaling.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        last = lines[-1]["when"]
+        plot_scaling([r for r in lines if r["when"] == last], HERE / "scaling.png")
+        print(f"Plot: {HERE / 'scaling.png'} (run of {last})")
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     if args.scaling:
-        rows = scaling(workdir, args.cold, args.timeout or 3600, args.scaling_claims, args.scaling_days)
+        rows = scaling(workdir, args.cold, args.timeout or 3600, args.scaling_claims, args.scaling_days,
+                       args.scaling_uncapped_days)
         record(rows, HERE / "scaling.jsonl", stamp)
         plot_scaling(rows, HERE / "scaling.png")
         print(f"\nMachine: {machine()}  ({stamp}; {load_average()} at the end)\n")
         print("| sweep | claims | populations | days | wall s | compile s | sampling s | peak MiB | tree depth | converged |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in rows:
-            print(f"| {r['sweep']} | {r['claims']} | {r['populations']} | {r['days']} | {r['wall_seconds']} | "
+            print(f"| {' + '.join(r.get('sweeps', [r['sweep']]))} | {r['claims']} | {r['populations']} | {r['days']} | {r['wall_seconds']} | "
                   f"{_fmt(r.get('compile_seconds'))} | {_fmt(r.get('sampling_seconds'))} | {r['peak_memory_mib']} | "
-                  f"{_fmt(r.get('mean_tree_depth'))} | {'yes' if r.get('converged') else 'no (' + r.get('status', '') + ')'} |")
+                  f"{_fmt(r.get('mean_tree_depth'))} | {_verdict(r)} |")
         print(f"\nPlot: {HERE / 'scaling.png'}; data: {HERE / 'scaling.jsonl'}")
         return 0
 
