@@ -496,3 +496,22 @@ def test_public_name_stays_the_function():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"not stable callables: {result.stdout.strip()}"
+
+
+@pytest.mark.slow
+def test_pymc_sampler_fallback_writes_every_file(tmp_path, capsys):
+    """`--sampler pymc` (PyMC's own NUTS, the fallback when nutpie is missing) is a real fit too:
+    it once failed at the end because PyMC's result already held an ``observed_data`` group."""
+    out = tmp_path / "out"
+    code, _, err = cli(
+        ["fit", CLAIMS_CSV, "--out", out, "--sampler", "pymc", "--draws", 100, "--tune", 100, "--chains", 2,
+         "--seed", FIT_SEED, "--quiet"],
+        capsys,
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir() if p.is_file() and p.name in RESULT_FILES) == RESULT_FILES
+    diagnostics = json.loads((out / "diagnostics.json").read_text(encoding="utf-8"))
+    assert diagnostics["sampler"] == "pymc"
+    idata = az.from_netcdf(out / "posterior.nc")
+    assert set(idata.observed_data["stated"].dims) == {"claim", "end"}
+    assert idata.posterior.sizes["draw"] == 100 and idata.posterior.sizes["chain"] == 2

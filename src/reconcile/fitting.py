@@ -89,10 +89,11 @@ def _sample_nutpie(model, settings, seed: int, progress: bool, timings: dict):
 
 
 def _sample_pymc(model, settings, seed: int, progress: bool):
+    import arviz as az
     import pymc as pm
 
     _say("Compiling and sampling (PyMC NUTS)...", progress)
-    return pm.sample(
+    idata = pm.sample(
         draws=settings["draws"],
         tune=settings["tune"],
         chains=settings["chains"],
@@ -104,6 +105,9 @@ def _sample_pymc(model, settings, seed: int, progress: bool):
         compute_convergence_checks=False,
         idata_kwargs={"log_likelihood": False},
     )
+    # PyMC adds the model's observed and constant data; fit() writes its own observed_data (the
+    # stated intervals, by claim), as with nutpie, so keep only what the sampler drew
+    return az.InferenceData(**{group: idata[group] for group in ("posterior", "sample_stats")})
 
 
 def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> xr.Dataset:
