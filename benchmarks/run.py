@@ -362,6 +362,7 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     for ax, (sweeps, x, label) in zip(
@@ -389,8 +390,6 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
             ax.plot([lo, hi], [ws[k], ws[k] * hi / lo], color="grey", lw=0.8, label="linear from the smallest")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        from matplotlib.ticker import NullFormatter, ScalarFormatter
-
         ticks = sorted(set(xs_all))
         ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
         ax.xaxis.set_minor_formatter(NullFormatter())
@@ -419,6 +418,12 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, help="seconds per case (default: per case, 10-60 minutes)")
     parser.add_argument("--workdir", type=Path, help="keep simulated claims here (default: a temporary directory)")
     args = parser.parse_args()
+    if args.scaling and args.replot:
+        lines = [json.loads(line) for line in (HERE / "scaling.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        last = lines[-1]["when"]
+        plot_scaling([r for r in lines if r["when"] == last], HERE / "scaling.png")
+        print(f"Plot: {HERE / 'scaling.png'} (run of {last})")
+        return 0
     if shutil.which("reconcile") is None:
         raise SystemExit("the `reconcile` command is not installed: pip install . first")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="reconcile-bench-"))
@@ -426,14 +431,6 @@ def main() -> int:
     stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     print(f"Machine: {machine()}; {load_average()} at start ({stamp})", file=sys.stderr, flush=True)
 
-    if args.scaling and args.replot:
-        lines = [json.loads(line) for line in (HERE / "scaling.jsonl").read_text(encoding="utf-8").splitlines() if line]
-        last = lines[-1]["when"]
-        plot_scaling([r for r in lines if r["when"] == last], HERE / "scaling.png")
-        print(f"Plot: {HERE / 'scaling.png'} (run of {last})")
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-        return 0
     if args.scaling:
         rows = scaling(workdir, args.cold, args.timeout or 3600, args.scaling_claims, args.scaling_days,
                        args.scaling_uncapped_days)
