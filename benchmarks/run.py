@@ -349,6 +349,11 @@ def scaling(workdir: Path, cold: bool, timeout: float, claims_list, days_list, u
     return rows
 
 
+def _sweeps(r: dict) -> list[str]:
+    """The sweeps a scaling row belongs to (rows written before 2026-11-21 name only one)."""
+    return r.get("sweeps", [r.get("sweep")])
+
+
 def _verdict(r: dict) -> str:
     if r.get("status") != "ok":
         return f"no ({r.get('status', '')})"
@@ -371,7 +376,7 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
          (("days", "days, weekly uncapped"), "days", "days of war (2,000 claims, 3 populations)")],
     ):
         for sweep in sweeps:
-            pts = sorted(((r[x], r) for r in rows if sweep in r.get("sweeps", [r.get("sweep")]) and r.get("status") == "ok"),
+            pts = sorted(((r[x], r) for r in rows if sweep in _sweeps(r) and r.get("status") == "ok"),
                          key=lambda p: p[0])
             if not pts:
                 continue
@@ -380,7 +385,7 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
                 ys = [p[1].get(key) for p in pts]
                 if all(y is not None for y in ys):
                     ax.plot(xs, ys, style, label=f"{what} ({sweep})" if len(sweeps) > 1 else what)
-        used = [r for r in rows if set(r.get("sweeps", [r.get("sweep")])) & set(sweeps) and r.get("status") == "ok"]
+        used = [r for r in rows if set(_sweeps(r)) & set(sweeps) and r.get("status") == "ok"]
         xs_all = [r[x] for r in used]
         ws = [r["wall_seconds"] for r in used]
         if xs_all:
@@ -440,7 +445,7 @@ def main() -> int:
         print("| sweep | claims | populations | days | wall s | compile s | sampling s | peak MiB | tree depth | converged |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in rows:
-            print(f"| {' + '.join(r.get('sweeps', [r['sweep']]))} | {r['claims']} | {r['populations']} | {r['days']} | {r['wall_seconds']} | "
+            print(f"| {' + '.join(_sweeps(r))} | {r['claims']} | {r['populations']} | {r['days']} | {r['wall_seconds']} | "
                   f"{_fmt(r.get('compile_seconds'))} | {_fmt(r.get('sampling_seconds'))} | {r['peak_memory_mib']} | "
                   f"{_fmt(r.get('mean_tree_depth'))} | {_verdict(r)} |")
         print(f"\nPlot: {HERE / 'scaling.png'}; data: {HERE / 'scaling.jsonl'}")
