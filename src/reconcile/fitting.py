@@ -66,9 +66,11 @@ def _say(message: str, progress: bool) -> None:
 def _sample_nutpie(model, settings, seed: int, progress: bool, timings: dict):
     import nutpie
 
+    from ._nutpie import compile_model
+
     _say("Compiling the model (nutpie/numba)...", progress)
     started = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model)
+    compiled = compile_model(model)
     timings["compile_seconds"] = time.perf_counter() - started
     _say("Sampling...", progress)
     started = time.perf_counter()
