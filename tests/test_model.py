@@ -208,3 +208,51 @@ def test_anchored_level_keeps_the_level_prior(shipped):
     mean_log_bias = np.log(bias).mean(axis=1)
     for j in range(level.shape[1]):
         assert abs(np.corrcoef(level[:, j], mean_log_bias)[0, 1]) < 0.06
+
+
+def test_bias_structure_keeps_the_group_plus_source_prior():
+    """Group means + within-group contrasts: the same prior on the sources' effects as a group
+    effect plus a source effect (covariance group_sd² within a group + source_sd² on the diagonal),
+    with the contrasts of data-rich sources centred."""
+    from reconcile.claims import claims_from_frame
+    from reconcile.model import _SOURCE_CENTRED_FROM, bias_structure
+
+    sim = reconcile.simulate(seed=2, n_populations=3, n_days=730, n_claims=1000, n_sources=20)
+    d = prepare(claims_from_frame(sim.claims), load_config())  # 29-54 claims per source
+    b = bias_structure(d)
+    basis, group_of = b["contrast_basis"], b["source_group_of"]
+    n_sources, n_groups = len(group_of), len(d.groups)
+    assert basis.shape == (n_sources, n_sources - n_groups)  # no reference source: all free
+    np.testing.assert_allclose(basis.T @ basis, np.eye(basis.shape[1]), atol=1e-12)
+    same_group = group_of[:, None] == group_of[None, :]
+    for column in basis.T:
+        assert len(set(group_of[np.abs(column) > 0])) == 1  # each contrast stays in one group
+        np.testing.assert_allclose(column.sum(), 0.0, atol=1e-12)
+    group_sd, source_sd = 0.3, 0.2
+    mean_var = group_sd**2 + source_sd**2 / b["group_free_sources"][group_of]
+    implied = same_group * mean_var[:, None] + source_sd**2 * basis @ basis.T
+    np.testing.assert_allclose(implied, group_sd**2 * same_group + source_sd**2 * np.eye(n_sources), atol=1e-12)
+    # a contrast is centred exactly when its newest source has many claims
+    claims_of = d.sources.groupby("source_index")["n_claims"].sum().to_numpy()
+    newest = np.argmin(basis, axis=0)  # the source set against the better-informed ones
+    np.testing.assert_array_equal(b["contrast_centred"], claims_of[newest] >= _SOURCE_CENTRED_FROM)
+    assert b["contrast_centred"].any() and not b["contrast_centred"].all()
+    for column, j in zip(basis.T, newest):  # ... and it is the least informed of its contrast
+        assert claims_of[j] <= claims_of[np.abs(column) > 0].min()
+
+
+def test_reference_sources_leave_the_bias_structure(shipped):
+    claims, config, _ = shipped
+    config = config.replace(identification={"mode": "reference", "reference_sources": ["UK Ministry of Defence"]})
+    d = prepare(claims, config)
+    b = bias_structure_of(d)
+    uk = sorted(d.sources["source"].unique()).index("UK Ministry of Defence")
+    assert b["source_free"][uk] == 0.0
+    np.testing.assert_array_equal(b["contrast_basis"][uk], 0.0)
+    assert not any("UK Ministry of Defence" in label for label in b["contrast_labels"])
+
+
+def bias_structure_of(d):
+    from reconcile.model import bias_structure
+
+    return bias_structure(d)

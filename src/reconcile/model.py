@@ -15,8 +15,8 @@ The generative story, for populations p, sources s and claims i:
    (``C(b) - C(a)``) or a daily average (the window total over its length), for killed, wounded
    or casualties.
 4. The source's figure: ``log y_i = log Q_i + beta_(s,stance) + eps_i``, with the log bias
-   ``beta = delta[stance] + group_effect + source_effect`` (partially pooled; non-centred, except
-   the effects of sources with many claims and of groups with many sources: centred) and
+   ``beta = delta[stance] + group_effect + source_effect`` (partially pooled; sampled as each
+   group's mean effect plus within-group contrasts, centred where many claims pin them) and
    ``eps`` a two-component normal mixture (typical error + rare wild figure).
 5. The stated claim: a point (``exact``, ``about`` with extra rounding error) is a density; every
    other qualifier states an interval ``[low, high]`` of the figure (censoring from below, above,
@@ -389,10 +389,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "pair_group": src["group_index"].to_numpy(dtype=np.int64),
         "pair_source": src["source_index"].to_numpy(dtype=np.int64),
         "pair_free": (~src["reference"].to_numpy()).astype(float),
-        # claims informing each source's effect, free sources in each group (a reference source's
-        # effect is pinned out of the likelihood: only its prior is left, best non-centred)
-        "source_centred": _centred(src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(), _SOURCE_CENTRED_FROM),
-        "group_centred": _centred(src["source"].where(~src["reference"]).groupby(src["group_index"]).nunique().reindex(range(len(d.groups)), fill_value=0).to_numpy(), _GROUP_CENTRED_FROM),
+        **{name: value for name, value in bias_structure(d).items() if name != "contrast_labels"},
         "bound_start_step": bound_start[0],
         "bound_start_rest": bound_start[1],
         "bound_end_step": bound_end[0],
@@ -401,16 +398,60 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     }
 
 
-# From how many claims of a source (free sources of a group) its effect is centred. Centring sources
-# from 10 claims gave the 80-claim simulated wars of tests/test_recovery.py 11-133 divergences
-# (1-3 of their 8 sources have 10-20 claims), so only very data-rich sources are centred.
+# From how many claims an effect is parameterized centred (see bias_structure): a group's mean
+# effect, by the claims of all its free sources; a source's contrast with the better-informed
+# sources of its group, by its own claims. Centring sources from 10 claims gave the 80-claim
+# simulated wars of tests/test_recovery.py 11-133 divergences (1-3 of their 8 sources have 10-20
+# claims), so only data-rich sources are centred.
+_GROUP_CENTRED_FROM = 40
 _SOURCE_CENTRED_FROM = 40
-_GROUP_CENTRED_FROM = 10
 
 
-def _centred(counts: np.ndarray, threshold: int) -> np.ndarray:
-    """Which effects are parameterized centred: those the data pin down (see build_model)."""
-    return np.asarray(counts) >= threshold
+def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
+    """How the free sources' effects split into group means and within-group contrasts.
+
+    The prior ``effect_j = g_G + s_j`` (``g ~ N(0, group_sd)``, ``s ~ N(0, source_sd)``) is
+    sampled in an equivalent form that separates what the claims pin from what they do not.
+    The claims pin each source's total effect, so they pin a group's *mean* effect
+    ``m_G = g_G + mean(s)``, ``~ N(0, sqrt(group_sd² + source_sd² / n_G))``, and the sources'
+    deviations from it, ``source_sd * H z`` with ``H`` an orthonormal (Helmert) basis of the
+    n_G - 1 within-group contrasts and ``z ~ N(0, 1)``. The split of the mean between ``g`` and
+    ``mean(s)`` is never sampled: it is the direction the data cannot see, whose funnel against
+    the two scales gave the larger simulated wars their divergences.
+
+    Sources are ordered by claims within a group (most first), so contrast k sets source k + 1
+    against the k better-informed ones and is pinned when that source has many claims.
+    Reference sources (bias 1 by the identifying assumption) take no part.
+    """
+    src = d.sources
+    n_groups, n_sources = len(d.groups), int(src["source_index"].max()) + 1 if len(src) else 0
+    free_claims = src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum()
+    free_claims = free_claims.reindex(range(n_sources), fill_value=0).to_numpy()
+    group_of = src.groupby("source_index")["group_index"].first().reindex(range(n_sources), fill_value=0).to_numpy()
+    free = free_claims > 0
+    n_free = np.bincount(group_of[free], minlength=n_groups)
+    group_claims = np.bincount(group_of[free], weights=free_claims[free], minlength=n_groups)
+    names = sorted(src["source"].unique())  # by source_index, as the "source" coordinate
+    columns, centred, labels = [], [], []
+    for k in range(n_groups):
+        members = [j for j in np.flatnonzero(free & (group_of == k))]
+        members.sort(key=lambda j: (-free_claims[j], j))
+        for m in range(1, len(members)):
+            column = np.zeros(n_sources)
+            column[members[:m]] = 1.0
+            column[members[m]] = -float(m)
+            columns.append(column / np.sqrt(m * (m + 1.0)))
+            centred.append(free_claims[members[m]] >= _SOURCE_CENTRED_FROM)
+            labels.append(f"{names[members[m]]} (vs {d.groups[k]})")
+    return {
+        "source_group_of": group_of.astype(np.int64),
+        "source_free": free.astype(float),
+        "group_free_sources": np.maximum(n_free, 1).astype(float),
+        "group_centred": (group_claims >= _GROUP_CENTRED_FROM) & (n_free > 0),
+        "contrast_basis": np.array(columns).T if columns else np.zeros((n_sources, 0)),
+        "contrast_centred": np.array(centred, dtype=bool),
+        "contrast_labels": np.array(labels, dtype=object),
+    }
 
 
 def stance_priors(config: Config) -> dict[str, tuple[float, float]]:
@@ -460,6 +501,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         "source_stance": [f"{s} [{st}]" for s, st in zip(src["source"], src["stance"])],
         "source_group": list(d.groups),
         "source": sorted(src["source"].unique()),
+        "source_contrast": list(bias_structure(d)["contrast_labels"]),
         "stance_effect": free_stance_effects(d, config),
         "claim": list(d.loss["claim_id"]),
         "bound": list(d.bound["claim_id"]),
@@ -481,17 +523,25 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         group_share = pm.Beta("group_share", *_beta_matching(pr["group_sd"] ** 2 / total_sd**2))
         group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
         source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
-        # Non-centred (effect = sd * z, z ~ N(0, 1)) where the data say little about an effect;
-        # centred (z is the effect, ~ N(0, sd)) where they pin it (a source with many claims, a
-        # group of many sources): there the non-centred form couples every z to the spread and
-        # NUTS diverges (sim-2000: 620 divergences). Same prior either way.
-        group_z = pm.Normal("group_z", 0.0, pt.where(x["group_centred"], group_sd, 1.0), dims="source_group")
-        source_z = pm.Normal("source_z", 0.0, pt.where(x["source_centred"], source_sd, 1.0), dims="source")
-        group_effect = pt.where(x["group_centred"], 1.0, group_sd) * group_z
-        source_effect = pt.where(x["source_centred"], 1.0, source_sd) * source_z
-        log_bias = x["pair_free"] * (
-            stance_effect[x["pair_stance"]] + group_effect[x["pair_group"]] + source_effect[x["pair_source"]]
+        # A source's effect is its group's mean effect plus its contrast with the group's other
+        # sources (bias_structure: the same prior as group effect + source effect, without the
+        # split of the mean the data cannot see). Each part is non-centred (effect = sd * z,
+        # z ~ N(0, 1)) where the data say little about it, centred (z is the effect, ~ N(0, sd))
+        # where they pin it: there the non-centred form couples z to the spread and NUTS diverges
+        # (sim-2000: 620 divergences). Same prior either way.
+        group_mean_sd = pt.sqrt(group_sd**2 + source_sd**2 / x["group_free_sources"])
+        group_mean_z = pm.Normal(
+            "group_mean_z", 0.0, pt.where(x["group_centred"], group_mean_sd, 1.0), dims="source_group"
         )
+        source_effect = (pt.where(x["group_centred"], 1.0, group_mean_sd) * group_mean_z)[x["source_group_of"]]
+        if len(coords["source_contrast"]):
+            contrast_z = pm.Normal(
+                "contrast_z", 0.0, pt.where(x["contrast_centred"], source_sd, 1.0), dims="source_contrast"
+            )
+            contrast = pt.where(x["contrast_centred"], 1.0, source_sd) * contrast_z
+            source_effect = source_effect + pt.dot(x["contrast_basis"], contrast)
+        source_effect = x["source_free"] * source_effect
+        log_bias = x["pair_free"] * (stance_effect[x["pair_stance"]] + source_effect[x["pair_source"]])
         pm.Deterministic("bias", pt.exp(log_bias), dims="source_stance")
 
         # 2. latent daily casualties per population: a level (the log of the mean daily rate over
