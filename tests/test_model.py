@@ -256,3 +256,22 @@ def bias_structure_of(d):
     from reconcile.model import bias_structure
 
     return bias_structure(d)
+
+
+def test_only_wars_with_a_data_rich_group_sample_group_means(shipped):
+    """Small wars keep the group effect + source effect form (bit for bit the calibrated model);
+    a war whose sources in one group make 40 claims or more samples group means + contrasts."""
+    from reconcile.claims import claims_from_frame
+    from reconcile.model import uses_group_means
+
+    claims, config, d = shipped
+    small = build_model(claims, config, d)
+    assert not uses_group_means(d)
+    assert {"group_z", "source_z"} <= set(small.named_vars) and "group_mean_z" not in small.named_vars
+    sim = reconcile.simulate(seed=1, n_populations=3, n_days=1000, n_claims=250, n_sources=10)
+    big_claims = claims_from_frame(sim.claims)
+    big_inputs = prepare(big_claims, load_config())
+    assert uses_group_means(big_inputs)
+    big = build_model(big_claims, load_config(), big_inputs)
+    assert {"group_mean_z", "contrast_z"} <= set(big.named_vars) and "group_z" not in big.named_vars
+    assert len(big.coords["source_contrast"]) == 10 - len(big_inputs.groups)

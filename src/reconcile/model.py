@@ -15,8 +15,9 @@ The generative story, for populations p, sources s and claims i:
    (``C(b) - C(a)``) or a daily average (the window total over its length), for killed, wounded
    or casualties.
 4. The source's figure: ``log y_i = log Q_i + beta_(s,stance) + eps_i``, with the log bias
-   ``beta = delta[stance] + group_effect + source_effect`` (partially pooled; sampled as each
-   group's mean effect plus within-group contrasts, centred where many claims pin them) and
+   ``beta = delta[stance] + group_effect + source_effect`` (partially pooled; non-centred, except
+   where many claims pin an effect: centred; in wars with a data-rich group, sampled as each
+   group's mean effect plus within-group contrasts, see ``bias_structure``) and
    ``eps`` a two-component normal mixture (typical error + rare wild figure).
 5. The stated claim: a point (``exact``, ``about`` with extra rounding error) is a density; every
    other qualifier states an interval ``[low, high]`` of the figure (censoring from below, above,
@@ -389,6 +390,10 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "pair_group": src["group_index"].to_numpy(dtype=np.int64),
         "pair_source": src["source_index"].to_numpy(dtype=np.int64),
         "pair_free": (~src["reference"].to_numpy()).astype(float),
+        # claims informing each source's effect, free sources in each group (a reference source's
+        # effect is pinned out of the likelihood: only its prior is left, best non-centred)
+        "source_centred": _centred(src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(), _SOURCE_CENTRED_FROM),
+        "group_centred": _centred(src["source"].where(~src["reference"]).groupby(src["group_index"]).nunique().reindex(range(len(d.groups)), fill_value=0).to_numpy(), _GROUP_SOURCES_CENTRED_FROM),
         **{name: value for name, value in bias_structure(d).items() if name != "contrast_labels"},
         "bound_start_step": bound_start[0],
         "bound_start_rest": bound_start[1],
@@ -398,13 +403,25 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     }
 
 
-# From how many claims an effect is parameterized centred (see bias_structure): a group's mean
-# effect, by the claims of all its free sources; a source's contrast with the better-informed
-# sources of its group, by its own claims. Centring sources from 10 claims gave the 80-claim
-# simulated wars of tests/test_recovery.py 11-133 divergences (1-3 of their 8 sources have 10-20
-# claims), so only data-rich sources are centred.
-_GROUP_CENTRED_FROM = 40
+# From how many claims an effect is parameterized centred: a source's effect (or its contrast
+# with the better-informed sources of its group, see bias_structure), by its own claims; a group's
+# mean effect, by the claims of all its free sources. Centring sources from 10 claims gave the
+# 80-claim simulated wars of tests/test_recovery.py 11-133 divergences (1-3 of their 8 sources have
+# 10-20 claims), so only data-rich sources are centred. In the group effect + source effect form,
+# a group effect is centred from 10 free sources.
 _SOURCE_CENTRED_FROM = 40
+_GROUP_CENTRED_FROM = 40
+_GROUP_SOURCES_CENTRED_FROM = 10
+
+
+def _centred(counts: np.ndarray, threshold: int) -> np.ndarray:
+    """Which effects are parameterized centred: those the data pin down (see build_model)."""
+    return np.asarray(counts) >= threshold
+
+
+def uses_group_means(d: ModelInputs) -> bool:
+    """Whether the model samples the biases as group means + contrasts (see bias_structure)."""
+    return bool(bias_structure(d)["group_mean_centred"].any())
 
 
 def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
@@ -422,6 +439,11 @@ def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
     Sources are ordered by claims within a group (most first), so contrast k sets source k + 1
     against the k better-informed ones and is pinned when that source has many claims.
     Reference sources (bias 1 by the identifying assumption) take no part.
+
+    This form is used when at least one group's mean is centred (``group_mean_centred``: the
+    group's sources make 40 claims or more). In smaller wars every group is data-poor, the split
+    is a harmless prior-only direction, and the model keeps the plain group effect + source effect
+    form, whose calibration and recovery runs are on record (``uses_group_means``).
     """
     src = d.sources
     n_groups, n_sources = len(d.groups), int(src["source_index"].max()) + 1 if len(src) else 0
@@ -447,7 +469,7 @@ def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
         "source_group_of": group_of.astype(np.int64),
         "source_free": free.astype(float),
         "group_free_sources": np.maximum(n_free, 1).astype(float),
-        "group_centred": (group_claims >= _GROUP_CENTRED_FROM) & (n_free > 0),
+        "group_mean_centred": (group_claims >= _GROUP_CENTRED_FROM) & (n_free > 0),
         "contrast_basis": np.array(columns).T if columns else np.zeros((n_sources, 0)),
         "contrast_centred": np.array(centred, dtype=bool),
         "contrast_labels": np.array(labels, dtype=object),
@@ -501,7 +523,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         "source_stance": [f"{s} [{st}]" for s, st in zip(src["source"], src["stance"])],
         "source_group": list(d.groups),
         "source": sorted(src["source"].unique()),
-        "source_contrast": list(bias_structure(d)["contrast_labels"]),
+        "source_contrast": list(bias_structure(d)["contrast_labels"]) if uses_group_means(d) else [],
         "stance_effect": free_stance_effects(d, config),
         "claim": list(d.loss["claim_id"]),
         "bound": list(d.bound["claim_id"]),
@@ -523,25 +545,35 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         group_share = pm.Beta("group_share", *_beta_matching(pr["group_sd"] ** 2 / total_sd**2))
         group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
         source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
-        # A source's effect is its group's mean effect plus its contrast with the group's other
-        # sources (bias_structure: the same prior as group effect + source effect, without the
-        # split of the mean the data cannot see). Each part is non-centred (effect = sd * z,
-        # z ~ N(0, 1)) where the data say little about it, centred (z is the effect, ~ N(0, sd))
-        # where they pin it: there the non-centred form couples z to the spread and NUTS diverges
-        # (sim-2000: 620 divergences). Same prior either way.
-        group_mean_sd = pt.sqrt(group_sd**2 + source_sd**2 / x["group_free_sources"])
-        group_mean_z = pm.Normal(
-            "group_mean_z", 0.0, pt.where(x["group_centred"], group_mean_sd, 1.0), dims="source_group"
-        )
-        source_effect = (pt.where(x["group_centred"], 1.0, group_mean_sd) * group_mean_z)[x["source_group_of"]]
-        if len(coords["source_contrast"]):
-            contrast_z = pm.Normal(
-                "contrast_z", 0.0, pt.where(x["contrast_centred"], source_sd, 1.0), dims="source_contrast"
+        if uses_group_means(d):
+            # A source's effect is its group's mean effect plus its contrast with the group's other
+            # sources (bias_structure: the same prior as group effect + source effect, without the
+            # split of the mean the data cannot see, whose funnel gave larger wars divergences).
+            # Each part is non-centred (effect = sd * z, z ~ N(0, 1)) where the data say little
+            # about it, centred (z is the effect, ~ N(0, sd)) where they pin it. Same prior either way.
+            group_mean_sd = pt.sqrt(group_sd**2 + source_sd**2 / x["group_free_sources"])
+            centred = x["group_mean_centred"]
+            group_mean_z = pm.Normal("group_mean_z", 0.0, pt.where(centred, group_mean_sd, 1.0), dims="source_group")
+            source_effect = (pt.where(centred, 1.0, group_mean_sd) * group_mean_z)[x["source_group_of"]]
+            if len(coords["source_contrast"]):
+                centred = x["contrast_centred"]
+                contrast_z = pm.Normal("contrast_z", 0.0, pt.where(centred, source_sd, 1.0), dims="source_contrast")
+                contrast = pt.where(centred, 1.0, source_sd) * contrast_z
+                source_effect = source_effect + pt.dot(x["contrast_basis"], contrast)
+            source_effect = x["source_free"] * source_effect
+            log_bias = x["pair_free"] * (stance_effect[x["pair_stance"]] + source_effect[x["pair_source"]])
+        else:
+            # Non-centred (effect = sd * z, z ~ N(0, 1)) where the data say little about an effect;
+            # centred (z is the effect, ~ N(0, sd)) where they pin it (a source with many claims, a
+            # group of many sources): there the non-centred form couples every z to the spread and
+            # NUTS diverges (sim-2000: 620 divergences). Same prior either way.
+            group_z = pm.Normal("group_z", 0.0, pt.where(x["group_centred"], group_sd, 1.0), dims="source_group")
+            source_z = pm.Normal("source_z", 0.0, pt.where(x["source_centred"], source_sd, 1.0), dims="source")
+            group_effect = pt.where(x["group_centred"], 1.0, group_sd) * group_z
+            source_effect = pt.where(x["source_centred"], 1.0, source_sd) * source_z
+            log_bias = x["pair_free"] * (
+                stance_effect[x["pair_stance"]] + group_effect[x["pair_group"]] + source_effect[x["pair_source"]]
             )
-            contrast = pt.where(x["contrast_centred"], 1.0, source_sd) * contrast_z
-            source_effect = source_effect + pt.dot(x["contrast_basis"], contrast)
-        source_effect = x["source_free"] * source_effect
-        log_bias = x["pair_free"] * (stance_effect[x["pair_stance"]] + source_effect[x["pair_source"]])
         pm.Deterministic("bias", pt.exp(log_bias), dims="source_stance")
 
         # 2. latent daily casualties per population: a level (the log of the mean daily rate over
