@@ -420,3 +420,19 @@ def test_any_value_for_a_known_key_loads_or_raises_config_error(section_key, dat
         assert isinstance(stored, tuple) and all(isinstance(v, str) for v in stored)
     else:
         assert type(stored) is type(default)
+
+
+def test_a_tuning_length_given_to_fit_applies_to_every_war():
+    from reconcile.config import sampler_overrides
+
+    assert sampler_overrides(draws=5, tune=None, chains=None) == {"draws": 5}
+    assert sampler_overrides(tune=300) == {"tune": 300, "tune_data_rich": 300}
+    config = load_config().replace(sampler=sampler_overrides(tune=0))
+    assert (config.sampler["tune"], config.sampler["tune_data_rich"]) == (0, 0)
+
+
+def test_tune_data_rich_is_validated(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[sampler]\ntune_data_rich = -5\n")
+    with pytest.raises(ConfigError, match=r"sampler\.tune_data_rich.*>= 0"):
+        load_config(path)

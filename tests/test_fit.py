@@ -515,3 +515,32 @@ def test_pymc_sampler_fallback_writes_every_file(tmp_path, capsys):
     idata = az.from_netcdf(out / "posterior.nc")
     assert set(idata.observed_data["stated"].dims) == {"claim", "end"}
     assert idata.posterior.sizes["draw"] == 100 and idata.posterior.sizes["chain"] == 2
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("war, tune, expected", [("shipped", None, 500), ("rich", None, 1000), ("rich", 250, 250), ("shipped", 250, 250)])
+def test_wars_with_a_data_rich_group_tune_longer(monkeypatch, war, tune, expected):
+    """sampler.tune for small wars, sampler.tune_data_rich when some group makes >= 40 claims
+    (the model then samples group means); an explicit tune applies to both."""
+    import reconcile
+    import reconcile.fitting as fitting
+    from reconcile.claims import claims_from_frame, read_claims
+
+    seen = {}
+
+    def capture(model, settings, seed, progress, timings):
+        seen.update(settings)
+        raise _Stop
+
+    monkeypatch.setattr(fitting, "_sample_nutpie", capture)
+    if war == "shipped":
+        claims, config = read_claims(CLAIMS_CSV), load_config(KURSK_TOML)
+    else:
+        sim = reconcile.simulate(seed=1, n_populations=3, n_days=1000, n_claims=250, n_sources=10)
+        claims, config = claims_from_frame(sim.claims), load_config()
+    with pytest.raises(_Stop):
+        fitting.fit(claims, config, seed=1, tune=tune, progress=False)
+    assert seen["tune"] == expected

@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="model configuration (TOML), merged over the package defaults")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0): same inputs and seed, same numbers")
     p.add_argument("--draws", type=int, help="posterior draws per chain (default: the configuration's sampler.draws)")
-    p.add_argument("--tune", type=int, help="tuning draws per chain (default: sampler.tune)")
+    p.add_argument("--tune", type=int, help="tuning draws per chain (default: sampler.tune, or sampler.tune_data_rich in a war with a data-rich group of sources)")
     p.add_argument("--chains", type=int, help="number of chains (default: sampler.chains)")
     p.add_argument("--sampler", choices=["nutpie", "pymc"], help="NUTS implementation (default: sampler.name, nutpie)")
     p.add_argument("--strict", action="store_true", help="exit with status 3 when the convergence checks fail")

@@ -149,11 +149,20 @@ def _validate(cfg: Mapping[str, Any]) -> None:
             raise ConfigError(f"populations.{name}.daily_rate_median: expected a positive number")
     if s["name"] not in SAMPLERS:
         raise ConfigError(f"sampler.name: expected one of {SAMPLERS}, found {s['name']!r}")
-    for key, low in (("draws", 1), ("tune", 0), ("chains", 1)):
+    for key, low in (("draws", 1), ("tune", 0), ("tune_data_rich", 0), ("chains", 1)):
         if s[key] < low:
             raise ConfigError(f"sampler.{key}: expected a whole number >= {low}, found {s[key]}")
     if not 0 < s["target_accept"] < 1:
         raise ConfigError(f"sampler.target_accept: expected a number in (0, 1), found {s['target_accept']}")
+
+
+def sampler_overrides(**settings: Any) -> dict[str, Any]:
+    """The sampler settings given (not None), to override a configuration's. A tuning length
+    given this way applies to every war, so it sets ``tune_data_rich`` as well as ``tune``."""
+    over = {key: value for key, value in settings.items() if value is not None}
+    if "tune" in over:
+        over["tune_data_rich"] = over["tune"]
+    return over
 
 
 def _freeze(value: Any) -> Any:

@@ -28,10 +28,19 @@ import xarray as xr
 
 from . import __version__
 from .claims import Claims, read_claims
-from .config import Config, config_from_json, load_config
+from .config import Config, config_from_json, load_config, sampler_overrides
 from .diagnostics import Diagnostics, diagnose
 from .errors import IncompatibleFit
-from .model import _LOGISTIC, ModelInputs, build_model, claim_noise_floor, prepare, stated_loglik, strength_loglik
+from .model import (
+    _LOGISTIC,
+    ModelInputs,
+    build_model,
+    claim_noise_floor,
+    prepare,
+    stated_loglik,
+    strength_loglik,
+    uses_group_means,
+)
 
 FORMAT_VERSION = 1  # of the saved posterior.nc; bumped when its layout changes
 
@@ -222,15 +231,19 @@ def fit(
 ) -> Fit:
     """Fit the reconciliation model to ``claims``; returns a :class:`Fit`.
 
-    ``draws``, ``tune``, ``chains`` and ``sampler`` override ``config.sampler``. Same claims,
-    configuration and seed give the same numbers.
+    ``draws``, ``tune``, ``chains`` and ``sampler`` override ``config.sampler`` (``tune`` both
+    ``tune`` and ``tune_data_rich``: a war where some group of sources makes 40 claims or more
+    adapts for ``tune_data_rich`` steps, others for ``tune``). Same claims, configuration and seed
+    give the same numbers.
     """
     config = config if config is not None else load_config()
-    overrides = {k: v for k, v in dict(draws=draws, tune=tune, chains=chains, name=sampler).items() if v is not None}
+    overrides = sampler_overrides(draws=draws, tune=tune, chains=chains, name=sampler)
     if overrides:
         config = config.replace(sampler=overrides)
-    settings = config.sampler
     inputs = prepare(claims, config)
+    settings = dict(config.sampler)
+    if uses_group_means(inputs):  # a war with a data-rich group of sources adapts longer
+        settings["tune"] = settings["tune_data_rich"]
     started = time.perf_counter()
     timings: dict[str, float] = {}
     with quiet_libraries():
@@ -267,6 +280,7 @@ def fit(
             "claims_path": claims.path or "",
             "seed": int(seed),
             "sampler": used,
+            "tune": int(settings["tune"]),
             "diagnostics": diagnostics.to_json(),
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }

@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .config import Config, ConfigError, load_config, read_toml
+from .config import Config, ConfigError, load_config, read_toml, sampler_overrides
 
 __all__ = ["leave_one_source_out", "sensitivity", "load_alternatives", "refit", "REFERENCE"]
 
@@ -84,7 +84,7 @@ def refit(*, seed: int, claims_csv: str, config_json: str, by: str | None = None
 
 
 def _sampler(config: Config, draws, tune, chains) -> Config:
-    over = {k: v for k, v in dict(draws=draws, tune=tune, chains=chains).items() if v is not None}
+    over = sampler_overrides(draws=draws, tune=tune, chains=chains)
     return config.replace(sampler=over) if over else config
 
 
