@@ -31,7 +31,7 @@ import pytest
 
 from conftest import CLAIMS_CSV, FIT_SEED, FIT_SETTINGS, KURSK_TOML, sha256_file, snapshot
 from reconcile.cli import main
-from reconcile.config import config_from_json, load_config
+from reconcile.config import config_from_json, load_config, sampler_overrides
 from reconcile.fitting import IncompatibleFit, load_fit
 from reconcile.model import ROLE_BOUND, ROLE_LOSS, ROLE_RELAY
 from reconcile.summary import OutputError
@@ -272,7 +272,8 @@ def test_posterior_nc_provenance(saved_idata, shipped_fit):
     assert attrs["claims_sha256"] == sha256_file(CLAIMS_CSV)
     assert int(attrs["seed"]) == FIT_SEED
     config = config_from_json(attrs["config"])
-    expected = load_config(KURSK_TOML).replace(sampler=FIT_SETTINGS)
+    # --tune sets the tuning length of every war size (sampler_overrides)
+    expected = load_config(KURSK_TOML).replace(sampler=sampler_overrides(**FIT_SETTINGS))
     assert config.to_dict() == expected.to_dict()
     assert config.to_dict() == shipped_fit.config.to_dict()
 
