@@ -25,7 +25,6 @@ import logging
 import os
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -107,15 +106,11 @@ def _compile_cached(model):
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
 
     # as nutpie.compile_pymc_model(model) with its defaults: support-point start, jittered
-    initial_point = make_initial_point_fn(
-        model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs), return_transformed=True
+    initial_point_fn = ncp._wrap_with_lock(
+        make_initial_point_fn(
+            model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs), return_transformed=True
+        )
     )
-    lock = threading.Lock()
-
-    def initial_point_fn(*args, **kwargs):
-        with lock:
-            return initial_point(*args, **kwargs)
-
     n_dim, n_expanded, logp_pt, expand_pt, initial_point_fn, shape_info = ncp._make_functions(
         model,
         mode="NUMBA",

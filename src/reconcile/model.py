@@ -456,8 +456,7 @@ def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
     names = sorted(src["source"].unique())  # by source_index, as the "source" coordinate
     columns, centred, labels = [], [], []
     for k in range(n_groups):
-        members = [j for j in np.flatnonzero(free & (group_of == k))]
-        members.sort(key=lambda j: (-free_claims[j], j))
+        members = sorted(np.flatnonzero(free & (group_of == k)), key=lambda j: (-free_claims[j], j))
         for m in range(1, len(members)):
             column = np.zeros(n_sources)
             column[members[:m]] = 1.0
@@ -516,6 +515,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
     """Build the reconciliation model. ``inputs`` may be passed when already prepared."""
     d = inputs if inputs is not None else prepare(claims, config)
     pr, g, src = config.priors, d.grid, d.sources
+    group_means = uses_group_means(d)
     coords = {
         "population": list(g.populations),
         "step": [f"{p} {k}" for j, p in enumerate(g.populations) for k in range(g.n_steps[j])],
@@ -523,7 +523,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         "source_stance": [f"{s} [{st}]" for s, st in zip(src["source"], src["stance"])],
         "source_group": list(d.groups),
         "source": sorted(src["source"].unique()),
-        "source_contrast": list(bias_structure(d)["contrast_labels"]) if uses_group_means(d) else [],
+        "source_contrast": list(bias_structure(d)["contrast_labels"]) if group_means else [],
         "stance_effect": free_stance_effects(d, config),
         "claim": list(d.loss["claim_id"]),
         "bound": list(d.bound["claim_id"]),
@@ -545,7 +545,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         group_share = pm.Beta("group_share", *_beta_matching(pr["group_sd"] ** 2 / total_sd**2))
         group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
         source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
-        if uses_group_means(d):
+        if group_means:
             # A source's effect is its group's mean effect plus its contrast with the group's other
             # sources (bias_structure: the same prior as group effect + source effect, without the
             # split of the mean the data cannot see, whose funnel gave larger wars divergences).
