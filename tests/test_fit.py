@@ -522,7 +522,7 @@ class _Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("war, tune, expected", [("shipped", None, 500), ("rich", None, 1000), ("rich", 250, 250), ("shipped", 250, 250)])
+@pytest.mark.parametrize("war, tune, expected", [("shipped", None, 700), ("rich", None, 900), ("rich", 250, 250), ("shipped", 250, 250)])
 def test_wars_with_a_data_rich_group_tune_longer(monkeypatch, war, tune, expected):
     """sampler.tune for small wars, sampler.tune_data_rich when some group makes >= 40 claims
     (the model then samples group means); an explicit tune applies to both."""
@@ -542,6 +542,7 @@ def test_wars_with_a_data_rich_group_tune_longer(monkeypatch, war, tune, expecte
     else:
         sim = reconcile.simulate(seed=1, n_populations=3, n_days=1000, n_claims=250, n_sources=10)
         claims, config = claims_from_frame(sim.claims), load_config()
+    config = config.replace(sampler={"tune": 700, "tune_data_rich": 900})
     with pytest.raises(_Stop):
         fitting.fit(claims, config, seed=1, tune=tune, progress=False)
     assert seen["tune"] == expected

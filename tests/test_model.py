@@ -26,6 +26,7 @@ from reconcile.model import (
     prepare,
     stated_logp,
     strength_logp,
+    walk_basis,
 )
 
 LOGISTIC = np.sqrt(3) / np.pi
@@ -108,10 +109,14 @@ def test_grid_positions(shipped):
     assert est.date.iloc[0] == dt.date(2024, 11, 1) and est.date.iloc[-1] == dt.date(2025, 6, 17)
 
 
-def test_period_totals_gathered_equal_the_overlap_matrix(shipped):
+@pytest.mark.parametrize("war", ["shipped", "rich_war"])
+def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     """The model reads a period's total off the running sum at its two ends (O(claims)); that is
-    exactly the days it spends in each step times the step's rate (the dense formulation)."""
-    claims, config, d = shipped
+    exactly the days it spends in each step times the step's rate (the dense formulation), with
+    the plain walk (shipped data) and with the rotated, partially centred one (a data-rich war)."""
+    from reconcile.model import uses_group_means
+
+    claims, config, d = request.getfixturevalue(war)
     model = build_model(claims, config, d)
     point = model.initial_point()
     rng = np.random.default_rng(3)
@@ -122,7 +127,12 @@ def test_period_totals_gathered_equal_the_overlap_matrix(shipped):
     true_q, cumulative, bound, level = fn(*[point[v.name] for v in model.value_vars])
     g, L, B, est = d.grid, d.loss, d.bound, d.estimates
     rw_scale = np.exp(point["rw_scale_log__"])
-    walk = np.exp(rw_scale[g.pop] * (g.walk_matrix() @ point["rw_z"]))
+    if uses_group_means(d):
+        basis = walk_basis(d, config)
+        innovations = basis["walk_basis"] @ (point["rw_z"] * rw_scale[g.pop] ** (1.0 - basis["walk_centring"]))
+    else:
+        innovations = rw_scale[g.pop] * point["rw_z"]
+    walk = np.exp(g.walk_matrix() @ innovations)
     # the walk is normalised to average 1 over each population's span (in days)
     mean_walk = np.bincount(g.pop, walk * g.step_of) / np.bincount(g.pop, g.step_of)
     rate = np.exp(level[g.pop]) * walk / mean_walk[g.pop]
@@ -275,3 +285,53 @@ def test_only_wars_with_a_data_rich_group_sample_group_means(shipped):
     big = build_model(big_claims, load_config(), big_inputs)
     assert {"group_mean_z", "contrast_z"} <= set(big.named_vars) and "group_z" not in big.named_vars
     assert len(big.coords["source_contrast"]) == 10 - len(big_inputs.groups)
+
+
+@pytest.fixture(scope="module")
+def rich_war():
+    from reconcile.claims import claims_from_frame
+
+    sim = reconcile.simulate(seed=2, n_populations=2, n_days=500, n_claims=400, n_sources=12)
+    claims = claims_from_frame(sim.claims)
+    return claims, load_config(), prepare(claims, load_config())
+
+
+def test_walk_basis_is_an_orthonormal_rotation_per_population(shipped, rich_war):
+    for _, config, d in (shipped, rich_war):
+        b, g = walk_basis(d, config), d.grid
+        q, w = b["walk_basis"], b["walk_centring"]
+        np.testing.assert_allclose(q.T @ q, np.eye(len(w)), atol=1e-10)
+        assert (q[g.pop[:, None] != g.pop[None, :]] == 0).all()  # no population's walk mixes with another's
+        assert ((w >= 0) & (w < 1)).all()
+        for first, n in zip(g.offset, g.n_steps):
+            assert (np.diff(w[first : first + n]) <= 1e-12).all()  # most informed first
+    # the claims of a 400-claim war pin the walk's smooth shapes; the shipped data barely any
+    rich = walk_basis(rich_war[2], rich_war[1])["walk_centring"]
+    assert (rich > 0.5).sum() >= 2 * len(rich_war[2].grid.populations)
+    assert (walk_basis(shipped[2], shipped[1])["walk_centring"] > 0.5).sum() <= len(shipped[2].grid.populations)
+
+
+def test_walk_basis_keeps_the_random_walk_prior(rich_war):
+    """Drawn from the model, the innovations it builds from the rotated, partially centred
+    coordinates are rw_scale times independent standard normals, as in the plain walk."""
+    claims, config, d = rich_war
+    b, g = walk_basis(d, config), d.grid
+    model = build_model(claims, config, d)
+    rw_z, rw_scale = pm.draw([model["rw_z"], model["rw_scale"]], draws=4000, random_seed=11)
+    scale = rw_scale[:, g.pop]
+    z = (rw_z * scale ** (1.0 - b["walk_centring"])) @ b["walk_basis"].T / scale
+    np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=4 / np.sqrt(4000))
+    np.testing.assert_allclose(z.std(axis=0), 1.0, rtol=0.06)
+    corr = np.corrcoef(z.T)[np.triu_indices(z.shape[1], 1)]
+    assert np.abs(corr).max() < 0.1
+    assert stats.kstest(z.ravel()[::7], "norm").pvalue > 1e-3
+
+
+def test_long_grids_keep_the_plain_walk(rich_war):
+    claims, _, _ = rich_war
+    config = load_config().replace(time={"step_days": 1, "max_steps": 1000})
+    d = prepare(claims, config)
+    assert d.grid.n_steps.max() > 64
+    b = walk_basis(d, config)
+    np.testing.assert_array_equal(b["walk_basis"], np.eye(int(d.grid.n_steps.sum())))
+    assert (b["walk_centring"] == 0).all()

@@ -5,7 +5,9 @@ The generative story, for populations p, sources s and claims i:
 1. Latent losses. Each population's mean daily casualties (killed + wounded) is constant within
    time steps of ``time.step_days`` days: ``rate = exp(level) * w / mean(w)``, with ``level``
    the log of the mean daily rate over the population's span and ``w = exp(rw_scale * walk)`` a
-   Gaussian random walk (non-centred) normalised to average 1 over the span. Cumulative
+   Gaussian random walk normalised to average 1 over the span (its innovations sampled in a
+   rotation that separates the shapes the claims pin from those they do not, each partially
+   centred by how well the claims know it, see ``walk_basis``). Cumulative
    casualties ``C_p(t)`` accumulate the rate, so they can only rise, and are exact (piecewise
    linear) at any day ``t``. The sampler moves the level plus the mean log bias of the
    population's claims (what the claims pin), from which the level is derived (see below).
@@ -395,6 +397,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "source_centred": _centred(src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(), _SOURCE_CENTRED_FROM),
         "group_centred": _centred(src["source"].where(~src["reference"]).groupby(src["group_index"]).nunique().reindex(range(len(d.groups)), fill_value=0).to_numpy(), _GROUP_SOURCES_CENTRED_FROM),
         **{name: value for name, value in bias_structure(d).items() if name != "contrast_labels"},
+        **(walk_basis(d, config) if uses_group_means(d) else {}),
         "bound_start_step": bound_start[0],
         "bound_start_rest": bound_start[1],
         "bound_end_step": bound_end[0],
@@ -419,8 +422,91 @@ def _centred(counts: np.ndarray, threshold: int) -> np.ndarray:
     return np.asarray(counts) >= threshold
 
 
+# Up to how many steps per population the walk's innovations are rotated into the basis below
+# (a dense (step, step) block per population enters the graph: 40 steps by default, 4 populations
+# = 51 kB; a daily grid of 1,000 steps would be 8 MB per population, beyond numba's cache).
+_WALK_ROTATED_UP_TO = 64
+
+
+def walk_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
+    """A basis of each population's walk innovations that separates what the claims pin from what
+    they do not, and how far each direction is centred.
+
+    The walk's innovations are ``rw_scale * z`` with ``z ~ N(0, I)``. Any orthonormal rotation
+    ``z = Q c`` keeps that prior exactly. ``Q`` is chosen so that, to first order around a flat
+    rate and the prior's mean scale, the claims inform the coordinates ``c`` independently
+    (eigenvectors of the claims' Fisher information on ``z``); the eigenvalue ``rho`` of a
+    coordinate is how many times more the claims know about it than its prior does. Smooth
+    shapes seen by many claims get large ``rho``; wiggles no claim can tell apart get ~0.
+
+    Each coordinate is then partially centred (Papaspiliopoulos, Roberts & Skold, 2007): its
+    sampled value is ``c * rw_scale**w`` with ``w = rho / (1 + rho)``, ~ N(0, rw_scale**w). A
+    coordinate the claims pin is centred (``w`` near 1), so the scale can move without dragging
+    it; one they do not see stays non-centred (``w`` near 0), so it cannot funnel against the
+    scale. Without this, the scale of a war with ~60 claims per step mixed slowly (bulk ESS
+    366-450 of 4,000 draws; benchmarks/RESULTS.md).
+
+    The information is a linearisation: each loss claim is read as one observation of the log
+    of its window's total with the noise the prior expects (its noise floor, the prior's noise
+    scale, half its interval's log width; a one-sided bound counts as sd 1), plus its source's
+    bias, shared by the source's claims (prior sd: the total spread of biases). Its derivative
+    in the log rate of step k is the window's share of days in k minus the step's share of the
+    population's span (the walk is normalised to average 1). A war whose grid has more than
+    ``_WALK_ROTATED_UP_TO`` steps in a population keeps the plain non-centred walk (Q = I, w = 0).
+
+    Only wars with a data-rich group of sources (``uses_group_means``) sample the walk this way.
+    In the shipped data, where one population's smoothest shape gets ``rho`` ~4, it gave 2-23
+    divergent transitions per fit against none for the plain non-centred walk: with a source's
+    one or two claims, the linearisation overstates what the claims know. Small wars keep the
+    plain walk, whose calibration and recovery runs are on record.
+    """
+    pr, g, L = config.priors, d.grid, d.loss
+    size = int(g.n_steps.sum())
+    basis, centring = np.eye(size), np.zeros(size)
+    if size == 0 or int(g.n_steps.max()) > _WALK_ROTATED_UP_TO:
+        return {"walk_basis": basis, "walk_centring": centring}
+    overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
+    days = overlap.sum(axis=1)
+    share = overlap / np.maximum(days, 1.0)[:, None]
+    width = g.step_of.astype(float)
+    members = g.pop[None, :] == np.arange(len(g.populations))[:, None]
+    span_share = members * width / (members * width).sum(axis=1, keepdims=True)
+    slope = np.where(days[:, None] > 0, share - span_share[L["pop"]], 0.0)
+    low, high = L["stated"][:, 0], L["stated"][:, 1]
+    one_sided = (low <= _LOG_FLOOR) | (high >= _LOG_CEIL)
+    spread = np.where(one_sided, 1.0, (high - low) / 4.0)
+    precision = 1.0 / (claim_noise_floor(L, pr) ** 2 + pr["noise_sd"] ** 2 + spread**2)
+    information = (slope * precision[:, None]).T @ slope
+    # A source's claims share its unknown bias (prior sd: the total spread of biases), so what
+    # they say about the walk is their *differences* over time: remove, per (source, stance),
+    # the information in their common level (Woodbury: the claims' covariance is noise + a shared
+    # bias variance). Without this, a source's one claim about a later month looks like news
+    # about the walk, and the shipped data's walk came out over-centred (11-20 divergences).
+    free_pair = ~d.sources["reference"].to_numpy()
+    bias_variance = np.where(free_pair, pr["group_sd"] ** 2 + pr["source_sd"] ** 2, 0.0)[L["pair"]]
+    n_pairs = len(d.sources)
+    weighted = np.zeros((n_pairs, slope.shape[1]))
+    np.add.at(weighted, L["pair"], slope * precision[:, None])
+    pair_precision = np.bincount(L["pair"], precision, minlength=n_pairs)
+    pair_bias = np.zeros(n_pairs)
+    pair_bias[L["pair"]] = bias_variance
+    shrink = pair_bias / (1.0 + pair_bias * pair_precision)
+    information -= (weighted * shrink[:, None]).T @ weighted
+    for first, n, step in zip(g.offset, g.n_steps, g.step):
+        block = slice(int(first), int(first + n))
+        walk = np.tril(np.ones((n, n))) * np.sqrt(step / 7.0)  # innovations -> log rate
+        rho, q = np.linalg.eigh(pr["rw_sd"] ** 2 * walk.T @ information[block, block] @ walk)
+        rho, q = rho[::-1].clip(0.0), q[:, ::-1]  # most informed first
+        q = q * np.where(q[np.abs(q).argmax(axis=0), np.arange(n)] < 0, -1.0, 1.0)  # a fixed sign
+        basis[block, block] = q
+        centring[block] = rho / (1.0 + rho)
+    return {"walk_basis": basis, "walk_centring": centring}
+
+
 def uses_group_means(d: ModelInputs) -> bool:
-    """Whether the model samples the biases as group means + contrasts (see bias_structure)."""
+    """Whether the war is data-rich: some group of sources makes 40 claims or more. Such a war
+    samples the biases as group means + contrasts (``bias_structure``), the walk in its rotated,
+    partially centred basis (``walk_basis``), and tunes for ``sampler.tune_data_rich`` steps."""
     return bool(bias_structure(d)["group_mean_centred"].any())
 
 
@@ -515,7 +601,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
     """Build the reconciliation model. ``inputs`` may be passed when already prepared."""
     d = inputs if inputs is not None else prepare(claims, config)
     pr, g, src = config.priors, d.grid, d.sources
-    group_means = uses_group_means(d)
+    group_means = data_rich = uses_group_means(d)
     coords = {
         "population": list(g.populations),
         "step": [f"{p} {k}" for j, p in enumerate(g.populations) for k in range(g.n_steps[j])],
@@ -595,11 +681,21 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         # scales get mildly zero-avoiding Gamma(2, 2/mean) priors: a daily rate that never changes,
         # or sources that all lean alike, are implausible, and scales free to reach 0 mix slowly
         rw_scale = pm.Gamma("rw_scale", alpha=2.0, beta=2.0 / pr["rw_sd"], dims="population")
-        rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
-        # each population's walk: running sum of its innovations (scaled to a week) from its start
-        steps = x["walk_scale"] * rw_z
-        running = pt.cumsum(steps)
-        walk = rw_scale[pop_of] * (running - (running - steps)[x["first_step"]])
+        # each population's walk: running sum of its innovations rw_scale * z, z ~ N(0, I)
+        # (scaled to a week), from its start
+        if data_rich:
+            # sampled in walk_basis's rotation of z, each coordinate partially centred by how well
+            # the claims know it: the same prior, a geometry NUTS mixes far better in such wars
+            scale_of, centring = rw_scale[pop_of], x["walk_centring"]
+            rw_z = pm.Normal("rw_z", 0.0, scale_of**centring, dims="step")
+            steps = x["walk_scale"] * pt.dot(x["walk_basis"], rw_z * scale_of ** (1.0 - centring))
+            running = pt.cumsum(steps)
+            walk = running - (running - steps)[x["first_step"]]
+        else:  # non-centred, as calibrated (see walk_basis for why small wars keep it)
+            rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
+            steps = x["walk_scale"] * rw_z
+            running = pt.cumsum(steps)
+            walk = rw_scale[pop_of] * (running - (running - steps)[x["first_step"]])
         walk = walk - pt.max(walk)  # exp() cannot overflow; the normalisation removes the shift
         relative = pt.exp(walk)
         relative = relative / pt.dot(x["pop_day_weight"], relative)[pop_of]
