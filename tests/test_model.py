@@ -335,3 +335,26 @@ def test_long_grids_keep_the_plain_walk(rich_war):
     b = walk_basis(d, config)
     np.testing.assert_array_equal(b["walk_basis"], np.eye(int(d.grid.n_steps.sum())))
     assert (b["walk_centring"] == 0).all()
+
+
+def test_data_rich_bias_form_keeps_the_group_plus_source_prior(rich_war):
+    """With the spreads and stance effects held fixed, the sources' effects drawn from a data-rich
+    war's model (group means rotated and partially centred, plus contrasts) have the covariance of
+    a group effect plus a source effect: group_sd² within a group, plus source_sd² on the diagonal."""
+    from reconcile.model import bias_structure, group_mean_basis, uses_group_means
+
+    claims, config, d = rich_war
+    assert uses_group_means(d)
+    centring = group_mean_basis(d, config)["group_mean_centring"]
+    assert centring.max() > 0.5 and centring.min() < 0.5  # differences pinned, the common level not
+    model = build_model(claims, config, d)
+    bias_sd, share = 0.4, 0.6
+    fixed = pm.do(model, {"bias_sd": bias_sd, "group_share": share, "stance_z": np.zeros(len(model.coords["stance_effect"]))})
+    log_bias = np.log(pm.draw(fixed["bias"], draws=6000, random_seed=4))
+    src = d.sources
+    first_pair = src.drop_duplicates("source_index").sort_values("source_index").index.to_numpy()
+    effects = log_bias[:, first_pair]  # one (source, stance) pair per source: its source effect
+    group_of = bias_structure(d)["source_group_of"]
+    group_sd2, source_sd2 = bias_sd**2 * share, bias_sd**2 * (1 - share)
+    expected = group_sd2 * (group_of[:, None] == group_of[None, :]) + source_sd2 * np.eye(len(group_of))
+    np.testing.assert_allclose(np.cov(effects.T), expected, atol=0.012)

@@ -118,3 +118,22 @@ def test_intervals_are_calibrated_across_wars(wars):
     # binomial(12, 0.9) is >= 9 with probability 0.97; binomial(84, 0.9) >= 0.75 * 84 with > 0.99
     assert finals.sum() >= 9, finals.to_list()
     assert biases.mean() >= 0.75, biases.mean()
+
+
+@pytest.mark.slow
+def test_data_rich_war_converges_and_recovers_the_truth():
+    """A war of 500 claims (3 populations, 730 days, 20 sources in 3 groups of ~170 claims) takes
+    the data-rich forms: group means + contrasts, the rotated, partially centred walk
+    (model.uses_group_means). Real NUTS, default settings: converged, no divergences, and the
+    truth inside the 90% intervals."""
+    from reconcile.model import uses_group_means
+
+    sim, result = _fit_simulation(seed=1, n_populations=3, n_days=730, n_claims=500, n_sources=20)
+    assert uses_group_means(result.inputs)
+    assert result.diagnostics.divergences == 0
+    assert result.diagnostics.converged, result.diagnostics.verdict()
+    cov = _coverage(sim, result)
+    assert cov.in90.mean() >= 0.8, cov.groupby(["population", "category"]).in90.mean()
+    table = _bias_table(sim, result)
+    inside = (table.bias_q05 <= table.true) & (table.true <= table.bias_q95)
+    assert inside.mean() >= 0.75, table
