@@ -19,8 +19,7 @@ The generative story, for populations p, sources s and claims i:
 4. The source's figure: ``log y_i = log Q_i + beta_(s,stance) + eps_i``, with the log bias
    ``beta = delta[stance] + group_effect + source_effect`` (partially pooled; non-centred, except
    where many claims pin an effect: centred; in wars with a data-rich group, sampled as each
-   group's mean effect plus within-group contrasts, see ``bias_structure`` and
-   ``group_mean_basis``) and
+   group's mean effect plus within-group contrasts, see ``bias_structure``) and
    ``eps`` a two-component normal mixture (typical error + rare wild figure).
 5. The stated claim: a point (``exact``, ``about`` with extra rounding error) is a density; every
    other qualifier states an interval ``[low, high]`` of the figure (censoring from below, above,
@@ -398,7 +397,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "source_centred": _centred(src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(), _SOURCE_CENTRED_FROM),
         "group_centred": _centred(src["source"].where(~src["reference"]).groupby(src["group_index"]).nunique().reindex(range(len(d.groups)), fill_value=0).to_numpy(), _GROUP_SOURCES_CENTRED_FROM),
         **{name: value for name, value in bias_structure(d).items() if name != "contrast_labels"},
-        **({**walk_basis(d, config), **group_mean_basis(d, config)} if uses_group_means(d) else {}),
+        **(walk_basis(d, config) if uses_group_means(d) else {}),
         "bound_start_step": bound_start[0],
         "bound_start_rest": bound_start[1],
         "bound_end_step": bound_end[0],
@@ -442,7 +441,7 @@ def _informed_basis(information: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _claim_precision(L: dict[str, np.ndarray], pr) -> np.ndarray:
     """What the prior expects one loss claim to say about the log of its quantity, as a precision:
     its noise floor, the prior's noise scale, half its interval's log width (a one-sided bound
-    counts as sd 1). For the linearisations of walk_basis and group_mean_basis."""
+    counts as sd 1). For walk_basis's linearisation."""
     low, high = L["stated"][:, 0], L["stated"][:, 1]
     one_sided = (low <= _LOG_FLOOR) | (high >= _LOG_CEIL)
     spread = np.where(one_sided, 1.0, (high - low) / 4.0)
@@ -577,57 +576,6 @@ def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
     }
 
 
-def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
-    """A basis of the groups' mean effects (bias_structure) that separates what the claims pin
-    from what they do not, and how far each direction is centred; as ``walk_basis`` does for the
-    walk.
-
-    The claims pin *differences* between groups' mean effects well, but hardly their common
-    level: a shift of every bias is absorbed by the level of losses, and only the level's and the
-    stances' priors push back. Centred, that common direction is a funnel against the spread of
-    biases (sim-500 seed 3: divergences at its lowest values); non-centred, the well-pinned
-    differences are. So the means, whitened by their prior sd (``u_G = m_G / sd_G``, at the
-    prior's spreads), are rotated into the eigenbasis of the claims' information on them, net of
-    the levels and the free stance effects (a Schur complement under their priors) and of each
-    source's own contrast (shared by its claims, sd ``source_sd``); each coordinate is partially
-    centred with ``w = rho / (1 + rho)``. Groups without free sources are left alone.
-    """
-    pr, src, L, g = config.priors, d.sources, d.loss, d.grid
-    structure = bias_structure(d)
-    n_groups = len(d.groups)
-    basis, centring = np.eye(n_groups), np.zeros(n_groups)
-    used = np.flatnonzero(np.bincount(structure["source_group_of"][structure["source_free"] > 0], minlength=n_groups) > 0)
-    if len(used) == 0:
-        return {"group_mean_basis": basis, "group_mean_centring": centring}
-    free_stances = free_stance_effects(d, config)
-    prior = stance_priors(config)
-    n_pop, n_stance = len(g.populations), len(free_stances)
-    pair_stance = src["stance"].to_numpy()[L["pair"]]
-    pair_free = ~src["reference"].to_numpy()[L["pair"]]
-    pair_group = src["group_index"].to_numpy()[L["pair"]]
-    design = np.zeros((len(L["pop"]), n_pop + n_stance + n_groups))
-    design[np.arange(len(L["pop"])), L["pop"]] = 1.0
-    for k, stance in enumerate(free_stances):
-        design[pair_stance == stance, n_pop + k] = 1.0
-    rows = np.flatnonzero(pair_free)
-    design[rows, n_pop + n_stance + pair_group[rows]] = 1.0
-    source = src["source_index"].to_numpy()[L["pair"]]
-    n_sources = int(src["source_index"].max()) + 1
-    source_variance = np.where(structure["source_free"] > 0, pr["source_sd"] ** 2, 0.0)[:n_sources]
-    information = _net_of_shared_bias(design, _claim_precision(L, pr), source, source_variance)
-    nuisance = slice(0, n_pop + n_stance)
-    prior_precision = np.r_[np.full(n_pop, pr["daily_rate_log_sd"] ** -2.0), [prior[s][1] ** -2.0 for s in free_stances]]
-    h_nn = information[nuisance, nuisance] + np.diag(prior_precision)
-    means = n_pop + n_stance + used
-    h_mn = information[np.ix_(means, np.arange(n_pop + n_stance))]
-    on_means = information[np.ix_(means, means)] - h_mn @ np.linalg.solve(h_nn, h_mn.T)
-    sd = np.sqrt(pr["group_sd"] ** 2 + pr["source_sd"] ** 2 / structure["group_free_sources"][used])
-    q, w = _informed_basis(sd[:, None] * on_means * sd[None, :])
-    basis[np.ix_(used, used)] = q
-    centring[used] = w
-    return {"group_mean_basis": basis, "group_mean_centring": centring}
-
-
 def stance_priors(config: Config) -> dict[str, tuple[float, float]]:
     """Mean and sd of the normal prior on each stance's effect on the log bias."""
     pr = config.priors
@@ -704,15 +652,10 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
             # split of the mean the data cannot see, whose funnel gave larger wars divergences).
             # Each part is non-centred (effect = sd * z, z ~ N(0, 1)) where the data say little
             # about it, centred (z is the effect, ~ N(0, sd)) where they pin it. Same prior either way.
-            # The group means are sampled in group_mean_basis's rotation (whitened by their prior
-            # sd), each coordinate partially centred against the spread of biases (the means'
-            # common scale: their geometric mean sd): same prior, m_G ~ N(0, group_mean_sd_G).
             group_mean_sd = pt.sqrt(group_sd**2 + source_sd**2 / x["group_free_sources"])
-            common = pt.exp(pt.mean(pt.log(group_mean_sd)))
-            centring = x["group_mean_centring"]
-            group_mean_z = pm.Normal("group_mean_z", 0.0, common**centring, dims="source_group")
-            whitened = pt.dot(x["group_mean_basis"], group_mean_z * common ** (1.0 - centring))
-            source_effect = (group_mean_sd / common * whitened)[x["source_group_of"]]
+            centred = x["data_rich_group"]
+            group_mean_z = pm.Normal("group_mean_z", 0.0, pt.where(centred, group_mean_sd, 1.0), dims="source_group")
+            source_effect = (pt.where(centred, 1.0, group_mean_sd) * group_mean_z)[x["source_group_of"]]
             if len(coords["source_contrast"]):
                 centred = x["contrast_centred"]
                 contrast_z = pm.Normal("contrast_z", 0.0, pt.where(centred, source_sd, 1.0), dims="source_contrast")
