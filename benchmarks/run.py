@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                  # the five default cases, default settings (~25 min)
     python benchmarks/run.py --case sim-2000  # one case (repeatable)
+    python benchmarks/run.py --case sim-2000 --seed 1 --seed 2 --seed 3  # three simulated wars
     python benchmarks/run.py --cold           # each case with an empty PyTensor/numba cache
     python benchmarks/run.py --compare        # default sampler vs PyMC's NUTS, weekly grid vs others
     python benchmarks/run.py --scaling        # time vs claims and vs days: scaling.png + scaling.jsonl
@@ -89,23 +90,24 @@ SCALING_CLAIMS = (250, 500, 1000, 2000, 4000, 8000)
 SCALING_DAYS = (260, 500, 1000, 1500)
 
 
-def simulate(workdir: Path, name: str, claims: int, pops: int, days: int, sources: int) -> Path:
-    path = workdir / f"{name}.csv"
+def simulate(workdir: Path, name: str, claims: int, pops: int, days: int, sources: int, seed: int = 1) -> Path:
+    tag = name if seed == 1 else f"{name}-seed{seed}"
+    path = workdir / f"{tag}.csv"
     if not path.exists():
         subprocess.run(
-            ["reconcile", "simulate", "--out", str(path), "--truth", str(workdir / f"{name}-truth.csv"),
-             "--seed", "1", "--populations", str(pops), "--days", str(days), "--claims", str(claims),
+            ["reconcile", "simulate", "--out", str(path), "--truth", str(workdir / f"{tag}-truth.csv"),
+             "--seed", str(seed), "--populations", str(pops), "--days", str(days), "--claims", str(claims),
              "--sources", str(sources)],
             check=True, capture_output=True, text=True,
         )
     return path
 
 
-def case_args(name: str, workdir: Path) -> list[str]:
+def case_args(name: str, workdir: Path, seed: int = 1) -> list[str]:
     if name == "shipped":
         return [str(ROOT / "data/claims.csv"), "--config", str(ROOT / "models/kursk.toml")]
     claims, pops, days, sources = SIMULATED[name]
-    return [str(simulate(workdir, name, claims, pops, days, sources))]
+    return [str(simulate(workdir, name, claims, pops, days, sources, seed))]
 
 
 def with_time_settings(args: list[str], time_settings: dict | None, workdir: Path, tag: str) -> list[str]:
@@ -411,6 +413,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--case", action="append", choices=["shipped", *SIMULATED], help="run only this case (repeatable)")
     parser.add_argument("--cold", action="store_true", help="empty compile cache for every case")
+    parser.add_argument("--seed", type=int, action="append", metavar="S",
+                        help="simulate the wars with this seed (repeatable; default 1); the fit's seed stays 1")
     parser.add_argument("--compare", action="store_true", help="run every sampler/grid variant on the cases")
     parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="with --compare: only this variant (repeatable)")
     parser.add_argument("--scaling", action="store_true", help="time vs claims and vs days; writes benchmarks/scaling.png")
@@ -454,14 +458,17 @@ def main() -> int:
     names = args.case or (COMPARE_CASES if args.compare else DEFAULT_CASES)
     variants = {k: v for k, v in VARIANTS.items() if not args.variant or k in args.variant} if args.compare else {"": ([], None)}
     results = []
-    for name in names:
-        base = case_args(name, workdir)
+    seeds = args.seed or [1]
+    for name, seed in [(n, s) for n in names for s in (seeds if n != "shipped" else [1])]:
+        base = case_args(name, workdir, seed)
         for label, (extra, time_settings) in variants.items():
             if (name, label) in SKIP:
                 results.append({"case": name, "variant": label, "cold_cache": args.cold, "status": SKIP[name, label]})
                 continue
             fit_args = with_time_settings(base, time_settings, workdir, f"{name}-{len(results)}") + extra
             row = run_case(name, fit_args, workdir, args.cold, args.timeout or TIMEOUTS[name], label=label)
+            if seed != 1:
+                row["case"], row["simulation_seed"] = f"{name} (seed {seed})", seed
             if name in MEMORY_TARGETS:
                 row["target_memory_mib"] = MEMORY_TARGETS[name]
             results.append(row)

@@ -30,12 +30,13 @@ def _call_logp(compiled, x):
     fn = compiled.compiled_logp_func.ctypes
     grad = np.zeros_like(x)
     logp = np.zeros(())
+    user_data = compiled.user_data
     code = fn(
         len(x),
         x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
         grad.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
         logp.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-        None,
+        None if user_data is None else user_data.ctypes.data_as(ctypes.c_void_p),
     )
     return code, float(logp), grad
 
@@ -44,7 +45,7 @@ def _call_logp(compiled, x):
 def compiled_pair():
     model = _toy_model()
     with quiet_libraries():
-        ours = _nutpie._compile_cached(model)
+        ours, _ = _nutpie._compile_cached(model)
         theirs = nutpie.compile_pymc_model(model)
     return ours, theirs
 
@@ -85,25 +86,97 @@ def test_cached_wrappers_sample_the_same_draws_as_nutpie(compiled_pair):
 def test_a_second_compile_loads_the_wrappers_from_the_disk_cache(compiled_pair):
     ours, _ = compiled_pair
     with quiet_libraries():
-        again = _nutpie._compile_cached(_toy_model())
+        again, _ = _nutpie._compile_cached(_toy_model())
     assert again.compiled_logp_func.cache_hits == 1
     assert again.compiled_expand_func.cache_hits == 1
     x = np.random.default_rng(1).normal(size=ours.n_dim)
     assert _call_logp(again, x)[1] == _call_logp(ours, x)[1]
 
 
-def test_a_model_with_shared_data_takes_nutpies_own_path():
-    with pm.Model() as model:
-        data = pm.Data("data", np.array([0.5, 1.5]))
-        mu = pm.Normal("mu")
-        pm.Normal("y", mu, 1.0, observed=data)
+def _data_model(values, n_z: int = 3):
+    """A model whose observations and prior scale are shared variables (as reconcile's are)."""
+    with pm.Model(coords={"k": range(n_z)}) as model:
+        data = pm.Data("data", np.asarray(values, dtype=float))
+        scale = pm.Data("scale", np.array(2.0))
+        mu = pm.Normal("mu", 0.0, scale)
+        z = pm.Normal("z", 0.0, 1.0, dims="k")
+        pm.Deterministic("total", mu + z.sum())
+        pm.Normal("y", mu + z.mean(), 1.0, observed=data)
+    return model
+
+
+def test_a_model_with_shared_data_gives_nutpies_density_and_gradient():
+    model = _data_model([0.5, 1.5, -0.2])
     with quiet_libraries():
-        with pytest.raises(_nutpie._NotCacheable, match="shared"):
-            _nutpie._compile_cached(model)
-        compiled = _nutpie.compile_model(model)
-    assert compiled.shared_data.keys() == {"data"}
+        ours, layout = _nutpie._compile_cached(model)
+        theirs = nutpie.compile_pymc_model(model)
+    assert {"data", "scale"} <= set(layout.names)  # (and PyMC's length of the dimension)
+    assert ours.user_data.dtype == np.uint64  # the table of addresses and shapes
+    for x in np.random.default_rng(2).normal(size=(4, ours.n_dim)):
+        code_a, logp_a, grad_a = _call_logp(ours, x)
+        code_b, logp_b, grad_b = _call_logp(theirs, x)
+        assert code_a == code_b == 0
+        assert logp_a == pytest.approx(logp_b, rel=1e-12)
+        np.testing.assert_allclose(grad_a, grad_b, rtol=1e-12)
+
+
+def test_a_model_of_the_same_structure_reuses_the_compiled_functions():
+    first = _data_model([0.5, 1.5, -0.2])
+    second = _data_model([3.0, 4.0, 2.5])  # other values, same shapes
+    assert _nutpie.structure_key(first) == _nutpie.structure_key(second)
+    with quiet_libraries():
+        a = _nutpie.compile_model(first)
+        reused = _nutpie.compile_model(second)
+        fresh = _nutpie.compile_model(_data_model([3.0, 4.0, 2.5]), reuse=False)
+    assert reused.compiled_logp_func is a.compiled_logp_func  # nothing compiled again
+    assert reused.logp_func is None and fresh.logp_func is not None
+    x = np.random.default_rng(3).normal(size=a.n_dim)
+    assert _call_logp(reused, x)[1] == _call_logp(fresh, x)[1] != _call_logp(a, x)[1]
+    kwargs = dict(draws=40, tune=40, chains=2, cores=1, seed=5, progress_bar=False)
+    got, want = nutpie.sample(reused, **kwargs).posterior, nutpie.sample(fresh, **kwargs).posterior
+    for name in want.data_vars:
+        np.testing.assert_array_equal(got[name].values, want[name].values)
+    # the first model's arrays are untouched by the second's fit
+    assert _call_logp(a, x)[1] == _call_logp(_nutpie.compile_model(first, reuse=False), x)[1]
+
+
+def test_other_shapes_compile_anew_but_load_the_wrappers_from_disk():
+    with quiet_libraries():
+        _nutpie.compile_model(_data_model([0.5, 1.5, -0.2]))
+        longer = _data_model([0.5, 1.5, -0.2, 0.7])
+        assert _nutpie.structure_key(longer) != _nutpie.structure_key(_data_model([0.5, 1.5, -0.2]))
+        compiled = _nutpie.compile_model(longer)
+    assert compiled.logp_func is not None  # compiled for these shapes, not reused
+    # the compiled code does not depend on the arrays' lengths: the same wrappers, from disk
+    assert compiled.compiled_logp_func.cache_hits == 1
     draws = nutpie.sample(compiled, draws=30, tune=30, chains=1, seed=1, progress_bar=False)
     assert draws.posterior["mu"].shape == (1, 30)
+
+
+def test_reconcile_models_of_the_same_structure_share_one_compiled_model(tmp_path):
+    """A changed figure reuses the compiled shipped model, with the density of a fresh compile."""
+    import pandas as pd
+
+    from reconcile.claims import read_claims
+    from reconcile.config import load_config
+    from reconcile.model import build_model
+
+    from conftest import CLAIMS_CSV, KURSK_TOML
+
+    table = pd.read_csv(CLAIMS_CSV, dtype=str, keep_default_na=False)
+    table.loc[0, "value"] = str(int(table.loc[0, "value"]) * 3)  # "at least 30" -> "at least 90"
+    changed = tmp_path / "claims.csv"
+    table.to_csv(changed, index=False)
+    claims, other, kursk_config = read_claims(CLAIMS_CSV), read_claims(changed), load_config(KURSK_TOML)
+    with quiet_libraries():
+        base = _nutpie.compile_model(build_model(claims, kursk_config))
+        model = build_model(other, kursk_config)
+        assert _nutpie.structure_key(model) == _nutpie.structure_key(build_model(claims, kursk_config))
+        reused = _nutpie.compile_model(model)
+        fresh = _nutpie.compile_model(build_model(other, kursk_config), reuse=False)
+    assert reused.compiled_logp_func is base.compiled_logp_func
+    for x in np.random.default_rng(4).normal(scale=0.3, size=(3, fresh.n_dim)):
+        assert _call_logp(reused, x)[1] == _call_logp(fresh, x)[1] != _call_logp(base, x)[1]
 
 
 def test_any_failure_of_the_fast_path_falls_back_to_nutpie(monkeypatch):

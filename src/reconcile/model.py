@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 from scipy import stats
 
@@ -339,9 +340,10 @@ def claim_noise_floor(loss: dict[str, np.ndarray], priors) -> np.ndarray:
 
 
 def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
-    """Every array the model reads, by name. They enter the graph as constants: nutpie's numba
-    backend compiles a graph with constants about 3x faster than one with ``pm.Data`` inputs
-    (24 s vs 62-74 s on the shipped data; benchmarks/RESULTS.md)."""
+    """Every array the model reads, by name, the priors' parameters included: nothing of the
+    claims or the configuration reaches the graph except through these (and the dimensions), so
+    ``build_model`` can hold them in shared variables and one compiled model serves every war of
+    the same shapes (``reconcile._nutpie``; benchmarks/RESULTS.md, "Compiled once per structure")."""
     pr, g, src, L, B = config.priors, d.grid, d.sources, d.loss, d.bound
     stances = [s for s in STANCE_ORDER if s in set(src["stance"])]
     free_stances = free_stance_effects(d, config)
@@ -364,6 +366,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     pair_claims = np.zeros((len(g.populations), len(src)))
     np.add.at(pair_claims, (L["pop"], L["pair"]), 1.0)
     pair_weight = pair_claims / np.maximum(pair_claims.sum(axis=1, keepdims=True), 1.0)
+    total_sd = float(np.hypot(pr["group_sd"], pr["source_sd"]))
     return {
         "pop_of_step": g.pop,
         "step_width": g.step_of.astype(float),
@@ -403,6 +406,15 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "bound_end_step": bound_end[0],
         "bound_end_rest": bound_end[1],
         "stated_strength": B["log_strength"],
+        # the priors' parameters (see hyperpriors, which states the same priors in scipy)
+        "prior_bias_sd_rate": np.array(2.0 / total_sd),
+        "prior_group_share": np.array(_beta_matching(pr["group_sd"] ** 2 / total_sd**2)),
+        "prior_level_sd": np.array(float(pr["daily_rate_log_sd"])),
+        "prior_rw_rate": np.array(2.0 / pr["rw_sd"]),
+        "prior_killed_share": np.array([pr["killed_share_a"], pr["killed_share_b"]], dtype=float),
+        "prior_noise": np.array([np.log(pr["noise_sd"]), pr["noise_log_sd"]]),
+        "prior_outlier": np.array([pr["outlier_prob"], pr["outlier_sd"]], dtype=float),
+        "prior_deployed_sd": np.array(float(pr["deployed_sd"])),
     }
 
 
@@ -612,8 +624,17 @@ def free_stance_effects(d: ModelInputs, config: Config) -> list[str]:
     return [s for s in STANCE_ORDER if s in set(d.sources["stance"]) and s not in pinned]
 
 
-def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = None) -> pm.Model:
-    """Build the reconciliation model. ``inputs`` may be passed when already prepared."""
+def build_model(
+    claims: Claims, config: Config, inputs: ModelInputs | None = None, *, constant_data: bool = False
+) -> pm.Model:
+    """Build the reconciliation model. ``inputs`` may be passed when already prepared.
+
+    Every array the model reads, prior parameters included (``model_arrays``), enters the graph
+    as a named shared variable, so the compiled model does not depend on the values: wars of
+    the same structure (``reconcile._nutpie.structure_key``) share one compiled model, on disk and in a loop
+    of fits (``reconcile._nutpie``). ``constant_data=True`` folds them into the graph as
+    constants instead (for benchmarks: a model compiled for one set of claims only).
+    """
     d = inputs if inputs is not None else prepare(claims, config)
     pr, g, src = config.priors, d.grid, d.sources
     group_means = data_rich = uses_group_means(d)
@@ -633,7 +654,10 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
     arrays = model_arrays(d, config)
 
     with pm.Model(coords=coords) as model:
-        x = {name: pt.constant(value, name=name) for name, value in arrays.items()}
+        if constant_data:
+            x = {name: pt.constant(value, name=name) for name, value in arrays.items()}
+        else:
+            x = {name: pytensor.shared(value, name=name) for name, value in arrays.items()}
         pop_of = x["pop_of_step"]
 
         # 1. source biases: stance effect + group effect + source effect (partial pooling)
@@ -641,9 +665,8 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         stance_effect = pt.concatenate([x["stance_mean"] + x["stance_sd"] * stance_z, pt.zeros(1)])
         # Sources nest in groups, so the data inform the total spread of biases far better than its
         # split: parameterize the total and the group's share of its variance, not the two scales.
-        total_sd = np.hypot(pr["group_sd"], pr["source_sd"])
-        bias_sd = pm.Gamma("bias_sd", alpha=2.0, beta=2.0 / total_sd)
-        group_share = pm.Beta("group_share", *_beta_matching(pr["group_sd"] ** 2 / total_sd**2))
+        bias_sd = pm.Gamma("bias_sd", alpha=2.0, beta=x["prior_bias_sd_rate"])
+        group_share = pm.Beta("group_share", x["prior_group_share"][0], x["prior_group_share"][1])
         group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
         source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
         if group_means:
@@ -687,7 +710,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         # - The walk is normalised on the natural scale (mean daily rate over the span = level), not
         #   centred on the log scale: a total over the whole span then does not depend on the walk,
         #   so a population known by one cumulative figure has no banana between level and walk.
-        level_sd = pr["daily_rate_log_sd"]
+        level_sd = x["prior_level_sd"]
         anchor_shift = pt.dot(x["pop_pair_weight"], log_bias) / level_sd
         level_z = pm.Normal("level_z", anchor_shift, 1.0, dims="population")
         level = pm.Deterministic(
@@ -695,7 +718,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         )
         # scales get mildly zero-avoiding Gamma(2, 2/mean) priors: a daily rate that never changes,
         # or sources that all lean alike, are implausible, and scales free to reach 0 mix slowly
-        rw_scale = pm.Gamma("rw_scale", alpha=2.0, beta=2.0 / pr["rw_sd"], dims="population")
+        rw_scale = pm.Gamma("rw_scale", alpha=2.0, beta=x["prior_rw_rate"], dims="population")
         # each population's walk: running sum of its innovations rw_scale * z, z ~ N(0, I)
         # (scaled to a week), from its start
         if data_rich:
@@ -728,7 +751,7 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
 
         pm.Deterministic("cumulative_casualties", period_total("estimate"), dims="estimate")
         # 3. killed share
-        killed_share = pm.Beta("killed_share", pr["killed_share_a"], pr["killed_share_b"], dims="population")
+        killed_share = pm.Beta("killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population")
 
         # 4. the true quantity each loss claim refers to (killed, wounded or casualties)
         total = period_total("claim")
@@ -739,19 +762,19 @@ def build_model(claims: Claims, config: Config, inputs: ModelInputs | None = Non
         # 5. the stated figures: points (density) and intervals (censoring), robust noise.
         # Zero-avoiding (lognormal) noise scale: no source's figures match its belief exactly,
         # and a scale free to approach 0 makes a funnel with the latent curve when claims are few.
-        noise_sd = pm.LogNormal("noise_sd", np.log(pr["noise_sd"]), pr["noise_log_sd"])
+        noise_sd = pm.LogNormal("noise_sd", x["prior_noise"][0], x["prior_noise"][1])
         mu = pt.log(true_q) + log_bias[x["claim_pair"]]
         sigma = pt.sqrt(x["claim_noise_floor"] ** 2 + noise_sd**2)
         pm.CustomDist(
-            "stated", mu, sigma, pr["outlier_prob"], pr["outlier_sd"],
-            logp=stated_logp, signature="(),(),(),()->(2)", observed=arrays["stated_figures"], dims=("claim", "end"),
+            "stated", mu, sigma, x["prior_outlier"][0], x["prior_outlier"][1],
+            logp=stated_logp, signature="(),(),(),()->(2)", observed=x["stated_figures"], dims=("claim", "end"),
         )
 
         # 6. stated force strengths bound cumulative casualties from above (softly)
         if len(d.bound["claim_id"]):
             cum_at = pm.Deterministic("bound_casualties", period_total("bound"), dims="bound")
             pm.CustomDist(
-                "strength", pt.log(cum_at), pr["deployed_sd"],
-                logp=strength_logp, observed=arrays["stated_strength"], dims="bound",
+                "strength", pt.log(cum_at), x["prior_deployed_sd"],
+                logp=strength_logp, observed=x["stated_strength"], dims="bound",
             )
     return model
