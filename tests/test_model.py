@@ -133,11 +133,14 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     else:
         innovations = rw_scale[g.pop] * point["rw_z"]
     walk = np.exp(g.walk_matrix() @ innovations)
-    # the walk is normalised to average 1 over each population's span (in days)
-    mean_walk = np.bincount(g.pop, walk * g.step_of) / np.bincount(g.pop, g.step_of)
+    # the walk is normalised to average 1 over the days the population's claims speak about: the
+    # mean, over its claims, of each window's mean rate (dense: the overlap matrix)
+    overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
+    window_share = overlap / overlap.sum(axis=1, keepdims=True)
+    coverage = np.stack([window_share[L["pop"] == j].mean(axis=0) for j in range(len(g.populations))])
+    mean_walk = coverage @ walk
     rate = np.exp(level[g.pop]) * walk / mean_walk[g.pop]
-    span_total = np.bincount(g.pop, rate * g.step_of)
-    np.testing.assert_allclose(span_total, np.exp(level) * np.bincount(g.pop, g.step_of), rtol=1e-10)
+    np.testing.assert_allclose(coverage @ rate, np.exp(level), rtol=1e-10)
     share = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
     share = np.stack([share, 1.0 - share, np.ones_like(share)])[L["category"], L["pop"]]
     expected = g.overlap(L["pop"], L["day_start"], L["day_end"]) @ rate * share / np.where(L["per_day"], L["days"], 1.0)
@@ -145,6 +148,30 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     zeros = np.zeros(len(est), dtype=np.int64)
     np.testing.assert_allclose(cumulative, g.overlap(est["pop"].to_numpy(), zeros, est["day"].to_numpy()) @ rate, rtol=1e-10)
     np.testing.assert_allclose(bound, g.overlap(B["pop"], np.zeros_like(B["day"]), B["day"]) @ rate, rtol=1e-10)
+
+
+def test_claim_coverage_weighs_the_days_the_claims_speak_about(shipped, rich_war):
+    """The level's weights: per population, the average of its claims' windows (each spread evenly
+    over its days), summed per step; the same as the dense (claim, step) formulation."""
+    from reconcile.model import claim_coverage
+
+    for _, _, d in (shipped, rich_war):
+        g, L = d.grid, d.loss
+        weight = claim_coverage(g, L)
+        assert weight.shape == (len(g.populations), int(g.n_steps.sum()))
+        np.testing.assert_allclose(weight.sum(axis=1), 1.0, rtol=1e-12)
+        overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
+        share = overlap / overlap.sum(axis=1, keepdims=True)
+        for j in range(len(g.populations)):
+            np.testing.assert_allclose(weight[j], share[L["pop"] == j].mean(axis=0), atol=1e-12)
+            assert (weight[j][g.pop != j] == 0).all()
+    # the shipped Russian losses are known by one daily rate over the 30 days before 2024-12-17:
+    # the level is that window's rate, and the weights sit on the steps it covers only
+    g, L = shipped[2].grid, shipped[2].loss
+    j = g.populations.index("russia_military")
+    weight = claim_coverage(g, L)[j]
+    covered = g.overlap(L["pop"], L["day_start"], L["day_end"])[L["pop"] == j].sum(axis=0) > 0
+    assert covered.sum() < g.n_steps[j] / 10 and (weight[~covered] == 0).all()
 
 
 def test_window_claim_spans_its_days(shipped):

@@ -4,8 +4,9 @@ The generative story, for populations p, sources s and claims i:
 
 1. Latent losses. Each population's mean daily casualties (killed + wounded) is constant within
    time steps of ``time.step_days`` days: ``rate = exp(level) * w / mean(w)``, with ``level``
-   the log of the mean daily rate over the population's span and ``w = exp(rw_scale * walk)`` a
-   Gaussian random walk normalised to average 1 over the span (its innovations sampled in a
+   the log of the mean daily rate over the days the population's claims speak about (each
+   claim's window weighs equally, ``claim_coverage``) and ``w = exp(rw_scale * walk)`` a
+   Gaussian random walk normalised to average 1 over those days (its innovations sampled in a
    rotation that separates the shapes the claims pin from those they do not, each partially
    centred by how well the claims know it, see ``walk_basis``). Cumulative
    casualties ``C_p(t)`` accumulate the rate, so they can only rise, and are exact (piecewise
@@ -339,6 +340,36 @@ def claim_noise_floor(loss: dict[str, np.ndarray], priors) -> np.ndarray:
     return np.sqrt(priors["noise_floor"] ** 2 + np.where(loss["about"], priors["about_sd"] ** 2, 0.0))
 
 
+def claim_coverage(g: Grid, L: dict[str, np.ndarray]) -> np.ndarray:
+    """(population, step) weights, each row summing to 1: the average, over a population's loss
+    claims, of the share of each claim's window that falls in each step. The level is the mean
+    daily rate under these weights (the walk is normalised to average 1 under them), so it is the
+    rate of the days the claims speak about: a population known by one figure, whether cumulative
+    or over a late window, then pins its level through that figure without the walk's help.
+
+    O(claims + days): each window adds 1/length to its days (a difference array per population),
+    then the days are summed per step. A population with no loss claim weighs its span evenly."""
+    n_pop = len(g.populations)
+    longest = int(g.n_days.max())
+    daily = np.zeros((n_pop, longest + 1))
+    start = np.clip(L["day_start"], 0, g.n_days[L["pop"]])
+    end = np.clip(L["day_end"], 0, g.n_days[L["pop"]])
+    length = end - start
+    seen = length > 0
+    np.add.at(daily, (L["pop"][seen], start[seen]), 1.0 / length[seen])
+    np.add.at(daily, (L["pop"][seen], end[seen]), -1.0 / length[seen])
+    daily = np.cumsum(daily[:, :-1], axis=1)
+    weight = np.zeros((n_pop, int(g.n_steps.sum())))
+    for j, (first, n, step, n_days) in enumerate(zip(g.offset, g.n_steps, g.step, g.n_days)):
+        days = daily[j, :n_days].clip(0.0)
+        if days.sum() <= 0:
+            days = np.ones(n_days)
+        padded = np.zeros(n * step)
+        padded[:n_days] = days
+        weight[j, first : first + n] = padded.reshape(n, step).sum(axis=1)
+    return weight / weight.sum(axis=1, keepdims=True)
+
+
 def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     """Every array the model reads, by name, the priors' parameters included: nothing of the
     claims or the configuration reaches the graph except through these (and the dimensions), so
@@ -360,19 +391,18 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     est_end = g.positions(est["pop"].to_numpy(), est["day"].to_numpy())
     bound_start = g.positions(B["pop"], np.zeros_like(B["day"]))
     bound_end = g.positions(B["pop"], B["day"])
-    members = (g.pop[None, :] == np.arange(len(g.populations))[:, None]).astype(float)
     # each population's share of loss claims from each (source, stance) pair: the weights of the
     # mean log bias its claims carry (see the anchored level in build_model)
     pair_claims = np.zeros((len(g.populations), len(src)))
     np.add.at(pair_claims, (L["pop"], L["pair"]), 1.0)
     pair_weight = pair_claims / np.maximum(pair_claims.sum(axis=1, keepdims=True), 1.0)
-    total_sd = float(np.hypot(pr["group_sd"], pr["source_sd"]))
+    total_sd, group_share = _bias_spread(pr)
     return {
         "pop_of_step": g.pop,
         "step_width": g.step_of.astype(float),
         "walk_scale": np.sqrt(g.step_of / 7.0),
         "first_step": g.offset[g.pop],
-        "pop_day_weight": members * g.step_of / (members * g.step_of).sum(axis=1, keepdims=True),
+        "pop_day_weight": claim_coverage(g, L),
         "pop_pair_weight": pair_weight,
         "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations]),
         "estimate_start_step": est_start[0],
@@ -408,7 +438,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "stated_strength": B["log_strength"],
         # the priors' parameters (see hyperpriors, which states the same priors in scipy)
         "prior_bias_sd_rate": np.array(2.0 / total_sd),
-        "prior_group_share": np.array(_beta_matching(pr["group_sd"] ** 2 / total_sd**2)),
+        "prior_group_share": np.array(group_share),
         "prior_level_sd": np.array(float(pr["daily_rate_log_sd"])),
         "prior_rw_rate": np.array(2.0 / pr["rw_sd"]),
         "prior_killed_share": np.array([pr["killed_share_a"], pr["killed_share_b"]], dtype=float),
@@ -495,8 +525,8 @@ def walk_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     of its window's total with the noise the prior expects (its noise floor, the prior's noise
     scale, half its interval's log width; a one-sided bound counts as sd 1), plus its source's
     bias, shared by the source's claims (prior sd: the total spread of biases). Its derivative
-    in the log rate of step k is the window's share of days in k minus the step's share of the
-    population's span (the walk is normalised to average 1). A war whose grid has more than
+    in the log rate of step k is the window's share of days in k minus the step's weight in the
+    level (the walk is normalised to average 1 under ``claim_coverage``). A war whose grid has more than
     ``_WALK_ROTATED_UP_TO`` steps in a population keeps the plain non-centred walk (Q = I, w = 0).
 
     Only wars with a data-rich group of sources (``uses_group_means``) sample the walk this way.
@@ -513,10 +543,7 @@ def walk_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
     days = overlap.sum(axis=1)
     share = overlap / np.maximum(days, 1.0)[:, None]
-    width = g.step_of.astype(float)
-    members = g.pop[None, :] == np.arange(len(g.populations))[:, None]
-    span_share = members * width / (members * width).sum(axis=1, keepdims=True)
-    slope = np.where(days[:, None] > 0, share - span_share[L["pop"]], 0.0)
+    slope = np.where(days[:, None] > 0, share - claim_coverage(g, L)[L["pop"]], 0.0)
     # A source's claims share its unknown bias (prior sd: the total spread of biases), so what
     # they say about the walk is their *differences* over time. Without this, a source's one claim
     # about a later month looks like news about the walk.
@@ -603,14 +630,21 @@ def hyperpriors(config: Config) -> dict[str, stats.rv_continuous]:
     """The priors of the model's scalar hyperparameters as scipy distributions (for plots and
     checks; the model below builds the same ones in PyMC)."""
     pr = config.priors
-    total_sd = float(np.hypot(pr["group_sd"], pr["source_sd"]))
+    total_sd, group_share = _bias_spread(pr)
     return {
         "noise_sd": stats.lognorm(s=pr["noise_log_sd"], scale=pr["noise_sd"]),
         "bias_sd": stats.gamma(2.0, scale=total_sd / 2.0),
-        "group_share": stats.beta(*_beta_matching(pr["group_sd"] ** 2 / total_sd**2)),
+        "group_share": stats.beta(*group_share),
         "rw_scale": stats.gamma(2.0, scale=pr["rw_sd"] / 2.0),
         "killed_share": stats.beta(pr["killed_share_a"], pr["killed_share_b"]),
     }
+
+
+def _bias_spread(pr) -> tuple[float, tuple[float, float]]:
+    """The prior mean of the total spread of biases (``bias_sd`` ~ Gamma(2, 2/mean)) and the
+    Beta parameters of the group's share of its variance, from the configured two scales."""
+    total_sd = float(np.hypot(pr["group_sd"], pr["source_sd"]))
+    return total_sd, _beta_matching(pr["group_sd"] ** 2 / total_sd**2)
 
 
 def _beta_matching(mean: float, concentration: float = 4.0) -> tuple[float, float]:
@@ -701,15 +735,19 @@ def build_model(
         pm.Deterministic("bias", pt.exp(log_bias), dims="source_stance")
 
         # 2. latent daily casualties per population: a level (the log of the mean daily rate over
-        # the population's span) times a random walk (non-centred) normalised to average 1.
+        # the days its claims speak about) times a random walk normalised to average 1 there.
         # - The claims pin the level *plus* the mean log bias they carry, not the level itself, and
         #   how far apart the two are depends on the spread of the biases: a funnel NUTS diverges
         #   in. So the sampler moves the anchored level (``level_z``: the level plus that mean
         #   bias, in prior sd units), which the data pin, and the level is derived from it. Its
         #   prior, N(shift, 1), makes the level exactly N(median, sd) and independent of the biases.
-        # - The walk is normalised on the natural scale (mean daily rate over the span = level), not
-        #   centred on the log scale: a total over the whole span then does not depend on the walk,
-        #   so a population known by one cumulative figure has no banana between level and walk.
+        # - The walk is normalised on the natural scale, not centred on the log scale, and under the
+        #   claims' weights (``claim_coverage``: the mean, over the population's claims, of each
+        #   window's mean rate = level), not evenly over the span: a population known by one
+        #   figure, cumulative or over a late window, then pins the level through it with no
+        #   banana between level and walk. Normalised over the span instead, the shipped Russian
+        #   losses (one daily rate for the last 30 of 1,028 days) gave the level a tail ESS of 238
+        #   of 4,000 draws (benchmarks/RESULTS.md, "The level's weights").
         level_sd = x["prior_level_sd"]
         anchor_shift = pt.dot(x["pop_pair_weight"], log_bias) / level_sd
         level_z = pm.Normal("level_z", anchor_shift, 1.0, dims="population")
