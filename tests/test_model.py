@@ -366,7 +366,7 @@ def test_long_grids_keep_the_plain_walk(rich_war):
 
 def test_data_rich_bias_form_keeps_the_group_plus_source_prior(rich_war):
     """With the spreads and stance effects held fixed, the sources' effects drawn from a data-rich
-    war's model (group means, centred where data-rich, plus contrasts) have the covariance of
+    war's model (group means rotated and partially centred, plus contrasts) have the covariance of
     a group effect plus a source effect: group_sd² within a group, plus source_sd² on the diagonal."""
     from reconcile.model import bias_structure, uses_group_means
 
@@ -383,3 +383,20 @@ def test_data_rich_bias_form_keeps_the_group_plus_source_prior(rich_war):
     group_sd2, source_sd2 = bias_sd**2 * share, bias_sd**2 * (1 - share)
     expected = group_sd2 * (group_of[:, None] == group_of[None, :]) + source_sd2 * np.eye(len(group_of))
     np.testing.assert_allclose(np.cov(effects.T), expected, atol=0.012)
+
+
+def test_group_mean_basis_leaves_the_groups_common_shift_non_centred(rich_war):
+    """The claims pin the differences between groups; their common shift goes into the levels.
+    So the rotation's least-informed direction is the common shift, left non-centred (its
+    centring once caused the divergences of small bias spreads), and the differences are centred."""
+    from reconcile.model import group_mean_basis
+
+    claims, config, d = rich_war
+    b = group_mean_basis(d, config)
+    q, w = b["group_mean_basis"], b["group_mean_centring"]
+    n = len(d.groups)
+    assert n >= 2
+    np.testing.assert_allclose(q.T @ q, np.eye(n), atol=1e-10)
+    assert (np.diff(w) <= 1e-12).all() and ((w >= 0) & (w < 1)).all()
+    np.testing.assert_allclose(np.abs(q[:, -1]), 1 / np.sqrt(n), atol=0.05)  # the common shift
+    assert w[-1] < 0.1 and (w[:-1] > 0.5).all()

@@ -42,7 +42,7 @@ import pandas as pd
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from scipy import stats
+from scipy import sparse, stats
 
 from .claims import Claims
 from .config import Config, ConfigError
@@ -429,8 +429,8 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         # effect is pinned out of the likelihood: only its prior is left, best non-centred)
         "source_centred": _centred(src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(), _SOURCE_CENTRED_FROM),
         "group_centred": _centred(src["source"].where(~src["reference"]).groupby(src["group_index"]).nunique().reindex(range(len(d.groups)), fill_value=0).to_numpy(), _GROUP_SOURCES_CENTRED_FROM),
-        **{name: value for name, value in bias_structure(d).items() if name != "contrast_labels"},
-        **(walk_basis(d, config) if uses_group_means(d) else {}),
+        **{name: value for name, value in bias_structure(d).items() if name not in ("contrast_labels", "data_rich_group")},
+        **({**walk_basis(d, config), **group_mean_basis(d, config)} if uses_group_means(d) else {}),
         "bound_start_step": bound_start[0],
         "bound_start_rest": bound_start[1],
         "bound_end_step": bound_end[0],
@@ -449,13 +449,14 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
 
 
 # From how many claims an effect is parameterized centred: a source's effect (or its contrast
-# with the better-informed sources of its group, see bias_structure), by its own claims; a group's
-# mean effect, by the claims of all its free sources. Centring sources from 10 claims gave the
-# 80-claim simulated wars of tests/test_recovery.py 11-133 divergences (1-3 of their 8 sources have
-# 10-20 claims), so only data-rich sources are centred. In the group effect + source effect form,
-# a group effect is centred from 10 free sources.
+# with the better-informed sources of its group, see bias_structure), by its own claims. Centring
+# sources from 10 claims gave the 80-claim simulated wars of tests/test_recovery.py 11-133
+# divergences (1-3 of their 8 sources have 10-20 claims), so only data-rich sources are centred.
+# In the group effect + source effect form, a group effect is centred from 10 free sources. A group
+# whose free sources make _DATA_RICH_FROM claims makes the war data-rich (uses_group_means); its
+# group means are then centred direction by direction, by information (group_mean_basis).
 _SOURCE_CENTRED_FROM = 40
-_GROUP_CENTRED_FROM = 40
+_DATA_RICH_FROM = 40
 _GROUP_SOURCES_CENTRED_FROM = 10
 
 
@@ -565,6 +566,64 @@ def walk_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     return {"walk_basis": basis, "walk_centring": centring}
 
 
+def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
+    """A rotation of the groups' mean effects that separates what the claims pin from what they
+    do not, and how far each direction is centred (the walk's treatment, ``walk_basis``, applied
+    to the biases of a data-rich war).
+
+    The group means are ``m_G = sd_G * z_G``, ``sd_G = sqrt(group_sd² + source_sd² / n_G)`` and
+    ``z ~ N(0, I)`` (``bias_structure``). Any orthonormal rotation ``z = Q c`` keeps that prior
+    exactly; ``Q`` holds the eigenvectors of the claims' information on ``z`` and each coordinate
+    is partially centred by its eigenvalue ``rho`` (``w = rho / (1 + rho)``, see
+    ``_informed_basis``). The claims pin the *differences* between groups, but hardly their common
+    shift, which the population's level absorbs: centred, that direction funnelled against the
+    spread of the biases (sim-500 seed 3: 4 divergent transitions, all at a group spread under
+    a third of its median; benchmarks/RESULTS.md, "Group means rotated").
+
+    The information is exact for a linearised model: each loss claim one observation of the log
+    of its quantity with the noise the prior expects (``_claim_precision``), plus its population's
+    level (prior sd ``daily_rate_log_sd``), its stance's effect, its group's mean and its source's
+    deviation from it (prior sd ``source_sd``), every scale at its prior mean; the information on
+    the group means is what the claims add to their prior once every other effect is integrated out.
+    """
+    pr, L, src = config.priors, d.loss, d.sources
+    b = bias_structure(d)
+    n_pops, n_groups, n_sources = len(d.grid.populations), len(d.groups), len(b["source_group_of"])
+    prior = stance_priors(config)
+    stances = free_stance_effects(d, config)
+    group_sd = np.sqrt(pr["group_sd"] ** 2 + pr["source_sd"] ** 2 / b["group_free_sources"])
+    if n_groups == 0 or len(L["pair"]) == 0:
+        return {"group_mean_basis": np.eye(n_groups), "group_mean_centring": np.zeros(n_groups)}
+    # parameters: each population's level, the free stance effects, the group means, the sources'
+    # deviations from their group's mean
+    offset = np.cumsum([0, n_pops, len(stances), n_groups, n_sources])
+    prior_variance = np.concatenate([
+        np.full(n_pops, float(pr["daily_rate_log_sd"]) ** 2),
+        [prior[s][1] ** 2 for s in stances],
+        group_sd**2,
+        np.full(n_sources, float(pr["source_sd"]) ** 2),
+    ])
+    pair = L["pair"]
+    free = ~src["reference"].to_numpy()[pair]
+    slot = src["stance"].map({s: i for i, s in enumerate(stances)}).to_numpy()[pair]
+    rows, cols = [np.arange(len(pair))], [L["pop"]]
+    has_stance = free & ~pd.isna(slot)
+    rows.append(np.flatnonzero(has_stance))
+    cols.append(offset[1] + slot[has_stance].astype(np.int64))
+    for k, index in ((2, src["group_index"]), (3, src["source_index"])):
+        rows.append(np.flatnonzero(free))
+        cols.append(offset[k] + index.to_numpy()[pair][free])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    design = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(pair), int(offset[-1])))
+    precision = (design.T @ sparse.diags(_claim_precision(L, pr)) @ design).toarray() + np.diag(1.0 / prior_variance)
+    groups = slice(int(offset[2]), int(offset[3]))
+    covariance = np.linalg.inv(precision)[groups, groups]
+    information = np.linalg.inv(covariance) - np.diag(1.0 / group_sd**2)
+    information = group_sd[:, None] * (information + information.T) / 2.0 * group_sd[None, :]
+    basis, centring = _informed_basis(information)
+    return {"group_mean_basis": basis, "group_mean_centring": centring}
+
+
 def uses_group_means(d: ModelInputs) -> bool:
     """Whether the war is data-rich: some group of sources makes 40 claims or more. Such a war
     samples the biases as group means + contrasts (``bias_structure``), the walk in its rotated,
@@ -583,6 +642,9 @@ def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
     n_G - 1 within-group contrasts and ``z ~ N(0, 1)``. The split of the mean between ``g`` and
     ``mean(s)`` is never sampled: it is the direction the data cannot see, whose funnel against
     the two scales gave the larger simulated wars their divergences.
+
+    The group means themselves are sampled in a rotation that separates their differences, which
+    the claims pin, from their common shift, which the levels absorb (``group_mean_basis``).
 
     Sources are ordered by claims within a group (most first), so contrast k sets source k + 1
     against the k better-informed ones and is pinned when that source has many claims.
@@ -616,7 +678,7 @@ def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
         "source_group_of": group_of.astype(np.int64),
         "source_free": free.astype(float),
         "group_free_sources": np.maximum(n_free, 1).astype(float),
-        "data_rich_group": (group_claims >= _GROUP_CENTRED_FROM) & (n_free > 0),
+        "data_rich_group": (group_claims >= _DATA_RICH_FROM) & (n_free > 0),
         "contrast_basis": np.array(columns).T if columns else np.zeros((n_sources, 0)),
         "contrast_centred": np.array(centred, dtype=bool),
         "contrast_labels": np.array(labels, dtype=object),
@@ -717,10 +779,13 @@ def build_model(
             # split of the mean the data cannot see, whose funnel gave larger wars divergences).
             # Each part is non-centred (effect = sd * z, z ~ N(0, 1)) where the data say little
             # about it, centred (z is the effect, ~ N(0, sd)) where they pin it. Same prior either way.
+            # The group means are sampled in group_mean_basis's rotation, each coordinate partially
+            # centred on the groups' typical scale by how well the claims know it.
             group_mean_sd = pt.sqrt(group_sd**2 + source_sd**2 / x["group_free_sources"])
-            centred = x["data_rich_group"]
-            group_mean_z = pm.Normal("group_mean_z", 0.0, pt.where(centred, group_mean_sd, 1.0), dims="source_group")
-            source_effect = (pt.where(centred, 1.0, group_mean_sd) * group_mean_z)[x["source_group_of"]]
+            scale, centring = pt.exp(pt.mean(pt.log(group_mean_sd))), x["group_mean_centring"]
+            group_mean_z = pm.Normal("group_mean_z", 0.0, scale**centring, dims="source_group")
+            group_mean = group_mean_sd * pt.dot(x["group_mean_basis"], group_mean_z * scale ** (-centring))
+            source_effect = group_mean[x["source_group_of"]]
             if len(coords["source_contrast"]):
                 centred = x["contrast_centred"]
                 contrast_z = pm.Normal("contrast_z", 0.0, pt.where(centred, source_sd, 1.0), dims="source_contrast")
