@@ -583,10 +583,11 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     ``z ~ N(0, I)`` (``bias_structure``). Any orthonormal rotation ``z = Q c`` keeps that prior
     exactly; ``Q`` holds the eigenvectors of the claims' information on ``z`` and each coordinate
     is partially centred by its eigenvalue ``rho`` (``w = rho / (1 + rho)``, see
-    ``_informed_basis``), taken at a quarter (``_GROUP_MEAN_INFORMATION_SCALE``). The claims pin the *differences* between groups, but hardly their common
-    shift, which the population's level absorbs: centred, that direction funnelled against the
-    spread of the biases (sim-500 seed 3: 4 divergent transitions, all at a group spread under
-    a third of its median; benchmarks/RESULTS.md, "Group means rotated").
+    ``_informed_basis``), taken at a quarter (``_GROUP_MEAN_INFORMATION_SCALE``). The claims pin
+    the *differences* between groups, but hardly their common shift, which the population's level
+    absorbs: centred, that direction funnelled against the spread of the biases (sim-500 seed 3:
+    4 divergent transitions, all at a group spread under a third of its median;
+    benchmarks/RESULTS.md, "Group means rotated, again").
 
     The information is exact for a linearised model: each loss claim one observation of the log
     of its quantity with the noise the prior expects (``_claim_precision``), plus its population's
