@@ -959,7 +959,7 @@ class _Builder:
         else:
             who, noun = src.speaker_fr, pop.noun_fr
             if form == "per_day":
-                options = (f"Selon {who}, {pop.forces_fr} perdent en moyenne {q} hommes par "
+                options = (f"Selon {who}, {pop.forces_fr} perdent en moyenne {q} soldats par "
                            f"jour, {verb}, {when_fr}.",
                            f"{_cap(who)} estime {_que(q)} {noun} sont {verb} chaque jour "
                            f"{when_fr}.")
