@@ -37,7 +37,9 @@ def test_defaults_load_with_documented_values():
     assert isinstance(config, Config)
     assert config.origin == "package defaults"
     assert config.step_days == 7
-    assert config.max_steps == 40
+    assert config.max_step_days == 28
+    assert config["time"]["correlation_days"] == 180.0
+    assert config["drift"]["enabled"] is True
     assert config.end is None
     assert config.identification["mode"] == "neutral"
     assert config.sampler["name"] == "nutpie"
@@ -127,7 +129,14 @@ REFUSED = [
     ("[sampler]\ntarget_accept = 0\n", ["sampler.target_accept"]),
     ("[time]\nstep_days = 0\n", ["time.step_days"]),
     ("[time]\nstep_days = 32\n", ["time.step_days"]),
-    ("[time]\nmax_steps = 1\n", ["time.max_steps"]),
+    ("[time]\nmax_step_days = 3\n", ["time.max_step_days"]),
+    ("[time]\nmax_steps = 40\n", ["time.max_steps", "unknown"]),
+    ("[time]\nboundaries_per_step = 0\n", ["time.boundaries_per_step"]),
+    ("[time]\ncorrelation_days = 5.0\n", ["time.correlation_days"]),
+    ("[drift]\nenabled = 1\n", ["drift.enabled", "bool"]),
+    ("[drift]\nknot_days = 2\n", ["drift.knot_days"]),
+    ("[drift]\nmin_claims = 1\n", ["drift.min_claims"]),
+    ("[priors]\nnoise_source_spread = 0\n", ["priors.noise_source_spread", "positive"]),
     ('[time]\nend = "soon"\n', ["time.end", "'soon'"]),
     ("priors = 3\n", ["[priors]", "table"]),
 ]

@@ -24,9 +24,10 @@ from reconcile.model import (
     ModelDataError,
     build_model,
     prepare,
+    ou_matrix,
     stated_logp,
+    step_boundaries,
     strength_logp,
-    walk_basis,
 )
 
 LOGISTIC = np.sqrt(3) / np.pi
@@ -89,33 +90,77 @@ def test_roles_of_shipped_claims(shipped):
 
 
 def test_grid_positions(shipped):
-    _, _, d = shipped
+    _, config, d = shipped
     g = d.grid
     j = g.populations.index("dprk_kursk")
     assert g.starts["dprk_kursk"] == dt.date(2024, 11, 1)
-    assert g.step[j] == 7 and g.n_steps[j] * g.step[j] >= g.n_days[j]
-    assert (g.n_steps <= load_config().max_steps).all()  # long wars get wider steps
+    t = config["time"]
+    # the steps tile each population's span, between the finest and the coarsest width
+    for p in range(len(g.populations)):
+        widths = g.width[g.offset[p] : g.offset[p] + g.n_steps[p]]
+        assert widths.sum() == g.n_days[p]
+        assert (widths >= 1).all() and (widths <= t["max_step_days"] + t["step_days"]).all()
+        np.testing.assert_array_equal(np.diff(g.step_start[g.offset[p] : g.offset[p] + g.n_steps[p]]), widths[:-1])
     # days of a window spent in each step: the whole war, one week, and a window across two steps
-    days = g.overlap(np.array([j, j, j]), np.array([0, 0, 5]), np.array([g.n_days[j], 7, 9]))
+    first = g.offset[j]
+    edge = int(g.step_end[first])
+    days = g.overlap(np.array([j, j, j]), np.array([0, 0, edge - 2]), np.array([g.n_days[j], 7, edge + 2]))
     assert days[0].sum() == g.n_days[j] and days[1].sum() == 7 and days[2].sum() == 4
     mine = g.pop == j
     assert (days[:, ~mine] == 0).all()  # nothing spills into another population's steps
-    first = g.offset[j]
     assert days[2, first] == 2 and days[2, first + 1] == 2
-    walk = g.walk_matrix()
-    # each population's walk is centred: innovations move the mean of its log rate not at all
-    np.testing.assert_allclose(walk[mine][:, mine].sum(axis=0), 0.0, atol=1e-9)
+    # positions: the step holding each day, and the days of that step after it
+    step, rest = g.positions(np.array([j, j, j]), np.array([0, edge, edge + 1]))
+    np.testing.assert_array_equal(step, [first, first, first + 1])
+    np.testing.assert_array_equal(rest, [g.width[first], 0, g.width[first + 1] - 1])
     est = d.estimates[d.estimates.population == "dprk_kursk"]
     assert est.date.iloc[0] == dt.date(2024, 11, 1) and est.date.iloc[-1] == dt.date(2025, 6, 17)
+    assert (np.diff(est.day.to_numpy())[:-1] == config.step_days).all()  # weekly estimates
+
+
+def test_steps_follow_the_claims():
+    """Weekly steps where many claim periods begin or end (a daily tally), the coarsest width where
+    none does, a step closing once it holds enough boundaries."""
+    daily = np.arange(1, 200)  # a figure every day for 200 days ...
+    starts = step_boundaries(400, daily, unit=7, max_width=28, per_step=2)  # ... of a 400-day war
+    widths = np.diff(np.append(starts, 400))
+    assert (widths[starts < 196] == 7).all()
+    assert (widths[starts >= 203] == 28).sum() >= 6
+    assert widths.sum() == 400 and widths.min() >= 7
+    sparse = step_boundaries(100, np.array([50]), unit=7, max_width=28, per_step=2)
+    assert (np.diff(np.append(sparse, 100)) <= 28 + 6).all()
+    one = step_boundaries(3, np.array([1, 2]), unit=7, max_width=28, per_step=2)
+    np.testing.assert_array_equal(one, [0])
+
+
+def test_ou_walk_is_stationary_with_the_configured_correlation(shipped):
+    """Drawn from the model, each step's log-rate deviation has sd rate_sd whatever its width, and
+    two steps correlate as exp(-distance / correlation time); the parallel scan in the graph equals
+    the dense recursion."""
+    claims, config, d = shipped
+    g = d.grid
+    tau = config["time"]["correlation_days"]
+    m = ou_matrix(g, tau)
+    np.testing.assert_allclose(np.diag(m @ m.T), 1.0, rtol=1e-12)  # unit variance at every step
+    j = g.populations.index("russia_military")
+    a, b = int(g.offset[j]), int(g.offset[j]) + 5
+    cov = (m @ m.T)[a, b]
+    assert cov == pytest.approx(np.exp(-(g.centre[b] - g.centre[a]) / tau), rel=1e-10)
+    assert ((m @ m.T)[g.pop[:, None] != g.pop[None, :]] == 0).all()  # populations do not mix
+    from reconcile.model import ou_coefficients, ou_scan_coefficients, ou_walk
+
+    phi, scale = ou_coefficients(g, tau)
+    n_levels = int(np.ceil(np.log2(g.n_steps.max())))
+    z = np.random.default_rng(1).normal(size=len(phi))
+    scanned = ou_walk(pt.as_tensor(scale * z), pt.as_tensor(ou_scan_coefficients(phi, n_levels)), n_levels).eval()
+    np.testing.assert_allclose(scanned, m @ z, atol=1e-12)
 
 
 @pytest.mark.parametrize("war", ["shipped", "rich_war"])
 def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     """The model reads a period's total off the running sum at its two ends (O(claims)); that is
-    exactly the days it spends in each step times the step's rate (the dense formulation), with
-    the plain walk (shipped data) and with the rotated, partially centred one (a data-rich war)."""
-    from reconcile.model import uses_group_means
-
+    exactly the days it spends in each step times the step's rate (the dense formulation), in a
+    small war and in a data-rich one with drifting biases."""
     claims, config, d = request.getfixturevalue(war)
     model = build_model(claims, config, d)
     point = model.initial_point()
@@ -126,13 +171,8 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore", point_fn=False)
     true_q, cumulative, bound, level = fn(*[point[v.name] for v in model.value_vars])
     g, L, B, est = d.grid, d.loss, d.bound, d.estimates
-    rw_scale = np.exp(point["rw_scale_log__"])
-    if uses_group_means(d):
-        basis = walk_basis(d, config)
-        innovations = basis["walk_basis"] @ (point["rw_z"] * rw_scale[g.pop] ** (1.0 - basis["walk_centring"]))
-    else:
-        innovations = rw_scale[g.pop] * point["rw_z"]
-    walk = np.exp(g.walk_matrix() @ innovations)
+    rate_sd = np.exp(point["rate_sd_log__"])
+    walk = np.exp(ou_matrix(g, config["time"]["correlation_days"]) @ (rate_sd[g.pop] * point["rw_z"]))
     # the walk is normalised to average 1 over the days the population's claims speak about: the
     # mean, over its claims, of each window's mean rate (dense: the overlap matrix)
     overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
@@ -228,6 +268,8 @@ def test_hyperpriors_match_the_model(shipped):
     claims, config, d = shipped
     model = build_model(claims, config, d)
     for name, dist in reconcile.model.hyperpriors(config).items():
+        if name not in model.named_vars:  # drift_scale: no long series in the shipped data
+            continue
         draws = np.ravel(pm.draw(model[name], draws=4000, random_seed=5))
         assert stats.kstest(draws, dist.cdf).pvalue > 1e-3, name
 
@@ -321,47 +363,6 @@ def rich_war():
     sim = reconcile.simulate(seed=2, n_populations=2, n_days=500, n_claims=400, n_sources=12)
     claims = claims_from_frame(sim.claims)
     return claims, load_config(), prepare(claims, load_config())
-
-
-def test_walk_basis_is_an_orthonormal_rotation_per_population(shipped, rich_war):
-    for _, config, d in (shipped, rich_war):
-        b, g = walk_basis(d, config), d.grid
-        q, w = b["walk_basis"], b["walk_centring"]
-        np.testing.assert_allclose(q.T @ q, np.eye(len(w)), atol=1e-10)
-        assert (q[g.pop[:, None] != g.pop[None, :]] == 0).all()  # no population's walk mixes with another's
-        assert ((w >= 0) & (w < 1)).all()
-        for first, n in zip(g.offset, g.n_steps):
-            assert (np.diff(w[first : first + n]) <= 1e-12).all()  # most informed first
-    # the claims of a 400-claim war pin the walk's smooth shapes; the shipped data barely any
-    rich = walk_basis(rich_war[2], rich_war[1])["walk_centring"]
-    assert (rich > 0.5).sum() >= 2 * len(rich_war[2].grid.populations)
-    assert (walk_basis(shipped[2], shipped[1])["walk_centring"] > 0.5).sum() <= len(shipped[2].grid.populations)
-
-
-def test_walk_basis_keeps_the_random_walk_prior(rich_war):
-    """Drawn from the model, the innovations it builds from the rotated, partially centred
-    coordinates are rw_scale times independent standard normals, as in the plain walk."""
-    claims, config, d = rich_war
-    b, g = walk_basis(d, config), d.grid
-    model = build_model(claims, config, d)
-    rw_z, rw_scale = pm.draw([model["rw_z"], model["rw_scale"]], draws=4000, random_seed=11)
-    scale = rw_scale[:, g.pop]
-    z = (rw_z * scale ** (1.0 - b["walk_centring"])) @ b["walk_basis"].T / scale
-    np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=4 / np.sqrt(4000))
-    np.testing.assert_allclose(z.std(axis=0), 1.0, rtol=0.06)
-    corr = np.corrcoef(z.T)[np.triu_indices(z.shape[1], 1)]
-    assert np.abs(corr).max() < 0.1
-    assert stats.kstest(z.ravel()[::7], "norm").pvalue > 1e-3
-
-
-def test_long_grids_keep_the_plain_walk(rich_war):
-    claims, _, _ = rich_war
-    config = load_config().replace(time={"step_days": 1, "max_steps": 1000})
-    d = prepare(claims, config)
-    assert d.grid.n_steps.max() > 64
-    b = walk_basis(d, config)
-    np.testing.assert_array_equal(b["walk_basis"], np.eye(int(d.grid.n_steps.sum())))
-    assert (b["walk_centring"] == 0).all()
 
 
 def test_data_rich_bias_form_keeps_the_group_plus_source_prior(rich_war):

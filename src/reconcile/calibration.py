@@ -190,7 +190,7 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
             add(f"killed@{label}", "cumulative", pop, c_true * s_true, cum[:, k] * share[:, j])
             add(f"wounded@{label}", "cumulative", pop, c_true * (1 - s_true), cum[:, k] * (1 - share[:, j]))
         add("killed_share", "hyperparameter", pop, truth["killed_share"][j], share[:, j])
-        add("rw_scale", "hyperparameter", pop, truth["rw_scale"][j], _draws(post["rw_scale"])[:, j])
+        add("rate_sd", "hyperparameter", pop, truth["rate_sd"][j], _draws(post["rate_sd"])[:, j])
     bias = _draws(post["bias"])
     for k, (src, stance, ref) in enumerate(zip(d.sources["source"], d.sources["stance"], d.sources["reference"])):
         if not ref:  # a reference source's bias is 1 by assumption: nothing to check
@@ -200,7 +200,7 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
     return rows
 
 
-_TRUTH_VARS = ("cumulative_casualties", "killed_share", "true_quantity", "bias", "noise_sd", "bias_sd", "rw_scale")
+_TRUTH_VARS = ("cumulative_casualties", "killed_share", "true_quantity", "bias", "noise_sd", "bias_sd", "rate_sd")
 
 
 def simulate_and_fit(*, seed: int, index: int, settings: dict, config_json: str) -> dict:

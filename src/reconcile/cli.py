@@ -90,7 +90,13 @@ def cmd_fit(args) -> int:
     result.save(out)
     diag = result.diagnostics
     if not args.quiet:
-        print(result.headline().to_string(index=False, float_format=lambda v: f"{v:,.0f}"))
+        head = result.headline().rename(columns={"q50": "median", "q05": "90% low", "q95": "90% high"})
+        print(head[["population", "category", "date", "median", "90% low", "90% high"]].to_string(
+            index=False, float_format=lambda v: f"{v:,.0f}"))
+        from .summary import describe_flags
+
+        for line in describe_flags(result):
+            print(f"Warning: {line}")
         print(f"Identifying assumption: {config.describe_identification()}")
         print(f"Results written to {out}/")
     if diag.converged:

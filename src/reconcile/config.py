@@ -130,8 +130,22 @@ def _validate(cfg: Mapping[str, Any]) -> None:
     t, ident, p, s = cfg["time"], cfg["identification"], cfg["priors"], cfg["sampler"]
     if not 1 <= t["step_days"] <= 31:
         raise ConfigError(f"time.step_days: expected a whole number of days from 1 to 31, found {t['step_days']}")
-    if not 2 <= t["max_steps"] <= 10_000:
-        raise ConfigError(f"time.max_steps: expected a whole number from 2 to 10000, found {t['max_steps']}")
+    if not t["step_days"] <= t["max_step_days"] <= 366:
+        raise ConfigError(
+            f"time.max_step_days: expected a whole number of days from time.step_days ({t['step_days']}) to 366, "
+            f"found {t['max_step_days']}"
+        )
+    if not 1 <= t["boundaries_per_step"] <= 1000:
+        raise ConfigError(f"time.boundaries_per_step: expected a whole number from 1 to 1000, found {t['boundaries_per_step']}")
+    if not 14 <= t["correlation_days"] <= 100_000:
+        raise ConfigError(f"time.correlation_days: expected a number of days from 14 to 100000, found {t['correlation_days']}")
+    dr = cfg["drift"]
+    if dr["min_claims"] < 2:
+        raise ConfigError(f"drift.min_claims: expected a whole number >= 2, found {dr['min_claims']}")
+    if dr["min_days"] < 1:
+        raise ConfigError(f"drift.min_days: expected a whole number of days >= 1, found {dr['min_days']}")
+    if not 7 <= dr["knot_days"] <= 3660:
+        raise ConfigError(f"drift.knot_days: expected a whole number of days from 7 to 3660, found {dr['knot_days']}")
     if t["end"]:
         _parse_date("time.end", t["end"])
     if ident["mode"] not in IDENTIFICATION_MODES:
@@ -139,7 +153,7 @@ def _validate(cfg: Mapping[str, Any]) -> None:
     if ident["mode"] == "reference" and not ident["reference_sources"]:
         raise ConfigError("identification.reference_sources: mode 'reference' needs at least one source")
     for key, value in p.items():
-        if key.endswith("_sd") or key in ("daily_rate_median", "killed_share_a", "killed_share_b"):
+        if key.endswith(("_sd", "_spread")) or key in ("daily_rate_median", "killed_share_a", "killed_share_b"):
             if value <= 0:
                 raise ConfigError(f"priors.{key}: expected a positive number, found {value}")
     if not 0 <= p["outlier_prob"] < 1:
@@ -208,8 +222,8 @@ class Config:
         return self.data["time"]["step_days"]
 
     @property
-    def max_steps(self) -> int:
-        return self.data["time"]["max_steps"]
+    def max_step_days(self) -> int:
+        return self.data["time"]["max_step_days"]
 
     @property
     def end(self) -> dt.date | None:

@@ -34,15 +34,16 @@ from .errors import IncompatibleFit
 from .model import (
     _LOGISTIC,
     ModelInputs,
+    bound_terms,
     build_model,
-    claim_noise_floor,
+    observation_terms,
     prepare,
     stated_loglik,
     strength_loglik,
     uses_group_means,
 )
 
-FORMAT_VERSION = 1  # of the saved posterior.nc; bumped when its layout changes
+FORMAT_VERSION = 2  # of the saved posterior.nc; bumped when its layout changes
 
 
 class FitError(RuntimeError):
@@ -126,19 +127,16 @@ def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> x
     rng = np.random.default_rng([seed, 1])
     post = idata.posterior
     pr = config.priors
-    true_q = post["true_quantity"].values  # (chain, draw, claim)
-    bias = post["bias"].values
-    noise = post["noise_sd"].values[..., None]
-    floor = claim_noise_floor(d.loss, pr)
-    outlier = rng.random(true_q.shape) < pr["outlier_prob"]
+    shape = post["true_quantity"].shape  # (chain, draw, claim)
+    outlier = rng.random(shape) < pr["outlier_prob"]
     # the model's noise: logistic with standard deviation sigma (or outlier_sd for a wild figure)
-    figure = rng.logistic(0.0, _LOGISTIC, true_q.shape)
+    figure = rng.logistic(0.0, _LOGISTIC, shape)
     # in place, one chain at a time: a large war's temporaries (draws x claims) stay a chain's worth
-    for c in range(true_q.shape[0]):
-        sigma = np.sqrt(floor**2 + noise[c] ** 2)
+    for c in range(shape[0]):
+        mu, sigma = observation_terms(post, d, config, c)
         figure[c] *= np.where(outlier[c], pr["outlier_sd"], sigma)
+        figure[c] += mu
         np.exp(figure[c], out=figure[c])
-        figure[c] *= true_q[c] * bias[c][:, d.loss["pair"]]
     return xr.Dataset(
         {"figure": (("chain", "draw", "claim"), figure)},
         coords={"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss["claim_id"])},
@@ -150,23 +148,40 @@ def _log_likelihood(idata, d: ModelInputs, config: Config) -> xr.Dataset:
     deterministics with the model's own likelihood written in numpy: far cheaper than compiling
     PyMC's log-likelihood function, and equal to it (tests/test_fit.py checks)."""
     post, pr = idata.posterior, config.priors
-    true_q = post["true_quantity"].values
-    log_bias = np.log(post["bias"].values)
-    noise_sd = post["noise_sd"].values
-    floor = claim_noise_floor(d.loss, pr)
-    stated = np.empty(true_q.shape)
+    stated = np.empty(post["true_quantity"].shape)
     # one chain at a time: the temporaries of a large war (draws x claims each) stay a chain's worth
-    for c in range(true_q.shape[0]):
-        mu = np.log(true_q[c]) + log_bias[c][:, d.loss["pair"]]
-        sigma = np.sqrt(floor**2 + noise_sd[c][:, None] ** 2)
+    for c in range(stated.shape[0]):
+        mu, sigma = observation_terms(post, d, config, c)
         stated[c] = stated_loglik(d.loss["stated"], mu, sigma, pr["outlier_prob"], pr["outlier_sd"])
     coords = {"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss["claim_id"])}
     data = {"stated": (("chain", "draw", "claim"), stated)}
     if len(d.bound["claim_id"]):
-        log_cum = np.log(post["bound_casualties"].values)
-        data["strength"] = (("chain", "draw", "bound"), strength_loglik(d.bound["log_strength"], log_cum, pr["deployed_sd"]))
+        strength = np.empty(post["bound_casualties"].shape)
+        for c in range(strength.shape[0]):
+            location, softness = bound_terms(post, d, c)
+            strength[c] = strength_loglik(d.bound["log_strength"], location, softness)
+        data["strength"] = (("chain", "draw", "bound"), strength)
         coords["bound"] = list(d.bound["claim_id"])
     return xr.Dataset(data, coords=coords)
+
+
+PRIOR_DRAWS = 1000
+
+
+def _prior_totals(model, d: ModelInputs, seed: int) -> xr.Dataset:
+    """Prior draws of each population's cumulative casualties on its last day, from the model
+    itself (what the claims did to the prior is how ``summary.population_flags`` tells an estimate
+    the claims pin from one that rests on the prior)."""
+    import pymc as pm
+
+    est = d.estimates
+    last = [int(est.index[est["pop"] == j][-1]) for j in range(len(d.populations))]
+    with quiet_libraries():
+        draws = pm.draw(model["cumulative_casualties"], draws=PRIOR_DRAWS, random_seed=np.random.default_rng([seed, 3]))
+    return xr.Dataset(
+        {"final_casualties": (("chain", "draw", "population"), draws[None, :, last])},
+        coords={"chain": [0], "draw": np.arange(PRIOR_DRAWS), "population": list(d.populations)},
+    )
 
 
 @dataclass(frozen=True)
@@ -200,6 +215,11 @@ class Fit:
         from .summary import headline
 
         return headline(self)
+
+    def population_flags(self) -> pd.DataFrame:
+        from .summary import population_flags
+
+        return population_flags(self)
 
     def save(self, out_dir) -> None:
         from .summary import write_outputs
@@ -259,6 +279,7 @@ def fit(
             idata = _sample_pymc(model, settings, seed, progress)
         seconds = time.perf_counter() - started
     idata.add_groups(log_likelihood=_log_likelihood(idata, inputs, config))
+    idata.add_groups(prior=_prior_totals(model, inputs, seed))
     free = tuple(v.name for v in model.free_RVs)
     diagnostics = diagnose(idata, free=free, sampler=used, seconds=seconds, **timings)
     idata.add_groups(posterior_predictive=_posterior_predictive(idata, inputs, config, seed))

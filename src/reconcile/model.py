@@ -3,31 +3,35 @@
 The generative story, for populations p, sources s and claims i:
 
 1. Latent losses. Each population's mean daily casualties (killed + wounded) is constant within
-   time steps of ``time.step_days`` days: ``rate = exp(level) * w / mean(w)``, with ``level``
-   the log of the mean daily rate over the days the population's claims speak about (each
-   claim's window weighs equally, ``claim_coverage``) and ``w = exp(rw_scale * walk)`` a
-   Gaussian random walk normalised to average 1 over those days (its innovations sampled in a
-   rotation that separates the shapes the claims pin from those they do not, each partially
-   centred by how well the claims know it, see ``walk_basis``). Cumulative
-   casualties ``C_p(t)`` accumulate the rate, so they can only rise, and are exact (piecewise
-   linear) at any day ``t``. The sampler moves the level plus the mean log bias of the
-   population's claims (what the claims pin), from which the level is derived (see below).
+   the steps of its time grid, whose widths follow the claims (``time.step_days`` where many
+   claims begin or end, up to ``time.max_step_days`` where few do; ``Grid``):
+   ``rate = exp(level) * w / mean(w)``, with ``level`` the log of the mean daily rate over the
+   days the population's claims speak about (each claim's window weighs equally,
+   ``claim_coverage``) and ``log w`` a stationary Ornstein-Uhlenbeck process (an AR(1) on the
+   irregular grid, correlation time ``time.correlation_days``) of standard deviation
+   ``rate_sd``. Being stationary, the curve wanders back towards the level away from the claims
+   instead of drifting without bound. Cumulative casualties ``C_p(t)`` accumulate the rate, so
+   they can only rise, and are exact (piecewise linear) at any day ``t``.
 2. Categories. A constant killed share ``pi_p`` splits casualties: killed = ``pi * C``,
    wounded = ``(1 - pi) * C``.
 3. The quantity a claim refers to: cumulative since the start (``C(b)``), a window
    (``C(b) - C(a)``) or a daily average (the window total over its length), for killed, wounded
    or casualties.
-4. The source's figure: ``log y_i = log Q_i + beta_(s,stance) + eps_i``, with the log bias
-   ``beta = delta[stance] + group_effect + source_effect`` (partially pooled; non-centred, except
-   where many claims pin an effect: centred; in wars with a data-rich group, sampled as each
-   group's mean effect plus within-group contrasts, see ``bias_structure``) and
-   ``eps`` a two-component normal mixture (typical error + rare wild figure).
+4. The source's figure: ``log y_i = log Q_i + beta_(s,stance) + d_(s,p)(t_i) + eps_i``, with the
+   log bias ``beta = delta[stance] + group_effect + source_effect`` (partially pooled; see
+   ``bias_structure`` for how it is sampled) its average over the period, ``d`` a slow drift of
+   that bias (a random walk over knots ``drift.knot_days`` apart, centred on the source's claims)
+   for a source that speaks about a population often and over a long time (a running tally:
+   ``drift_series``), and ``eps`` a two-component logistic mixture (typical error + rare wild
+   figure) whose typical scale is the source's own ``noise_sd[s]``, partially pooled across
+   sources and source groups.
 5. The stated claim: a point (``exact``, ``about`` with extra rounding error) is a density; every
    other qualifier states an interval ``[low, high]`` of the figure (censoring from below, above,
    or both: ``at_least``, ``at_most``, ``range``, ``vague`` ...), whose probability is the
    likelihood.
 6. A stated force strength (``deployed``, cumulative) softly bounds cumulative casualties from
-   above: ``P(C(t) * exp(N(0, deployed_sd)) <= strength)``.
+   above, read through its source's lean: ``P(C(t) * bias * exp(e) <= strength)``, ``e`` of sd
+   ``deployed_sd`` (``strength_bias``).
 
 Identification (which biases are pinned) comes from ``config.identification``.
 """
@@ -52,6 +56,8 @@ from .lexicon import default_lexicon
 CATEGORIES = ("killed", "wounded", "casualties")
 STANCE_ORDER = ("adversary", "own", "neutral", "unknown")
 _LOG_FLOOR, _LOG_CEIL = -30.0, 30.0  # stand-ins for log(0) and log(inf): finite for gradients
+_DRIFT_UNIT_DAYS = 30.0  # the drift's scale is per 30 days
+_WEEK = 7.0  # the walk's scale (rw_scale) is per week
 
 # Roles of a claim in the fit (also reported per claim in claims_check.csv)
 ROLE_LOSS = "loss figure"
@@ -65,18 +71,22 @@ ROLE_NO_BOUND = "no upper end stated (bounds nothing)"
 
 @dataclass(frozen=True)
 class Grid:
-    """The time grid: for each population, steps of ``step`` days from its start (flat layout).
+    """The time grid: for each population, steps of varying width from its start (flat layout).
 
-    Step ``j`` of the flat layout belongs to population ``pop[j]``; each population's steps are
-    contiguous, starting at ``offset[p]``. No padding: every step is a real stretch of war.
+    Step ``k`` of the flat layout belongs to population ``pop[k]``, starts ``step_start[k]`` days
+    after the population's start and lasts ``width[k]`` days; each population's steps are
+    contiguous, starting at ``offset[p]``, and tile its ``n_days`` exactly. ``unit`` is the finest
+    width (``time.step_days``): estimates are reported every ``unit`` days.
     """
 
     populations: tuple[str, ...]
     starts: dict[str, dt.date]
     n_days: np.ndarray  # per population: days covered (start .. end, inclusive)
-    step: np.ndarray  # per population: step width in days
     n_steps: np.ndarray  # per population
     offset: np.ndarray  # per population: first flat step
+    step_start: np.ndarray  # flat: day position of each step's first day
+    width: np.ndarray  # flat: days in each step
+    unit: int = 7
 
     @property
     def pop(self) -> np.ndarray:
@@ -84,17 +94,24 @@ class Grid:
 
     @property
     def step_of(self) -> np.ndarray:
-        return np.repeat(self.step, self.n_steps)
+        """Width in days of each flat step."""
+        return self.width
+
+    @property
+    def step_end(self) -> np.ndarray:
+        return self.step_start + self.width
+
+    @property
+    def centre(self) -> np.ndarray:
+        return self.step_start + self.width / 2.0
 
     def overlap(self, pop: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Days of each window [start, end) (day positions) that fall in each flat step:
         (window, step). A window's total is then ``overlap @ daily_rate``, exactly."""
         pop, start, end = (np.asarray(v) for v in (pop, start, end))
-        width = self.step_of
-        step_start = np.concatenate([np.arange(n) * w for n, w in zip(self.n_steps, self.step)])
         mine = self.pop[None, :] == pop[:, None]
-        lo = np.maximum(step_start[None, :], start[:, None])
-        hi = np.minimum(step_start[None, :] + width[None, :], end[:, None])
+        lo = np.maximum(self.step_start[None, :], start[:, None])
+        hi = np.minimum(self.step_end[None, :], end[:, None])
         return np.where(mine, np.clip(hi - lo, 0, None), 0).astype(float)
 
     def positions(self, pop: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,32 +120,99 @@ class Grid:
 
         Cumulative casualties up to ``day`` are then ``S[k] - rest * rate[k]``, with ``S`` the
         running sum of ``rate * width`` over the flat steps (minus the same at the population's
-        start): what ``overlap() @ rate`` computes, with O(1) work and memory per day instead of
-        a (day, step) matrix."""
+        start): what ``overlap() @ rate`` computes, with O(log steps) work per day instead of a
+        (day, step) matrix."""
         pop, day = np.asarray(pop, dtype=np.int64), np.asarray(day, dtype=np.int64)
-        width = self.step[pop]
-        local = np.clip(-(-day // width) - 1, 0, self.n_steps[pop] - 1)  # step whose end is >= day
-        rest = (local + 1) * width - day
-        return (self.offset[pop] + local).astype(np.int64), rest.astype(float)
-
-    def walk_matrix(self) -> np.ndarray:
-        """(step, step) matrix turning standard-normal innovations into each population's random
-        walk on the log rate, scaled to a week (sqrt(step/7)) and centred on its mean."""
-        size = int(self.n_steps.sum())
-        walk = np.zeros((size, size))
-        scale = np.sqrt(self.step_of / 7.0)
-        for j, (first, n) in enumerate(zip(self.offset, self.n_steps)):
-            block = np.tril(np.ones((n, n))) * scale[first : first + n][None, :]
-            walk[first : first + n, first : first + n] = block - block.mean(axis=0, keepdims=True)
-        return walk
+        span = int(self.n_days.max()) + 2
+        key = self.pop.astype(np.int64) * span + self.step_end  # sorted: by population, then day
+        flat = np.searchsorted(key, pop * span + day, side="left")  # first step ending at or after day
+        flat = np.clip(flat, self.offset[pop], self.offset[pop] + self.n_steps[pop] - 1)
+        rest = self.step_end[flat] - day
+        return flat.astype(np.int64), rest.astype(float)
 
     def estimate_points(self) -> pd.DataFrame:
-        """The dates estimates are reported for: every step from the start, and the last day."""
+        """The dates estimates are reported for: every ``unit`` days from the start, and the last day."""
         rows = []
         for j, p in enumerate(self.populations):
-            days = list(range(1, int(self.n_days[j]), int(self.step[j]))) + [int(self.n_days[j])]
+            days = list(range(1, int(self.n_days[j]), int(self.unit))) + [int(self.n_days[j])]
             rows += [(p, j, d, self.starts[p] + dt.timedelta(days=d - 1)) for d in days]
         return pd.DataFrame(rows, columns=["population", "pop", "day", "date"])
+
+
+def step_boundaries(n_days: int, ends: np.ndarray, unit: int, max_width: int, per_step: int) -> np.ndarray:
+    """Start positions of a population's steps: resolution that follows the claims.
+
+    Days are taken ``unit`` at a time from the start; a step closes once it holds ``per_step``
+    claim boundaries (a day on which some claim's period begins or ends), or when one more unit
+    would make it wider than ``max_width``. Where claims are dense (a daily running tally), steps
+    are ``unit`` days wide; where they are sparse, ``max_width``. A final stub shorter than
+    ``unit`` joins the step before it. O(days)."""
+    n_days = int(n_days)
+    counts = np.bincount(np.clip(np.asarray(ends, dtype=np.int64), 0, n_days), minlength=n_days + 1)
+    # a boundary at position b (0 < b < n_days) separates day b-1 from day b
+    inside = counts.copy()
+    inside[0] = 0
+    inside[n_days:] = 0
+    starts, width, held = [0], 0, 0
+    for first in range(0, n_days, unit):
+        last = min(first + unit, n_days)
+        width += last - first
+        held += int(inside[first + 1 : last + 1].sum())
+        if last < n_days and (held >= per_step or width + min(unit, n_days - last) > max_width):
+            starts.append(last)
+            width, held = 0, 0
+    if len(starts) > 1 and n_days - starts[-1] < unit:
+        starts.pop()
+    return np.array(starts, dtype=np.int64)
+
+
+def ou_coefficients(g: Grid, correlation_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """The AR(1) form of each population's Ornstein-Uhlenbeck log rate on the grid: ``x_k =
+    phi_k x_(k-1) + rate_sd * scale_k * z_k`` with ``z ~ N(0, 1)``, per flat step.
+
+    ``phi_k = exp(-(t_k - t_(k-1)) / tau)`` between step centres (0 at a population's first step)
+    and ``scale_k = sqrt(1 - phi_k^2)``, so the process is stationary with standard deviation
+    ``rate_sd`` at every step, whatever the widths of the steps."""
+    tau = float(correlation_days)
+    centre = g.centre
+    first = np.zeros(len(centre), dtype=bool)
+    first[g.offset] = True
+    gap = np.where(first, np.inf, centre - np.roll(centre, 1))
+    phi = np.where(first, 0.0, np.exp(-gap / tau))
+    return phi, np.sqrt(1.0 - phi**2)
+
+
+def ou_scan_coefficients(phi: np.ndarray, n_levels: int) -> np.ndarray:
+    """(level, step) coefficients of a parallel prefix scan of the recurrence ``x_k = phi_k
+    x_(k-1) + b_k``: at level l (lag d = 2^l), ``x_k += A[l, k] * x_(k-d)``, with ``A[l, k]`` the
+    product of the d coefficients ending at k (0 where the lag leaves the population, since
+    ``phi`` is 0 at each population's first step). log2(steps) vector operations instead of a
+    sequential loop or a dense (step, step) matrix."""
+    out = np.zeros((n_levels, len(phi)))
+    a = np.asarray(phi, dtype=float).copy()
+    for level in range(n_levels):
+        d = 2**level
+        current = np.zeros_like(a)
+        current[d:] = a[d:]
+        out[level] = current
+        nxt = np.zeros_like(a)
+        nxt[2 * d :] = a[2 * d :] * a[d:-d] if 2 * d < len(a) else 0.0
+        a = nxt
+    return out
+
+
+def ou_matrix(g: Grid, correlation_days: float) -> np.ndarray:
+    """(step, step) matrix turning standard-normal innovations into each population's log-rate
+    deviation, per unit of ``rate_sd`` (dense; for tests and the linearisations)."""
+    phi, scale = ou_coefficients(g, correlation_days)
+    size = len(phi)
+    out = np.zeros((size, size))
+    for first, n in zip(g.offset, g.n_steps):
+        for k in range(int(first), int(first + n)):
+            if k > first:
+                out[k] = phi[k] * out[k - 1]
+            out[k, k] = scale[k]
+    return out
 
 
 @dataclass(frozen=True)
@@ -142,10 +226,16 @@ class ModelInputs:
     loss: dict[str, np.ndarray] = field(repr=False)  # arrays over loss claims
     bound: dict[str, np.ndarray] = field(repr=False)  # arrays over strength bounds
     estimates: pd.DataFrame = field(repr=False)  # population, pop, day, date of each estimate
+    drift: dict = field(repr=False, default_factory=dict)  # drifting biases (drift_series)
 
     @property
     def populations(self) -> tuple[str, ...]:
         return self.grid.populations
+
+    @property
+    def source_names(self) -> list[str]:
+        """The sources of the loss claims, in the order of their ``source_index``."""
+        return sorted(self.sources["source"].unique())
 
 
 def _day_positions(start: pd.Series, end: pd.Series, origin: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -155,20 +245,140 @@ def _day_positions(start: pd.Series, end: pd.Series, origin: pd.Series) -> tuple
     return a.astype(np.int64), b.astype(np.int64)
 
 
-def _grid(frame: pd.DataFrame, modelled: list[str], starts: dict[str, dt.date], config: Config) -> Grid:
-    n_days = []
+def _grid(frame: pd.DataFrame, modelled: list[str], starts: dict[str, dt.date], config: Config,
+          loss_mask: np.ndarray) -> Grid:
+    """Each population's steps, from its start to the last day any of its claims covers or was
+    reported on (or ``time.end``), with widths that follow its loss claims (``step_boundaries``)."""
+    t = config["time"]
+    n_days, step_start, width = [], [], []
     for p in modelled:
         rows = frame[frame["population"] == p]
         end = max(rows["period_end"].max(), rows["reported_on"].max()).date()
         if config.end is not None:
             end = max(end, config.end)
-        n_days.append((end - starts[p]).days + 1)
-    n_days = np.array(n_days, dtype=np.int64)
-    # Long wars get wider steps, so no population has more than max_steps of them.
-    step = np.maximum(config.step_days, -(-n_days // config.max_steps))
-    n_steps = -(-n_days // step)
+        days = (end - starts[p]).days + 1
+        mine = loss_mask & (frame["population"] == p).to_numpy()
+        ends = np.concatenate([frame.loc[mine, "day_start"].to_numpy(), frame.loc[mine, "day_end"].to_numpy()])
+        first = step_boundaries(days, ends, int(t["step_days"]), int(t["max_step_days"]), int(t["boundaries_per_step"]))
+        n_days.append(days)
+        step_start.append(first)
+        width.append(np.diff(np.append(first, days)))
+    n_steps = np.array([len(s) for s in step_start], dtype=np.int64)
     offset = np.concatenate([[0], np.cumsum(n_steps)[:-1]]).astype(np.int64)
-    return Grid(tuple(modelled), starts, n_days, step.astype(np.int64), n_steps.astype(np.int64), offset)
+    return Grid(
+        tuple(modelled), starts, np.array(n_days, dtype=np.int64), n_steps, offset,
+        np.concatenate(step_start).astype(np.int64), np.concatenate(width).astype(np.int64), int(t["step_days"]),
+    )
+
+
+def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Config) -> dict:
+    """The (source, population) series whose bias drifts in time, and how each claim reads it.
+
+    A source that speaks about a population in ``drift.min_claims`` claims or more, spread over
+    ``drift.min_days`` days or more (a running tally, a regular update), gets a bias that drifts:
+    a random walk over knots about ``drift.knot_days`` apart across the span of its claims' end
+    days, read by each claim by linear interpolation, and centred so that it averages 0 over the
+    series' claims (the source's bias ``beta`` stays its average over the period). Errors of such a
+    series persist from one report to the next, so its many figures inform the shape of the curve
+    without pinning its level as if they were independent witnesses.
+
+    Returns arrays over the knots (flat, series after series) and over the loss claims; a claim
+    outside any series reads the zero slot at index ``n_knots``."""
+    dcfg = config["drift"]
+    n_claims = len(loss_rows)
+    empty = {
+        "series": pd.DataFrame(columns=["source", "population", "n_claims", "first_day", "last_day", "n_knots", "first_knot"]),
+        "knot_series": np.zeros(0, dtype=np.int64),
+        "knot_first": np.zeros(0, dtype=bool),
+        "knot_day": np.zeros(0),
+        "knot_scale": np.zeros(0),
+        "claim_knot": np.full((n_claims, 2), 0, dtype=np.int64),
+        "claim_weight": np.zeros((n_claims, 2)),
+        "series_weight": np.zeros((0, 0)),
+    }
+    if not dcfg["enabled"] or n_claims == 0:
+        return empty
+    when = loss_rows["day_end"].to_numpy(dtype=float) - 0.5  # the middle of the last day a claim covers
+    keys = list(zip(loss_rows["source"], loss_rows["population"]))
+    frame = pd.DataFrame({"source": loss_rows["source"].to_numpy(), "population": loss_rows["population"].to_numpy(), "when": when})
+    stats_ = frame.groupby(["source", "population"], sort=True)["when"].agg(["size", "min", "max"]).reset_index()
+    chosen = stats_[(stats_["size"] >= dcfg["min_claims"]) & (stats_["max"] - stats_["min"] >= dcfg["min_days"])]
+    if chosen.empty:
+        return empty
+    rows, knot_series, knot_first, knot_day, knot_scale = [], [], [], [], []
+    first_knot = 0
+    for r, row in enumerate(chosen.itertuples(index=False)):
+        span = row.max - row.min
+        n_knots = int(max(2, np.ceil(span / dcfg["knot_days"]) + 1))
+        days = np.linspace(row.min, row.max, n_knots)
+        gap = span / (n_knots - 1)
+        rows.append((row.source, row.population, int(row.size), row.min, row.max, n_knots, first_knot))
+        knot_series += [r] * n_knots
+        knot_first += [True] + [False] * (n_knots - 1)
+        knot_day += list(days)
+        knot_scale += [0.0] + [float(np.sqrt(gap / _DRIFT_UNIT_DAYS))] * (n_knots - 1)
+        first_knot += n_knots
+    series = pd.DataFrame(rows, columns=["source", "population", "n_claims", "first_day", "last_day", "n_knots", "first_knot"])
+    n_knots_total = first_knot
+    index = {(s, p): r for r, (s, p) in enumerate(zip(series["source"], series["population"]))}
+    claim_knot = np.full((n_claims, 2), n_knots_total, dtype=np.int64)
+    claim_weight = np.zeros((n_claims, 2))
+    series_weight = np.zeros((len(series), n_knots_total))
+    knot_day = np.array(knot_day)
+    for i, key in enumerate(keys):
+        r = index.get(key)
+        if r is None:
+            continue
+        first, n = int(series["first_knot"][r]), int(series["n_knots"][r])
+        days = knot_day[first : first + n]
+        k = int(np.clip(np.searchsorted(days, when[i], side="right") - 1, 0, n - 2))
+        w = float(np.clip((when[i] - days[k]) / (days[k + 1] - days[k]), 0.0, 1.0))
+        claim_knot[i] = (first + k, first + k + 1)
+        claim_weight[i] = (1.0 - w, w)
+        series_weight[r, first + k] += (1.0 - w) / series["n_claims"][r]
+        series_weight[r, first + k + 1] += w / series["n_claims"][r]
+    return {
+        "series": series,
+        "knot_series": np.array(knot_series, dtype=np.int64),
+        "knot_first": np.array(knot_first, dtype=bool),
+        "knot_day": knot_day,
+        "knot_scale": np.array(knot_scale),
+        "claim_knot": claim_knot,
+        "claim_weight": claim_weight,
+        "series_weight": series_weight,
+    }
+
+
+def strength_bias(bound_rows: pd.DataFrame, pair_index: dict[tuple[str, str], int], config: Config) -> dict[str, np.ndarray]:
+    """How a stated strength is read: through its source's lean, like its loss figures.
+
+    A source that inflates an enemy's losses tends to inflate its strength too, and an own side
+    that deflates its losses to deflate its numbers; a bound taken at face value would pull the
+    estimate of a source that understates its strength down (with the model's own simulator, a
+    fifth low on a war of 2,000 claims). So the true strength is the stated one divided by the
+    source's bias: the bias of its loss figures where it makes some (``pair``), otherwise the prior
+    mean of its stance's effect, whose uncertainty (stance, group and source spread, from the
+    priors) widens the bound's softness."""
+    pr = config.priors
+    prior = stance_priors(config)
+    pinned = {"neutral"} if config.identification["mode"] == "neutral" else set()
+    total_sd, _ = _bias_spread(pr)
+    pair = np.array([pair_index.get((s, st), -1) for s, st in zip(bound_rows["source"], bound_rows["stance"])], dtype=np.int64)
+    mean = np.array([0.0 if st in pinned else prior.get(st, (0.0, 0.0))[0] for st in bound_rows["stance"]], dtype=float)
+    spread = np.array([0.0 if st in pinned else prior.get(st, (0.0, 0.0))[1] for st in bound_rows["stance"]], dtype=float)
+    own = pair >= 0
+    softness = np.sqrt(pr["deployed_sd"] ** 2 + np.where(own, 0.0, spread**2 + total_sd**2))
+    return {"pair": pair, "prior_log_bias": np.where(own, 0.0, mean), "softness": softness}
+
+
+def bound_terms(posterior, d: ModelInputs, chain: int) -> tuple[np.ndarray, np.ndarray]:
+    """Location (log cumulative casualties + log bias) and softness of every strength bound at
+    each draw of one chain: what the graph's ``strength`` term reads (``strength_bias``)."""
+    B = d.bound
+    log_bias = np.log(posterior["bias"].values[chain])
+    padded = np.concatenate([log_bias, np.zeros((log_bias.shape[0], 1))], axis=1)
+    location = np.log(posterior["bound_casualties"].values[chain]) + padded[:, B["pair"]] + B["prior_log_bias"]
+    return location, np.broadcast_to(B["softness"], location.shape)
 
 
 def prepare(claims: Claims, config: Config) -> ModelInputs:
@@ -182,7 +392,6 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         raise ModelDataError(
             "no counted loss claim (killed, wounded or casualties) in the claims: nothing to estimate"
         )
-    grid = _grid(frame, modelled, {p: claims.populations[p] for p in modelled}, config)
     origin = pd.to_datetime(frame["population"].map(lambda p: claims.populations[p]))
 
     a, b = _day_positions(frame["period_start"], frame["period_end"], origin)
@@ -200,6 +409,7 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     bound_mask = deployed & cumulative & (b > 1) & finite_high
     role[bound_mask] = ROLE_BOUND
     frame = frame.assign(role=role, day_start=np.maximum(a, 0), day_end=b)
+    grid = _grid(frame, modelled, {p: claims.populations[p] for p in modelled}, config, loss_mask)
 
     # Sources: one entry per (source, stance) among the loss claims.
     loss_rows = frame[loss_mask]
@@ -220,6 +430,7 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         )
     pair_index = {(s, st): k for k, (s, st) in enumerate(zip(sources["source"], sources["stance"]))}
     source_names = sorted(sources["source"].unique())
+    source_index = {s: k for k, s in enumerate(source_names)}
 
     pop_index = {p: j for j, p in enumerate(modelled)}
     low = loss_rows["low"].to_numpy(dtype=float)
@@ -236,6 +447,7 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         "category": loss_rows["category"].map({c: k for k, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64),
         "per_day": (loss_rows["measure"] == "per_day").to_numpy(),
         "pair": np.array([pair_index[(s, st)] for s, st in zip(loss_rows["source"], loss_rows["stance"])], dtype=np.int64),
+        "source": loss_rows["source"].map(source_index).to_numpy(dtype=np.int64),
         "about": (loss_rows["qualifier"] == "about").to_numpy(),
         # what each claim states, as the likelihood reads it: [log low, log high], equal for a point
         # column-major, so each end is a contiguous vector once the graph folds ``stated[..., 0]``:
@@ -248,7 +460,7 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     sources = sources.assign(
         reference=sources["source"].isin(reference),
         group_index=sources["source_group"].map({g: k for k, g in enumerate(groups)}),
-        source_index=sources["source"].map({s: k for k, s in enumerate(source_names)}),
+        source_index=sources["source"].map(source_index),
     )
     bound_rows = frame[bound_mask]
     bound = {
@@ -256,6 +468,7 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         "day": bound_rows["day_end"].to_numpy(dtype=np.int64),
         "log_strength": np.log(bound_rows["high"].to_numpy(dtype=float)),
         "claim_id": bound_rows["claim_id"].to_numpy(dtype=object),
+        **strength_bias(bound_rows, pair_index, config),
     }
     return ModelInputs(
         claims=frame,
@@ -265,6 +478,7 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         loss=loss,
         bound=bound,
         estimates=grid.estimate_points(),
+        drift=drift_series(loss_rows, pop_index, config),
     )
 
 
@@ -336,8 +550,25 @@ def strength_loglik(log_strength: np.ndarray, log_cumulative: np.ndarray, softne
 def claim_noise_floor(loss: dict[str, np.ndarray], priors) -> np.ndarray:
     """Per-claim error that no noise parameter can remove: every figure has finite precision
     (``noise_floor``), and a figure given as "about" is rounded (``about_sd``). Without a floor, a
-    quantity stated exactly by a single claim lets the noise scale collapse to zero."""
+    quantity stated exactly by a single claim lets its source's noise scale collapse to zero."""
     return np.sqrt(priors["noise_floor"] ** 2 + np.where(loss["about"], priors["about_sd"] ** 2, 0.0))
+
+
+def observation_terms(posterior, d: ModelInputs, config: Config, chain: int) -> tuple[np.ndarray, np.ndarray]:
+    """The likelihood's location and scale of every loss claim at each draw of one chain, from a
+    posterior (an xarray Dataset with the model's variables): ``mu = log(true quantity) + log bias
+    (drift included)`` and ``sigma = sqrt(floor^2 + noise_sd[source]^2)``, each (draw, claim).
+    What the graph computes, for the pointwise log-likelihood and the posterior predictive."""
+    L = d.loss
+    mu = np.log(posterior["true_quantity"].values[chain]) + np.log(posterior["bias"].values[chain])[:, L["pair"]]
+    D = d.drift
+    if len(D.get("knot_series", ())) and "bias_drift" in posterior:
+        knots = posterior["bias_drift"].values[chain]
+        padded = np.concatenate([knots, np.zeros((knots.shape[0], 1))], axis=1)
+        mu += D["claim_weight"][:, 0] * padded[:, D["claim_knot"][:, 0]] + D["claim_weight"][:, 1] * padded[:, D["claim_knot"][:, 1]]
+    floor = claim_noise_floor(L, config.priors)
+    sigma = np.sqrt(floor**2 + posterior["noise_sd"].values[chain][:, L["source"]] ** 2)
+    return mu, sigma
 
 
 def claim_coverage(g: Grid, L: dict[str, np.ndarray]) -> np.ndarray:
@@ -360,13 +591,11 @@ def claim_coverage(g: Grid, L: dict[str, np.ndarray]) -> np.ndarray:
     np.add.at(daily, (L["pop"][seen], end[seen]), -1.0 / length[seen])
     daily = np.cumsum(daily[:, :-1], axis=1)
     weight = np.zeros((n_pop, int(g.n_steps.sum())))
-    for j, (first, n, step, n_days) in enumerate(zip(g.offset, g.n_steps, g.step, g.n_days)):
+    for j, (first, n, n_days) in enumerate(zip(g.offset, g.n_steps, g.n_days)):
         days = daily[j, :n_days].clip(0.0)
         if days.sum() <= 0:
             days = np.ones(n_days)
-        padded = np.zeros(n * step)
-        padded[:n_days] = days
-        weight[j, first : first + n] = padded.reshape(n, step).sum(axis=1)
+        weight[j, first : first + n] = np.add.reduceat(days, g.step_start[first : first + n])
     return weight / weight.sum(axis=1, keepdims=True)
 
 
@@ -375,7 +604,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     claims or the configuration reaches the graph except through these (and the dimensions), so
     ``build_model`` can hold them in shared variables and one compiled model serves every war of
     the same shapes (``reconcile._nutpie``; benchmarks/RESULTS.md, "Compiled once per structure")."""
-    pr, g, src, L, B = config.priors, d.grid, d.sources, d.loss, d.bound
+    pr, g, src, L, B, D = config.priors, d.grid, d.sources, d.loss, d.bound, d.drift
     stances = [s for s in STANCE_ORDER if s in set(src["stance"])]
     free_stances = free_stance_effects(d, config)
     prior = stance_priors(config)
@@ -397,11 +626,16 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     np.add.at(pair_claims, (L["pop"], L["pair"]), 1.0)
     pair_weight = pair_claims / np.maximum(pair_claims.sum(axis=1, keepdims=True), 1.0)
     total_sd, group_share = _bias_spread(pr)
-    return {
+    phi, ou_scale = ou_coefficients(g, config["time"]["correlation_days"])
+    n_levels = int(np.ceil(np.log2(max(int(g.n_steps.max()), 2))))
+    structure = bias_structure(d)
+    n_sources = len(structure["source_group_of"])
+    source_claims = np.bincount(L["source"], minlength=n_sources)
+    arrays = {
         "pop_of_step": g.pop,
-        "step_width": g.step_of.astype(float),
-        "walk_scale": np.sqrt(g.step_of / 7.0),
-        "first_step": g.offset[g.pop],
+        "step_width": g.width.astype(float),
+        "ou_scale": ou_scale,
+        "ou_scan": ou_scan_coefficients(phi, n_levels),
         "pop_day_weight": claim_coverage(g, L),
         "pop_pair_weight": pair_weight,
         "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations]),
@@ -417,6 +651,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "claim_pop": L["pop"],
         "claim_length": np.where(L["per_day"], L["days"], 1.0),
         "claim_pair": L["pair"],
+        "claim_source": L["source"],
         "claim_noise_floor": claim_noise_floor(L, pr),
         "stated_figures": L["stated"],
         "stance_mean": np.array([prior[s][0] for s in free_stances], dtype=float),
@@ -429,23 +664,44 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         # effect is pinned out of the likelihood: only its prior is left, best non-centred)
         "source_centred": _centred(src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(), _SOURCE_CENTRED_FROM),
         "group_centred": _centred(src["source"].where(~src["reference"]).groupby(src["group_index"]).nunique().reindex(range(len(d.groups)), fill_value=0).to_numpy(), _GROUP_SOURCES_CENTRED_FROM),
-        **{name: value for name, value in bias_structure(d).items() if name not in ("contrast_labels", "data_rich_group")},
-        **({**walk_basis(d, config), **group_mean_basis(d, config)} if uses_group_means(d) else {}),
+        # a source's noise scale is centred once its claims pin it
+        "noise_centred": _centred(source_claims, _NOISE_CENTRED_FROM),
+        **{name: value for name, value in structure.items() if name not in ("contrast_labels", "data_rich_group")},
+        **(group_mean_basis(d, config) if uses_group_means(d) else {}),
         "bound_start_step": bound_start[0],
         "bound_start_rest": bound_start[1],
         "bound_end_step": bound_end[0],
         "bound_end_rest": bound_end[1],
         "stated_strength": B["log_strength"],
+        "bound_pair": B["pair"],  # -1: the last slot of the padded biases, 0
+        "bound_prior_log_bias": B["prior_log_bias"],
+        "bound_softness": B["softness"],
         # the priors' parameters (see hyperpriors, which states the same priors in scipy)
         "prior_bias_sd_rate": np.array(2.0 / total_sd),
         "prior_group_share": np.array(group_share),
         "prior_level_sd": np.array(float(pr["daily_rate_log_sd"])),
-        "prior_rw_rate": np.array(2.0 / pr["rw_sd"]),
+        "prior_rate_sd": np.array([np.log(pr["rate_sd"]), pr["rate_log_sd"]]),
         "prior_killed_share": np.array([pr["killed_share_a"], pr["killed_share_b"]], dtype=float),
         "prior_noise": np.array([np.log(pr["noise_sd"]), pr["noise_log_sd"]]),
+        "prior_noise_spread_rate": np.array([2.0 / pr["noise_group_spread"], 2.0 / pr["noise_source_spread"]]),
         "prior_outlier": np.array([pr["outlier_prob"], pr["outlier_sd"]], dtype=float),
-        "prior_deployed_sd": np.array(float(pr["deployed_sd"])),
     }
+    if len(D.get("knot_series", ())):
+        arrays.update(
+            {
+                "drift_innovation_knot": np.flatnonzero(~D["knot_first"]).astype(np.int64),
+                "drift_innovation_scale": D["knot_scale"][~D["knot_first"]],
+                "drift_series_first": D["series"]["first_knot"].to_numpy(dtype=np.int64)[D["knot_series"]],
+                "drift_knot_series": D["knot_series"],
+                "drift_series_weight": D["series_weight"],
+                "claim_drift_knot_0": np.ascontiguousarray(D["claim_knot"][:, 0]),
+                "claim_drift_knot_1": np.ascontiguousarray(D["claim_knot"][:, 1]),
+                "claim_drift_weight_0": np.ascontiguousarray(D["claim_weight"][:, 0]),
+                "claim_drift_weight_1": np.ascontiguousarray(D["claim_weight"][:, 1]),
+                "prior_drift_rate": np.array(2.0 / pr["drift_sd"]),
+            }
+        )
+    return arrays
 
 
 # From how many claims an effect is parameterized centred: a source's effect (or its contrast
@@ -458,17 +714,12 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
 _SOURCE_CENTRED_FROM = 40
 _DATA_RICH_FROM = 40
 _GROUP_SOURCES_CENTRED_FROM = 10
+_NOISE_CENTRED_FROM = 40
 
 
 def _centred(counts: np.ndarray, threshold: int) -> np.ndarray:
     """Which effects are parameterized centred: those the data pin down (see build_model)."""
     return np.asarray(counts) >= threshold
-
-
-# Up to how many steps per population the walk's innovations are rotated into the basis below
-# (a dense (step, step) block per population enters the graph: 40 steps by default, 4 populations
-# = 51 kB; a daily grid of 1,000 steps would be 8 MB per population, beyond numba's cache).
-_WALK_ROTATED_UP_TO = 64
 
 
 def _informed_basis(information: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -489,81 +740,6 @@ def _claim_precision(L: dict[str, np.ndarray], pr) -> np.ndarray:
     one_sided = (low <= _LOG_FLOOR) | (high >= _LOG_CEIL)
     spread = np.where(one_sided, 1.0, (high - low) / 4.0)
     return 1.0 / (claim_noise_floor(L, pr) ** 2 + pr["noise_sd"] ** 2 + spread**2)
-
-
-def _net_of_shared_bias(design: np.ndarray, precision: np.ndarray, pair: np.ndarray, pair_variance: np.ndarray) -> np.ndarray:
-    """Information ``sum_c p_c x_c x_c^T`` of claims with design rows ``x_c`` and precisions
-    ``p_c``, when the claims of one (source, stance) pair share an unknown effect of variance
-    ``pair_variance`` (Woodbury: what they say is then mostly their differences)."""
-    information = (design * precision[:, None]).T @ design
-    n_pairs = len(pair_variance)
-    weighted = np.zeros((n_pairs, design.shape[1]))
-    np.add.at(weighted, pair, design * precision[:, None])
-    pair_precision = np.bincount(pair, precision, minlength=n_pairs)
-    shrink = pair_variance / (1.0 + pair_variance * pair_precision)
-    return information - (weighted * shrink[:, None]).T @ weighted
-
-
-def walk_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
-    """A basis of each population's walk innovations that separates what the claims pin from what
-    they do not, and how far each direction is centred.
-
-    The walk's innovations are ``rw_scale * z`` with ``z ~ N(0, I)``. Any orthonormal rotation
-    ``z = Q c`` keeps that prior exactly. ``Q`` is chosen so that, to first order around a flat
-    rate and the prior's mean scale, the claims inform the coordinates ``c`` independently
-    (eigenvectors of the claims' Fisher information on ``z``); the eigenvalue ``rho`` of a
-    coordinate is how many times more the claims know about it than its prior does. Smooth
-    shapes seen by many claims get large ``rho``; wiggles no claim can tell apart get ~0.
-
-    Each coordinate is then partially centred (Papaspiliopoulos, Roberts & Skold, 2007): its
-    sampled value is ``c * rw_scale**w`` with ``w = rho / (1 + rho)``, ~ N(0, rw_scale**w). A
-    coordinate the claims pin is centred (``w`` near 1), so the scale can move without dragging
-    it; one they do not see stays non-centred (``w`` near 0), so it cannot funnel against the
-    scale. Without this, the scale of a war with ~60 claims per step mixed slowly (bulk ESS
-    366-450 of 4,000 draws; benchmarks/RESULTS.md).
-
-    The information is a linearisation: each loss claim is read as one observation of the log
-    of its window's total with the noise the prior expects (its noise floor, the prior's noise
-    scale, half its interval's log width; a one-sided bound counts as sd 1), plus its source's
-    bias, shared by the source's claims (prior sd: the total spread of biases). Its derivative
-    in the log rate of step k is taken as the window's share of days in k minus the step's share of
-    the population's span: the derivative for a walk normalised evenly over the span. The walk is
-    normalised under ``claim_coverage`` instead (build_model), whose exact derivative subtracts
-    the step's weight there; but the basis is only a choice of rotation (every one keeps the
-    prior exactly), and the span's measured better: with the coverage weights, sim-500 seed 3 had
-    17 divergent transitions and sim-2000 seed 1 one, against 4 and 0 (benchmarks/RESULTS.md,
-    "The level's weights"). A war whose grid has more than
-    ``_WALK_ROTATED_UP_TO`` steps in a population keeps the plain non-centred walk (Q = I, w = 0).
-
-    Only wars with a data-rich group of sources (``uses_group_means``) sample the walk this way.
-    In the shipped data, where one population's smoothest shape gets ``rho`` ~4, it gave 2-23
-    divergent transitions per fit against none for the plain non-centred walk: with a source's
-    one or two claims, the linearisation overstates what the claims know. Small wars keep the
-    plain walk, whose calibration and recovery runs are on record.
-    """
-    pr, g, L = config.priors, d.grid, d.loss
-    size = int(g.n_steps.sum())
-    basis, centring = np.eye(size), np.zeros(size)
-    if size == 0 or int(g.n_steps.max()) > _WALK_ROTATED_UP_TO:
-        return {"walk_basis": basis, "walk_centring": centring}
-    overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
-    days = overlap.sum(axis=1)
-    share = overlap / np.maximum(days, 1.0)[:, None]
-    width = g.step_of.astype(float)
-    members = g.pop[None, :] == np.arange(len(g.populations))[:, None]
-    span_share = members * width / (members * width).sum(axis=1, keepdims=True)  # see above
-    slope = np.where(days[:, None] > 0, share - span_share[L["pop"]], 0.0)
-    # A source's claims share its unknown bias (prior sd: the total spread of biases), so what
-    # they say about the walk is their *differences* over time. Without this, a source's one claim
-    # about a later month looks like news about the walk.
-    free_pair = ~d.sources["reference"].to_numpy()
-    bias_variance = np.where(free_pair, pr["group_sd"] ** 2 + pr["source_sd"] ** 2, 0.0)
-    information = _net_of_shared_bias(slope, _claim_precision(L, pr), L["pair"], bias_variance)
-    for first, n, step in zip(g.offset, g.n_steps, g.step):
-        block = slice(int(first), int(first + n))
-        walk = np.tril(np.ones((n, n))) * np.sqrt(step / 7.0)  # innovations -> log rate
-        basis[block, block], centring[block] = _informed_basis(pr["rw_sd"] ** 2 * walk.T @ information[block, block] @ walk)
-    return {"walk_basis": basis, "walk_centring": centring}
 
 
 # The group means' centring is computed as if the claims knew a quarter of what the linearisation
@@ -711,11 +887,14 @@ def hyperpriors(config: Config) -> dict[str, stats.rv_continuous]:
     pr = config.priors
     total_sd, group_share = _bias_spread(pr)
     return {
-        "noise_sd": stats.lognorm(s=pr["noise_log_sd"], scale=pr["noise_sd"]),
+        "noise_typical": stats.lognorm(s=pr["noise_log_sd"], scale=pr["noise_sd"]),
+        "noise_group_sd": stats.gamma(2.0, scale=pr["noise_group_spread"] / 2.0),
+        "noise_source_sd": stats.gamma(2.0, scale=pr["noise_source_spread"] / 2.0),
         "bias_sd": stats.gamma(2.0, scale=total_sd / 2.0),
         "group_share": stats.beta(*group_share),
-        "rw_scale": stats.gamma(2.0, scale=pr["rw_sd"] / 2.0),
+        "rate_sd": stats.lognorm(s=pr["rate_log_sd"], scale=pr["rate_sd"]),
         "killed_share": stats.beta(pr["killed_share_a"], pr["killed_share_b"]),
+        "drift_scale": stats.gamma(2.0, scale=pr["drift_sd"] / 2.0),
     }
 
 
@@ -737,6 +916,16 @@ def free_stance_effects(d: ModelInputs, config: Config) -> list[str]:
     return [s for s in STANCE_ORDER if s in set(d.sources["stance"]) and s not in pinned]
 
 
+def ou_walk(innovations, scan, n_levels: int):
+    """Each population's AR(1) log-rate deviation from its innovations ``b`` (flat steps): the
+    recurrence ``x_k = phi_k x_(k-1) + b_k`` as a parallel prefix scan (``ou_scan_coefficients``)."""
+    x = innovations
+    for level in range(n_levels):
+        lag = 2**level
+        x = x + scan[level] * pt.concatenate([pt.zeros(lag), x[:-lag]])
+    return x
+
+
 def build_model(
     claims: Claims, config: Config, inputs: ModelInputs | None = None, *, constant_data: bool = False
 ) -> pm.Model:
@@ -749,20 +938,30 @@ def build_model(
     constants instead (for benchmarks: a model compiled for one set of claims only).
     """
     d = inputs if inputs is not None else prepare(claims, config)
-    pr, g, src = config.priors, d.grid, d.sources
-    group_means = data_rich = uses_group_means(d)
+    g, src, D = d.grid, d.sources, d.drift
+    group_means = uses_group_means(d)
+    has_drift = bool(len(D.get("knot_series", ())))
+    drift_labels = []
+    if has_drift:
+        for r, row in D["series"].iterrows():
+            for k in range(int(row["n_knots"])):
+                day = D["knot_day"][int(row["first_knot"]) + k]
+                date = g.starts[row["population"]] + dt.timedelta(days=int(round(day)))
+                drift_labels.append(f"{row['source']} | {row['population']} | {date.isoformat()}")
     coords = {
         "population": list(g.populations),
         "step": [f"{p} {k}" for j, p in enumerate(g.populations) for k in range(g.n_steps[j])],
         "estimate": np.arange(len(d.estimates)),
         "source_stance": [f"{s} [{st}]" for s, st in zip(src["source"], src["stance"])],
         "source_group": list(d.groups),
-        "source": sorted(src["source"].unique()),
+        "source": d.source_names,
         "source_contrast": list(bias_structure(d)["contrast_labels"]) if group_means else [],
         "stance_effect": free_stance_effects(d, config),
         "claim": list(d.loss["claim_id"]),
         "bound": list(d.bound["claim_id"]),
         "end": ["low", "high"],
+        "drift_knot": drift_labels,
+        "drift_innovation": [lab for lab, first in zip(drift_labels, D.get("knot_first", [])) if not first],
     }
     arrays = model_arrays(d, config)
 
@@ -785,11 +984,11 @@ def build_model(
         if group_means:
             # A source's effect is its group's mean effect plus its contrast with the group's other
             # sources (bias_structure: the same prior as group effect + source effect, without the
-            # split of the mean the data cannot see, whose funnel gave larger wars divergences).
-            # Each part is non-centred (effect = sd * z, z ~ N(0, 1)) where the data say little
-            # about it, centred (z is the effect, ~ N(0, sd)) where they pin it. Same prior either way.
-            # The group means are sampled in group_mean_basis's rotation, each coordinate partially
-            # centred on the groups' typical scale by how well the claims know it.
+            # split of the mean the data cannot see). Each part is non-centred (effect = sd * z,
+            # z ~ N(0, 1)) where the data say little about it, centred (z is the effect, ~ N(0, sd))
+            # where they pin it. Same prior either way. The group means are sampled in
+            # group_mean_basis's rotation, each coordinate partially centred by how well the claims
+            # know it.
             group_mean_sd = pt.sqrt(group_sd**2 + source_sd**2 / x["group_free_sources"])
             scale, centring = pt.exp(pt.mean(pt.log(group_mean_sd))), x["group_mean_centring"]
             group_mean_z = pm.Normal("group_mean_z", 0.0, scale**centring, dims="source_group")
@@ -803,10 +1002,8 @@ def build_model(
             source_effect = x["source_free"] * source_effect
             log_bias = x["pair_free"] * (stance_effect[x["pair_stance"]] + source_effect[x["pair_source"]])
         else:
-            # Non-centred (effect = sd * z, z ~ N(0, 1)) where the data say little about an effect;
-            # centred (z is the effect, ~ N(0, sd)) where they pin it (a source with many claims, a
-            # group of many sources): there the non-centred form couples every z to the spread and
-            # NUTS diverges (sim-2000: 620 divergences). Same prior either way.
+            # Non-centred where the data say little about an effect; centred where they pin it (a
+            # source with many claims, a group of many sources). Same prior either way.
             group_z = pm.Normal("group_z", 0.0, pt.where(x["group_centred"], group_sd, 1.0), dims="source_group")
             source_z = pm.Normal("source_z", 0.0, pt.where(x["source_centred"], source_sd, 1.0), dims="source")
             group_effect = pt.where(x["group_centred"], 1.0, group_sd) * group_z
@@ -816,44 +1013,48 @@ def build_model(
             )
         pm.Deterministic("bias", pt.exp(log_bias), dims="source_stance")
 
+        # 1b. drifting biases of the long series (drift_series): a random walk over each series'
+        # knots, centred so that it averages 0 over the series' claims, read by linear interpolation
+        claim_log_bias = log_bias[x["claim_pair"]]
+        if has_drift:
+            drift_scale = pm.Gamma("drift_scale", alpha=2.0, beta=x["prior_drift_rate"])
+            drift_z = pm.Normal("drift_z", 0.0, 1.0, dims="drift_innovation")
+            n_knots = len(drift_labels)
+            steps = pt.set_subtensor(pt.zeros(n_knots)[x["drift_innovation_knot"]], x["drift_innovation_scale"] * drift_z)
+            running = pt.cumsum(steps)
+            knots = drift_scale * (running - (running - steps)[x["drift_series_first"]])
+            knots = knots - pt.dot(x["drift_series_weight"], knots)[x["drift_knot_series"]]
+            pm.Deterministic("bias_drift", knots, dims="drift_knot")
+            padded = pt.concatenate([knots, pt.zeros(1)])
+            claim_log_bias = claim_log_bias + (
+                x["claim_drift_weight_0"] * padded[x["claim_drift_knot_0"]]
+                + x["claim_drift_weight_1"] * padded[x["claim_drift_knot_1"]]
+            )
+
         # 2. latent daily casualties per population: a level (the log of the mean daily rate over
-        # the days its claims speak about) times a random walk normalised to average 1 there.
+        # the days its claims speak about) times a stationary AR(1) curve normalised to average 1
+        # there.
         # - The claims pin the level *plus* the mean log bias they carry, not the level itself, and
         #   how far apart the two are depends on the spread of the biases: a funnel NUTS diverges
         #   in. So the sampler moves the anchored level (``level_z``: the level plus that mean
         #   bias, in prior sd units), which the data pin, and the level is derived from it. Its
         #   prior, N(shift, 1), makes the level exactly N(median, sd) and independent of the biases.
-        # - The walk is normalised on the natural scale, not centred on the log scale, and under the
-        #   claims' weights (``claim_coverage``: the mean, over the population's claims, of each
-        #   window's mean rate = level), not evenly over the span: a population known by one
-        #   figure, cumulative or over a late window, then pins the level through it with no
-        #   banana between level and walk. Normalised over the span instead, the shipped Russian
-        #   losses (one daily rate for the last 30 of 1,028 days) gave the level a tail ESS of 238
-        #   of 4,000 draws (benchmarks/RESULTS.md, "The level's weights").
+        # - The curve is normalised on the natural scale under the claims' weights
+        #   (``claim_coverage``: the mean, over the population's claims, of each window's mean
+        #   rate = level), so a population known by one figure, cumulative or over a late window,
+        #   pins its level through it with no banana between level and curve.
         level_sd = x["prior_level_sd"]
         anchor_shift = pt.dot(x["pop_pair_weight"], log_bias) / level_sd
         level_z = pm.Normal("level_z", anchor_shift, 1.0, dims="population")
         level = pm.Deterministic(
             "log_rate_level", x["log_rate_median"] + level_sd * (level_z - anchor_shift), dims="population"
         )
-        # scales get mildly zero-avoiding Gamma(2, 2/mean) priors: a daily rate that never changes,
-        # or sources that all lean alike, are implausible, and scales free to reach 0 mix slowly
-        rw_scale = pm.Gamma("rw_scale", alpha=2.0, beta=x["prior_rw_rate"], dims="population")
-        # each population's walk: running sum of its innovations rw_scale * z, z ~ N(0, I)
-        # (scaled to a week), from its start
-        if data_rich:
-            # sampled in walk_basis's rotation of z, each coordinate partially centred by how well
-            # the claims know it: the same prior, a geometry NUTS mixes far better in such wars
-            scale_of, centring = rw_scale[pop_of], x["walk_centring"]
-            rw_z = pm.Normal("rw_z", 0.0, scale_of**centring, dims="step")
-            steps = x["walk_scale"] * pt.dot(x["walk_basis"], rw_z * scale_of ** (1.0 - centring))
-            running = pt.cumsum(steps)
-            walk = running - (running - steps)[x["first_step"]]
-        else:  # non-centred, as calibrated (see walk_basis for why small wars keep it)
-            rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
-            steps = x["walk_scale"] * rw_z
-            running = pt.cumsum(steps)
-            walk = rw_scale[pop_of] * (running - (running - steps)[x["first_step"]])
+        # the curve's spread gets a zero-avoiding lognormal prior: a daily rate that never changes is
+        # implausible, a scale free to reach 0 mixes slowly, and its light right tail keeps the
+        # curve of a population few claims speak about from reaching absurd totals
+        rate_sd = pm.LogNormal("rate_sd", x["prior_rate_sd"][0], x["prior_rate_sd"][1], dims="population")
+        rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
+        walk = ou_walk(rate_sd[pop_of] * x["ou_scale"] * rw_z, x["ou_scan"], int(arrays["ou_scan"].shape[0]))
         walk = walk - pt.max(walk)  # exp() cannot overflow; the normalisation removes the shift
         relative = pt.exp(walk)
         relative = relative / pt.dot(x["pop_day_weight"], relative)[pop_of]
@@ -879,22 +1080,37 @@ def build_model(
         share = share[x["claim_category"], x["claim_pop"]]
         true_q = pm.Deterministic("true_quantity", total * share / x["claim_length"], dims="claim")
 
-        # 5. the stated figures: points (density) and intervals (censoring), robust noise.
-        # Zero-avoiding (lognormal) noise scale: no source's figures match its belief exactly,
-        # and a scale free to approach 0 makes a funnel with the latent curve when claims are few.
-        noise_sd = pm.LogNormal("noise_sd", x["prior_noise"][0], x["prior_noise"][1])
-        mu = pt.log(true_q) + log_bias[x["claim_pair"]]
-        sigma = pt.sqrt(x["claim_noise_floor"] ** 2 + noise_sd**2)
+        # 5. each source's own noise scale, partially pooled: log noise = typical + group + source
+        # effects (zero-avoiding typical scale: no source's figures match its belief exactly).
+        # Non-centred, except for a source whose many claims pin its scale.
+        noise_typical = pm.LogNormal("noise_typical", x["prior_noise"][0], x["prior_noise"][1])
+        noise_group_sd = pm.Gamma("noise_group_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][0])
+        noise_source_sd = pm.Gamma("noise_source_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][1])
+        noise_group_z = pm.Normal("noise_group_z", 0.0, 1.0, dims="source_group")
+        centred = x["noise_centred"]
+        noise_source_z = pm.Normal("noise_source_z", 0.0, pt.where(centred, noise_source_sd, 1.0), dims="source")
+        log_noise = (
+            pt.log(noise_typical)
+            + noise_group_sd * noise_group_z[x["source_group_of"]]
+            + pt.where(centred, 1.0, noise_source_sd) * noise_source_z
+        )
+        noise_sd = pm.Deterministic("noise_sd", pt.exp(log_noise), dims="source")
+
+        # 6. the stated figures: points (density) and intervals (censoring), robust noise
+        mu = pt.log(true_q) + claim_log_bias
+        sigma = pt.sqrt(x["claim_noise_floor"] ** 2 + noise_sd[x["claim_source"]] ** 2)
         pm.CustomDist(
             "stated", mu, sigma, x["prior_outlier"][0], x["prior_outlier"][1],
             logp=stated_logp, signature="(),(),(),()->(2)", observed=x["stated_figures"], dims=("claim", "end"),
         )
 
-        # 6. stated force strengths bound cumulative casualties from above (softly)
+        # 7. stated force strengths bound cumulative casualties from above (softly)
         if len(d.bound["claim_id"]):
             cum_at = pm.Deterministic("bound_casualties", period_total("bound"), dims="bound")
+            padded = pt.concatenate([log_bias, pt.zeros(1)])
+            stated_at = pt.log(cum_at) + padded[x["bound_pair"]] + x["bound_prior_log_bias"]
             pm.CustomDist(
-                "strength", pt.log(cum_at), x["prior_deployed_sd"],
+                "strength", stated_at, x["bound_softness"],
                 logp=strength_logp, observed=x["stated_strength"], dims="bound",
             )
     return model

@@ -692,10 +692,12 @@ def _prior_panels(result) -> list[dict]:
 
     priors = hyperpriors(result.config)
     labels = {
-        "noise_sd": "noise_sd: typical log error of a figure",
+        "noise_typical": "noise_typical: typical log error of a source's figures",
+        "noise_source_sd": "noise_source_sd: spread of the sources' log noise",
         "bias_sd": "bias_sd: spread of the sources' log biases",
-        "rw_scale": "rw_scale: weekly change of the log rate",
+        "rate_sd": "rate_sd: spread of the log daily rate around its level",
         "killed_share": "killed_share",
+        "drift_scale": "drift_scale: monthly drift of a long series' log bias",
     }
     for name, label in labels.items():
         if name not in post:

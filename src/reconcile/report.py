@@ -104,6 +104,9 @@ def _images(plot_paths: list[Path]) -> list[dict]:
 def _context(result, images: list[dict]) -> dict:
     d = result.inputs
     head = summary.headline(result)
+    flags = summary.population_flags(result)
+    prior_driven = set(flags.loc[flags["prior_driven"], "population"])
+    flag_sentences = summary.describe_flags(result)
     sentences = []
     for pop in d.populations:
         rows = head[head["population"] == pop].set_index("category")
@@ -116,7 +119,8 @@ def _context(result, images: list[dict]) -> dict:
         )
     est_rows = [
         {"population": r.population, "category": r.category, "date": r.date, "median": _n(r.q50),
-         "interval": f"{_n(r.q05)} – {_n(r.q95)}", "iqr": f"{_n(r.q25)} – {_n(r.q75)}", "mean": _n(r.mean)}
+         "interval": f"{_n(r.q05)} – {_n(r.q95)}", "iqr": f"{_n(r.q25)} – {_n(r.q75)}",
+         "prior_driven": r.population in prior_driven}
         for r in head.itertuples()
     ]
     src = summary.sources(result)
@@ -171,6 +175,7 @@ def _context(result, images: list[dict]) -> dict:
         "title": "reconcile: casualty estimates",
         "populations": list(d.populations),
         "sentences": sentences,
+        "flag_sentences": flag_sentences,
         "estimates": est_rows,
         "sources": source_rows,
         "surprising": surprising,

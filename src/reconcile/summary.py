@@ -11,7 +11,7 @@ import pandas as pd
 
 from ._io import staged_directory
 from .errors import OutputError  # noqa: F401  (re-exported)
-from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, _LOGISTIC
+from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, _LOGISTIC, bound_terms
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SURPRISE = 0.05  # a stated figure outside the central 90% of its predictive distribution is flagged
@@ -77,10 +77,77 @@ def estimates(result) -> pd.DataFrame:
     return out.reset_index(drop=True)[ESTIMATE_COLUMNS]
 
 
+HEADLINE_COLUMNS = ["population", "category", "date", "q50", "q05", "q95", "q25", "q75", "mean", "sd"]
+
+
 def headline(result) -> pd.DataFrame:
-    """The last estimate of each population and category: the figures a report leads with."""
+    """The last estimate of each population and category: the figures a report leads with, the
+    median and its intervals first (a heavy-tailed posterior's mean can sit far above them)."""
     est = estimates(result)
-    return est.groupby(["population", "category"], sort=False).tail(1).reset_index(drop=True)
+    return est.groupby(["population", "category"], sort=False).tail(1).reset_index(drop=True)[HEADLINE_COLUMNS]
+
+
+# A population's estimate rests on its prior when fewer than this many independent source groups
+# speak about its losses, or when the claims narrowed the prior's 90% interval of its final
+# cumulative casualties (log scale) by less than half.
+MIN_SOURCE_GROUPS = 2
+PRIOR_WIDTH_SHARE = 0.5
+
+
+@_memoized
+def population_flags(result) -> pd.DataFrame:
+    """Per population: how many sources and source groups its counted loss claims come from, the
+    width (log scale) of the 90% interval of its final cumulative casualties in the posterior and
+    in the prior, and ``prior_driven`` with the reason where the estimate rests on the prior rather
+    than on the claims: fewer than two independent source groups, or a posterior interval more
+    than half as wide as the prior's."""
+    d = result.inputs
+    loss = d.claims[d.claims["role"] == ROLE_LOSS]
+    draws = category_draws(result)["casualties"]
+    est = d.estimates
+    prior = result.idata["prior"]["final_casualties"] if "prior" in result.idata.groups() else None
+    rows = []
+    for j, pop in enumerate(d.populations):
+        mine = loss[loss["population"] == pop]
+        k = int(est.index[est["pop"] == j][-1])
+        q = np.quantile(draws[:, k], [0.05, 0.95])
+        post_width = float(np.log(q[1] / q[0]))
+        prior_width = np.nan
+        if prior is not None:
+            pq = np.quantile(np.asarray(prior.sel(population=pop).values).ravel(), [0.05, 0.95])
+            prior_width = float(np.log(pq[1] / pq[0]))
+        n_groups = int(mine["source_group"].nunique())
+        reasons = []
+        if n_groups < MIN_SOURCE_GROUPS:
+            names = ", ".join(sorted(mine["source"].unique()))
+            reasons.append(f"its loss figures come from {'one source group' if n_groups == 1 else 'no source'} ({names})")
+        ratio = post_width / prior_width if prior_width and np.isfinite(prior_width) else np.nan
+        if np.isfinite(ratio) and ratio > PRIOR_WIDTH_SHARE:
+            reasons.append(f"the claims narrow the prior's 90% interval only to {ratio:.0%} of its width")
+        rows.append(
+            {
+                "population": pop,
+                "n_claims": int(len(mine)),
+                "n_sources": int(mine["source"].nunique()),
+                "n_source_groups": n_groups,
+                "log_width90": post_width,
+                "prior_log_width90": prior_width,
+                "width_share": ratio,
+                "prior_driven": bool(reasons),
+                "reason": "; ".join(reasons),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def describe_flags(result) -> list[str]:
+    """One sentence per population whose estimate rests on its prior (for the CLI and report)."""
+    flags = population_flags(result)
+    return [
+        f"{r.population}: driven by the prior, not the claims: {r.reason}. Read its estimate as an order of magnitude."
+        for r in flags.itertuples()
+        if r.prior_driven
+    ]
 
 
 @_memoized
@@ -170,8 +237,9 @@ def claims_check(result) -> pd.DataFrame:
     if bound_ids:
         cas = _draws(post["bound_casualties"])
         rng = np.random.default_rng([result.seed, 2])
-        scale = result.config.priors["deployed_sd"] * _LOGISTIC
-        rep = cas * np.exp(rng.logistic(0.0, scale, cas.shape))
+        location = np.concatenate([bound_terms(post, d, c)[0] for c in range(post.sizes["chain"])])
+        scale = d.bound["softness"] * _LOGISTIC
+        rep = np.exp(location + rng.logistic(0.0, 1.0, cas.shape) * scale)
         strength = np.exp(d.bound["log_strength"])
         pct = (rep <= strength).mean(axis=0)
         q = np.quantile(cas, [0.05, 0.5, 0.95], axis=0)
