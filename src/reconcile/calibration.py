@@ -4,14 +4,16 @@ Each simulation draws a synthetic war *from the model's own generative process* 
 
 1. **Design** (what was claimed, by whom, when, how): a war of the simulator
    (:func:`reconcile.simulate`) supplies populations, dates, sources with groups and stances,
-   categories, periods (cumulative, window, daily average) and qualifiers. Strength claims
-   (``deployed``) and relays are left out (see below).
+   categories, periods (cumulative, window, daily average) and qualifiers, plus a running tally
+   (one source stating cumulative casualties every few days: its bias drifts in the model).
+   Strength claims (``deployed``) and relays are left out (see below).
 2. **Truth**: one draw of every parameter from the model's prior, by the model itself
    (``pm.draw`` on the very PyMC model that is then fitted): daily-loss curves, killed shares,
-   stance/group/source biases, the noise scale.
+   stance/group/source biases and their drift, each source's noise scale.
 3. **Figures**: each source's figure by the model's likelihood: ``log figure = log truth +
-   log bias + e``, ``e`` logistic with sd ``sqrt(floor^2 + noise_sd^2)`` (plus ``about_sd`` for
-   "about" figures), or, with probability ``outlier_prob``, ``outlier_sd``.
+   log bias (+ drift) + e``, ``e`` logistic with sd ``sqrt(floor^2 + noise_sd[source]^2)`` (plus
+   ``about_sd`` for "about" figures), or, with probability ``outlier_prob``, ``outlier_sd``
+   (``model.claim_location_scale``, what the fit's likelihood uses).
 4. **Stated claims**, with coarsening the likelihood describes exactly (coarsened at random):
    ``exact``/``about`` state the figure (4 significant digits); a bound compares the figure with
    a threshold drawn independently of the truth (the prior's typical value of that quantity times
@@ -62,6 +64,9 @@ class CalibrationSettings:
     n_claims: int = 40
     n_sources: int = 6
     n_groups: int = 3
+    #: cumulative figures a running tally adds (one source, every few days over the last two
+    #: thirds of the war): its bias drifts (model.drift_series), so calibration checks the drift
+    tally_claims: int = 20
     draws: int = 500
     tune: int = 500
     chains: int = 4
@@ -73,8 +78,10 @@ class CalibrationSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
-        if isinstance(self.tune, bool) or not isinstance(self.tune, int) or self.tune < 0:
-            raise ValueError(f"tune must be a whole number >= 0, got {self.tune!r}")
+        for name in ("tune", "tally_claims"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
         if self.rank_draws > self.draws * self.chains:
             raise ValueError(f"rank_draws ({self.rank_draws}) must not exceed draws x chains ({self.draws * self.chains})")
 
@@ -111,19 +118,48 @@ def _design(settings: CalibrationSettings, seed: int) -> pd.DataFrame:
         relay_prob=0.0,
         category_probs={"killed": 0.3, "wounded": 0.2, "casualties": 0.5},
     )
-    return sim.claims
+    claims = sim.claims
+    if settings.tally_claims:
+        claims = pd.concat([claims, _tally(claims, settings)], ignore_index=True)
+    return claims
+
+
+def _tally(claims: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
+    """A running tally: one more source (in the first source's group, an adversary) stating the
+    first population's cumulative casualties every few days over the last two thirds of the war."""
+    template = claims.iloc[0]
+    population = template["population"]
+    start = pd.Timestamp(min(claims.loc[claims["population"] == population, "period_start"].replace("", np.nan).dropna().min(),
+                             claims.loc[claims["population"] == population, "reported_on"].min()))
+    first = settings.n_days // 3
+    days = np.linspace(first, settings.n_days - 1, settings.tally_claims).round().astype(int)
+    rows = []
+    for k, day in enumerate(days):
+        date = (start + pd.Timedelta(days=int(day))).strftime("%Y-%m-%d")
+        rows.append({
+            **{c: "" for c in claims.columns},
+            "claim_id": f"tally-{k + 1:03d}", "population": population, "category": "casualties",
+            "source": "tally", "source_group": template["source_group"], "stance": "adversary",
+            "reported_on": date, "period_start": start.strftime("%Y-%m-%d"), "period_end": date,
+            "measure": "total", "qualifier": "exact", "value": "1", "citation": "calibration tally",
+            "quote": "[calibration] running tally", "language": "en",
+        })
+    return pd.DataFrame(rows, columns=claims.columns)
 
 
 def _state_claims(design: pd.DataFrame, inputs, config, truth: dict, rng: np.random.Generator) -> pd.DataFrame:
     """The claims a war drawn from the model's prior would produce (see the module docstring)."""
-    from .model import _LOGISTIC, claim_noise_floor
+    from .model import _LOGISTIC, claim_location_scale
 
     pr = config.priors
     L = inputs.loss
-    sigma = np.sqrt(claim_noise_floor(L, pr) ** 2 + truth["noise_sd"] ** 2)
+    mu, sigma = claim_location_scale(
+        inputs, config, truth["true_quantity"], truth["bias"], truth["noise_sd"], truth.get("bias_drift"),
+        truth.get("series_noise_sd"),
+    )
     outlier = rng.random(len(sigma)) < pr["outlier_prob"]
     sd = np.where(outlier, pr["outlier_sd"], sigma)
-    log_fig = np.log(truth["true_quantity"]) + np.log(truth["bias"][L["pair"]]) + rng.logistic(0.0, sd * _LOGISTIC)
+    log_fig = mu + rng.logistic(0.0, sd * _LOGISTIC)
     share_mean = pr["killed_share_a"] / (pr["killed_share_a"] + pr["killed_share_b"])
     category_share = np.array([share_mean, 1.0 - share_mean, 1.0])[L["category"]]
     median_rate = np.array([config.daily_rate_median(p) for p in inputs.populations])[L["pop"]]
@@ -195,12 +231,23 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
     for k, (src, stance, ref) in enumerate(zip(d.sources["source"], d.sources["stance"], d.sources["reference"])):
         if not ref:  # a reference source's bias is 1 by assumption: nothing to check
             add(f"bias[{stance}]", "bias", f"{src} [{stance}]", truth["bias"][k], bias[:, k])
-    for name in ("noise_sd", "bias_sd"):
-        add(name, "hyperparameter", "", float(np.ravel(truth[name])[0]), _draws(post[name]).reshape(-1))
+    noise = _draws(post["noise_sd"])
+    for k, src in enumerate(d.source_names):
+        add("noise_sd", "noise", src, truth["noise_sd"][k], noise[:, k])
+    if "series_noise_sd" in truth:
+        series_noise = _draws(post["series_noise_sd"])
+        for k, label in enumerate(post["series_noise_sd"].coords["drift_series"].values):
+            add("series_noise_sd", "noise", str(label), truth["series_noise_sd"][k], series_noise[:, k])
+    for name in ("noise_typical", "bias_sd", "drift_scale"):
+        if name in truth:
+            add(name, "hyperparameter", "", float(np.ravel(truth[name])[0]), _draws(post[name]).reshape(-1))
     return rows
 
 
-_TRUTH_VARS = ("cumulative_casualties", "killed_share", "true_quantity", "bias", "noise_sd", "bias_sd", "rate_sd")
+_TRUTH_VARS = (
+    "cumulative_casualties", "killed_share", "true_quantity", "bias", "noise_sd", "noise_typical", "bias_sd", "rate_sd",
+)
+_DRIFT_TRUTH_VARS = ("bias_drift", "drift_scale", "series_noise_sd")
 
 
 def simulate_and_fit(*, seed: int, index: int, settings: dict, config_json: str) -> dict:
@@ -223,8 +270,9 @@ def simulate_and_fit(*, seed: int, index: int, settings: dict, config_json: str)
     inputs = prepare(claims, config)
     with quiet_libraries():
         model = build_model(claims, config, inputs)
-        draws = pm.draw([model[v] for v in _TRUTH_VARS], random_seed=int(rng.integers(2**31)), mode="FAST_COMPILE")
-    truth = {name: np.asarray(v) for name, v in zip(_TRUTH_VARS, draws)}
+        names = _TRUTH_VARS + tuple(v for v in _DRIFT_TRUTH_VARS if v in model.named_vars)
+        draws = pm.draw([model[v] for v in names], random_seed=int(rng.integers(2**31)), mode="FAST_COMPILE")
+    truth = {name: np.asarray(v) for name, v in zip(names, draws)}
     stated = claims_from_frame(_state_claims(design, inputs, config, truth, rng))
     result = fit(stated, config, seed=int(rng.integers(2**31)), progress=False,
                  draws=s.draws, tune=s.tune, chains=s.chains)

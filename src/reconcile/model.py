@@ -280,7 +280,9 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
     days, read by each claim by linear interpolation, and centred so that it averages 0 over the
     series' claims (the source's bias ``beta`` stays its average over the period). Errors of such a
     series persist from one report to the next, so its many figures inform the shape of the curve
-    without pinning its level as if they were independent witnesses.
+    without pinning its level as if they were independent witnesses. What is left of a series'
+    errors once the drift is taken out is its own noise scale (``series_noise_sd``), apart from the
+    pool of the sources' statements: a running count is far smoother than a statement.
 
     Returns arrays over the knots (flat, series after series) and over the loss claims; a claim
     outside any series reads the zero slot at index ``n_knots``."""
@@ -294,6 +296,7 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
         "knot_scale": np.zeros(0),
         "claim_knot": np.full((n_claims, 2), 0, dtype=np.int64),
         "claim_weight": np.zeros((n_claims, 2)),
+        "claim_series": np.full(n_claims, -1, dtype=np.int64),
         "series_weight": np.zeros((0, 0)),
     }
     if not dcfg["enabled"] or n_claims == 0:
@@ -323,6 +326,7 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
     index = {(s, p): r for r, (s, p) in enumerate(zip(series["source"], series["population"]))}
     claim_knot = np.full((n_claims, 2), n_knots_total, dtype=np.int64)
     claim_weight = np.zeros((n_claims, 2))
+    claim_series = np.full(n_claims, -1, dtype=np.int64)
     series_weight = np.zeros((len(series), n_knots_total))
     knot_day = np.array(knot_day)
     for i, key in enumerate(keys):
@@ -333,6 +337,7 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
         days = knot_day[first : first + n]
         k = int(np.clip(np.searchsorted(days, when[i], side="right") - 1, 0, n - 2))
         w = float(np.clip((when[i] - days[k]) / (days[k + 1] - days[k]), 0.0, 1.0))
+        claim_series[i] = r
         claim_knot[i] = (first + k, first + k + 1)
         claim_weight[i] = (1.0 - w, w)
         series_weight[r, first + k] += (1.0 - w) / series["n_claims"][r]
@@ -345,6 +350,7 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
         "knot_scale": np.array(knot_scale),
         "claim_knot": claim_knot,
         "claim_weight": claim_weight,
+        "claim_series": claim_series,
         "series_weight": series_weight,
     }
 
@@ -554,21 +560,38 @@ def claim_noise_floor(loss: dict[str, np.ndarray], priors) -> np.ndarray:
     return np.sqrt(priors["noise_floor"] ** 2 + np.where(loss["about"], priors["about_sd"] ** 2, 0.0))
 
 
-def observation_terms(posterior, d: ModelInputs, config: Config, chain: int) -> tuple[np.ndarray, np.ndarray]:
-    """The likelihood's location and scale of every loss claim at each draw of one chain, from a
-    posterior (an xarray Dataset with the model's variables): ``mu = log(true quantity) + log bias
-    (drift included)`` and ``sigma = sqrt(floor^2 + noise_sd[source]^2)``, each (draw, claim).
-    What the graph computes, for the pointwise log-likelihood and the posterior predictive."""
-    L = d.loss
-    mu = np.log(posterior["true_quantity"].values[chain]) + np.log(posterior["bias"].values[chain])[:, L["pair"]]
-    D = d.drift
-    if len(D.get("knot_series", ())) and "bias_drift" in posterior:
-        knots = posterior["bias_drift"].values[chain]
-        padded = np.concatenate([knots, np.zeros((knots.shape[0], 1))], axis=1)
-        mu += D["claim_weight"][:, 0] * padded[:, D["claim_knot"][:, 0]] + D["claim_weight"][:, 1] * padded[:, D["claim_knot"][:, 1]]
+def claim_location_scale(
+    d: ModelInputs, config: Config, true_quantity, bias, noise_sd, bias_drift=None, series_noise_sd=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The likelihood's location and scale of every loss claim, in numpy, from values of the
+    model's variables with any leading dimensions (draws): ``mu = log(true quantity) + log bias
+    (drift included)`` and ``sigma = sqrt(floor^2 + noise^2)``, each (..., claim), the noise being
+    the source's (``noise_sd[source]``) or, for a claim of a drifting series, the series'.
+    What the graph computes, for the pointwise log-likelihood, the posterior predictive and the
+    claims of simulation-based calibration."""
+    L, D = d.loss, d.drift
+    mu = np.log(true_quantity) + np.log(bias)[..., L["pair"]]
+    if bias_drift is not None and len(D.get("knot_series", ())):
+        padded = np.concatenate([bias_drift, np.zeros((*np.shape(bias_drift)[:-1], 1))], axis=-1)
+        mu = mu + D["claim_weight"][:, 0] * padded[..., D["claim_knot"][:, 0]] + D["claim_weight"][:, 1] * padded[..., D["claim_knot"][:, 1]]
     floor = claim_noise_floor(L, config.priors)
-    sigma = np.sqrt(floor**2 + posterior["noise_sd"].values[chain][:, L["source"]] ** 2)
+    noise = np.asarray(noise_sd)[..., L["source"]]
+    series = D.get("claim_series")
+    if series_noise_sd is not None and series is not None and (series >= 0).any():
+        noise = np.where(series >= 0, np.asarray(series_noise_sd)[..., np.maximum(series, 0)], noise)
+    sigma = np.sqrt(floor**2 + noise**2)
     return mu, sigma
+
+
+def observation_terms(posterior, d: ModelInputs, config: Config, chain: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`claim_location_scale` at each draw of one chain of a posterior (an xarray Dataset
+    with the model's variables): each (draw, claim)."""
+    drift = posterior["bias_drift"].values[chain] if "bias_drift" in posterior else None
+    series = posterior["series_noise_sd"].values[chain] if "series_noise_sd" in posterior else None
+    return claim_location_scale(
+        d, config, posterior["true_quantity"].values[chain], posterior["bias"].values[chain],
+        posterior["noise_sd"].values[chain], drift, series,
+    )
 
 
 def claim_coverage(g: Grid, L: dict[str, np.ndarray]) -> np.ndarray:
@@ -630,12 +653,14 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     n_levels = int(np.ceil(np.log2(max(int(g.n_steps.max()), 2))))
     structure = bias_structure(d)
     n_sources = len(structure["source_group_of"])
-    source_claims = np.bincount(L["source"], minlength=n_sources)
+    statement = D.get("claim_series", np.full(len(L["source"]), -1)) < 0
+    source_claims = np.bincount(L["source"][statement], minlength=n_sources)
     arrays = {
         "pop_of_step": g.pop,
         "step_width": g.width.astype(float),
         "ou_scale": ou_scale,
         "ou_scan": ou_scan_coefficients(phi, n_levels),
+        "walk_centring": _walk_centring_override(walk_centring(d, config)),
         "pop_day_weight": claim_coverage(g, L),
         "pop_pair_weight": pair_weight,
         "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations]),
@@ -698,7 +723,10 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
                 "claim_drift_knot_1": np.ascontiguousarray(D["claim_knot"][:, 1]),
                 "claim_drift_weight_0": np.ascontiguousarray(D["claim_weight"][:, 0]),
                 "claim_drift_weight_1": np.ascontiguousarray(D["claim_weight"][:, 1]),
+                "claim_in_series": (D["claim_series"] >= 0).astype(float),
+                "claim_series": np.maximum(D["claim_series"], 0),
                 "prior_drift_rate": np.array(2.0 / pr["drift_sd"]),
+                "prior_series_noise": np.array([np.log(pr["series_noise_sd"]), pr["series_noise_log_sd"]]),
             }
         )
     return arrays
@@ -740,6 +768,65 @@ def _claim_precision(L: dict[str, np.ndarray], pr) -> np.ndarray:
     one_sided = (low <= _LOG_FLOOR) | (high >= _LOG_CEIL)
     spread = np.where(one_sided, 1.0, (high - low) / 4.0)
     return 1.0 / (claim_noise_floor(L, pr) ** 2 + pr["noise_sd"] ** 2 + spread**2)
+
+
+def walk_centring(d: ModelInputs, config: Config) -> np.ndarray:
+    """How far each step's innovation of the log-rate curve is centred (0: non-centred, 1: centred).
+
+    The innovations are ``rate_sd * scale_k * z_k``, ``z ~ N(0, 1)``. Sampled as ``u_k ~
+    N(0, rate_sd^w_k)`` with ``z_k = u_k * rate_sd^-w_k`` the prior is the same for any ``w_k``;
+    ``w_k = rho_k / (1 + rho_k)`` (Papaspiliopoulos, Roberts & Skold, 2007), with ``rho_k`` how many
+    times more the claims know about innovation k than its prior does, to first order: each loss
+    claim one observation of the log of its window's total (its derivative in the log rate of a step
+    is the window's share of days in it), with the noise the prior expects (``_claim_precision``;
+    the claims of a drifting series with their series' noise plus the drift's variance over a
+    knot), mapped to the innovations through the Ornstein-Uhlenbeck matrix. Where a running tally
+    pins the curve week by week, its innovations are centred and ``rate_sd`` moves without dragging
+    them; where no claim sees a step, it stays non-centred and cannot funnel against ``rate_sd``."""
+    pr, g, L, D = config.priors, d.grid, d.loss, d.drift
+    size = int(g.n_steps.sum())
+    if size == 0 or len(L["pop"]) == 0:
+        return np.zeros(size)
+    precision = _claim_precision(L, pr)
+    series = D.get("claim_series", np.full(len(L["pop"]), -1))
+    if (series >= 0).any():
+        drift_var = pr["drift_sd"] ** 2 * config["drift"]["knot_days"] / _DRIFT_UNIT_DAYS
+        series_var = claim_noise_floor(L, pr) ** 2 + pr["series_noise_sd"] ** 2 + drift_var
+        precision = np.where(series >= 0, 1.0 / series_var, precision)
+    tau = config["time"]["correlation_days"]
+    phi, scale = ou_coefficients(g, tau)
+    out = np.zeros(size)
+    for j, (first, n) in enumerate(zip(g.offset, g.n_steps)):
+        mine = L["pop"] == j
+        if not mine.any():
+            continue
+        block = slice(int(first), int(first + n))
+        start = L["day_start"][mine][:, None]
+        end = L["day_end"][mine][:, None]
+        lo = np.maximum(g.step_start[block][None, :], start)
+        hi = np.minimum(g.step_end[block][None, :], end)
+        days = np.clip(hi - lo, 0, None).astype(float)
+        share = days / np.maximum(days.sum(axis=1, keepdims=True), 1.0)
+        # the curve is normalised under the claims' coverage: a shape that moves every window
+        # alike is the level's, not the curve's
+        share = share - share.mean(axis=0, keepdims=True)
+        information = (share * precision[mine][:, None]).T @ share
+        m = np.zeros((int(n), int(n)))
+        for k in range(int(n)):
+            if k > 0:
+                m[k] = phi[int(first) + k] * m[k - 1]
+            m[k, k] = scale[int(first) + k]
+        rho = pr["rate_sd"] ** 2 * np.einsum("ik,ij,jk->k", m, information, m)
+        out[block] = rho / (1.0 + rho)
+    return out
+
+
+def _walk_centring_override(w: np.ndarray) -> np.ndarray:
+    """Experiments only: RECONCILE_WALK_CENTRING=0 or 1 forces every step's centring."""
+    import os
+
+    forced = os.environ.get("RECONCILE_WALK_CENTRING")
+    return np.full_like(w, float(forced)) if forced not in (None, "") else w
 
 
 # The group means' centring is computed as if the claims knew a quarter of what the linearisation
@@ -895,6 +982,7 @@ def hyperpriors(config: Config) -> dict[str, stats.rv_continuous]:
         "rate_sd": stats.lognorm(s=pr["rate_log_sd"], scale=pr["rate_sd"]),
         "killed_share": stats.beta(pr["killed_share_a"], pr["killed_share_b"]),
         "drift_scale": stats.gamma(2.0, scale=pr["drift_sd"] / 2.0),
+        "series_noise_sd": stats.lognorm(s=pr["series_noise_log_sd"], scale=pr["series_noise_sd"]),
     }
 
 
@@ -962,6 +1050,7 @@ def build_model(
         "end": ["low", "high"],
         "drift_knot": drift_labels,
         "drift_innovation": [lab for lab, first in zip(drift_labels, D.get("knot_first", [])) if not first],
+        "drift_series": [f"{r['source']} | {r['population']}" for _, r in D["series"].iterrows()] if has_drift else [],
     }
     arrays = model_arrays(d, config)
 
@@ -1053,8 +1142,11 @@ def build_model(
         # implausible, a scale free to reach 0 mixes slowly, and its light right tail keeps the
         # curve of a population few claims speak about from reaching absurd totals
         rate_sd = pm.LogNormal("rate_sd", x["prior_rate_sd"][0], x["prior_rate_sd"][1], dims="population")
-        rw_z = pm.Normal("rw_z", 0.0, 1.0, dims="step")
-        walk = ou_walk(rate_sd[pop_of] * x["ou_scale"] * rw_z, x["ou_scan"], int(arrays["ou_scan"].shape[0]))
+        # partially centred innovations (walk_centring): the same prior, a geometry NUTS mixes well
+        # both where the claims pin the curve week by week and where none sees it
+        scale_of, centring = rate_sd[pop_of], x["walk_centring"]
+        rw_z = pm.Normal("rw_z", 0.0, scale_of**centring, dims="step")
+        walk = ou_walk(scale_of ** (1.0 - centring) * x["ou_scale"] * rw_z, x["ou_scan"], int(arrays["ou_scan"].shape[0]))
         walk = walk - pt.max(walk)  # exp() cannot overflow; the normalisation removes the shift
         relative = pt.exp(walk)
         relative = relative / pt.dot(x["pop_day_weight"], relative)[pop_of]
@@ -1095,10 +1187,16 @@ def build_model(
             + pt.where(centred, 1.0, noise_source_sd) * noise_source_z
         )
         noise_sd = pm.Deterministic("noise_sd", pt.exp(log_noise), dims="source")
+        claim_noise = noise_sd[x["claim_source"]]
+        if has_drift:
+            # what a running series' errors keep once its drift is taken out: its own scale, apart
+            # from the statements' pool (a count published every day is far smoother than a speech)
+            series_noise = pm.LogNormal("series_noise_sd", x["prior_series_noise"][0], x["prior_series_noise"][1], dims="drift_series")
+            claim_noise = pt.where(x["claim_in_series"] > 0, series_noise[x["claim_series"]], claim_noise)
 
         # 6. the stated figures: points (density) and intervals (censoring), robust noise
         mu = pt.log(true_q) + claim_log_bias
-        sigma = pt.sqrt(x["claim_noise_floor"] ** 2 + noise_sd[x["claim_source"]] ** 2)
+        sigma = pt.sqrt(x["claim_noise_floor"] ** 2 + claim_noise**2)
         pm.CustomDist(
             "stated", mu, sigma, x["prior_outlier"][0], x["prior_outlier"][1],
             logp=stated_logp, signature="(),(),(),()->(2)", observed=x["stated_figures"], dims=("claim", "end"),
