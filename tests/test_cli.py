@@ -507,12 +507,12 @@ def test_fit_refuses_claims_without_any_loss_figure(tmp_path, capsys, no_samplin
 
 def test_fit_refuses_unknown_config_key(tmp_path, capsys, no_sampling):
     config = tmp_path / "model.toml"
-    config.write_text('[sampler]\ndraws = 100\n\n[priors]\nrw_sdd = 0.2\n', encoding="utf-8")
+    config.write_text('[sampler]\ndraws = 100\n\n[priors]\nrate_sdd = 0.2\n', encoding="utf-8")
     digest = sha256_file(config)
     out_dir = tmp_path / "results"
     code, out, err = fit_quickly(["fit", CLAIMS_CSV, "--config", config, "--out", out_dir, "--quiet"], capsys)
     assert code == 65
-    assert "priors.rw_sdd" in err and "did you mean 'rw_sd'" in err
+    assert "priors.rate_sdd" in err and "did you mean 'rate_sd'" in err
     assert str(config) in err
     assert not out_dir.exists()
     assert sha256_file(config) == digest

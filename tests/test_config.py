@@ -72,14 +72,14 @@ def test_kursk_configuration_loads():
 def test_configuration_is_immutable():
     config = load_config()
     with pytest.raises(TypeError):
-        config.priors["rw_sd"] = 1.0  # type: ignore[index]
+        config.priors["rate_sd"] = 1.0  # type: ignore[index]
     with pytest.raises(AttributeError):
         config.origin = "x"  # type: ignore[misc]
 
 
 def test_integer_accepted_where_a_number_is_expected(tmp_path):
-    config = load_config(write_toml(tmp_path, "[priors]\nrw_sd = 1\n"))
-    assert config.priors["rw_sd"] == 1.0 and isinstance(config.priors["rw_sd"], float)
+    config = load_config(write_toml(tmp_path, "[priors]\nrate_sd = 1\n"))
+    assert config.priors["rate_sd"] == 1.0 and isinstance(config.priors["rate_sd"], float)
 
 
 # --------------------------------------------------------------------------------------
@@ -88,22 +88,22 @@ def test_integer_accepted_where_a_number_is_expected(tmp_path):
 
 REFUSED = [
     # (TOML text, strings the message must contain)
-    ("[prior]\nrw_sd = 0.1\n", ["[prior]", "did you mean 'priors'"]),
-    ("[priors]\nrw_sdd = 0.1\n", ["priors.rw_sdd", "did you mean 'rw_sd'"]),
+    ("[prior]\nrate_sd = 0.1\n", ["[prior]", "did you mean 'priors'"]),
+    ("[priors]\nrate_sdd = 0.1\n", ["priors.rate_sdd", "did you mean 'rate_sd'"]),
     ("[sampler]\ndraw = 10\n", ["sampler.draw", "did you mean 'draws'"]),
-    ('[priors]\nrw_sd = "small"\n', ["priors.rw_sd", "'small'"]),
+    ('[priors]\nrate_sd = "small"\n', ["priors.rate_sd", "'small'"]),
     ("[sampler]\ndraws = 10.5\n", ["sampler.draws", "whole number"]),
     ('[sampler]\nlow_rank_mass_matrix = "yes"\n', ["sampler.low_rank_mass_matrix"]),
     ("[sampler]\nlow_rank_mass_matrix = 1\n", ["sampler.low_rank_mass_matrix"]),
     ("[time]\nstep_days = true\n", ["time.step_days"]),
-    ("[priors]\nrw_sd = -0.1\n", ["priors.rw_sd", "positive"]),
+    ("[priors]\nrate_sd = -0.1\n", ["priors.rate_sd", "positive"]),
     ("[priors]\nnoise_sd = 0.0\n", ["priors.noise_sd", "positive"]),
     ("[priors]\ndaily_rate_median = -5.0\n", ["priors.daily_rate_median", "positive"]),
     ("[priors]\nkilled_share_a = 0\n", ["priors.killed_share_a", "positive"]),
     ("[priors]\noutlier_prob = 1.0\n", ["priors.outlier_prob", "[0, 1)"]),
     ("[priors]\noutlier_prob = -0.1\n", ["priors.outlier_prob", "[0, 1)"]),
-    ("[priors]\nrw_sd = nan\n", ["priors.rw_sd"]),
-    ("[priors]\nrw_sd = inf\n", ["priors.rw_sd"]),
+    ("[priors]\nrate_sd = nan\n", ["priors.rate_sd"]),
+    ("[priors]\nrate_sd = inf\n", ["priors.rate_sd"]),
     ('[identification]\nmode = "neutrall"\n', ["identification.mode", "'neutrall'"]),
     ('[identification]\nmode = "reference"\n', ["identification.reference_sources", "reference"]),
     ('[identification]\nreference_sources = "UK MoD"\n', ["identification.reference_sources", "list"]),
@@ -163,13 +163,13 @@ def test_unknown_key_far_from_any_lists_the_known_keys(tmp_path):
 
 def test_refusal_does_not_depend_on_other_keys(tmp_path):
     """A bad key among good ones is still found (and the good ones do not hide it)."""
-    text = '[sampler]\ndraws = 200\nchains = 2\n\n[priors]\nrw_sd = 0.2\nnoise_sdd = 0.3\n'
+    text = '[sampler]\ndraws = 200\nchains = 2\n\n[priors]\nrate_sd = 0.2\nnoise_sdd = 0.3\n'
     with pytest.raises(ConfigError, match=r"priors\.noise_sdd.*did you mean 'noise_sd'"):
         load_config(write_toml(tmp_path, text))
 
 
 def test_invalid_toml_is_a_config_error(tmp_path):
-    path = write_toml(tmp_path, "[priors\nrw_sd = \n")
+    path = write_toml(tmp_path, "[priors\nrate_sd = \n")
     with pytest.raises(ConfigError, match="not valid TOML") as info:
         load_config(path)
     assert str(path) in str(info.value)
@@ -177,12 +177,12 @@ def test_invalid_toml_is_a_config_error(tmp_path):
 
 def test_duplicate_key_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_config(write_toml(tmp_path, "[priors]\nrw_sd = 0.1\nrw_sd = 0.2\n"))
+        load_config(write_toml(tmp_path, "[priors]\nrate_sd = 0.1\nrate_sd = 0.2\n"))
 
 
 def test_non_utf8_file_is_a_config_error(tmp_path):
     path = tmp_path / "latin1.toml"
-    path.write_bytes('# prior élargi\n[priors]\nrw_sd = 0.2\n'.encode("latin-1"))
+    path.write_bytes('# prior élargi\n[priors]\nrate_sd = 0.2\n'.encode("latin-1"))
     with pytest.raises(ConfigError, match="UTF-8") as info:
         load_config(path)
     assert str(path) in str(info.value)
@@ -207,15 +207,15 @@ def test_directory_is_not_a_configuration(tmp_path):
 
 def test_configuration_cannot_run_code(tmp_path):
     """Values are data: an import path or expression is just refused text."""
-    path = write_toml(tmp_path, '[priors]\nrw_sd = "__import__(\'os\').system(\'false\')"\n')
-    with pytest.raises(ConfigError, match="priors.rw_sd"):
+    path = write_toml(tmp_path, '[priors]\nrate_sd = "__import__(\'os\').system(\'false\')"\n')
+    with pytest.raises(ConfigError, match="priors.rate_sd"):
         load_config(path)
 
 
 def test_huge_integer_for_a_number_is_refused_with_the_key(tmp_path):
     """TOML integers are unbounded in Python's tomllib: a 400-digit one must be a ConfigError."""
-    path = write_toml(tmp_path, "[priors]\nrw_sd = 1" + "0" * 400 + "\n")
-    with pytest.raises(ConfigError, match=r"priors\.rw_sd"):
+    path = write_toml(tmp_path, "[priors]\nrate_sd = 1" + "0" * 400 + "\n")
+    with pytest.raises(ConfigError, match=r"priors\.rate_sd"):
         load_config(path)
 
 
@@ -227,14 +227,14 @@ def test_huge_integer_for_a_number_is_refused_with_the_key(tmp_path):
 def test_replace_changes_only_the_given_keys():
     base = load_config(KURSK_TOML)
     original = base.to_dict()
-    changed = base.replace(sampler={"draws": 200}, priors={"rw_sd": 0.123})
+    changed = base.replace(sampler={"draws": 200}, priors={"rate_sd": 0.123})
     assert changed.sampler["draws"] == 200
-    assert changed.priors["rw_sd"] == 0.123
+    assert changed.priors["rate_sd"] == 0.123
     assert base.to_dict() == original  # the original is untouched
-    assert base.sampler["draws"] != 200 and base.priors["rw_sd"] != 0.123
+    assert base.sampler["draws"] != 200 and base.priors["rate_sd"] != 0.123
     expected = base.to_dict()
     expected["sampler"]["draws"] = 200
-    expected["priors"]["rw_sd"] = 0.123
+    expected["priors"]["rate_sd"] = 0.123
     assert changed.to_dict() == expected
     assert changed.origin == base.origin
 
@@ -255,7 +255,7 @@ def test_replace_to_reference_identification():
         ({"sampler": {"drawz": 10}}, "sampler.drawz"),
         ({"identification": {"mode": "reference"}}, "identification.reference_sources"),
         ({"priors": {"outlier_prob": 1.5}}, "priors.outlier_prob"),
-        ({"priors": {"rw_sd": "x"}}, "priors.rw_sd"),
+        ({"priors": {"rate_sd": "x"}}, "priors.rate_sd"),
         ({"populations": {"dprk_kursk": {"start": "yesterday"}}}, "populations.dprk_kursk.start"),
         ({"lexicon": {"dozens": [50, 10]}}, 'lexicon."dozens"'),
         ({"nonsense": {}}, "[nonsense]"),
@@ -353,7 +353,7 @@ def _typed(default):
 
 
 _section_names = st.sampled_from([*_DEFAULTS, "prior", "Sampler", ""]) | st.text(max_size=8)
-_key_names = st.sampled_from(sorted({k for _, k in _KNOWN} | {"start", "daily_rate_median", "rw_sdd"})) | st.text(
+_key_names = st.sampled_from(sorted({k for _, k in _KNOWN} | {"start", "daily_rate_median", "rate_sdd"})) | st.text(
     max_size=8
 )
 

@@ -23,8 +23,9 @@ from reconcile.model import (
     ROLE_WINDOW_STRENGTH,
     ModelDataError,
     build_model,
-    prepare,
+    model_arrays,
     ou_matrix,
+    prepare,
     stated_logp,
     step_boundaries,
     strength_logp,
@@ -166,13 +167,14 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     point = model.initial_point()
     rng = np.random.default_rng(3)
     point = {k: v + rng.normal(0.0, 0.5, np.shape(v)) for k, v in point.items()}
-    names = ["true_quantity", "cumulative_casualties", "bound_casualties", "log_rate_level"]
+    names = ["true_quantity", "cumulative_casualties", "cumulative_killed", "bound_casualties", "log_rate_level"]
     outs = model.replace_rvs_by_values([model[n] for n in names])
     fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore", point_fn=False)
-    true_q, cumulative, bound, level = fn(*[point[v.name] for v in model.value_vars])
+    true_q, cumulative, cumulative_killed, bound, level = fn(*[point[v.name] for v in model.value_vars])
     g, L, B, est = d.grid, d.loss, d.bound, d.estimates
-    rate_sd = np.exp(point["rate_sd_log__"])
-    walk = np.exp(ou_matrix(g, config["time"]["correlation_days"]) @ (rate_sd[g.pop] * point["rw_z"]))
+    arrays = model_arrays(d, config)
+    rate_sd, w = np.exp(point["rate_sd_log__"])[g.pop], arrays["walk_centring"]
+    walk = np.exp(ou_matrix(g, config["time"]["correlation_days"]) @ (rate_sd ** (1.0 - w) * point["rw_z"]))
     # the walk is normalised to average 1 over the days the population's claims speak about: the
     # mean, over its claims, of each window's mean rate (dense: the overlap matrix)
     overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
@@ -181,12 +183,20 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     mean_walk = coverage @ walk
     rate = np.exp(level[g.pop]) * walk / mean_walk[g.pop]
     np.testing.assert_allclose(coverage @ rate, np.exp(level), rtol=1e-10)
-    share = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
-    share = np.stack([share, 1.0 - share, np.ones_like(share)])[L["category"], L["pop"]]
-    expected = g.overlap(L["pop"], L["day_start"], L["day_end"]) @ rate * share / np.where(L["per_day"], L["days"], 1.0)
+    # the killed share of each step: the typical share moved on the logit scale by the knots'
+    # curve, read at the step's centre by linear interpolation
+    typical = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
+    knots = np.exp(point["share_sd_log__"]) * arrays["share_ou"] @ point["share_z"]
+    deviation = arrays["share_weight_0"] * knots[arrays["share_knot_0"]] + arrays["share_weight_1"] * knots[arrays["share_knot_1"]]
+    share = 1.0 / (1.0 + np.exp(-(np.log(typical / (1 - typical))[g.pop] + deviation)))
+    overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
+    killed, total = overlap @ (rate * share), overlap @ rate
+    expected = np.choose(L["category"], [killed, total - killed, total]) / np.where(L["per_day"], L["days"], 1.0)
     np.testing.assert_allclose(true_q, expected, rtol=1e-10)
     zeros = np.zeros(len(est), dtype=np.int64)
-    np.testing.assert_allclose(cumulative, g.overlap(est["pop"].to_numpy(), zeros, est["day"].to_numpy()) @ rate, rtol=1e-10)
+    at = g.overlap(est["pop"].to_numpy(), zeros, est["day"].to_numpy())
+    np.testing.assert_allclose(cumulative, at @ rate, rtol=1e-10)
+    np.testing.assert_allclose(cumulative_killed, at @ (rate * share), rtol=1e-10)
     np.testing.assert_allclose(bound, g.overlap(B["pop"], np.zeros_like(B["day"]), B["day"]) @ rate, rtol=1e-10)
 
 

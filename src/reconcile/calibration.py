@@ -213,6 +213,7 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
         )
 
     cum = _draws(post["cumulative_casualties"])
+    killed = _draws(post["cumulative_killed"])
     share = _draws(post["killed_share"])
     est = d.estimates
     for j, pop in enumerate(d.populations):
@@ -221,10 +222,10 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
         for frac in FRACTIONS:
             k = mine[int(np.argmin(np.abs(days - max(1.0, frac * d.grid.n_days[j]))))]
             label = "end" if frac == 1.0 else f"{frac:.0%}"
-            c_true, s_true = truth["cumulative_casualties"][k], truth["killed_share"][j]
+            c_true, k_true = truth["cumulative_casualties"][k], truth["cumulative_killed"][k]
             add(f"casualties@{label}", "cumulative", pop, c_true, cum[:, k])
-            add(f"killed@{label}", "cumulative", pop, c_true * s_true, cum[:, k] * share[:, j])
-            add(f"wounded@{label}", "cumulative", pop, c_true * (1 - s_true), cum[:, k] * (1 - share[:, j]))
+            add(f"killed@{label}", "cumulative", pop, k_true, killed[:, k])
+            add(f"wounded@{label}", "cumulative", pop, c_true - k_true, cum[:, k] - killed[:, k])
         add("killed_share", "hyperparameter", pop, truth["killed_share"][j], share[:, j])
         add("rate_sd", "hyperparameter", pop, truth["rate_sd"][j], _draws(post["rate_sd"])[:, j])
     bias = _draws(post["bias"])
@@ -238,14 +239,14 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
         series_noise = _draws(post["series_noise_sd"])
         for k, label in enumerate(post["series_noise_sd"].coords["drift_series"].values):
             add("series_noise_sd", "noise", str(label), truth["series_noise_sd"][k], series_noise[:, k])
-    for name in ("noise_typical", "bias_sd", "drift_scale"):
+    for name in ("noise_typical", "bias_sd", "share_sd", "drift_scale"):
         if name in truth:
             add(name, "hyperparameter", "", float(np.ravel(truth[name])[0]), _draws(post[name]).reshape(-1))
     return rows
 
 
 _TRUTH_VARS = (
-    "cumulative_casualties", "killed_share", "true_quantity", "bias", "noise_sd", "noise_typical", "bias_sd", "rate_sd",
+    "cumulative_casualties", "cumulative_killed", "killed_share", "share_sd", "true_quantity", "bias", "noise_sd", "noise_typical", "bias_sd", "rate_sd",
 )
 _DRIFT_TRUTH_VARS = ("bias_drift", "drift_scale", "series_noise_sd")
 

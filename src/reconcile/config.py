@@ -139,6 +139,8 @@ def _validate(cfg: Mapping[str, Any]) -> None:
         raise ConfigError(f"time.boundaries_per_step: expected a whole number from 1 to 1000, found {t['boundaries_per_step']}")
     if not 14 <= t["correlation_days"] <= 100_000:
         raise ConfigError(f"time.correlation_days: expected a number of days from 14 to 100000, found {t['correlation_days']}")
+    if not 7 <= t["share_knot_days"] <= 3660:
+        raise ConfigError(f"time.share_knot_days: expected a whole number of days from 7 to 3660, found {t['share_knot_days']}")
     dr = cfg["drift"]
     if dr["min_claims"] < 2:
         raise ConfigError(f"drift.min_claims: expected a whole number >= 2, found {dr['min_claims']}")

@@ -19,7 +19,7 @@ MIN_BFMI = 0.3
 
 # Quantities whose convergence decides the verdict: the free parameters (named in the model) and
 # the headline deterministics users read off the fit.
-HEADLINE = ("cumulative_casualties", "killed_share", "bias", "true_quantity")
+HEADLINE = ("cumulative_casualties", "cumulative_killed", "killed_share", "bias", "true_quantity")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ The generative story, for populations p, sources s and claims i:
    ``rate_sd``. Being stationary, the curve wanders back towards the level away from the claims
    instead of drifting without bound. Cumulative casualties ``C_p(t)`` accumulate the rate, so
    they can only rise, and are exact (piecewise linear) at any day ``t``.
-2. Categories. A constant killed share ``pi_p`` splits casualties: killed = ``pi * C``,
-   wounded = ``(1 - pi) * C``.
+2. Categories. A killed share splits the daily casualties into killed and wounded: its typical
+   value ``killed_share[p]`` (Beta prior), moved on the logit scale by a slow stationary curve
+   (knots ``time.share_knot_days`` apart, spread ``share_sd``), so the mix of killed and wounded
+   can change as the war does. Cumulative killed accumulate rate x share; wounded are the rest.
 3. The quantity a claim refers to: cumulative since the start (``C(b)``), a window
    (``C(b) - C(a)``) or a daily average (the window total over its length), for killed, wounded
    or casualties.
@@ -199,6 +201,57 @@ def ou_scan_coefficients(phi: np.ndarray, n_levels: int) -> np.ndarray:
         nxt[2 * d :] = a[2 * d :] * a[d:-d] if 2 * d < len(a) else 0.0
         a = nxt
     return out
+
+
+def _share_knot_days(g: Grid, config: Config) -> list[np.ndarray]:
+    """Each population's knots of the killed share's curve: evenly spaced over its span, about
+    ``time.share_knot_days`` apart (at least two)."""
+    every = float(config["time"]["share_knot_days"])
+    return [np.linspace(0.0, float(n), int(max(2, np.ceil(n / every) + 1))) for n in g.n_days]
+
+
+def share_knot_labels(g: Grid, config: Config) -> list[str]:
+    return [
+        f"{p} {(g.starts[p] + dt.timedelta(days=int(round(day)))).isoformat()}"
+        for p, days in zip(g.populations, _share_knot_days(g, config))
+        for day in days
+    ]
+
+
+def share_knots(g: Grid, config: Config) -> dict[str, np.ndarray]:
+    """The killed share's curve: a stationary Ornstein-Uhlenbeck process of unit variance (scaled by
+    ``share_sd`` in the graph) over each population's knots (``share_ou``: knot innovations -> knot
+    values, block diagonal), read at each step's centre by linear interpolation between its two
+    knots (``share_knot_0/1``, ``share_weight_0/1``)."""
+    tau = float(config["time"]["correlation_days"])
+    days = _share_knot_days(g, config)
+    sizes = [len(k) for k in days]
+    offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    total = int(sum(sizes))
+    ou = np.zeros((total, total))
+    knot0 = np.zeros(len(g.width), dtype=np.int64)
+    weight1 = np.zeros(len(g.width))
+    centre = g.centre
+    for j, (knots, first) in enumerate(zip(days, offset)):
+        n = len(knots)
+        phi = np.exp(-np.diff(knots) / tau)
+        block = np.zeros((n, n))
+        block[0, 0] = 1.0
+        for k in range(1, n):
+            block[k] = phi[k - 1] * block[k - 1]
+            block[k, k] = np.sqrt(1.0 - phi[k - 1] ** 2)
+        ou[first : first + n, first : first + n] = block
+        steps = slice(int(g.offset[j]), int(g.offset[j] + g.n_steps[j]))
+        k = np.clip(np.searchsorted(knots, centre[steps], side="right") - 1, 0, n - 2)
+        weight1[steps] = np.clip((centre[steps] - knots[k]) / (knots[k + 1] - knots[k]), 0.0, 1.0)
+        knot0[steps] = first + k
+    return {
+        "share_ou": ou,
+        "share_knot_0": knot0,
+        "share_knot_1": knot0 + 1,
+        "share_weight_0": 1.0 - weight1,
+        "share_weight_1": weight1,
+    }
 
 
 def ou_matrix(g: Grid, correlation_days: float) -> np.ndarray:
@@ -707,6 +760,8 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "prior_level_sd": np.array(float(pr["daily_rate_log_sd"])),
         "prior_rate_sd": np.array([np.log(pr["rate_sd"]), pr["rate_log_sd"]]),
         "prior_killed_share": np.array([pr["killed_share_a"], pr["killed_share_b"]], dtype=float),
+        "prior_share_rate": np.array(2.0 / pr["killed_share_sd"]),
+        **share_knots(g, config),
         "prior_noise": np.array([np.log(pr["noise_sd"]), pr["noise_log_sd"]]),
         "prior_noise_spread_rate": np.array([2.0 / pr["noise_group_spread"], 2.0 / pr["noise_source_spread"]]),
         "prior_outlier": np.array([pr["outlier_prob"], pr["outlier_sd"]], dtype=float),
@@ -981,6 +1036,7 @@ def hyperpriors(config: Config) -> dict[str, stats.rv_continuous]:
         "group_share": stats.beta(*group_share),
         "rate_sd": stats.lognorm(s=pr["rate_log_sd"], scale=pr["rate_sd"]),
         "killed_share": stats.beta(pr["killed_share_a"], pr["killed_share_b"]),
+        "share_sd": stats.gamma(2.0, scale=pr["killed_share_sd"] / 2.0),
         "drift_scale": stats.gamma(2.0, scale=pr["drift_sd"] / 2.0),
         "series_noise_sd": stats.lognorm(s=pr["series_noise_log_sd"], scale=pr["series_noise_sd"]),
     }
@@ -1051,6 +1107,7 @@ def build_model(
         "drift_knot": drift_labels,
         "drift_innovation": [lab for lab, first in zip(drift_labels, D.get("knot_first", [])) if not first],
         "drift_series": [f"{r['source']} | {r['population']}" for _, r in D["series"].iterrows()] if has_drift else [],
+        "share_knot": share_knot_labels(g, config),
     }
     arrays = model_arrays(d, config)
 
@@ -1163,14 +1220,32 @@ def build_model(
             return at("end") - at("start")
 
         pm.Deterministic("cumulative_casualties", period_total("estimate"), dims="estimate")
-        # 3. killed share
+        # 3. the killed share of each population's casualties: its typical value (killed_share),
+        # moved on the logit scale by a slow stationary curve over coarse knots (share_knots),
+        # shared in spread by every population; killed accumulate the rate times the share
         killed_share = pm.Beta("killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population")
+        share_sd = pm.Gamma("share_sd", alpha=2.0, beta=x["prior_share_rate"])
+        share_z = pm.Normal("share_z", 0.0, 1.0, dims="share_knot")
+        knots = share_sd * pt.dot(x["share_ou"], share_z)
+        deviation = x["share_weight_0"] * knots[x["share_knot_0"]] + x["share_weight_1"] * knots[x["share_knot_1"]]
+        share_of_step = pm.math.sigmoid(pt.log(killed_share / (1.0 - killed_share))[pop_of] + deviation)
+        killed_rate = rate * share_of_step
+        killed_at_step_end = pt.cumsum(killed_rate * x["step_width"])
+
+        def killed_total(kind):
+            def at(end):
+                step = x[f"{kind}_{end}_step"]
+                return killed_at_step_end[step] - x[f"{kind}_{end}_rest"] * killed_rate[step]
+
+            return at("end") - at("start")
+
+        pm.Deterministic("cumulative_killed", killed_total("estimate"), dims="estimate")
 
         # 4. the true quantity each loss claim refers to (killed, wounded or casualties)
-        total = period_total("claim")
-        share = pt.stack([killed_share, 1.0 - killed_share, pt.ones_like(killed_share)])
-        share = share[x["claim_category"], x["claim_pop"]]
-        true_q = pm.Deterministic("true_quantity", total * share / x["claim_length"], dims="claim")
+        total, killed = period_total("claim"), killed_total("claim")
+        category = x["claim_category"]
+        total = pt.switch(pt.eq(category, 0), killed, pt.switch(pt.eq(category, 1), total - killed, total))
+        true_q = pm.Deterministic("true_quantity", total / x["claim_length"], dims="claim")
 
         # 5. each source's own noise scale, partially pooled: log noise = typical + group + source
         # effects (zero-avoiding typical scale: no source's figures match its belief exactly).

@@ -55,8 +55,8 @@ def category_draws(result) -> dict[str, np.ndarray]:
     """Posterior draws (sample, estimate) of cumulative killed, wounded and casualties."""
     post = result.idata.posterior
     casualties = _draws(post["cumulative_casualties"])
-    share = _draws(post["killed_share"])[:, result.inputs.estimates["pop"].to_numpy()]
-    return {"killed": casualties * share, "wounded": casualties * (1 - share), "casualties": casualties}
+    killed = _draws(post["cumulative_killed"])
+    return {"killed": killed, "wounded": casualties - killed, "casualties": casualties}
 
 
 @_memoized
