@@ -26,13 +26,16 @@ import csv
 import io
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import date
 from os import PathLike
 from pathlib import Path
 from typing import Sequence, TextIO
 
 import pandas as pd
 
+from reconcile.article import Article, ArticleError, ArticleMeta, parse_article, read_article
+from reconcile.context import Attribution, assign_periods, attribution, people_near, population_near, statement_mentions
 from reconcile.lexicon import (
     Lexicon,
     default_lexicon,
@@ -41,8 +44,13 @@ from reconcile.lexicon import (
     number_word_set,
     parse_number,
 )
+from reconcile.tables import PopulationTable, Source, SourceTable, default_populations, default_sources
+from reconcile.when import day_of, find_dates, period_of, years_in
 
-__all__ = ["CLAIM_COLUMNS", "extract_claims", "extract_files", "write_candidates", "detect_language"]
+__all__ = [
+    "ArticleError", "BLANKS_TO_FILL", "CLAIM_COLUMNS", "Extraction", "Skipped", "combine", "detect_language",
+    "extract_article", "extract_claims", "extract_files", "extract_paths", "write_candidates",
+]
 
 CLAIM_COLUMNS = (
     "claim_id", "population", "category", "source", "reported_on", "qualifier", "value",
@@ -58,7 +66,10 @@ QUALIFIER_WORDS: dict[str, tuple[str, ...]] = {
     "at_least": ("au moins", "au minimum", "pas moins de", "pas moins d'", "at least",
                  "no fewer than", "no less than", "not less than", "a minimum of"),
     "more_than": ("plus de", "plus d'", "more than", "over", "well over", "in excess of",
-                  "upwards of", "above"),
+                  "upwards of", "above", "top", "tops", "topped", "pass", "passes", "passed",
+                  "exceed", "exceeds", "exceeded", "surpass", "surpassed", "surpasses", "depasse",
+                  "depassent", "depassait", "depassaient", "depasserait", "depasseraient",
+                  "depassant", "depasser", "excede", "excedent", "bien plus de", "largement plus de"),
     "about": ("environ", "pres de", "pres d'", "quelque", "approximativement", "a peu pres",
               "autour de", "autour d'", "presque", "about", "around", "some", "nearly",
               "almost", "approximately", "roughly", "an estimated", "estimated", "~", "≈"),
@@ -80,13 +91,17 @@ RANGE_CONNECTORS_AND = ("et", "and")
 CATEGORY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("casualties", r"(?:tue|mort|blesse)(?:e?s)?\s+(?:ou|et)\s+(?:tue|mort|blesse)(?:e?s)?"),
     ("casualties", r"(?:killed|dead|wounded|injured)\s+(?:or|and)\s+(?:killed|dead|wounded|injured|missing)"),
-    ("casualties", r"pertes?|victimes?|casualt(?:y|ies)|losses|hors de combat"),
-    ("killed", r"tue(?:e|s|es)?|morte?s?|deces|killed|dead|deaths?|died|perished|meurent"),
+    ("casualties", r"pertes?|victimes?|casualt(?:y|ies)|losses|hors de combat|out of action|"
+                   r"perdu|perd|perdent|perdrait|perdraient|perdre|lost|lose|loses|losing|"
+                   r"elimine(?:e|s|es)?|eliminated|neutralise(?:e|s|es)?|neutrali[sz]ed"),
+    ("killed", r"tue(?:e|s|es)?|morte?s?|deces|killed|kills?|dead|deaths?|died|perished|meurent|"
+               r"death toll|killing"),
     ("wounded", r"blesse(?:e|s|es)?|wounded|injured|injuries"),
     ("deployed", r"deploye(?:e|s|es)?|deploiements?|envoye(?:e|s|es)?|mobilise(?:e|s|es)?|"
                  r"mobilisant|mobilisation|stationne(?:e|s|es)?|depeche(?:e|s|es)?|"
                  r"deployed|deployments?|sent|dispatched|stationed|mobili[sz]ed|troops in|"
-                 r"contingent|renforts?|reinforcements"),
+                 r"contingent|renforts?|reinforcements|engage(?:e|s|es)?|presents?|"
+                 r"strength|effectifs?"),
 )
 
 #: nouns that make a number a count of people (whole token, normal form)
@@ -109,7 +124,9 @@ NOUN_MODIFIERS = (
     r"supplementaires?|nouveaux|nouvelles|new|enemy|ennemis?|civilian|military|regular|"
     r"elite|de|d'|des|du|of|the|ses|leurs|nos|their|its|his|our|ces|these|those|"
     r"ont|ete|sont|etaient|avaient|auraient|seraient|were|have|has|been|had|was|are|"
-    r"reportedly|deja|already"
+    r"reportedly|deja|already|entre|eux|elles|them|lesquels|lesquelles|whom|confirmed|confirmes|"
+    r"recenses|recorded|documented|identified|identifies|supplementaires|still|encore|deployed|"
+    r"could|may|might|would|should|pourraient|pourrait|auraient|aurait|seraient|serait|avoir|etre|be"
 )
 #: vague phrases without a scale: kept only when a people noun follows directly
 UNSCALED_VAGUE = frozenset({
@@ -143,6 +160,17 @@ UNIT_SKIP = frozenset(
     "consecutive consecutifs consecutives long longues longs pleins pleines bons bonnes "
     "de d' of".split()
 )
+#: words before a figure that make it an age ("aged between 18 and 25", "âgés de 20 ans")
+AGE_WORDS = frozenset("aged age agee agees ages ageds".split())
+#: people counted but not lost nor deployed: such figures are reported as skipped
+NOT_A_CLAIM = (r"captur\w*|prisonniers?|prisoners?|evacu\w*|deplace(?:e|s|es)?|displaced|refugi\w*|"
+               r"refugees?|disparus?|missing|recrut\w*|recruit(?:s|ed|ing)?|abonnes|subscribers|"
+               r"echange(?:s|es)?|exchanged|liberes|released")
+#: nouns a figure may be the value of ("the daily average was 1,271", "le bilan s'élève à 18")
+COUNT_NOUNS = (r"moyenne|average|bilan|toll|total|nombre|number|chiffre|figure|decompte|count|tally|"
+               r"estimation|estimate")
+#: words after a figure that repeat the noun named before it ("3,000 more", "1 000 de plus")
+ELLIPSIS_WORDS = frozenset("more others autres supplementaires additional de plus".split())
 #: per-day figures ("Moscou perd chaque jour 1 200 soldats")
 PER_DAY = r"chaque jour|par jour|quotidien(?:ne)?s?|quotidiennement|per day|each day|every day|daily"
 
@@ -157,7 +185,8 @@ STOP_WORDS = {
 #: abbreviations whose final dot does not end a sentence
 ABBREVIATIONS = frozenset(
     "m mm mme mmes mlle dr st ste etc cf p pp no vol gen lt col sgt mr mrs ms prof jr sr vs "
-    "av apr env art ch fig".split()
+    "av apr env art ch fig maj capt cpt adm brig lieut cmdr rep sen gov janv fevr avr juil sept "
+    "oct nov dec jan feb mar apr jun jul aug sep".split()
 )
 
 # --------------------------------------------------------------------------- regexes
@@ -172,7 +201,8 @@ def _alt(words: Sequence[str]) -> str:
 
 _QUAL_LIST = [(w, q) for q, ws in QUALIFIER_WORDS.items() for w in ws]
 _QUAL_RE = re.compile(
-    r"(?:^|(?<=[\s'\"«“(\[]))(?P<q>" + _alt([w for w, _ in _QUAL_LIST]) + r")\s*[\"«“]?\s*$"
+    r"(?:^|(?<=[\s'\"«“(\[]))(?P<q>" + _alt([w for w, _ in _QUAL_LIST]) + r")"
+    r"(?:\s+(?:desormais|deja|now|already|just|a peine|encore|still))?\s*[\"«“]?\s*$"
 )
 _QUAL_OF = {w: q for w, q in _QUAL_LIST}
 _OPENER_RE = re.compile(r"(?:^|(?<=[\s'\"«“(\[]))(?P<o>" + _alt(RANGE_OPENERS) + r")\s*$")
@@ -188,6 +218,8 @@ _MODIFIER_RE = re.compile(NOUN_MODIFIERS)
 _CURRENCY_RE = re.compile(CURRENCY_WORDS)
 _UNIT_RE = re.compile(UNIT_WORDS)
 _PER_DAY_RE = re.compile(f"{_B}(?:{PER_DAY}){_E}")
+_NOT_A_CLAIM_RE = re.compile(f"{_B}(?:{NOT_A_CLAIM}){_E}")
+_COUNT_NOUN_RE = re.compile(f"{_B}(?:{COUNT_NOUNS}){_E}")
 _TOKEN_RE = re.compile(r"\w+'(?=\w)|\w+(?:-\w+)*|[^\w\s]")
 _DATE_RES = (
     re.compile(r"\d{4}-\d{1,2}-\d{1,2}"),
@@ -293,7 +325,9 @@ class _Quantity:
     plus: bool = False
     qualifier: str = ""
     phrase_start: int = -1
-    gate: str = ""  # "noun" | "predicate"
+    gate: str = ""  # "noun" | "predicate" | "anaphoric"
+    qualifier_word: str = ""  # the word the qualifier was read from
+    guessed: bool = False  # category guessed for want of a word
     category: str = ""
     note: str = ""
 
@@ -439,6 +473,9 @@ def _excluded(sent: _Sentence, q: _Quantity) -> bool:
     # dates
     if (after and after[0] in MONTHS) or (before and before[-1] in MONTHS):
         return True
+    # ages
+    if any(t in AGE_WORDS for t in sent.tokens_before(q.phrase_start if q.phrase_start >= 0 else q.start, 3)):
+        return True
     # durations, measures
     for tok in after:
         if tok in UNIT_SKIP:
@@ -454,24 +491,42 @@ def _excluded(sent: _Sentence, q: _Quantity) -> bool:
     return False
 
 
+_ANAPHORIC_BEFORE = re.compile(r"(?:^|\s)(?:the|les|ces|those|these|from|to|a|au|aux|contre|against|of|sur)\s*$")
+_NUMBER_OF_AFTER = re.compile(r"^\s*(?:le|the)\s+(?:nombre|number|total|bilan|toll)(?:\s+total)?\s+(?:de|d'|of)\s*")
+
+
 def _gate(sent: _Sentence, q: _Quantity) -> str:
     """"noun" when a people noun / casualty word follows, "predicate" when the quantity
-    ends a clause after such a word, "" otherwise."""
-    after = [t for t in sent.tokens_after(q.end, 8) if t not in _QUOTES]
+    ends a clause after such a word, "anaphoric" for "the 11,000 already there" after people
+    were named, "" otherwise."""
+    rest = sent.norm[q.end:]
+    offset = q.end
+    m = _NUMBER_OF_AFTER.match(rest)  # "portant à 770 000 le nombre total de soldats"
+    if m:
+        offset = q.end + m.end()
+    after = [t for t in sent.tokens_after(offset, 8) if t not in _QUOTES]
     unscaled = q.kind == "vague" and q.vague_key in UNSCALED_VAGUE
     for n, tok in enumerate(after[:6]):
         if unscaled:
             return "noun" if _PERSON_RE.fullmatch(tok) else ""
         if _is_people_token(tok):
             return "noun"
-        if _MODIFIER_RE.fullmatch(tok) and n < 4:
+        if _MODIFIER_RE.fullmatch(tok) and n < 5:
             continue
         break
+    window = sent.norm[:q.phrase_start if q.phrase_start >= 0 else q.start]
+    people_named = bool(_CATEGORY_RE.search(window)) or any(
+        _PERSON_RE.fullmatch(t) for t in re.findall(r"\w+(?:-\w+)*", window))
+    named = people_named or bool(_COUNT_NOUN_RE.search(window))
     first = after[0] if after else ""
-    if not first or first in _CLAUSE_END:
-        window = sent.norm[:q.start]
-        if _CATEGORY_RE.search(window) or any(_PERSON_RE.fullmatch(t) for t in re.findall(r"\w+(?:-\w+)*", window)):
-            return "predicate"
+    if (not first or first in _CLAUSE_END) and named:
+        return "predicate"
+    if _category_right_before(sent, q):
+        return "object"  # "wounded 340", "a tué 200"
+    if people_named and (first in ELLIPSIS_WORDS or " ".join(after[:2]) == "de plus"):
+        return "ellipsis"  # "3,000 more", "1 000 supplémentaires"
+    if people_named and q.kind == "number" and (q.value or 0) >= 10 and _ANAPHORIC_BEFORE.search(window):
+        return "anaphoric"
     return ""
 
 
@@ -483,7 +538,12 @@ def _category_in(text: str, last: bool) -> str:
     return _CATEGORY_OF[m.lastgroup]
 
 
-def _qualify(sent: _Sentence, q: _Quantity) -> None:
+#: vague phrases that stand for a round number ("un millier" = about 1,000): with a bound
+#: before them ("plus d'un millier") they become that bound on the number
+_ROUND_VAGUE = re.compile(r"^(?:un|une|a|an|about|around|roughly)\s")
+
+
+def _qualify(sent: _Sentence, q: _Quantity, lexicon: Lexicon) -> None:
     if q.qualifier == "range":
         return
     m = _QUAL_RE.search(sent.norm[:q.start])
@@ -491,9 +551,16 @@ def _qualify(sent: _Sentence, q: _Quantity) -> None:
         m = None
     word = m.group("q") if m else ""
     q.phrase_start = m.start("q") if m else q.start
+    q.qualifier_word = word
     if q.kind == "vague":
         q.qualifier = "vague"
-        if word:
+        bound = _QUAL_OF.get(word, "")
+        low, high = lexicon.entries.get(q.vague_key, (0.0, 0.0))
+        if bound in ("more_than", "at_least", "fewer_than", "at_most") and _ROUND_VAGUE.match(q.vague_key) \
+                and high > low:
+            q.kind, q.value, q.qualifier = "number", round((low + high) / 2), bound
+            q.note = f"{word!r} before {q.vague_key!r} read as {bound} {q.value:g}"
+        elif word:
             q.note = f"qualifier {word!r} before a vague phrase"
     elif word:
         q.qualifier = _QUAL_OF[word]
@@ -503,34 +570,194 @@ def _qualify(sent: _Sentence, q: _Quantity) -> None:
         q.qualifier = "exact"
 
 
+def _category_right_before(sent: _Sentence, q: _Quantity) -> str:
+    """The category of a casualty verb right before the figure ("killed 120", "a perdu 1 530",
+    "avoir tué ou blessé « plus de 2 500 »")."""
+    start = q.phrase_start if q.phrase_start >= 0 else q.start
+    head = sent.norm[max(0, start - 40):start].rstrip(" «\"“")
+    m = None
+    for m in _CATEGORY_RE.finditer(head):
+        pass
+    if m is None or head[m.end():].strip(" «\"“,"):
+        return ""
+    return _CATEGORY_OF[m.lastgroup]
+
+
+_COORDINATION = re.compile(
+    r"^(?:\s|,|et|and|or|ou|" + NOUN_MODIFIERS + r"|" + PERSON_NOUNS + r"|" +
+    "|".join(f"(?:{pat})" for _, pat in CATEGORY_PATTERNS) + r")*$")
+
+
+def _distribute_qualifier(sent: _Sentence, prev: _Quantity, q: _Quantity) -> None:
+    """A figure with no qualifier of its own, listed right after one with a qualifier word,
+    shares it: "environ 300 d'entre eux ont été tués et 2 700 blessés" -> both "about"."""
+    if q.qualifier != "exact" or q.qualifier_word or q.plus or q.kind != "number":
+        return
+    if prev.qualifier in ("exact", "range", "vague") or not prev.qualifier_word:
+        return
+    between = sent.norm[prev.end:q.phrase_start]
+    if len(between) > 70 or not _COORDINATION.match(between):
+        return
+    q.qualifier = prev.qualifier
+    q.qualifier_word = prev.qualifier_word
+    q.note = "; ".join(filter(None, [q.note, f"qualifier {prev.qualifier_word!r} shared with the figure before"]))
+
+
 def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) -> list[_Quantity]:
     qs = _merge_ranges(sent, _find_quantities(sent, lexicon, language))
-    kept = []
+    cands = []
     for q in qs:
         if _excluded(sent, q):
             continue
+        if q.qualifier != "range":
+            q.phrase_start = -1
+        _qualify(sent, q, lexicon)
         q.gate = _gate(sent, q)
-        if q.gate:
-            kept.append(q)
+        cands.append(q)
+    # a figure listed before one that counts people counts them too ("1 200, 1 350 et 1 410 soldats")
+    for i in range(len(cands) - 2, -1, -1):
+        q, nxt = cands[i], cands[i + 1]
+        if not q.gate and nxt.gate and q.kind == "number" and _LIST_RE.fullmatch(
+                sent.norm[q.end:nxt.phrase_start if nxt.phrase_start >= 0 else nxt.start]):
+            q.gate = "list"
+    kept = [q for q in cands if q.gate]
     for i, q in enumerate(kept):
-        _qualify(sent, q)
+        if i:
+            _distribute_qualifier(sent, kept[i - 1], q)
         lo = kept[i - 1].end if i else 0
         hi = kept[i + 1].phrase_start if i + 1 < len(kept) and kept[i + 1].phrase_start >= 0 \
             else (kept[i + 1].start if i + 1 < len(kept) else len(sent.norm))
         forward = sent.norm[q.end:hi]
         backward = sent.norm[lo:q.phrase_start]
-        if q.gate == "noun":
+        cat = _category_right_before(sent, q)
+        if cat:
+            pass
+        elif q.gate == "noun":
             cat = _category_in(forward, last=False) or _category_in(backward, last=True)
         else:
             cat = _category_in(backward, last=True) or _category_in(forward, last=False)
+        if not cat and i + 1 < len(kept) and q.gate == "list":
+            q.category = ""  # filled from the figure it is listed with, below
+            continue
+        if not cat and _per_day(sent.norm, q):
+            cat = "casualties"
+            q.note = "; ".join(filter(None, [q.note, "category read as casualties: a per-day figure"]))
+        if not cat and i and kept[i - 1].category and not kept[i - 1].guessed and _LIST_RE.fullmatch(
+                sent.norm[kept[i - 1].end:q.phrase_start]):
+            cat = kept[i - 1].category  # "1 350 et 1 410 soldats": listed with the figure before
         if not cat:
             cat = "deployed"
+            q.guessed = True
             q.note = "; ".join(filter(None, [q.note, "category guessed (no casualty or deployment word near)"]))
         q.category = cat
+    # listed figures share the category of the list ("1 200, 1 350 et 1 410" after "a perdu")
+    for i, q in enumerate(kept):
+        if not q.category:
+            j = i + 1
+            while j < len(kept) and not kept[j].category:
+                j += 1
+            prev = kept[i - 1].category if i and _LIST_RE.fullmatch(sent.norm[kept[i - 1].end:q.start]) else ""
+            q.category = prev or (kept[j].category if j < len(kept) else "deployed")
+    for i in range(1, len(kept)):
+        q, prev_q = kept[i], kept[i - 1]
+        if q.guessed and not prev_q.guessed and _LIST_RE.fullmatch(sent.norm[prev_q.end:q.phrase_start]):
+            q.category, q.guessed = prev_q.category, False
+            q.note = q.note.replace("category guessed (no casualty or deployment word near)",
+                                    "category of the figure it is listed with")
     return kept
 
 
+_LIST_RE = re.compile(r"\s*(?:,|,?\s*(?:et|and|ou|or))\s*")
+
+
+def _not_a_claim(sent: _Sentence, q: _Quantity, hi: int) -> str:
+    """The word that makes a figure count people neither lost nor deployed ("2 soldats
+    capturés", "150 000 habitants évacués"), or ""."""
+    forward = sent.norm[q.end:min(hi, q.end + 60)]
+    start = q.phrase_start if q.phrase_start >= 0 else q.start
+    backward = sent.norm[max(0, start - 25):start]
+    nc = _NOT_A_CLAIM_RE.search(forward)
+    cat = _CATEGORY_RE.search(forward)
+    if nc and (cat is None or nc.start() < cat.start()):
+        return nc.group()
+    if not cat and not _category_right_before(sent, q):
+        m = None
+        for m in _NOT_A_CLAIM_RE.finditer(backward):
+            pass
+        if m is not None:
+            return m.group()
+    return ""
+
+
+# --------------------------------------------------------------------------- relative figures
+
+#: fractions and shares of a force: not a count, reported for a person to code by hand
+_RELATIVE_RE = re.compile(
+    r"(?<![\w-])(?:(?:plus de|plus d'|moins de|moins d'|pres de|pres d'|environ|about|around|roughly|nearly|"
+    r"almost|more than|less than|over|some|at least|au moins)\s*)?"
+    r"(?:(?:la |une |the |a |one |un |deux |trois |two |three |two-)?(?:moitie|half|tiers|third|thirds|quart|"
+    r"quarts|quarter|quarters|dixieme|tenth)|"
+    r"(?:\d+(?:[.,]\d+)?\s*(?:-|a|to)\s*)?\d+(?:[.,]\d+)?\s*(?:%|pour cent|pourcent|percent|per cent))"
+    r"(?:\s+(?:de|d'|des|du|of)\s*(?:the |la |les |l'|ces |ce |cette |these |those |its |their |leurs |ses )?"
+    r"[\w'-]+)?(?![\w])")
+_FRACTION_NOT = re.compile(r"^(?:a |the |un |une )?(?:half|third|quarter)(?:\s+of)?\s+(?:century|siecle|hour|heure)")
+
+
+def _relatives(sent: _Sentence) -> list[str]:
+    """Relative figures of people in the sentence (phrase as written), when the sentence
+    speaks of people or losses."""
+    if not (_CATEGORY_RE.search(sent.norm) or _PERSON_RE.search(sent.norm)):
+        return []
+    out = []
+    for m in _RELATIVE_RE.finditer(sent.norm):
+        text = sent.norm[m.start():m.end()]
+        if _FRACTION_NOT.match(text) or re.fullmatch(r"(?:la |une |the |a |un )?(?:half|tiers|third|quart|quarter)", text):
+            if not re.search(r"(?:moitie|half|tiers|third|quart|quarter)\s", text + " ") or _FRACTION_NOT.match(text):
+                continue
+        if not re.search(r"\d", text) and not re.match(
+                r"(?:plus|moins|pres|environ|about|around|roughly|nearly|almost|more|less|over|some|at least|au moins|"
+                r"la|une|the|a|one|un|deux|trois|two|three)\W", text):
+            continue  # "pays tiers": a fraction word with nothing that makes it a share
+        phrase = sent.original(m.start(), m.end()).strip()
+        if phrase:
+            out.append(phrase)
+    return out
+
+
 # --------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A relative figure ("plus de la moitié de ces troupes", "40 per cent") left for a person."""
+
+    citation: str
+    phrase: str
+    quote: str
+    reason: str = "a relative figure (share or fraction), not a count: code it by hand"
+
+
+@dataclass
+class Extraction:
+    """What :func:`extract_article` read in one article."""
+
+    name: str
+    meta: ArticleMeta
+    rows: pd.DataFrame
+    skipped: list[Skipped]
+
+    def blanks(self) -> dict[str, int]:
+        """Required columns left blank, and in how many rows."""
+        out: dict[str, int] = {}
+        for col in BLANKS_TO_FILL:
+            n = int((self.rows[col] == "").sum()) if len(self.rows) else 0
+            if n:
+                out[col] = n
+        return out
+
+
+#: required claims columns the extractor may leave blank for the person to fill
+BLANKS_TO_FILL = ("population", "source", "reported_on")
 
 
 def _number_cell(v: float | None) -> object:
@@ -546,41 +773,182 @@ def _citation_stem(citation: str) -> str:
     return stem or "claim"
 
 
-def extract_claims(text: str, citation: str, language: str | None = None,
-                   lexicon: Lexicon | None = None) -> pd.DataFrame:
-    """Candidate claim rows found in ``text`` (one article), in claims-file columns.
+_PER_DAY_NEAR = re.compile(r"(?<![\w-])(?:chaque jour|par jour|per day|each day|every day|a day on average|"
+                           r"daily average|daily rate|daily toll|daily losses|on a daily basis|"
+                           r"moyenne quotidienne|pertes quotidiennes|bilan quotidien moyen)(?![\w-])")
 
-    ``language`` ("fr"/"en") is guessed from stop words when not given. Unknown fields are
-    empty strings; ``value``/``value_high`` are numbers or "". A figure repeated in the
-    same article (same category, qualifier, value and phrase) gets ``derived_from`` set
-    to the first row that stated it. Rows are candidates for a person to review.
+
+def _per_day(norm: str, q: _Quantity) -> bool:
+    start = q.phrase_start if q.phrase_start >= 0 else q.start
+    before = norm[max(0, start - 45):start]
+    after = norm[q.end:q.end + 50]
+    after = re.split(r"[;.]|,\s", after)[0]
+    return bool(_PER_DAY_NEAR.search(before) or _PER_DAY_NEAR.search(after))
+
+
+@dataclass
+class _State:
+    """What the reading of an article carries from sentence to sentence."""
+
+    article_date: date | None
+    context_year: int | None
+    last_source: tuple[Attribution, object] | None = None  # (attribution, resolved source)
+    last_said: dict = field(default_factory=dict)  # source key -> (date, paragraph)
+    last_month: tuple[int, int] | None = None
+    last_period: tuple | None = None
+    first_body_source: tuple[str, Attribution] | None = None
+
+
+@dataclass
+class _SentenceInfo:
+    start: int
+    end: int
+    paragraph: int
+    title: bool
+    sent: _Sentence
+    figures: list[_Quantity]
+    dates: list
+
+
+def _paragraph_starts(text: str) -> list[int]:
+    """Starts of paragraphs: after a blank line, or after a line that ends a sentence."""
+    return [0] + [m.end() for m in re.finditer(r"\n[ \t\r\f\v]*\n|(?<=[.!?…])[ \t]*\n", text)]
+
+
+def extract_article(article: Article, *, language: str | None = None, lexicon: Lexicon | None = None,
+                    sources: SourceTable | None = None, populations: PopulationTable | None = None,
+                    id_prefix: str | None = None) -> Extraction:
+    """Candidate claim rows read from one :class:`~reconcile.article.Article`.
+
+    Each figure of each sentence becomes a row (claims-file columns, ``quote`` the sentence
+    verbatim); its source, date, period and population are read from the sentence, its
+    paragraph and the article, through the sources and populations tables, and ``notes`` says
+    what each was read from and which required columns are left blank. Relative figures are
+    returned in ``skipped``.
     """
     lexicon = lexicon or default_lexicon()
+    sources = sources or default_sources()
+    populations = populations or default_populations()
+    text = article.text
     lang = language or detect_language(text)
-    # number words of both languages when the guess rests on no evidence
     counts = _stop_word_counts(text) if not language else {}
     words_language = None if counts and counts["fr"] == counts["en"] else lang
-    stem = _citation_stem(citation)
-    rows: list[dict[str, object]] = []
-    first_of: dict[tuple, str] = {}
-    for s, e in _sentences(text):
+    citation = article.meta.citation(article.name)
+    stem = _citation_stem(id_prefix or article.name or citation)
+    norm_text = normalize_phrase(text)
+    years = [y for y in years_in(norm_text)]
+    if article.meta.date:
+        years.append(article.meta.date.year)
+    context_year = max(years) if years else None
+
+    pstarts = _paragraph_starts(text)
+    infos: list[_SentenceInfo] = []
+    spans = _sentences(text)
+    if article.title_span:
+        ts, te = article.title_span
+        spans = [(s, e) for s, e in spans if e <= ts or s >= te]
+        spans.append((ts, te))
+        spans.sort()
+    for s, e in spans:
         sent = _Sentence.of(text[s:e])
-        per_day = bool(_PER_DAY_RE.search(sent.norm))
-        for q in _sentence_claims(sent, lexicon, words_language):
+        is_title = article.title_span is not None and (s, e) == tuple(article.title_span)
+        par = -1 if is_title else bisect_left(pstarts, s + 1) - 1
+        dates = find_dates(sent.norm)
+        if article.dateline_span:
+            ds, de = article.dateline_span
+            dates = [m for m in dates if not (ds <= s + sent.offsets[min(m.start, len(sent.offsets) - 1)] < de)]
+        infos.append(_SentenceInfo(s, e, par, is_title, sent, _sentence_claims(sent, lexicon, words_language),
+                                   dates))
+
+    article_date = article.meta.date
+    date_note = ""
+    if article_date is None:
+        # no date in the metadata: the latest day a statement of the article is dated
+        seen = []
+        for info in infos:
+            for m in statement_mentions(info.sent.norm, info.dates, [(q.start, q.end) for q in info.figures]):
+                d = day_of(m, None, context_year)
+                if d:
+                    seen.append(d)
+        if seen:
+            article_date = max(seen)
+            date_note = f"article date taken as {article_date} (latest statement day it names)"
+
+    state = _State(article_date, context_year)
+    rows: list[dict[str, object]] = []
+    skipped: list[Skipped] = []
+    first_of: dict[tuple, str] = {}
+    # the first source the body names, for headlines ("UK says ...")
+    body_sources = []
+    for info in infos:
+        if info.title:
+            continue
+        att = attribution(info.sent.norm, info.sent.original, sources, [(q.start, q.end) for q in info.figures])
+        body_sources.append(att)
+    for k, info in enumerate(infos):
+        sent = info.sent
+        norm = sent.norm
+        fig_spans = [(q.phrase_start if q.phrase_start >= 0 else q.start, q.end) for q in info.figures]
+        att = attribution(norm, sent.original, sources, fig_spans)
+        src, src_note, via = _resolve_source(att, state, sources, body_sources, info, infos, k)
+        said = statement_mentions(norm, info.dates, fig_spans)
+        reported, reported_note = _reported_on(said, state, src, via, info, infos, k, sources, context_year)
+        if src is not None and reported is not None:
+            state.last_said[_src_key(src)] = (reported, info.paragraph)
+        said_ids = {id(m) for m in said}
+        periods = [m for m in info.dates if id(m) not in said_ids]
+        periods = _drop_since_parts(periods)
+        assigned = assign_periods(norm, fig_spans, periods)
+        for phrase in _relatives(sent):
+            skipped.append(Skipped(citation, phrase, sent.text))
+        for n, (q, pm) in enumerate(zip(info.figures, assigned)):
+            hi = info.figures[n + 1].phrase_start if n + 1 < len(info.figures) else len(norm)
+            word = _not_a_claim(sent, q, hi if hi >= 0 else len(norm))
+            if word:
+                skipped.append(Skipped(citation, sent.original(q.phrase_start, q.end).strip(), sent.text,
+                                       f"counts people neither killed, wounded nor deployed ({word!r})"))
+                continue
             claim_id = f"{stem}-{len(rows) + 1:03d}"
             phrase = sent.original(q.phrase_start, q.end).strip()
             notes = [q.note] if q.note else []
+            pop, pop_note = _population(q, info, infos, k, populations, att, text)
             measure = ""
-            if per_day:
+            if _per_day(norm, q):
                 measure = "per_day"
-                notes.append("the sentence gives a per-day figure")
-            key = (q.category, q.qualifier, q.value, q.value_high,
-                   q.vague_key if q.kind == "vague" else "", measure)
-            derived = first_of.setdefault(key, claim_id)
+                notes.append("a per-day figure ('par jour', 'per day')")
+            period_start = period_end = ""
+            if pm is not None:
+                following = [m for m in info.dates if m.start >= pm.end]
+                got = period_of(pm, reported, population_start=pop.start if pop else None,
+                                following=following, last_month=state.last_month, context_year=context_year,
+                                last_period=state.last_period)
+                if got is not None:
+                    p_start, p_end, how = got
+                    if reported is not None and ((p_start and p_start > reported) or (p_end and p_end > reported)
+                                                 or (p_start and p_end and p_start > p_end)):
+                        notes.append(f"period {how} does not fit before the claim's date: left blank")
+                    else:
+                        period_start = p_start.isoformat() if p_start else ""
+                        period_end = p_end.isoformat() if p_end and p_end != reported else ""
+                        if p_end is not None:  # "over the same period" means a window
+                            state.last_period = (p_start, p_end)
+                        notes.append(f"period from {how}")
+            if src_note:
+                notes.append(src_note)
+            if reported_note:
+                notes.append(reported_note)
+            if pop_note:
+                notes.append(pop_note)
+            source_name = src.name if isinstance(src, Source) else (src or "")
+            group = src.group if isinstance(src, Source) else ""
+            stance = sources.stance(src.name, pop) if isinstance(src, Source) else ""
             row = dict.fromkeys(CLAIM_COLUMNS, "")
             row.update(
                 claim_id=claim_id,
+                population=pop.id if pop else "",
                 category=q.category,
+                source=source_name,
+                reported_on=reported.isoformat() if reported else "",
                 qualifier=q.qualifier,
                 value=_number_cell(q.value),
                 value_high=_number_cell(q.value_high),
@@ -588,25 +956,263 @@ def extract_claims(text: str, citation: str, language: str | None = None,
                 quote=sent.text,
                 citation=citation,
                 language=lang,
+                period_start=period_start,
+                period_end=period_end,
                 measure=measure,
-                derived_from="" if derived == claim_id else derived,
-                notes="; ".join(notes),
+                source_group=group,
+                stance=stance,
             )
+            blanks = [c for c in BLANKS_TO_FILL if row[c] == ""]
+            if blanks:
+                notes.append("to fill: " + ", ".join(blanks))
+            if info.title:
+                notes.insert(0, "headline")
+            if date_note and row["reported_on"]:
+                notes.append(date_note)
+            key = (q.category, q.qualifier, q.value, q.value_high,
+                   q.vague_key if q.kind == "vague" else "", measure)
+            derived = first_of.setdefault(key, claim_id)
+            row["derived_from"] = "" if derived == claim_id else derived
+            if row["derived_from"]:
+                notes.append(f"same figure as {derived} in this article")
+            row["notes"] = "; ".join(notes)
             rows.append(row)
-    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS), dtype=object)
+        for m in info.dates:
+            if m.kind in ("month", "months") and id(m) not in said_ids:
+                year = m.year or (reported.year if reported and (m.month2 or m.month) <= reported.month
+                                  else (reported.year - 1 if reported else None))
+                if year:
+                    state.last_month = (year, m.month2 or m.month)
+    frame = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS), dtype=object)
+    return Extraction(article.name, article.meta, frame, skipped)
+
+
+def _src_key(src) -> str:
+    return src.name if isinstance(src, Source) else str(src)
+
+
+def _drop_since_parts(periods: list) -> list:
+    """Date expressions that only complete a "since" ("depuis | la mi-décembre") are read
+    through it, not on their own: the "since" then spans them (for the clause it belongs to)."""
+    out = []
+    skip_until = -1
+    for i, m in enumerate(periods):
+        if m.start < skip_until:
+            continue
+        if m.kind in ("since", "warstart", "popstart"):
+            nxt = [f for f in periods[i + 1:] if f.kind in ("day", "month", "thismonth")]
+            limit = 60 if m.kind == "since" else 30
+            if nxt and nxt[0].start - m.end <= limit:
+                skip_until = nxt[0].end
+                m = replace(m, end=nxt[0].end, extra={**m.extra, "target": nxt[0]})
+            elif m.kind == "since":
+                continue
+        out.append(m)
+    return out
+
+
+def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_sources, info, infos, k):
+    """(source, note, how): the source of a sentence from its attribution and what came before."""
+    src = None
+    note = ""
+    via = att.kind
+    if att.kind == "table":
+        src = att.source
+        note = f"source from {att.evidence!r} (sources table)"
+        if att.generic and info.title:
+            specific = _first_specific(body_sources, att.source.country)
+            if specific is not None:
+                note = (f"headline: {att.evidence!r} read as {specific.name}, the first "
+                        f"{att.source.country} source the article names")
+                src = specific
+        elif att.generic:
+            note = (f"source from {att.evidence!r}: a country named as the speaker, read as {src.name} "
+                    "(sources table); check which body spoke")
+    elif att.kind == "anaphor" and state.last_source is not None:
+        src = state.last_source[1]
+        note = f"source: {att.evidence!r} refers to {_src_key(src)}, named before"
+    elif att.kind == "raw":
+        known = sources.lookup(att.text)
+        if known is not None:
+            src, note = known, f"source from {att.evidence!r} (sources table)"
+        else:
+            src = att.text
+            note = f"source as written in {att.evidence!r} (not in the sources table)"
+    if src is None and info.figures:
+        if info.title:
+            for b in body_sources:
+                if b.kind in ("table", "raw"):
+                    src = b.source if b.kind == "table" else b.text
+                    if b.kind == "table" and b.generic:
+                        src = _first_specific(body_sources, b.source.country) or b.source
+                    note = f"headline: source from the article body ({b.evidence!r})"
+                    via = "title"
+                    break
+        elif state.last_source is not None and state.last_source[2] == info.paragraph:
+            src = state.last_source[1]
+            note = f"source: {_src_key(src)}, named earlier in the paragraph"
+            via = "paragraph"
+        else:
+            nxt = _next_sentence_source(infos, k, sources)
+            if nxt is not None:
+                src, note = nxt
+                via = "next"
+    if src is not None and not info.title and via in ("table", "raw", "anaphor"):
+        state.last_source = (att, src, info.paragraph)
+    elif src is not None and via == "paragraph":
+        pass
+    return src, note, via
+
+
+def _first_specific(body_sources, country: str):
+    for b in body_sources:
+        if b.kind == "table" and b.source.country == country and not b.source.country_default:
+            return b.source
+    return None
+
+
+def _next_sentence_source(infos, k, sources):
+    """The source named by the next sentence of the paragraph when it holds no figure
+    ("Un chiffre, révélé dimanche par le ministère britannique de la Défense")."""
+    if k + 1 >= len(infos):
+        return None
+    nxt = infos[k + 1]
+    if nxt.paragraph != infos[k].paragraph or nxt.figures or nxt.title:
+        return None
+    found = sources.find(nxt.sent.norm)
+    found = [m for m in found if not sources.by_name[m.key].country_default]
+    if not found:
+        return None
+    src = sources.by_name[found[0].key]
+    return src, f"source from the next sentence ({found[0].text!r})"
+
+
+def _reported_on(said, state: _State, src, via, info, infos, k, sources, context_year):
+    """(day, note): the day the claim was made."""
+    ref = state.article_date
+    if info.title:
+        return ref, ("reported_on: the article's date" if ref else "")
+    for m in said:
+        d = day_of(m, ref, context_year)
+        if d is not None and (ref is None or d <= ref):
+            how = "the article's date" if ref else "the year the article implies"
+            return d, f"reported_on from {m.text!r} (relative to {how})"
+    if via == "next" and k + 1 < len(infos):
+        nxt = infos[k + 1]
+        for m in statement_mentions(nxt.sent.norm, nxt.dates, []) or [d for d in nxt.dates if d.kind in ("weekday", "relday", "day")]:
+            d = day_of(m, ref, context_year)
+            if d is not None and (ref is None or d <= ref):
+                return d, f"reported_on from {m.text!r} in the next sentence"
+    if src is not None:
+        prev = state.last_said.get(_src_key(src))
+        if prev is not None and (prev[1] == info.paragraph or via == "anaphor"):
+            return prev[0], "reported_on: the day this source spoke, named before"
+    if ref is not None:
+        return ref, "reported_on: the article's date"
+    return None, ""
+
+
+def _population(q: _Quantity, info, infos, k, populations: PopulationTable, att: Attribution, text: str):
+    """(population, note) for a figure: named next to it, in its sentence, earlier in the
+    paragraph, or in the title; people nouns ("civils") through the places named."""
+    norm = info.sent.norm
+    exclude = [att.span] if att.kind == "table" else []
+    start = q.phrase_start if q.phrase_start >= 0 else q.start
+    found = population_near(norm, start, q.end, populations, exclude)
+    noun = people_near(norm, start, q.end, populations)
+    if found and (found[2] == "next to the figure" or not noun or not _noun_right_after(norm, q.end, noun)):
+        pop, words, where = found
+        return pop, f"population from {words!r} ({where})"
+    if noun:
+        contexts = [norm] + [i.sent.norm for i in reversed(infos[:k]) if i.paragraph == info.paragraph] \
+            + [i.sent.norm for i in infos if i.title] + [normalize_phrase(text)]
+        got = populations.by_place(noun, contexts)
+        if got:
+            pop, place = got
+            return pop, f"population from {noun!r} and the place {place!r}"
+        return None, f"population: {noun!r} named, but no place of the populations table"
+    if found:
+        pop, words, where = found
+        return pop, f"population from {words!r} ({where})"
+    for i in reversed(infos[:k]):
+        if i.paragraph != info.paragraph:
+            break
+        got = populations.find(i.sent.norm)
+        if got:
+            return populations.by_id[got[0].key], f"population from {got[0].text!r} (earlier in the paragraph)"
+    for i in infos:
+        if i.title and i is not info:
+            got = populations.find(i.sent.norm)
+            if got:
+                return populations.by_id[got[0].key], f"population from {got[0].text!r} (in the title)"
+    # the nearest figure before (after, for a headline) whose population was read
+    order = [i for i in infos if not i.title] if info.title else list(reversed(infos[:k]))
+    for i in order:
+        for other in i.figures:
+            got = population_near(i.sent.norm, other.start, other.end, populations)
+            if got:
+                return got[0], f"population from {got[1]!r}, as the figure {'in the body' if info.title else 'before'}"
+    return None, ""
+
+
+def _noun_right_after(norm: str, end: int, noun: str) -> bool:
+    return noun in norm[end:end + 30]
+
+
+def extract_claims(text: str, citation: str, language: str | None = None,
+                   lexicon: Lexicon | None = None, *, sources: SourceTable | None = None,
+                   populations: PopulationTable | None = None) -> pd.DataFrame:
+    """Candidate claim rows found in ``text`` (one article, plain text or HTML), in claims-file
+    columns; ``citation`` is the file name, used when the article names no URL or title.
+
+    See :func:`extract_article`; ``value``/``value_high`` are numbers or "", unknown fields
+    empty strings. A figure repeated in the same article (same category, qualifier, value and
+    phrase) gets ``derived_from`` set to the first row that stated it.
+    """
+    article = parse_article(text, citation)
+    return extract_article(article, language=language, lexicon=lexicon, sources=sources,
+                           populations=populations).rows
+
+
+def extract_paths(paths: Sequence[str | PathLike[str]], language: str | None = None,
+                  lexicon: Lexicon | None = None, *, sources: SourceTable | None = None,
+                  populations: PopulationTable | None = None, encoding: str | None = None
+                  ) -> list[Extraction]:
+    """:func:`extract_article` over article files (see :func:`reconcile.article.read_article`)."""
+    out = []
+    for p in paths:
+        article = read_article(p, encoding=encoding)
+        out.append(extract_article(article, language=language, lexicon=lexicon, sources=sources,
+                                   populations=populations))
+    return out
 
 
 def extract_files(paths: Sequence[str | PathLike[str]], language: str | None = None,
-                  lexicon: Lexicon | None = None) -> pd.DataFrame:
-    """:func:`extract_claims` over UTF-8 text files (BOM accepted); citation = file name."""
-    frames = []
-    for p in paths:
-        path = Path(p)
-        text = path.read_text(encoding="utf-8-sig")
-        frames.append(extract_claims(text, path.name, language=language, lexicon=lexicon))
+                  lexicon: Lexicon | None = None, *, sources: SourceTable | None = None,
+                  populations: PopulationTable | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """The rows of :func:`extract_paths`, one frame; claim ids stay unique across files."""
+    found = extract_paths(paths, language, lexicon, sources=sources, populations=populations,
+                          encoding=encoding)
+    return combine(found)
+
+
+def combine(extractions: Sequence[Extraction]) -> pd.DataFrame:
+    """The rows of several extractions in one frame, claim ids made unique."""
+    frames = [e.rows for e in extractions if len(e.rows)]
     if not frames:
         return pd.DataFrame(columns=list(CLAIM_COLUMNS), dtype=object)
-    return pd.concat(frames, ignore_index=True)
+    frame = pd.concat(frames, ignore_index=True)
+    seen: dict[str, int] = {}
+    ids = []
+    for cid in frame["claim_id"]:
+        n = seen.get(cid, 0)
+        seen[cid] = n + 1
+        ids.append(cid if n == 0 else f"{cid}-{n + 1}")
+    if ids != list(frame["claim_id"]):
+        renamed = dict(zip(frame["claim_id"], ids))
+        frame["claim_id"] = ids
+        frame["derived_from"] = [renamed.get(d, d) if d else d for d in frame["derived_from"]]
+    return frame
 
 
 def write_candidates(frame: pd.DataFrame, out: TextIO | str | PathLike[str]) -> None:
