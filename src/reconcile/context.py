@@ -145,6 +145,8 @@ def attribution(norm: str, original, sources: SourceTable, figures: Sequence[tup
     for a in sources.anaphors(norm):
         if any(not (a.end <= s or a.start >= e) for s, e in table_spans):
             continue
+        if len(a.text.split()) > 1 and re.match(r"\s+(?:de|du|des|d'|of|for)\s", norm[a.end:a.end + 5]):
+            continue  # "le ministère de la Santé": a name, not a reference back
         dist = _near((a.start, a.end), speech, before=12, after=20)
         if dist is not None:
             return Attribution("anaphor", evidence=norm[a.start:a.end], span=(a.start, a.end))
@@ -201,8 +203,9 @@ def _raw_speaker(norm: str, original, sources: SourceTable) -> Attribution | Non
         if re.fullmatch(r"(?:it|he|she|they|we|i|you|il|elle|ils|elles|on|nous|je|this|that|ce|cela|"
                         r"there|which|who)", text.lower()):
             return Attribution("anaphor", evidence=text, span=(s, e))
-        if sources.anaphors(norm[s:e]):
-            return Attribution("anaphor", evidence=norm[s:e].strip(), span=(s, e))
+        tail = norm[s:e].strip()
+        if any(a.end == len(tail) and (a.start == 0 or len(tail.split()) <= 5) for a in sources.anaphors(tail)):
+            return Attribution("anaphor", evidence=tail, span=(s, e))  # "un responsable de l'Alliance"
         return Attribution("raw", text=text, evidence=norm[m.start():m.end()].strip(" ,"), span=(s, e))
     return None
 
@@ -221,7 +224,7 @@ def statement_mentions(norm: str, dates: Sequence[DateMention], figures: Sequenc
         return []
     first_figure = min((s for s, _ in figures), default=len(norm))
     first_comma = norm.find(", ")
-    out = []
+    out: list[tuple[int, DateMention]] = []
     for m in dates:
         if m.kind not in ("day", "weekday", "relday", "month"):
             continue
@@ -230,18 +233,22 @@ def statement_mentions(norm: str, dates: Sequence[DateMention], figures: Sequenc
                 continue
         if m.kind == "weekday" and m.weekday2 is not None:
             continue
-        after_verb = any(0 <= m.start - e <= 25 for _, e in speech)
+        after_verb = any(0 <= m.start - e <= 40 and ", " not in norm[e:m.start]
+                         and not any(e <= fs < m.start for fs, _ in figures) for _, e in speech)
+        if any(d.kind in ("since", "warstart", "popstart") and 0 <= m.start - d.end <= 30
+               and not any(d.end <= s < m.start for s, _ in speech) for d in dates):
+            continue  # "depuis le début de la guerre, le 7 octobre 2023": the period's start
         opening = (first_comma > 0 and m.end <= first_comma + 1 and m.start < first_figure
                    and any(s > m.end and s < first_figure for s, _ in speech))
         if m.kind == "month":
             if opening and m.start <= 30:
-                out.append(m)
+                out.append((1, m))
             continue
         before_verb = any(0 <= s - m.end <= 20 for s, _ in speech) and not any(
             m.end <= fs < s for fs, _ in figures for s, _ in speech if 0 <= s - m.end <= 20)
         if after_verb or opening or before_verb:
-            out.append(m)
-    return out
+            out.append((0 if after_verb else 1, m))
+    return [m for _, m in sorted(out, key=lambda t: (t[0], t[1].start))]
 
 
 _BOUNDARY = re.compile(r"[,;:]\s|\s[-—–]\s|\s(?:dont|including|y compris|while|alors que|tandis que|whereas|"
@@ -262,14 +269,15 @@ def _clause_of(pos: int, bounds: Sequence[int]) -> int:
     return len(bounds)
 
 
-def linked(norm: str, a_end: int, b_start: int) -> bool:
+def linked(norm: str, a_end: int, b_start: int, clauses: bool = True) -> bool:
     """Whether the figure ending at ``a_end`` and the one starting at ``b_start`` are listed
     together ("300 killed and 2,700 wounded", "4,000, including 300 killed")."""
     between = norm[a_end:b_start]
     if len(between) > 160 or re.search(r"[.;]", between):
         return False
     return bool(re.search(r"(?:^|[\s,])(?:et|and|dont|including|y compris|among them|of whom|parmi lesquels|"
-                          r"parmi lesquelles)\s*[«\"“]?\s*$", between)) or bool(re.fullmatch(r"\s*,\s*", between))
+                          r"parmi lesquelles)" + (r"(?:\s+(?:que|qu'|that))?" if clauses else "") +
+                          r"\s*[«\"“]?\s*$", between)) or bool(re.fullmatch(r"\s*,\s*", between))
 
 
 def assign_periods(norm: str, figures: Sequence[tuple[int, int]], periods: Sequence[DateMention]
@@ -299,7 +307,7 @@ def assign_periods(norm: str, figures: Sequence[tuple[int, int]], periods: Seque
     # a figure listed with a later one that has a period shares it ("300 killed and 2,700
     # wounded since November")
     for i in range(len(figures) - 2, -1, -1):
-        if out[i] is None and out[i + 1] is not None and linked(norm, figures[i][1], figures[i + 1][0]) \
+        if out[i] is None and out[i + 1] is not None and linked(norm, figures[i][1], figures[i + 1][0], False) \
                 and out[i + 1].start >= figures[i + 1][1]:
             out[i] = out[i + 1]
     return out

@@ -126,7 +126,8 @@ NOUN_MODIFIERS = (
     r"ont|ete|sont|etaient|avaient|auraient|seraient|were|have|has|been|had|was|are|"
     r"reportedly|deja|already|entre|eux|elles|them|lesquels|lesquelles|whom|confirmed|confirmes|"
     r"recenses|recorded|documented|identified|identifies|supplementaires|still|encore|deployed|"
-    r"could|may|might|would|should|pourraient|pourrait|auraient|aurait|seraient|serait|avoir|etre|be"
+    r"could|may|might|would|should|pourraient|pourrait|auraient|aurait|seraient|serait|avoir|etre|be|"
+    r"and|et"
 )
 #: vague phrases without a scale: kept only when a people noun follows directly
 UNSCALED_VAGUE = frozenset({
@@ -519,7 +520,8 @@ def _gate(sent: _Sentence, q: _Quantity) -> str:
         _PERSON_RE.fullmatch(t) for t in re.findall(r"\w+(?:-\w+)*", window))
     named = people_named or bool(_COUNT_NOUN_RE.search(window))
     first = after[0] if after else ""
-    if (not first or first in _CLAUSE_END) and named:
+    per_day_next = bool(re.match(r"\s*(?:a day|per day|par jour|each day|chaque jour|daily)(?![\w-])", rest))
+    if (not first or first in _CLAUSE_END or per_day_next) and named:
         return "predicate"
     if _category_right_before(sent, q):
         return "object"  # "wounded 340", "a tué 200"
@@ -588,7 +590,8 @@ _COORDINATION = re.compile(
     "|".join(f"(?:{pat})" for _, pat in CATEGORY_PATTERNS) + r")*$")
 
 
-def _distribute_qualifier(sent: _Sentence, prev: _Quantity, q: _Quantity) -> None:
+def _distribute_qualifier(sent: _Sentence, prev: _Quantity, q: _Quantity,
+                          skip: tuple[int, int] | None = None) -> None:
     """A figure with no qualifier of its own, listed right after one with a qualifier word,
     shares it: "environ 300 d'entre eux ont été tués et 2 700 blessés" -> both "about"."""
     if q.qualifier != "exact" or q.qualifier_word or q.plus or q.kind != "number":
@@ -596,6 +599,8 @@ def _distribute_qualifier(sent: _Sentence, prev: _Quantity, q: _Quantity) -> Non
     if prev.qualifier in ("exact", "range", "vague") or not prev.qualifier_word:
         return
     between = sent.norm[prev.end:q.phrase_start]
+    if skip is not None:  # a part named in between ("including two children") is left out
+        between = sent.norm[skip[1]:q.phrase_start]
     if len(between) > 70 or not _COORDINATION.match(between):
         return
     q.qualifier = prev.qualifier
@@ -624,18 +629,33 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
     for i, q in enumerate(kept):
         if i:
             _distribute_qualifier(sent, kept[i - 1], q)
+        if i > 1 and q.qualifier == "exact" and _SUBPART_BEFORE_RE.search(
+                sent.norm[kept[i - 2].end:kept[i - 1].phrase_start]):
+            # "at least 34 civilians, including two children, were killed and 117 wounded"
+            _distribute_qualifier(sent, kept[i - 2], q, skip=(kept[i - 2].end, kept[i - 1].end))
         lo = kept[i - 1].end if i else 0
         hi = kept[i + 1].phrase_start if i + 1 < len(kept) and kept[i + 1].phrase_start >= 0 \
             else (kept[i + 1].start if i + 1 < len(kept) else len(sent.norm))
         forward = sent.norm[q.end:hi]
         backward = sent.norm[lo:q.phrase_start]
-        cat = _category_right_before(sent, q)
+        noun_phrase = _noun_phrase_category(sent, q, hi)
+        cat = noun_phrase or _category_right_before(sent, q)
         if cat:
             pass
-        elif q.gate == "noun":
-            cat = _category_in(forward, last=False) or _category_in(backward, last=True)
-        else:
+        elif q.gate == "predicate":
             cat = _category_in(backward, last=True) or _category_in(forward, last=False)
+        else:
+            cat = _category_in(forward, last=False) or _category_in(backward, last=True)
+        if not cat and i + 1 < len(kept) and _SUBPART_RE.match(sent.norm[q.end:kept[i + 1].phrase_start]):
+            # "34 civilians, including two children, were killed": past the part
+            after_part = sent.norm[kept[i + 1].end:(kept[i + 2].phrase_start if i + 2 < len(kept) else len(sent.norm))]
+            cat = _category_in(after_part, last=False)
+        if not cat and i and _SUBPART_BEFORE_RE.search(sent.norm[kept[i - 1].end:q.phrase_start]) \
+                and kept[i - 1].category and not kept[i - 1].guessed:
+            cat = kept[i - 1].category  # "14, including three children": a part of the figure before
+        if not cat and i and q.gate == "predicate" and kept[i - 1].category and not kept[i - 1].guessed:
+            cat = kept[i - 1].category
+            q.note = "; ".join(filter(None, [q.note, "category of the figure before in the sentence"]))
         if not cat and i + 1 < len(kept) and q.gate == "list":
             q.category = ""  # filled from the figure it is listed with, below
             continue
@@ -668,6 +688,27 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
 
 
 _LIST_RE = re.compile(r"\s*(?:,|,?\s*(?:et|and|ou|or))\s*")
+_SUBPART_RE = re.compile(r"^[^.;]{0,40}?,?\s*(?:including|dont|y compris|among them|parmi lesquels|parmi lesquelles)\s*$")
+_SUBPART_BEFORE_RE = re.compile(r"(?:including|dont|y compris|among them|parmi lesquels|parmi lesquelles)\s*$")
+
+
+def _noun_phrase_category(sent: _Sentence, q: _Quantity, hi: int) -> str:
+    """A casualty word in the figure's own noun phrase ("198 000 soldats tués")."""
+    i = bisect_left([t[0] for t in sent.tokens], q.end)
+    seen_noun = False
+    for start, _, tok in sent.tokens[i:i + 6]:
+        if tok in _QUOTES:
+            continue
+        m = _CATEGORY_RE.match(sent.norm, start)
+        if m and seen_noun:
+            return _CATEGORY_OF[m.lastgroup]
+        if _PERSON_RE.fullmatch(tok):
+            seen_noun = True
+            continue
+        if _MODIFIER_RE.fullmatch(tok) and tok not in ("and", "et"):
+            continue
+        break
+    return ""
 
 
 def _not_a_claim(sent: _Sentence, q: _Quantity, hi: int) -> str:
@@ -783,7 +824,8 @@ def _per_day(norm: str, q: _Quantity) -> bool:
     before = norm[max(0, start - 45):start]
     after = norm[q.end:q.end + 50]
     after = re.split(r"[;.]|,\s", after)[0]
-    return bool(_PER_DAY_NEAR.search(before) or _PER_DAY_NEAR.search(after))
+    return bool(_PER_DAY_NEAR.search(before) or _PER_DAY_NEAR.search(after)
+                or re.match(r"\s*(?:[\w'-]+\s+){0,3}?a day(?![\w-])", after))
 
 
 @dataclass
@@ -876,6 +918,7 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
 
     state = _State(article_date, context_year)
     rows: list[dict[str, object]] = []
+    row_meta: list[tuple] = []  # (paragraph, headline, source, notes) of each row
     skipped: list[Skipped] = []
     first_of: dict[tuple, str] = {}
     # the first source the body names, for headlines ("UK says ...")
@@ -962,9 +1005,6 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
                 source_group=group,
                 stance=stance,
             )
-            blanks = [c for c in BLANKS_TO_FILL if row[c] == ""]
-            if blanks:
-                notes.append("to fill: " + ", ".join(blanks))
             if info.title:
                 notes.insert(0, "headline")
             if date_note and row["reported_on"]:
@@ -975,16 +1015,53 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
             row["derived_from"] = "" if derived == claim_id else derived
             if row["derived_from"]:
                 notes.append(f"same figure as {derived} in this article")
-            row["notes"] = "; ".join(notes)
             rows.append(row)
+            row_meta.append((info.paragraph, info.title, src, notes))
         for m in info.dates:
             if m.kind in ("month", "months") and id(m) not in said_ids:
                 year = m.year or (reported.year if reported and (m.month2 or m.month) <= reported.month
                                   else (reported.year - 1 if reported else None))
                 if year:
                     state.last_month = (year, m.month2 or m.month)
+    _fill_from_article(rows, row_meta, infos, sources, populations)
     frame = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS), dtype=object)
     return Extraction(article.name, article.meta, frame, skipped)
+
+
+def _fill_from_article(rows, row_meta, infos, sources: SourceTable, populations: PopulationTable) -> None:
+    """Fill what a row's own sentence and paragraph left blank from the article: a headline's
+    population from the body, a population from the figure before, a source from the title or
+    the article's only source; then write each row's notes, blanks to fill last."""
+    body = [(r, m) for r, m in zip(rows, row_meta) if not m[1]]
+    title_sources = [m[2] for r, m in zip(rows, row_meta) if m[1] and m[2] is not None]
+    body_sources = {_src_key(m[2]) for r, m in body if m[2] is not None}
+    only = next((m[2] for r, m in body if m[2] is not None), None) if len(body_sources) == 1 else None
+    for n, (row, (paragraph, headline, src, notes)) in enumerate(zip(rows, row_meta)):
+        if not row["population"]:
+            if headline:
+                donor = next((r for r, _ in body if r["population"]), None)
+                where = "the first figure of the body"
+            else:
+                same = [r for r, m in zip(rows[:n], row_meta[:n]) if m[0] == paragraph and r["population"]]
+                donor = same[-1] if same else next((r for r in reversed(rows[:n]) if r["population"]), None)
+                where = "the figure before" + (" in the paragraph" if same else "")
+            if donor is not None:
+                row["population"] = donor["population"]
+                notes.append(f"population {donor['population']} as {where}")
+        if not row["source"] and not headline:
+            fill = title_sources[0] if title_sources else only
+            if fill is not None:
+                src = fill
+                row["source"] = _src_key(fill)
+                notes.append(f"source {row['source']}: " + ("named by the headline" if title_sources
+                                                             else "the only source the article names"))
+        if isinstance(src, Source):
+            row["source_group"] = src.group
+            row["stance"] = sources.stance(src.name, populations.by_id.get(str(row["population"])))
+        blanks = [c for c in BLANKS_TO_FILL if row[c] == ""]
+        if blanks:
+            notes.append("to fill: " + ", ".join(blanks))
+        row["notes"] = "; ".join(notes)
 
 
 def _src_key(src) -> str:

@@ -118,8 +118,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("ndays", re.compile(r"(?P<u>over the past day|in the past day|au cours de la derniere journee|"
                          r"in a single day|in one day|in a day|en une journee|en un jour|en 24 heures|"
                          r"in 24 hours)")),
-    ("lastweek", re.compile(r"la semaine (?:derniere|passee)|last week|the previous week|"
-                            r"la semaine precedente")),
+    ("lastweek", re.compile(r"la semaine (?:derniere|passee)|last week")),
+    ("firstweek", re.compile(r"(?:in |during |en |durant |pendant |au cours de )?(?:the first week of|la premiere semaine de|"
+                             r"la premiere semaine d')\s*(?P<mon>" + _MONTH + r")(?:\s+(?P<y>" + _YEAR + r"))?")),
     ("warstart", re.compile(
         r"(?:depuis|since)\s+(?:le debut de |le declenchement de |the start of |the beginning of |"
         r"the outbreak of )?(?:la |l'|the |leur |their )?(?:(?:full-scale|large-scale) )?"
@@ -202,6 +203,9 @@ def find_dates(norm: str) -> list[DateMention]:
                         "end" if edge_word.startswith(("fin", "late", "end", "the end", "la fin")) else "")
                 found.append(DateMention(s, e, "month", text, month=MONTHS[mon],
                                          year=int(g["y"]) if g.get("y") else None, edge=edge))
+            elif kind == "firstweek":
+                found.append(DateMention(s, e, "firstweek", text, month=MONTHS[g["mon"]],
+                                         year=int(g["y"]) if g.get("y") else None))
             elif kind == "year":
                 found.append(DateMention(s, e, "year", text, year=int(g["y"])))
             elif kind == "weekday":
@@ -361,6 +365,13 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
         if m.days <= 0:
             return None
         return ref - timedelta(days=m.days), ref - timedelta(days=1), f"{m.text!r}: the {m.days} day(s) before"
+    if m.kind == "firstweek":
+        year = _month_year(m.month, m.year, ref, context_year)  # type: ignore[arg-type]
+        if year is None:
+            return None
+        end = min(date(year, m.month, 7), ref)  # type: ignore[arg-type]
+        start = date(year, m.month, 1)  # type: ignore[arg-type]
+        return (start, end, repr(m.text)) if start <= end else None
     if m.kind == "lastweek":
         monday = ref - timedelta(days=ref.weekday() + 7)
         return monday, monday + timedelta(days=6), f"{m.text!r}: the week before"
