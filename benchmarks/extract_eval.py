@@ -183,7 +183,7 @@ def evaluate(gold: Path = GOLD) -> Result:
                     res.misses.append({"article": entry["file"], "kind": name, "value": exp["value"] or exp["phrase"],
                                        "expected": want, "extracted": have})
         # relative figures
-        skipped = [s.phrase for s in extraction.skipped]
+        skipped = [s.phrase for s in extraction.skipped if s.kind == "relative"]
         found = set()
         for exp in relatives:
             key = _norm(exp["phrase"])

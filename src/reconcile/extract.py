@@ -776,6 +776,7 @@ class Skipped:
     phrase: str
     quote: str
     reason: str = "a relative figure (share or fraction), not a count: code it by hand"
+    kind: str = "relative"  # "relative" | "not_a_claim"
 
 
 @dataclass
@@ -825,7 +826,8 @@ def _per_day(norm: str, q: _Quantity) -> bool:
     after = norm[q.end:q.end + 50]
     after = re.split(r"[;.]|,\s", after)[0]
     return bool(_PER_DAY_NEAR.search(before) or _PER_DAY_NEAR.search(after)
-                or re.match(r"\s*(?:[\w'-]+\s+){0,3}?a day(?![\w-])", after))
+                or (re.match(r"\s*(?:[\w'-]+\s+){0,3}?a day(?![\w-])", after) is not None
+                    and not re.search(r"(?:in|within|over|during) a (?:single )?day", after)))
 
 
 @dataclass
@@ -949,7 +951,8 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
             word = _not_a_claim(sent, q, hi if hi >= 0 else len(norm))
             if word:
                 skipped.append(Skipped(citation, sent.original(q.phrase_start, q.end).strip(), sent.text,
-                                       f"counts people neither killed, wounded nor deployed ({word!r})"))
+                                       f"counts people neither killed, wounded nor deployed ({word!r})",
+                                       "not_a_claim"))
                 continue
             claim_id = f"{stem}-{len(rows) + 1:03d}"
             phrase = sent.original(q.phrase_start, q.end).strip()

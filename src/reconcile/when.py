@@ -142,6 +142,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"(?:(?P<edge>debut|fin|mi-|mi |early|late|mid-|mid |end of|the end of|the start of|"
         r"the beginning of|le debut du mois de|la fin du mois de|du mois de|au mois de|"
         r"le debut de|la fin de|courant)\s*)?(?P<mon>" + _MONTH + r")(?:\s+(?P<y>" + _YEAR + r"))?(?![\w-])")),
+    ("sinceyear", re.compile(r"(?:depuis|since)\s+(?:debut |early |the start of |le debut de l'annee )?(?P<y>" + _YEAR + r")(?![\d-])")),
     ("year", re.compile(r"(?:(?<=en )|(?<=in ))(?P<y>" + _YEAR + r")(?![\d-])")),
     ("weekday", re.compile(
         r"(?P<wd>" + _WEEKDAY + r")(?:\s+(?:et|and)\s+(?P<wd2>" + _WEEKDAY + r"))?"
@@ -206,6 +207,8 @@ def find_dates(norm: str) -> list[DateMention]:
             elif kind == "firstweek":
                 found.append(DateMention(s, e, "firstweek", text, month=MONTHS[g["mon"]],
                                          year=int(g["y"]) if g.get("y") else None))
+            elif kind == "sinceyear":
+                found.append(DateMention(s, e, "sinceyear", text, year=int(g["y"])))
             elif kind == "year":
                 found.append(DateMention(s, e, "year", text, year=int(g["y"])))
             elif kind == "weekday":
@@ -320,6 +323,10 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
         if nxt is None:
             return None
         return _since(nxt, ref, population_start, context_year)
+    if m.kind == "sinceyear":
+        if population_start is not None and population_start.year == m.year:
+            return population_start, None, f"{m.text!r}: the population's start, in that year"
+        return date(m.year, 1, 1), None, repr(m.text)  # type: ignore[arg-type]
     if m.kind in ("warstart", "popstart"):
         nxt = next((f for f in following if (f is target or f.start - m.end <= 30)
                     and f.kind in ("day", "month", "thismonth")), None)
