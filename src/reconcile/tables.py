@@ -346,6 +346,7 @@ def load_sources(path: str | PathLike[str] | None = None) -> SourceTable:
     if path is None:
         return default_sources()
     data, where = _overlay("sources.toml", path, "name", "source")
+    _sources_from({**data, "source": _entries(_read_user(path), "source", where)}, where)  # the user's numbering
     return _sources_from(data, where)
 
 
@@ -354,4 +355,5 @@ def load_populations(path: str | PathLike[str] | None = None) -> PopulationTable
     if path is None:
         return default_populations()
     data, where = _overlay("populations.toml", path, "id", "population")
+    _populations_from({**data, "population": _entries(_read_user(path), "population", where)}, where)
     return _populations_from(data, where)
