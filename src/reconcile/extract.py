@@ -507,13 +507,14 @@ def _gate(sent: _Sentence, q: _Quantity) -> str:
         offset = q.end + m.end()
     after = [t for t in sent.tokens_after(offset, 8) if t not in _QUOTES]
     unscaled = q.kind == "vague" and q.vague_key in UNSCALED_VAGUE
+    capitalised = _capitalised_tokens(sent, offset)
     for n, tok in enumerate(after[:6]):
         if unscaled:
             return "noun" if _PERSON_RE.fullmatch(tok) else ""
         if _is_people_token(tok):
             return "noun"
-        if _MODIFIER_RE.fullmatch(tok) and n < 5:
-            continue
+        if (_MODIFIER_RE.fullmatch(tok) or tok in capitalised) and n < 5:
+            continue  # "40 Sudanese civilians": a proper adjective
         break
     window = sent.norm[:q.phrase_start if q.phrase_start >= 0 else q.start]
     people_named = bool(_CATEGORY_RE.search(window)) or any(
@@ -530,6 +531,17 @@ def _gate(sent: _Sentence, q: _Quantity) -> str:
     if people_named and q.kind == "number" and (q.value or 0) >= 10 and _ANAPHORIC_BEFORE.search(window):
         return "anaphoric"
     return ""
+
+
+def _capitalised_tokens(sent: _Sentence, pos: int, n: int = 3) -> set[str]:
+    """The next ``n`` tokens after ``pos`` that are written with a capital in the sentence."""
+    i = bisect_left([t[0] for t in sent.tokens], pos)
+    out = set()
+    for start, _, tok in sent.tokens[i:i + n]:
+        original = sent.text[sent.offsets[start]] if start < len(sent.offsets) else ""
+        if original.isupper() and tok.isalpha():
+            out.add(tok)
+    return out
 
 
 def _category_in(text: str, last: bool) -> str:

@@ -120,7 +120,9 @@ class SourceTable:
 
     def lookup(self, text: str) -> Source | None:
         """The source whose name or an alias is ``text`` (normalised), or None."""
-        name = self._owner.get(normalize_phrase(text))
+        key = normalize_phrase(text)
+        name = self._owner.get(key) or self._owner.get(
+            re.sub(r"^(?:the|a|an|le|la|les|un|une|des|du)\s+|^(?:l|d)'", "", key))
         return self.by_name.get(name) if name else None
 
     def country_default(self, country: str) -> Source | None:

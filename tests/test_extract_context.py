@@ -1,0 +1,263 @@
+"""Tests of what `reconcile extract` reads around a figure: dates and periods (when.py),
+article metadata (article.py), the sources and populations tables (tables.py), and several
+figures per sentence."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconcile.article import ArticleError, parse_article, read_article
+from reconcile.extract import extract_article, extract_claims
+from reconcile.lexicon import format_number, normalize_phrase
+from reconcile.tables import TableError, default_populations, default_sources, load_populations, load_sources
+from reconcile.when import day_of, find_dates, parse_date, period_of
+
+FR_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+             "octobre", "novembre", "décembre"]
+EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December"]
+FR_DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+EN_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31))
+
+
+def _only(text: str, kind: str | None = None):
+    found = find_dates(normalize_phrase(text))
+    if kind:
+        found = [m for m in found if m.kind == kind]
+    assert len(found) == 1, (text, found)
+    return found[0]
+
+
+# --------------------------------------------------------------------------- when.py
+
+
+@settings(max_examples=200, deadline=None)
+@given(dates, st.sampled_from(["fr", "en", "iso", "slash", "en_day_first"]))
+def test_parse_date_round_trip(d, style):
+    text = {
+        "fr": f"{d.day} {FR_MONTHS[d.month - 1]} {d.year}",
+        "en": f"{EN_MONTHS[d.month - 1]} {d.day}, {d.year}",
+        "iso": d.isoformat(),
+        "slash": f"{d.day:02d}/{d.month:02d}/{d.year}",
+        "en_day_first": f"{d.day} {EN_MONTHS[d.month - 1]} {d.year} 10:41 AM",
+    }[style]
+    assert parse_date(text) == d
+
+
+@settings(max_examples=200, deadline=None)
+@given(dates, st.integers(0, 6), st.sampled_from(["fr", "en"]))
+def test_weekday_is_the_latest_such_day_on_or_before_the_reference(ref, weekday, lang):
+    name = (FR_DAYS if lang == "fr" else EN_DAYS)[weekday]
+    got = day_of(_only(f"a déclaré {name}" if lang == "fr" else f"said on {name}", "weekday"), ref)
+    assert got.weekday() == weekday and ref - timedelta(days=6) <= got <= ref
+
+
+@settings(max_examples=200, deadline=None)
+@given(dates, st.integers(1, 12), st.integers(1, 28))
+def test_day_without_year_is_the_latest_on_or_before_the_reference(ref, month, day):
+    got = day_of(_only(f"le {day} {FR_MONTHS[month - 1]}", "day"), ref)
+    assert (got.month, got.day) == (month, day)
+    assert ref - timedelta(days=366) < got <= ref
+
+
+@settings(max_examples=100, deadline=None)
+@given(dates, st.integers(1, 30), st.sampled_from(["les {n} derniers jours", "in the past {n} days",
+                                                     "en {n} jours", "over the last {n} days"]))
+def test_the_last_n_days_are_the_n_days_before_the_claim(ref, n, template):
+    start, end, _ = period_of(_only(template.format(n=n), "ndays"), ref)
+    assert (end - start).days == n - 1 and end == ref - timedelta(days=1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(dates, st.integers(1, 12))
+def test_a_month_runs_from_its_first_day_to_its_last_or_the_claim(ref, month):
+    start, end, _ = period_of(_only(f"in {EN_MONTHS[month - 1]}", "month"), ref)
+    assert start.day == 1 and start.month == month and start <= ref
+    assert end <= ref and (end == ref or (end + timedelta(days=1)).day == 1)
+
+
+@pytest.mark.parametrize("text, ref, pop_start, expected", [
+    ("depuis le début du mois de novembre", date(2024, 12, 23), None, (date(2024, 11, 1), None)),
+    ("depuis la mi-décembre", date(2025, 1, 6), None, (date(2024, 12, 15), None)),
+    ("since the start of the full-scale invasion", date(2025, 4, 4), date(2022, 2, 24), (date(2022, 2, 24), None)),
+    ("since February 2022", date(2024, 12, 17), date(2022, 2, 24), (date(2022, 2, 24), None)),
+    ("since January 1", date(2025, 1, 28), None, (date(2025, 1, 1), None)),
+    ("between January and February 2025", date(2025, 6, 15), None, (date(2025, 1, 1), date(2025, 2, 28))),
+    ("in October and November 2024", date(2025, 6, 15), None, (date(2024, 10, 1), date(2024, 11, 30))),
+    ("last week", date(2024, 12, 16), None, (date(2024, 12, 9), date(2024, 12, 15))),
+    ("au cours des dernières 24 heures", date(2024, 12, 17), None, (date(2024, 12, 16), date(2024, 12, 16))),
+    ("lors des combats de samedi et dimanche", date(2024, 12, 16), None, (date(2024, 12, 14), date(2024, 12, 15))),
+    ("en une semaine", date(2024, 12, 28), None, (date(2024, 12, 21), date(2024, 12, 27))),
+])
+def test_periods(text, ref, pop_start, expected):
+    found = find_dates(normalize_phrase(text))
+    first = found[0]
+    got = period_of(first, ref, population_start=pop_start, following=found[1:])
+    assert got is not None and got[:2] == expected, (text, got)
+
+
+def test_recent_weeks_give_no_period():
+    assert period_of(_only("ces dernières semaines"), date(2024, 12, 19)) is None
+
+
+def test_no_month_in_may_have():
+    assert find_dates(normalize_phrase("they may have been killed in march")) == [] or \
+        all(m.text != "may" for m in find_dates(normalize_phrase("they may have been killed")))
+
+
+# --------------------------------------------------------------------------- article.py
+
+
+def test_header_block_front_matter_and_trailing_lines():
+    a = parse_article("Titre : Koursk : un bilan\nDate : 03/01/2025\nMédia : L'Observateur\n\n"
+                      "Le ministère britannique de la Défense estime que 300 soldats russes ont été tués.\n\n"
+                      "Source link : https://example.org/a\n", "a.txt")
+    assert (a.meta.title, a.meta.date, a.meta.outlet, a.meta.url) == \
+        ("Koursk : un bilan", date(2025, 1, 3), "L'Observateur", "https://example.org/a")
+    assert a.meta.citation("a.txt") == "https://example.org/a"
+    assert "Source link" not in a.text and "Le ministère britannique" in a.text
+    fm = parse_article('---\ntitle: "Un titre"\ndate: 2024-11-21\noutlet: "Le Courrier"\n---\n\nTexte.\n', "b.md")
+    assert (fm.meta.title, fm.meta.date, fm.meta.outlet) == ("Un titre", date(2024, 11, 21), "Le Courrier")
+    assert fm.meta.citation("b.md") == "Le Courrier: Un titre (2024-11-21)"
+    assert fm.text[fm.title_span[0]:fm.title_span[1]] == "Un titre"
+
+
+def test_html_meta_tags_and_body():
+    html = ('<html><head><title>Kursk losses | The Ledger</title>'
+            '<meta property="og:title" content="Kursk losses">'
+            '<meta property="og:site_name" content="The Ledger">'
+            '<meta property="og:url" content="https://ledger.example/kursk">'
+            '<meta property="article:published_time" content="2025-06-15T18:20:00+01:00">'
+            '<script>var x = 3000;</script></head><body><nav>Home</nav>'
+            '<h1>Kursk losses</h1><p>More than 6,000 North Korean soldiers have been killed or wounded, '
+            'the UK Ministry of Defence said on Sunday.</p><footer>1,200 words</footer></body></html>')
+    a = parse_article(html, "k.html")
+    assert (a.meta.title, a.meta.outlet, a.meta.url, a.meta.date) == \
+        ("Kursk losses", "The Ledger", "https://ledger.example/kursk", date(2025, 6, 15))
+    assert "3000" not in a.text and "words" not in a.text and "Home" not in a.text
+    rows = extract_article(a).rows
+    assert rows["value"].tolist() == [6000]
+    assert rows.iloc[0][["source", "reported_on", "citation", "population"]].tolist() == \
+        ["UK Ministry of Defence", "2025-06-15", "https://ledger.example/kursk", "dprk_kursk"]
+
+
+def test_dateline_gives_the_date_and_is_not_a_period():
+    rows = extract_claims("KYIV, Jan 22 2025 — Russia lost 1,380 soldiers killed or wounded over the past day, "
+                          "Ukraine's General Staff said on Wednesday.", "d.txt")
+    assert rows.iloc[0][["reported_on", "period_start", "period_end"]].tolist() == \
+        ["2025-01-22", "2025-01-21", "2025-01-21"]
+
+
+def test_non_utf8_article_is_refused_with_the_place(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("Les soldats ont été tués.".encode("latin-1"))
+    with pytest.raises(ArticleError, match=r"latin1.txt: not UTF-8 text \(byte 0xe9 at offset 16, line 1\)"):
+        read_article(path)
+    assert "été" in read_article(path, encoding="latin-1").text
+    html = tmp_path / "page.html"
+    html.write_bytes('<html><head><meta charset="windows-1252"></head><body><p>été</p></body></html>'
+                     .encode("cp1252"))
+    assert "été" in read_article(html).text  # the declared charset is honoured
+
+
+# --------------------------------------------------------------------------- tables.py
+
+
+def test_sources_table_stance_and_aliases():
+    sources, pops = default_sources(), default_populations()
+    assert sources.lookup("Le NIS").name == "South Korea National Intelligence Service (NIS)"
+    assert sources.stance("UK Ministry of Defence", pops.by_id["dprk_kursk"]) == "adversary"
+    assert sources.stance("Russian Security Council (Sergei Shoigu)", pops.by_id["dprk_kursk"]) == "own"
+    assert sources.stance("The New York Times", pops.by_id["dprk_kursk"]) == "neutral"
+    assert sources.stance("not a source", pops.by_id["dprk_kursk"]) == ""
+
+
+def test_user_tables_are_laid_over_the_shipped_ones(tmp_path):
+    user = tmp_path / "sources.toml"
+    user.write_text('[[source]]\nname = "Kharkiv regional administration"\ngroup = "ukraine_local"\n'
+                    'camp = "ukraine"\naliases = { fr = ["administration régionale de Kharkiv"], '
+                    'en = ["Kharkiv regional administration", "Oleh Syniehubov"] }\n', encoding="utf-8")
+    table = load_sources(user)
+    assert table.lookup("oleh syniehubov").name == "Kharkiv regional administration"
+    assert table.lookup("NIS") is not None  # shipped entries kept
+    rows = extract_claims("Oleh Syniehubov said on Monday that 12 civilians had been killed in Kharkiv.",
+                          "k.txt", sources=table)
+    assert rows.iloc[0][["source", "population"]].tolist() == ["Kharkiv regional administration", "ukraine_civilians"]
+    pops = tmp_path / "pops.toml"
+    pops.write_text('[[population]]\nid = "sudan_civilians"\ncamp = "neutral"\nstart = "2023-04-15"\n'
+                    'names = { en = ["Sudanese civilians"] }\n', encoding="utf-8")
+    rows = extract_claims("At least 40 Sudanese civilians were killed since the war began, the UN said.",
+                          "s.txt", populations=load_populations(pops))
+    assert rows.iloc[0][["population", "period_start"]].tolist() == ["sudan_civilians", "2023-04-15"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ('[[source]]\nname = 3\n', r"source 1: `name` must be a non-empty string, found 3"),
+    ('[[source]]\nname = "X"\ncamp = "mars"\n', r"source 'X': `camp` 'mars' is not a key of \[camps\]"),
+    ('[[source]]\nname = "X"\nstance = { dprk_kursk = "hostile" }\n', r"source 'X': `stance` must map"),
+    ('[[source]\n', r"not valid TOML"),
+])
+def test_bad_sources_file_is_named(tmp_path, content, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(TableError, match=message) as info:
+        load_sources(path)
+    assert str(path) in str(info.value)
+
+
+def test_bad_population_start_is_named(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[[population]]\nid = "x"\nstart = "24/02/2022"\n', encoding="utf-8")
+    with pytest.raises(TableError, match=r"population 'x': `start` must be a date YYYY-MM-DD, found '24/02/2022'"):
+        load_populations(path)
+
+
+# --------------------------------------------------------------------------- several figures
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Selon l'état-major ukrainien, environ 300 d'entre eux ont été tués et 2 700 blessés.",
+     [(300, "about", "killed"), (2700, "about", "wounded")]),
+    ("Several thousand more soldiers are expected, adding to the 11,000 already in the Kursk region.",
+     [("", "vague", "deployed"), (11000, "exact", "deployed")]),
+    ("Ukrainian drone units killed 120 North Korean soldiers and wounded 340 in three days.",
+     [(120, "exact", "killed"), (340, "exact", "wounded")]),
+    ("L'armée russe a perdu environ 1 200, 1 350 et 1 410 soldats au cours des trois derniers jours.",
+     [(1200, "about", "casualties"), (1350, "about", "casualties"), (1410, "about", "casualties")]),
+    ("At least 34 civilians, including two children, were killed and 117 wounded.",
+     [(34, "at_least", "killed"), (2, "exact", "killed"), (117, "at_least", "wounded")]),
+    ("Les forces nord-coréennes avaient perdu plus d'un millier d'hommes, dont au moins 200 tués.",
+     [(1000, "more_than", "casualties"), (200, "at_least", "killed")]),
+])
+def test_every_figure_with_its_qualifier_and_category(text, expected):
+    rows = extract_claims(text, "x.txt")
+    assert [(r["value"], r["qualifier"], r["category"]) for _, r in rows.iterrows()] == expected
+
+
+def test_people_neither_lost_nor_deployed_are_skipped():
+    a = parse_article("Deux soldats nord-coréens ont été capturés vivants, a annoncé Volodymyr Zelensky. "
+                      "« Nous avons évacué plus de 150 000 habitants », a-t-il précisé.", "x.txt")
+    found = extract_article(a)
+    assert found.rows.empty
+    assert [s.kind for s in found.skipped] == ["not_a_claim", "not_a_claim"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(2, 900_000), st.integers(2, 900_000),
+       st.sampled_from([("environ", "about"), ("au moins", "at_least"), ("plus de", "more_than"),
+                        ("près de", "about")]),
+       st.sampled_from(["fr_space", "fr_nbsp", "plain", "fr_dot"]))
+def test_a_qualifier_governs_both_listed_figures(a, b, qualifier, style):
+    word, expected = qualifier
+    text = f"Selon le NIS, {word} {format_number(a, style)} soldats nord-coréens ont été tués et " \
+           f"{format_number(b, style)} blessés."
+    rows = extract_claims(text, "x.txt")
+    assert [(r["value"], r["qualifier"], r["category"]) for _, r in rows.iterrows()] == \
+        [(a, expected, "killed"), (b, expected, "wounded")]
+    assert set(rows["source"]) == {"South Korea National Intelligence Service (NIS)"}
+    assert set(rows["population"]) == {"dprk_kursk"}
