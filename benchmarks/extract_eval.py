@@ -107,7 +107,13 @@ def _field_ok(name: str, exp: dict, got: dict) -> tuple[bool, bool, bool]:
     return bool(alts), bool(value), value in alts
 
 
-def evaluate(gold: Path = GOLD) -> Result:
+def _extract(path: Path):
+    return extract_article(read_article(path))
+
+
+def evaluate(gold: Path = GOLD, extract=_extract) -> Result:
+    """Score ``extract`` (a path -> an :class:`~reconcile.extract.Extraction`-like object with
+    ``rows``, ``skipped`` and ``meta``) on the labelled articles of ``gold``."""
     res = Result()
     for key in ("figures", *FIELDS, "skipped"):
         res.recall[key] = Score()
@@ -119,7 +125,7 @@ def evaluate(gold: Path = GOLD) -> Result:
         stem = path.name.split(".")[0]
         with (gold / f"{stem}.expected.csv").open(encoding="utf-8") as fh:
             expected = list(csv.DictReader(fh))
-        extraction = extract_article(read_article(path))
+        extraction = extract(path)
         got_rows = [{k: ("" if v is None else str(v)) for k, v in r.items()}
                     for r in extraction.rows.to_dict("records")]
         res.articles += 1
