@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "data" / "extract_gold"
 HOLDOUT = ROOT / "tests" / "data" / "extract_holdout"
+FRESH = ROOT / "tests" / "data" / "extract_fresh"
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,15 @@ def test_floors_on_the_held_out_set(bench):
     assert res.recall["figures"].rate >= 0.92
     assert res.recall["source"].rate >= 0.69
     assert res.recall["reported_on"].rate >= 0.84
+
+
+def test_floors_on_the_fresh_set(bench):
+    # written after all tuning and measured once (benchmarks/RESULTS.md): below the targets,
+    # and reported as such; the floors only guard against doing worse
+    res = bench.evaluate(FRESH)
+    assert res.recall["figures"].rate >= 0.81
+    assert res.recall["source"].rate >= 0.62
+    assert res.recall["reported_on"].rate >= 0.81
 
 
 def test_scoring_counts_misses_and_wrong_fields(bench, tmp_path):
