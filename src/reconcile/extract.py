@@ -3,19 +3,27 @@
 The extractor is a small, deliberately transparent pipeline of regular expressions over
 the normal form of each sentence (see :func:`reconcile.lexicon.normalize_with_offsets`):
 
-1. the text is cut into sentences; a line break inside a sentence (a quotation put on
-   its own line, ``se chiffrent à\\n"plusieurs centaines"\\n, allant ...``) is kept inside
-   the sentence, and the ``quote`` column is the sentence verbatim;
+1. the article is read (:mod:`reconcile.article`: plain text, Markdown or HTML, with its
+   title, date, outlet and URL) and cut into sentences and paragraphs; a line break inside
+   a sentence is kept inside it, and the ``quote`` column is the sentence verbatim;
 2. quantities are found: vague phrases of the lexicon, numbers written with digits
    (parsed by :func:`reconcile.lexicon.parse_number`) and runs of number words;
-3. quantities that are not counts of people are dropped: dates and times, years,
+3. quantities that are not counts of people are dropped: dates and times, years, ages,
    money, percentages, durations and units, ordinals ("XIe", "deuxième"), and numbers
-   with no people noun or casualty word after them (nor, for a quantity ending a
-   clause, before them);
-4. each remaining quantity gets a ``qualifier`` from the words just before it, a
-   ``category`` from the nearest casualty / deployment word in the same sentence
-   (after it first, before it otherwise; ``deployed`` when the quantity counts soldiers
-   and no such word is near) and a ``phrase`` as written.
+   that count no one: a figure is kept when a people noun or casualty word follows it,
+   when it ends a clause after one, when it is the object of a casualty verb ("killed
+   120"), repeats a noun named before ("3,000 more", "the 11,000 already there") or is
+   listed with such a figure ("1 200, 1 350 et 1 410 soldats");
+4. each figure gets a ``qualifier`` from the words just before it, shared by the figures
+   listed after it ("environ 300 ... tués et 2 700 blessés": both ``about``), a
+   ``category`` from its own noun phrase, the casualty verb before it, or the nearest
+   casualty / deployment word (``deployed`` when none is near, and the notes say so);
+5. its context is read (:mod:`reconcile.context`, :mod:`reconcile.when`, the tables of
+   :mod:`reconcile.tables`): source, ``reported_on``, period, measure, population; what
+   the sentence does not say is taken from its paragraph, then the article, and what is
+   still unknown stays blank and is named in ``notes``;
+6. relative figures ("plus de la moitié", "a third of the force", percentages) and people
+   neither lost nor deployed (prisoners, evacuees) are returned as :class:`Skipped`.
 
 Every vocabulary list lives in the module-level tables below (normalised: lower case,
 no accents, straight apostrophes).
@@ -848,11 +856,10 @@ class _State:
 
     article_date: date | None
     context_year: int | None
-    last_source: tuple[Attribution, object] | None = None  # (attribution, resolved source)
+    last_source: tuple[Attribution, object, int] | None = None  # (attribution, source, paragraph)
     last_said: dict = field(default_factory=dict)  # source key -> (date, paragraph)
     last_month: tuple[int, int] | None = None
     last_period: tuple | None = None
-    first_body_source: tuple[str, Attribution] | None = None
 
 
 @dataclass
