@@ -93,6 +93,10 @@ def test_a_month_runs_from_its_first_day_to_its_last_or_the_claim(ref, month):
     ("au cours des dernières 24 heures", date(2024, 12, 17), None, (date(2024, 12, 16), date(2024, 12, 16))),
     ("lors des combats de samedi et dimanche", date(2024, 12, 16), None, (date(2024, 12, 14), date(2024, 12, 15))),
     ("en une semaine", date(2024, 12, 28), None, (date(2024, 12, 21), date(2024, 12, 27))),
+    ("depuis son déploiement", date(2025, 2, 27), date(2024, 11, 1), (date(2024, 11, 1), None)),
+    ("since they arrived in Kursk", date(2025, 2, 27), date(2024, 11, 1), (date(2024, 11, 1), None)),
+    ("depuis son arrivée sur le front en décembre", date(2025, 2, 12), date(2024, 11, 1),
+     (date(2024, 12, 1), None)),
 ])
 def test_periods(text, ref, pop_start, expected):
     found = find_dates(normalize_phrase(text))
@@ -233,6 +237,10 @@ def test_bad_population_start_is_named(tmp_path):
      [(34, "at_least", "killed"), (2, "exact", "killed"), (117, "at_least", "wounded")]),
     ("Les forces nord-coréennes avaient perdu plus d'un millier d'hommes, dont au moins 200 tués.",
      [(1000, "more_than", "casualties"), (200, "at_least", "killed")]),
+    # an approximate count under a bound stays the approximate count ("un millier" is the
+    # language's noun for 1,000, and reads as the number)
+    ("Au moins une vingtaine de civils ont été tués samedi à Kharkiv.", [("", "vague", "killed")]),
+    ("Près d'un millier de soldats russes ont été tués.", [(1000, "about", "killed")]),
 ])
 def test_every_figure_with_its_qualifier_and_category(text, expected):
     rows = extract_claims(text, "x.txt")

@@ -560,9 +560,12 @@ def _category_in(text: str, last: bool) -> str:
     return _CATEGORY_OF[m.lastgroup]
 
 
-#: vague phrases that stand for a round number ("un millier" = about 1,000): with a bound
-#: before them ("plus d'un millier") they become that bound on the number
-_ROUND_VAGUE = re.compile(r"^(?:un|une|a|an|about|around|roughly)\s")
+#: vague phrases that are how the language writes a round number as a noun: French has no
+#: other noun for "a thousand" ("mille" takes no article), so "plus d'un millier" is "more than
+#: 1,000" and "près d'un millier" "about 1,000". Other approximate counts keep their vague
+#: reading under a qualifier ("au moins une vingtaine" = "une vingtaine", the bound noted):
+#: "plus de vingt" was there to be written.
+ROUND_NUMBER_NOUNS = {"un millier": 1000, "un bon millier": 1000}
 
 
 def _qualify(sent: _Sentence, q: _Quantity, lexicon: Lexicon) -> None:
@@ -577,13 +580,11 @@ def _qualify(sent: _Sentence, q: _Quantity, lexicon: Lexicon) -> None:
     if q.kind == "vague":
         q.qualifier = "vague"
         bound = _QUAL_OF.get(word, "")
-        low, high = lexicon.entries.get(q.vague_key, (0.0, 0.0))
-        if bound in ("more_than", "at_least", "fewer_than", "at_most") and _ROUND_VAGUE.match(q.vague_key) \
-                and high > low:
-            q.kind, q.value, q.qualifier = "number", round((low + high) / 2), bound
+        if bound and q.vague_key in ROUND_NUMBER_NOUNS:
+            q.kind, q.value, q.qualifier = "number", ROUND_NUMBER_NOUNS[q.vague_key], bound
             q.note = f"{word!r} before {q.vague_key!r} read as {bound} {q.value:g}"
         elif word:
-            q.note = f"qualifier {word!r} before a vague phrase"
+            q.note = f"qualifier {word!r} before the vague phrase {q.vague_key!r}: kept as the phrase"
     elif word:
         q.qualifier = _QUAL_OF[word]
     elif q.plus:

@@ -129,9 +129,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"|(?:depuis que|since)\s+(?:la russie|moscou|russia|moscow)\s+(?:a|avait|had|has)?\s*"
         r"(?:lance|launched|envahi|invaded)")),
     ("popstart", re.compile(
-        r"(?:depuis|since)\s+(?:leur|their|they|the troops|les troupes)\s+"
-        r"(?:arrivee|deploiement|engagement|entree (?:au|en) combat|arrival|deployment|"
-        r"(?:first )?(?:joined|entered|went into)(?: the)? (?:fighting|combat|battle|the war))")),
+        r"(?:depuis|since)\s+(?:le debut de |the start of |the beginning of )?"
+        r"(?:leur|leurs|son|sa|ses|their|its|his|her|they|the troops|les troupes)\s+"
+        r"(?:arrivee|deploiement|engagement|entree (?:au|en|dans les) (?:combat|combats|guerre)|arrival|deployment|"
+        r"(?:first )?(?:joined|entered|went into)(?: the)? (?:fighting|combat|battle|the war)|"
+        r"(?:arrived|were deployed|were sent))"
+        r"|depuis qu'(?:ils|elles|il|elle) (?:sont|a ete|ont ete|est) (?:arrive|deploye|engage)e?s?")),
     ("sameperiod", re.compile(r"(?:over|during|in|for) the same (?:period|time|days?)|(?:au cours de|sur|pendant|durant) "
                               r"la meme periode|dans le meme temps")),
     ("thismonth", re.compile(r"ce mois-ci|this month|du mois en cours|depuis le debut du mois(?! de)|"
