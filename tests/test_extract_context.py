@@ -241,6 +241,13 @@ def test_bad_population_start_is_named(tmp_path):
     # language's noun for 1,000, and reads as the number)
     ("Au moins une vingtaine de civils ont été tués samedi à Kharkiv.", [("", "vague", "killed")]),
     ("Près d'un millier de soldats russes ont été tués.", [(1000, "about", "killed")]),
+    # a verb's reach ends at a comma; a figure's clause ends where a new one begins
+    ("Of the 9,000 soldiers sent, about 2,500 have been killed or wounded, officials said.",
+     [(9000, "exact", "deployed"), (2500, "about", "casualties")]),
+    ("Sur les 8 000 militaires déployés, quelque 1 500 ont été tués, selon Séoul.",
+     [(8000, "exact", "deployed"), (1500, "about", "killed")]),
+    ('Officials said 5,000 troops were in Belarus, and that "dozens" had been killed.',
+     [(5000, "exact", "deployed"), ("", "vague", "killed")]),
 ])
 def test_every_figure_with_its_qualifier_and_category(text, expected):
     rows = extract_claims(text, "x.txt")
@@ -253,6 +260,12 @@ def test_people_neither_lost_nor_deployed_are_skipped():
     found = extract_article(a)
     assert found.rows.empty
     assert [s.kind for s in found.skipped] == ["not_a_claim", "not_a_claim"]
+    # the object of a capture verb, even with a casualty verb later in the sentence
+    a = parse_article("L'armée russe affirme avoir capturé 120 soldats ukrainiens et en avoir tué 900 "
+                      "dans la région.", "x.txt")
+    found = extract_article(a)
+    assert [(r["value"], r["category"]) for _, r in found.rows.iterrows()] == [(900, "killed")]
+    assert [s.phrase for s in found.skipped] == ["120"]
 
 
 @settings(max_examples=150, deadline=None)

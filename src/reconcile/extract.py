@@ -110,6 +110,10 @@ CATEGORY_PATTERNS: tuple[tuple[str, str], ...] = (
                  r"deployed|deployments?|sent|dispatched|stationed|mobili[sz]ed|troops in|"
                  r"contingent|renforts?|reinforcements|engage(?:e|s|es)?|presents?|"
                  r"strength|effectifs?"),
+    # presence: "11,000 troops were in Russia", "des soldats se trouvent en Russie"
+    ("deployed", r"(?:troops|soldiers|forces|men|soldats|troupes|hommes|militaires)\s+"
+                 r"(?:were|are|remain|remained|sont|etaient|seraient|restent|se trouvent|se trouvaient|"
+                 r"se trouveraient)\s+(?:(?:deja|still|already|now|encore|toujours)\s+)?(?:in|en|au|aux|inside)"),
 )
 
 #: nouns that make a number a count of people (whole token, normal form)
@@ -601,9 +605,21 @@ def _category_right_before(sent: _Sentence, q: _Quantity) -> str:
     m = None
     for m in _CATEGORY_RE.finditer(head):
         pass
-    if m is None or head[m.end():].strip(" «\"“,"):
-        return ""
+    if m is None or head[m.end():].strip(" «\"“"):
+        return ""  # "Of the 12,000 troops deployed, about 4,000 ...": a comma ends that verb's reach
     return _CATEGORY_OF[m.lastgroup]
+
+
+#: where the clause of a figure ends, looking forward: a new clause with its own subject
+#: ("..., and that a small number had been killed", "; ...", "while ...", "tandis que ...")
+_NEW_CLAUSE_RE = re.compile(r"[;:]\s|,\s*(?:and |et |but |mais )?(?:that|que|qu')\s|"
+                            r"(?<![\w-])(?:while|whereas|tandis que|alors que|but|mais)(?![\w-])")
+
+
+def _own_clause(forward: str) -> str:
+    """The part of ``forward`` (the text after a figure) that is still the figure's clause."""
+    m = _NEW_CLAUSE_RE.search(forward)
+    return forward[:m.start()] if m else forward
 
 
 _COORDINATION = re.compile(
@@ -657,7 +673,7 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
         lo = kept[i - 1].end if i else 0
         hi = kept[i + 1].phrase_start if i + 1 < len(kept) and kept[i + 1].phrase_start >= 0 \
             else (kept[i + 1].start if i + 1 < len(kept) else len(sent.norm))
-        forward = sent.norm[q.end:hi]
+        forward = _own_clause(sent.norm[q.end:hi])
         backward = sent.norm[lo:q.phrase_start]
         noun_phrase = _noun_phrase_category(sent, q, hi)
         cat = noun_phrase or _category_right_before(sent, q)
@@ -738,6 +754,11 @@ def _not_a_claim(sent: _Sentence, q: _Quantity, hi: int) -> str:
     forward = sent.norm[q.end:min(hi, q.end + 60)]
     start = q.phrase_start if q.phrase_start >= 0 else q.start
     backward = sent.norm[max(0, start - 25):start]
+    last = None
+    for last in _NOT_A_CLAIM_RE.finditer(backward):
+        pass
+    if last is not None and not backward[last.end():].strip(" «\"“") and not _noun_phrase_category(sent, q, hi):
+        return last.group()  # the object of the verb: "avoir fait prisonniers 300 soldats"
     nc = _NOT_A_CLAIM_RE.search(forward)
     cat = _CATEGORY_RE.search(forward)
     if nc and (cat is None or nc.start() < cat.start()):
