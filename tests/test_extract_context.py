@@ -248,6 +248,12 @@ def test_bad_population_start_is_named(tmp_path):
      [(8000, "exact", "deployed"), (1500, "about", "killed")]),
     ('Officials said 5,000 troops were in Belarus, and that "dozens" had been killed.',
      [(5000, "exact", "deployed"), ("", "vague", "killed")]),
+    # a part of the figure before counts what it counts, whatever noun follows it
+    ("Kyiv said Russian losses had reached 900,000 troops since 2022, including 1,250 over the past day.",
+     [(900000, "exact", "casualties"), (1250, "exact", "casualties")]),
+    ("A strike killed 17 people in Odesa, including 3 rescuers.", [(17, "exact", "killed"), (3, "exact", "killed")]),
+    ("L'armée russe a perdu 42 000 hommes en mars, soit une moyenne de 1 350 par jour.",
+     [(42000, "exact", "casualties"), (1350, "exact", "casualties")]),
 ])
 def test_every_figure_with_its_qualifier_and_category(text, expected):
     rows = extract_claims(text, "x.txt")

@@ -126,6 +126,10 @@ PERSON_NOUNS = (
     r"reservists?|volontaires?|volunteers?|individus|individuals|habitants|residents|"
     r"enfants|children|femmes|women|gardes?|guards?|parachutistes?|paratroopers?|"
     r"commandos?|(?:nord-|sud-)?coreen(?:ne)?s|koreans|ukrainien(?:ne)?s|ukrainians|"
+    r"(?:para)?medics?|secouristes?|rescuers?|medecins|doctors?|infirmi(?:er|ere)s|nurses?|soignants|"
+    r"journalistes|journalists?|reporters?|policiers|police officers|policemen|pompiers|firefighters?|"
+    r"humanitaires|aid workers|employes|employees|staff|eleves|etudiants|students|pupils|patients|"
+    r"mineurs|miners|passagers|passengers|bebes|babies|adolescents|teenagers|"
     r"russes|russians|americain(?:e)?s|americans|nord-coreens"
 )
 #: words allowed between a number and its people noun ("30 North Korean soldiers",
@@ -662,6 +666,17 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
         if not q.gate and nxt.gate and q.kind == "number" and _LIST_RE.fullmatch(
                 sent.norm[q.end:nxt.phrase_start if nxt.phrase_start >= 0 else nxt.start]):
             q.gate = "list"
+    # a figure that opens a part of the figure before ("820,000 troops, including 1,190 over the
+    # previous day", "31 killed, including 4 paramedics", "soit une moyenne de 1 500 par jour")
+    # counts what that one counts, whatever follows it
+    last_kept = None
+    for q in cands:
+        if not q.gate and last_kept is not None and q.kind == "number" and _PART_OPENER_RE.search(
+                sent.norm[max(last_kept.end, q.start - 60):q.phrase_start if q.phrase_start >= 0 else q.start]) \
+                and not re.search(r"[.;]", sent.norm[last_kept.end:q.start]):
+            q.gate = "part"
+        if q.gate:
+            last_kept = q
     kept = [q for q in cands if q.gate]
     for i, q in enumerate(kept):
         if i:
@@ -687,6 +702,8 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
             # "34 civilians, including two children, were killed": past the part
             after_part = sent.norm[kept[i + 1].end:(kept[i + 2].phrase_start if i + 2 < len(kept) else len(sent.norm))]
             cat = _category_in(after_part, last=False)
+        if not cat and i and q.gate == "part" and kept[i - 1].category and not kept[i - 1].guessed:
+            cat = kept[i - 1].category  # a part counts what the whole counts
         if not cat and i and _SUBPART_BEFORE_RE.search(sent.norm[kept[i - 1].end:q.phrase_start]) \
                 and kept[i - 1].category and not kept[i - 1].guessed:
             cat = kept[i - 1].category  # "14, including three children": a part of the figure before
@@ -727,6 +744,11 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
 _LIST_RE = re.compile(r"\s*(?:,|,?\s*(?:et|and|ou|or))\s*")
 _SUBPART_RE = re.compile(r"^[^.;]{0,40}?,?\s*(?:including|dont|y compris|among them|parmi lesquels|parmi lesquelles)\s*$")
 _SUBPART_BEFORE_RE = re.compile(r"(?:including|dont|y compris|among them|parmi lesquels|parmi lesquelles)\s*$")
+#: words that open a part of the figure before, or restate it ("soit une moyenne de")
+_PART_OPENER_RE = re.compile(
+    r"(?:^|[\s,(])(?:including|dont|y compris|among them|among whom|of whom|of them|parmi eux|parmi elles|"
+    r"parmi lesquels|parmi lesquelles|d'entre eux|d'entre elles|soit|that is|or about)"
+    r"(?:\s+(?:une |an |a |la |the )?(?:moyenne|average|total|bilan)\s+(?:de|d'|of))?\s*[«\"“]?\s*$")
 
 
 def _noun_phrase_category(sent: _Sentence, q: _Quantity, hi: int) -> str:
