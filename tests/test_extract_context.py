@@ -288,3 +288,34 @@ def test_a_qualifier_governs_both_listed_figures(a, b, qualifier, style):
         [(a, expected, "killed"), (b, expected, "wounded")]
     assert set(rows["source"]) == {"South Korea National Intelligence Service (NIS)"}
     assert set(rows["population"]) == {"dprk_kursk"}
+
+
+# --------------------------------------------------------------------------- speakers
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Ukraine's General Staff said on Monday that 1,100 Russian soldiers had been killed, while Russia's "
+     "defence ministry said 300 Ukrainian servicemen had died.",
+     [(1100, "Ukrainian General Staff", "2024-12-16"), (300, "Russian Ministry of Defence", "2024-12-17")]),
+    ("Des frappes ont tué 12 personnes à Kherson, a indiqué la Croix-Rouge, tandis que l'armée russe a "
+     "affirmé avoir éliminé 400 militaires ukrainiens.",
+     [(12, "Croix-Rouge", "2024-12-17"), (400, "Russian Ministry of Defence", "2024-12-17")]),
+    # one speaker: the clauses share it
+    ("Israel's military said it had killed 40 fighters, while 12 soldiers had been wounded.",
+     [(40, "Israel's military", "2024-12-17"), (12, "Israel's military", "2024-12-17")]),
+])
+def test_each_clause_has_its_own_speaker(text, expected):
+    rows = extract_article(parse_article(f"Date: 2024-12-17\n\n{text}\n", "x.txt")).rows
+    assert [(r["value"], r["source"], r["reported_on"]) for _, r in rows.iterrows()] == expected
+
+
+def test_a_party_named_without_a_verb_of_saying_is_not_the_speaker():
+    # "l'armée russe" is also the Russian ministry's alias: here it is the army that lost
+    text = ("Titre : Pokrovsk : l'armée russe aurait perdu 3 000 hommes en une semaine\nDate : 2025-01-10\n\n"
+            "Selon l'état-major ukrainien, environ 3 000 soldats russes ont été tués ou blessés en une semaine.\n")
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["source"]) == ["Ukrainian General Staff", "Ukrainian General Staff"]
+    # a headline's "X: ..." names its speaker
+    text = "Title: Pentagon: 8,000 North Korean troops in Russia\nDate: 2024-11-05\n\nNo more was said.\n"
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["source"]) == ["US Department of Defense"]

@@ -95,6 +95,8 @@ def _speaker_position(norm: str, m: Mention, speech) -> bool:
     ("affirme Moscou") or after "selon" / "according to"."""
     if any(0 <= s - m.end <= 12 and "," not in norm[m.end:s] for s, _ in speech):
         return True
+    if re.fullmatch(r"\W*(?:the |le |la |l')?", norm[:m.start]) and re.match(r"\s*:", norm[m.end:]):
+        return True  # a headline's "Pentagon: 10,000 troops in Russia"
     if any(0 <= m.start - e <= 4 for _, e in speech) and re.match(r"\s*(?:[,.;:)]|$)", norm[m.end:]):
         return True  # "affirme Moscou." / "a indiqué Kiev,"
     if not re.search(r"(?:selon|d'apres|according to|cited by)\s*(?:le |la |les |l'|the )?$", norm[:m.start]):
@@ -102,12 +104,19 @@ def _speaker_position(norm: str, m: Mention, speech) -> bool:
     return bool(re.match(r"\s*(?:[,.;:)]|$)", norm[m.end:]))  # "selon Moscou," not "cited by US envoy X"
 
 
+_CONJUNCTIONS = re.compile(r"^(?:while|whereas|as|and|but|tandis qu['’]?e?|alors qu['’]?e?|mais|et)\s+", re.I)
+
+
 def _clean_speaker(original: str) -> str:
     out = original.strip(" ,;:-—–«»\"“”'()")
     out = _DATE_WORDS.sub("", out)
+    out = _CONJUNCTIONS.sub("", out)  # "while Lebanon's health ministry reported"
     for _ in range(2):
         out = _DETERMINERS.sub("", out).strip()
     return out.strip(" ,;:-—–«»\"“”'()")
+
+
+_PRONOUNS = frozenset("il elle ils elles he she it they".split())
 
 
 def attribution(norm: str, original, sources: SourceTable, figures: Sequence[tuple[int, int]] = ()) -> Attribution:
@@ -127,6 +136,9 @@ def attribution(norm: str, original, sources: SourceTable, figures: Sequence[tup
         dist = _near((m.start, m.end), speech)
         if src.country_default and not _speaker_position(norm, m, speech):
             continue  # a country named as a place, not as a speaker
+        if dist is None and not _speaker_position(norm, m, speech) and not _CITING.search(norm[:m.start]) \
+                and not _BY.search(norm[max(0, m.start - 30):m.start]):
+            continue  # named with no verb of saying near: a party ("l'armée russe aurait perdu"), not a speaker
         score = 0.0 if dist is None else 100 - min(dist, 60)
         if _CITING.search(norm[:m.start]):
             score += 60  # "citing X": X is the body behind the figure
@@ -147,6 +159,10 @@ def attribution(norm: str, original, sources: SourceTable, figures: Sequence[tup
             continue
         if len(a.text.split()) > 1 and re.match(r"\s+(?:de|du|des|d'|of|for)\s", norm[a.end:a.end + 5]):
             continue  # "le ministère de la Santé": a name, not a reference back
+        if a.text in _PRONOUNS and any(0 <= a.start - e <= 6 and not _BY.fullmatch(norm[s:e])
+                                       and re.fullmatch(r"\s*(?:that|que|qu')?\s*", norm[e:a.start])
+                                       for s, e in speech):
+            continue  # "X said it had killed ...": the subject of what was said, not the speaker
         dist = _near((a.start, a.end), speech, before=12, after=20)
         if dist is not None:
             return Attribution("anaphor", evidence=norm[a.start:a.end], span=(a.start, a.end))

@@ -997,12 +997,25 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
         sent = info.sent
         norm = sent.norm
         fig_spans = [(q.phrase_start if q.phrase_start >= 0 else q.start, q.end) for q in info.figures]
-        att = attribution(norm, sent.original, sources, fig_spans)
-        src, src_note, via = _resolve_source(att, state, sources, body_sources, info, infos, k)
         said = statement_mentions(norm, info.dates, fig_spans)
-        reported, reported_note = _reported_on(said, state, src, via, info, infos, k, sources, context_year)
-        if src is not None and reported is not None:
-            state.last_said[_src_key(src)] = (reported, info.paragraph)
+        # who said each figure, and when: the sentence's speaker, or, when its clauses have
+        # speakers of their own ("X said ..., while Y reported ..."), each clause's
+        speakers = []  # (attribution, source, note, via, reported_on, its note) per figure
+        groups = _speaker_clauses(norm, sent.original, sources, fig_spans) if not info.title else None
+        if groups is None:
+            groups = [(attribution(norm, sent.original, sources, fig_spans), 0, len(norm))]
+        by_group = []
+        for att, g_start, g_end in groups:
+            src, src_note, via = _resolve_source(att, state, sources, body_sources, info, infos, k)
+            g_said = [m for m in said if g_start <= m.start < g_end] if len(groups) > 1 else said
+            reported, reported_note = _reported_on(g_said, state, src, via, info, infos, k, sources, context_year)
+            if src is not None and reported is not None:
+                state.last_said[_src_key(src)] = (reported, info.paragraph)
+            by_group.append((att, src, src_note, via, reported, reported_note))
+        for fs, _ in fig_spans:
+            g = next((i for i, (_, g_start, g_end) in enumerate(groups) if g_start <= fs < g_end), 0)
+            speakers.append(by_group[g])
+        att = by_group[0][0]
         said_ids = {id(m) for m in said}
         periods = [m for m in info.dates if id(m) not in said_ids]
         periods = _drop_since_parts(periods)
@@ -1010,6 +1023,7 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
         for phrase in _relatives(sent):
             skipped.append(Skipped(citation, phrase, sent.text))
         for n, (q, pm) in enumerate(zip(info.figures, assigned)):
+            att, src, src_note, via, reported, reported_note = speakers[n]
             hi = info.figures[n + 1].phrase_start if n + 1 < len(info.figures) else len(norm)
             word = _not_a_claim(sent, q, hi if hi >= 0 else len(norm))
             if word:
@@ -1128,6 +1142,40 @@ def _fill_from_article(rows, row_meta, infos, sources: SourceTable, populations:
         if blanks:
             notes.append("to fill: " + ", ".join(blanks))
         row["notes"] = "; ".join(notes)
+
+
+#: where a sentence passes from one speaker to another ("X said ..., while Y reported ...",
+#: "..., Y said, as Z said ...", "X affirme ..., tandis que Y ...")
+_SPEAKER_TURN_RE = re.compile(r"(?:,\s*|\s)(?:while|whereas|tandis que|alors que)\s|;\s|,\s+(?:but|mais|as)\s")
+
+
+def _speaker_clauses(norm: str, original, sources: SourceTable, figures):
+    """``[(attribution, start, end), ...]`` when the sentence's clauses (cut where it passes
+    from one speaker to another) hold figures and name speakers of their own; else None."""
+    cuts = [m.start() for m in _SPEAKER_TURN_RE.finditer(norm)]
+    if not cuts:
+        return None
+    bounds = [0] + cuts + [len(norm)]
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        figs = [(s - a, e - a) for s, e in figures if a <= s < b]
+        att = attribution(norm[a:b], lambda s, e, a=a: original(s + a, e + a), sources, figs)
+        if att.kind:
+            att = replace(att, span=(att.span[0] + a, att.span[1] + a))
+        out.append((att, a, b, bool(figs)))
+    with_speaker = [o for o in out if o[0].kind in ("table", "raw")]
+    if len(with_speaker) < 2 or not any(o[3] for o in with_speaker[1:]):
+        return None
+    # a clause without a speaker of its own goes with the one before it
+    merged: list[tuple] = []
+    for att, a, b, _ in out:
+        if merged and att.kind not in ("table", "raw"):
+            merged[-1] = (merged[-1][0], merged[-1][1], b)
+        else:
+            merged.append((att, a, b))
+    if merged[0][0].kind not in ("table", "raw"):
+        return None
+    return merged
 
 
 def _src_key(src) -> str:
