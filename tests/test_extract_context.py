@@ -319,3 +319,12 @@ def test_a_party_named_without_a_verb_of_saying_is_not_the_speaker():
     text = "Title: Pentagon: 8,000 North Korean troops in Russia\nDate: 2024-11-05\n\nNo more was said.\n"
     rows = extract_article(parse_article(text, "x.txt")).rows
     assert list(rows["source"]) == ["US Department of Defense"]
+
+
+def test_a_country_as_speaker_is_the_body_of_that_country_named_before():
+    text = ("Date: 2024-12-10\n\nLe ministère russe de la Défense a affirmé lundi que 500 soldats ukrainiens "
+            "avaient été tués.\n\nSelon Moscou, 2 000 autres ont été blessés depuis début décembre.\n\n"
+            "Kyiv says 1,500 Russian soldiers were killed on Sunday.\n")
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["source"]) == ["Russian Ministry of Defence", "Russian Ministry of Defence", "Ukrainian government"]
+    assert "a country named as the speaker" in rows["notes"][1]

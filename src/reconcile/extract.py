@@ -904,6 +904,7 @@ class _State:
     last_said: dict = field(default_factory=dict)  # source key -> (date, paragraph)
     last_month: tuple[int, int] | None = None
     last_period: tuple | None = None
+    by_country: dict = field(default_factory=dict)  # country -> the body whose figures came just before
 
 
 @dataclass
@@ -1217,8 +1218,14 @@ def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_
                         f"{att.source.country} source the article names")
                 src = specific
         elif att.generic:
-            note = (f"source from {att.evidence!r}: a country named as the speaker, read as {src.name} "
-                    "(sources table); check which body spoke")
+            specific = state.by_country.get(att.source.country)
+            if specific is not None:
+                src = specific
+                note = (f"source from {att.evidence!r}: a country named as the speaker, read as {src.name}, "
+                        f"whose figures come just before; check")
+            else:
+                note = (f"source from {att.evidence!r}: a country named as the speaker, read as {src.name} "
+                        "(sources table); check which body spoke")
     elif att.kind == "anaphor" and state.last_source is not None:
         src = state.last_source[1]
         note = f"source: {att.evidence!r} refers to {_src_key(src)}, named before"
@@ -1248,6 +1255,11 @@ def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_
             if nxt is not None:
                 src, note = nxt
                 via = "next"
+    if not info.title and info.figures:
+        # the body that gave the figures just before: "selon Moscou" after the ministry's figures
+        # continues the ministry's statement; a country after anyone else is the country
+        state.by_country = ({src.country: src} if isinstance(src, Source) and src.country
+                            and not src.country_default else {})
     if src is not None and not info.title and via in ("table", "raw", "anaphor"):
         state.last_source = (att, src, info.paragraph)
     elif src is not None and via == "paragraph":
