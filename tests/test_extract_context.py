@@ -328,3 +328,22 @@ def test_a_country_as_speaker_is_the_body_of_that_country_named_before():
     rows = extract_article(parse_article(text, "x.txt")).rows
     assert list(rows["source"]) == ["Russian Ministry of Defence", "Russian Ministry of Defence", "Ukrainian government"]
     assert "a country named as the speaker" in rows["notes"][1]
+
+
+@pytest.mark.parametrize("second", [
+    "Une trentaine d'autres ont été blessés.",
+    "Parmi eux figurent 12 enfants.",
+    "Among them were 12 children, according to the same count.",
+])
+def test_a_figure_that_refers_back_takes_the_period_before(second):
+    text = f"Date: 2025-02-10\n\nAu moins 40 civils ont été tués samedi à Kharkiv, selon le gouverneur. {second}\n"
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["period_start"]) == ["2025-02-08", "2025-02-08"]
+    assert list(rows["period_end"]) == ["2025-02-08", "2025-02-08"]
+    assert "refers back" in rows["notes"][1]
+
+
+def test_a_new_figure_does_not_take_the_period_before():
+    text = "Date: 2025-02-10\n\nAu moins 40 civils ont été tués samedi à Kharkiv. Le bilan de la guerre dépasse 12 000 civils tués.\n"
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["period_start"]) == ["2025-02-08", ""]

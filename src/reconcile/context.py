@@ -260,8 +260,9 @@ def statement_mentions(norm: str, dates: Sequence[DateMention], figures: Sequenc
             if opening and m.start <= 30:
                 out.append((1, m))
             continue
-        before_verb = any(0 <= s - m.end <= 20 for s, _ in speech) and not any(
-            m.end <= fs < s for fs, _ in figures for s, _ in speech if 0 <= s - m.end <= 20)
+        verbs = [(s, e) for s, e in speech if not _BY.fullmatch(norm[s:e])]  # "tués samedi, selon X": no tense
+        before_verb = any(0 <= s - m.end <= 20 for s, _ in verbs) and not any(
+            m.end <= fs < s for fs, _ in figures for s, _ in verbs if 0 <= s - m.end <= 20)
         if after_verb or opening or before_verb:
             out.append((0 if after_verb else 1, m))
     return [m for _, m in sorted(out, key=lambda t: (t[0], t[1].start))]

@@ -884,6 +884,22 @@ _PER_DAY_NEAR = re.compile(r"(?<![\w-])(?:chaque jour|par jour|per day|each day|
                            r"moyenne quotidienne|pertes quotidiennes|bilan quotidien moyen)(?![\w-])")
 
 
+#: words by which a figure refers back to the figures before it
+_REFERS_BACK_RE = re.compile(
+    r"(?<![\w-])(?:parmi (?:eux|elles|lesquels|lesquelles|ces|les (?:victimes|morts|tues|blesses|soldats|civils))|"
+    r"among (?:them|those|these|the (?:dead|victims|killed|wounded|casualties))|of (?:them|those|whom)|"
+    r"d'entre eux|d'entre elles|le meme decompte|la meme source|les memes donnees|le meme bilan|"
+    r"the same (?:count|data|source|report|tally))(?![\w-])")
+
+
+def _refers_back(norm: str, q: _Quantity) -> bool:
+    """Whether the figure refers back to the figures before it ("50 autres", "others",
+    "parmi eux", "among them", "selon le même décompte")."""
+    if re.match(r"\s*(?:d')?(?:autres|others|other)(?![\w-])", norm[q.end:]):
+        return True
+    return bool(_REFERS_BACK_RE.search(norm))
+
+
 def _per_day(norm: str, q: _Quantity) -> bool:
     start = q.phrase_start if q.phrase_start >= 0 else q.start
     before = norm[max(0, start - 45):start]
@@ -904,6 +920,7 @@ class _State:
     last_said: dict = field(default_factory=dict)  # source key -> (date, paragraph)
     last_month: tuple[int, int] | None = None
     last_period: tuple | None = None
+    prev_figure: tuple | None = None  # (period start, period end, paragraph) of the last figure
     by_country: dict = field(default_factory=dict)  # country -> the body whose figures came just before
 
 
@@ -1057,6 +1074,19 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
                         if p_end is not None:  # "over the same period" means a window
                             state.last_period = (p_start, p_end)
                         notes.append(f"period from {how}")
+            elif not info.title and state.prev_figure is not None and state.prev_figure[2] >= info.paragraph - 1 \
+                    and _refers_back(norm, q):
+                # "Près de 50 autres ont été blessés", "Among them were 400 ...": the figure
+                # before's period
+                p_start, p_end, _ = state.prev_figure
+                period_start = p_start.isoformat() if p_start else ""
+                period_end = p_end.isoformat() if p_end and p_end != reported else ""
+                if period_start or period_end:
+                    notes.append("period of the figure before: this one refers back to it")
+            if not info.title:
+                end_day = date.fromisoformat(period_end) if period_end else (reported if period_start else None)
+                state.prev_figure = (date.fromisoformat(period_start) if period_start else None, end_day,
+                                     info.paragraph)
             if src_note:
                 notes.append(src_note)
             if reported_note:
