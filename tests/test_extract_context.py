@@ -347,3 +347,18 @@ def test_a_new_figure_does_not_take_the_period_before():
     text = "Date: 2025-02-10\n\nAu moins 40 civils ont été tués samedi à Kharkiv. Le bilan de la guerre dépasse 12 000 civils tués.\n"
     rows = extract_article(parse_article(text, "x.txt")).rows
     assert list(rows["period_start"]) == ["2025-02-08", ""]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Selon l'état-major ukrainien, l'armée russe a perdu respectivement 1 500, 1 420 et 1 610 soldats "
+     "les 3, 4 et 5 mars.", ["2025-03-03", "2025-03-04", "2025-03-05"]),
+    ("Ukraine's General Staff said Russia lost 1,500 and 1,420 troops over the past two days.",
+     ["2025-03-04", "2025-03-05"]),
+])
+def test_figures_listed_over_as_many_days_get_one_day_each(text, expected):
+    rows = extract_article(parse_article(f"Date: 2025-03-06\n\n{text}\n", "x.txt")).rows
+    assert list(rows["period_start"]) == expected and list(rows["period_end"]) == expected
+    # as many figures as days, or the days stay one period
+    rows = extract_article(parse_article("Date: 2025-03-06\n\nUkraine's General Staff said Russia lost 1,500 "
+                                         "and 1,420 troops over the past three days.\n", "x.txt")).rows
+    assert list(rows["period_start"]) == ["2025-03-03", "2025-03-03"]

@@ -651,9 +651,10 @@ def _distribute_qualifier(sent: _Sentence, prev: _Quantity, q: _Quantity,
 
 def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) -> list[_Quantity]:
     qs = _merge_ranges(sent, _find_quantities(sent, lexicon, language))
+    days = [(m.start, m.end) for m in find_dates(sent.norm) if m.kind in ("day", "daylist")]
     cands = []
     for q in qs:
-        if _excluded(sent, q):
+        if _excluded(sent, q) or any(s <= q.start and q.end <= e for s, e in days):
             continue
         if q.qualifier != "range":
             q.phrase_start = -1
@@ -1037,7 +1038,7 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
         said_ids = {id(m) for m in said}
         periods = [m for m in info.dates if id(m) not in said_ids]
         periods = _drop_since_parts(periods)
-        assigned = assign_periods(norm, fig_spans, periods)
+        assigned = _one_day_each(norm, info.figures, assign_periods(norm, fig_spans, periods))
         for phrase in _relatives(sent):
             skipped.append(Skipped(citation, phrase, sent.text))
         for n, (q, pm) in enumerate(zip(info.figures, assigned)):
@@ -1211,6 +1212,28 @@ def _speaker_clauses(norm: str, original, sources: SourceTable, figures):
 
 def _src_key(src) -> str:
     return src.name if isinstance(src, Source) else str(src)
+
+
+def _one_day_each(norm: str, figures: list[_Quantity], assigned: list) -> list:
+    """Figures listed together ("1 200, 1 350 et 1 410 soldats") that share a period of as
+    many days ("au cours des trois derniers jours", "les 12, 13 et 14 janvier") get one day
+    each, in order."""
+    out = list(assigned)
+    i = 0
+    while i < len(figures):
+        j = i
+        while j + 1 < len(figures) and assigned[j + 1] is assigned[i] and assigned[i] is not None \
+                and _LIST_RE.fullmatch(norm[figures[j].end:figures[j + 1].phrase_start
+                                            if figures[j + 1].phrase_start >= 0 else figures[j + 1].start]):
+            j += 1
+        pm, n = assigned[i], j - i + 1
+        days = (pm.days if pm is not None and pm.kind == "ndays" else
+                len(pm.extra["days"]) if pm is not None and pm.kind == "daylist" else 0)
+        if n > 1 and days == n:
+            for k in range(n):
+                out[i + k] = replace(pm, extra={**pm.extra, "index": k})
+        i = j + 1
+    return out
 
 
 def _drop_since_parts(periods: list) -> list:

@@ -74,7 +74,7 @@ class DateMention:
     start: int
     end: int
     kind: str  # day | weekday | relday | month | months | year | ndays | lastweek | thismonth
-    #            | themonth | warstart | popstart | since
+    #            | themonth | warstart | popstart | since | daylist ("les 12, 13 et 14 janvier")
     text: str
     day: int | None = None
     month: int | None = None
@@ -96,6 +96,13 @@ def _num(text: str) -> int:
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"(?<![\d-])(?P<y>" + _YEAR + r")-(?P<m>\d\d)-(?P<d>\d\d)(?!\d)")),
     ("dmy", re.compile(r"(?<![\d/])(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>" + _YEAR + r")(?![\d/])")),
+    # days listed one by one: "les 12, 13 et 14 janvier", "on January 12, 13 and 14"
+    ("daylist", re.compile(
+        r"(?P<days>\d{1,2}(?:er)?(?:,\s*\d{1,2})*,?\s+(?:et|and)\s+\d{1,2})\s+(?P<mon>" + _MONTH +
+        r")(?:\s+(?P<y>" + _YEAR + r"))?(?![\w-])")),
+    ("daylist", re.compile(
+        r"(?P<mon>" + _MONTH + r")\s+(?P<days>\d{1,2}(?:st|nd|rd|th)?(?:,\s*\d{1,2}(?:st|nd|rd|th)?)*,?\s+"
+        r"(?:et|and)\s+\d{1,2}(?:st|nd|rd|th)?)(?![\d\w])(?:,?\s+(?P<y>" + _YEAR + r"))?")),
     ("day", re.compile(
         r"(?:(?P<wd>" + _WEEKDAY + r")\s+)?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?\s+(?:(?P<mon>" + _MONTH +
         r")|(?P<abbr>" + _ABBR + r")\.?)(?:,?\s+(?P<y>" + _YEAR + r"))?(?![\w-])")),
@@ -190,6 +197,12 @@ def find_dates(norm: str) -> list[DateMention]:
                     continue
                 found.append(DateMention(s, e, "day", text, day=day, month=month, year=int(g["y"]) if g.get("y") else None,
                                          weekday=WEEKDAYS.get(g.get("wd") or "")))
+            elif kind == "daylist":
+                days = [int(d) for d in re.findall(r"\d{1,2}", g["days"])]
+                if not all(1 <= d <= 31 for d in days) or days != sorted(days):
+                    continue
+                found.append(DateMention(s, e, "daylist", text, day=days[0], month=MONTHS[g["mon"]],
+                                         year=int(g["y"]) if g.get("y") else None, extra={"days": days}))
             elif kind == "months":
                 y = int(g["y"]) if g.get("y") else (int(g["y1"]) if g.get("y1") else None)
                 found.append(DateMention(s, e, "months", text, month=MONTHS[g["m1"]],
@@ -374,6 +387,10 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
     if m.kind == "ndays":
         if m.days <= 0:
             return None
+        pick = m.extra.get("index")
+        if pick is not None:  # "1 200, 1 350 et 1 410 ... au cours des trois derniers jours": one a day
+            d = ref - timedelta(days=m.days - pick)
+            return d, d, f"{m.text!r}: day {pick + 1} of the {m.days}, one for each figure listed"
         return ref - timedelta(days=m.days), ref - timedelta(days=1), f"{m.text!r}: the {m.days} day(s) before"
     if m.kind == "firstweek":
         year = _month_year(m.month, m.year, ref, context_year)  # type: ignore[arg-type]
@@ -396,6 +413,17 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
             return None
         y, mo = last_month
         return date(y, mo, 1), min(month_end(y, mo), ref), f"{m.text!r}: the month named before"
+    if m.kind == "daylist":
+        days = m.extra["days"]
+        first = day_of(DateMention(m.start, m.end, "day", m.text, day=days[0], month=m.month, year=m.year), ref,
+                       context_year)
+        if first is None:
+            return None
+        pick = m.extra.get("index")
+        if pick is not None:  # one of the listed days, for one of as many listed figures
+            d = first + timedelta(days=days[pick] - days[0])
+            return d, d, f"{m.text!r}: day {pick + 1} of the {len(days)} listed"
+        return first, first + timedelta(days=days[-1] - days[0]), repr(m.text)
     if m.kind in ("weekday", "relday", "day"):
         d = day_of(m, ref, context_year)
         if d is None:
