@@ -246,6 +246,7 @@ SEED_AGREEMENT = [
     (A000, 30, "stance", "adversary"),
     (A000, "plusieurs milliers", "source", "Western governments (unnamed)"),
     (A000, 50000, "source", "Ukrainian government"),
+    (A000, 50000, "population", "russia_dprk_kursk"),
     (A000, 10000, "source", "US Department of Defense"),
     (A001, 100, "reported_on", "2024-12-19"),
     (A001, 100, "period_start", "2024-12-01"),

@@ -362,3 +362,17 @@ def test_figures_listed_over_as_many_days_get_one_day_each(text, expected):
     rows = extract_article(parse_article("Date: 2025-03-06\n\nUkraine's General Staff said Russia lost 1,500 "
                                          "and 1,420 troops over the past three days.\n", "x.txt")).rows
     assert list(rows["period_start"]) == ["2025-03-03", "2025-03-03"]
+
+
+def test_a_total_whose_part_is_another_population_counts_both(tmp_path):
+    text = "Date: 2025-01-10\n\nSelon Kiev, Moscou a engagé quelque 45 000 soldats à Koursk, dont 11 000 Nord-Coréens.\n"
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["population"]) == ["russia_dprk_kursk", "dprk_kursk"]
+    # the same population in the whole and its part: that population
+    text = "Date: 2025-01-10\n\nAbout 4,000 North Korean troops were killed or wounded, including 1,000 North Koreans killed.\n"
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["population"]) == ["dprk_kursk", "dprk_kursk"]
+    path = tmp_path / "pops.toml"
+    path.write_text('[[population]]\nid = "x"\nparts = ["nowhere"]\n', encoding="utf-8")
+    with pytest.raises(TableError, match=r"population 'x': `parts` names no population 'nowhere'"):
+        load_populations(path)

@@ -1374,7 +1374,20 @@ def _population(q: _Quantity, info, infos, k, populations: PopulationTable, att:
     norm = info.sent.norm
     exclude = [att.span] if att.kind == "table" else []
     start = q.phrase_start if q.phrase_start >= 0 else q.start
+    # a part of this figure ("60 000 soldats, dont 12 000 Nord-Coréens") names the part's
+    # population, not this one's; a total whose part is of another population counts both
+    part = _PART_AFTER_RE.match(norm, q.end)
+    if part:
+        exclude = exclude + [(part.end(), len(norm))]
     found = population_near(norm, start, q.end, populations, exclude)
+    if part:
+        named = populations.find(norm[part.end():part.end() + 60])
+        if named and (found is None or found[0].id != named[0].key):
+            ids = [named[0].key] + ([found[0].id] if found else [])
+            combined = populations.combining(ids)
+            if combined is not None:
+                return combined, (f"population {combined.id}: a total whose part is "
+                                  f"{named[0].text!r}" + (f" and whose own troops are {found[1]!r}" if found else ""))
     noun = people_near(norm, start, q.end, populations)
     if found and (found[2] == "next to the figure" or not noun or not _noun_right_after(norm, q.end, noun)):
         pop, words, where = found
@@ -1409,6 +1422,11 @@ def _population(q: _Quantity, info, infos, k, populations: PopulationTable, att:
             if got:
                 return got[0], f"population from {got[1]!r}, as the figure {'in the body' if info.title else 'before'}"
     return None, ""
+
+
+#: a part of the figure just before opens ("..., dont", ", including", "among them")
+_PART_AFTER_RE = re.compile(r"[^.;:]{0,60}?(?:,\s*|\s)(?:dont|including|y compris|among them|parmi lesquels|"
+                            r"parmi lesquelles|of whom)\s")
 
 
 def _noun_right_after(norm: str, end: int, noun: str) -> bool:

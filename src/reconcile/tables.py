@@ -53,6 +53,7 @@ class Population:
     start: date | None = None
     people: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()  # ids of the populations it is made of (a combined force)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,11 @@ class PopulationTable:
         """Every population named in ``norm`` (a normalised text), in order."""
         return _find(self._regex, self._owner, norm)
 
+    def combining(self, ids: Sequence[str]) -> Population | None:
+        """The one population whose ``parts`` include all of ``ids``, or None."""
+        found = [p for p in self.populations if p.parts and set(ids) <= set(p.parts)]
+        return found[0] if len(found) == 1 else None
+
     def people(self, norm: str) -> list[Mention]:
         """Nouns ("civils", "civilians") that name a population once a place is known."""
         rx = self._people_regex
@@ -308,11 +314,18 @@ def _populations_from(data: Mapping, where: str) -> PopulationTable:
         places = entry.get("places", [])
         if not isinstance(places, list) or not all(isinstance(p, str) for p in places):
             raise TableError(f"{at}: `places` must be a list of strings, found {places!r}")
+        parts = entry.get("parts", [])
+        if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
+            raise TableError(f"{at}: `parts` must be a list of population ids, found {parts!r}")
         pops.append(Population(
             id=pid, camp=_str(entry, "camp", at, required=False), names=_names(entry, "names", at),
             start=start, people=_names(entry, "people", at),
-            places=tuple(normalize_phrase(p) for p in places),
+            places=tuple(normalize_phrase(p) for p in places), parts=tuple(parts),
         ))
+    for pop in pops:
+        unknown = [p for p in pop.parts if p not in seen]
+        if unknown:
+            raise TableError(f"{where}: population {pop.id!r}: `parts` names no population {unknown[0]!r}")
     return PopulationTable(str(data.get("version", "")), tuple(pops))
 
 
