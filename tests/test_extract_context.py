@@ -93,6 +93,7 @@ def test_a_month_runs_from_its_first_day_to_its_last_or_the_claim(ref, month):
     ("au cours des dernières 24 heures", date(2024, 12, 17), None, (date(2024, 12, 16), date(2024, 12, 16))),
     ("lors des combats de samedi et dimanche", date(2024, 12, 16), None, (date(2024, 12, 14), date(2024, 12, 15))),
     ("en une semaine", date(2024, 12, 28), None, (date(2024, 12, 21), date(2024, 12, 27))),
+    ("la semaine précédente", date(2025, 5, 12), None, (date(2025, 4, 28), date(2025, 5, 4))),
     ("depuis son déploiement", date(2025, 2, 27), date(2024, 11, 1), (date(2024, 11, 1), None)),
     ("since they arrived in Kursk", date(2025, 2, 27), date(2024, 11, 1), (date(2024, 11, 1), None)),
     ("depuis son arrivée sur le front en décembre", date(2025, 2, 12), date(2024, 11, 1),
@@ -266,6 +267,10 @@ def test_people_neither_lost_nor_deployed_are_skipped():
     found = extract_article(a)
     assert found.rows.empty
     assert [s.kind for s in found.skipped] == ["not_a_claim", "not_a_claim"]
+    # the size of each wave or group
+    a = parse_article("Russian forces attacked in waves of 50 to 80 soldiers, losing 600 killed, Kyiv said.", "x.txt")
+    found = extract_article(a)
+    assert list(found.rows["value"]) == [600] and [s.kind for s in found.skipped] == ["not_a_claim"]
     # the object of a capture verb, even with a casualty verb later in the sentence
     a = parse_article("L'armée russe affirme avoir capturé 120 soldats ukrainiens et en avoir tué 900 "
                       "dans la région.", "x.txt")

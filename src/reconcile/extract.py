@@ -771,12 +771,21 @@ def _noun_phrase_category(sent: _Sentence, q: _Quantity, hi: int) -> str:
     return ""
 
 
+#: a figure that gives the size of each group, wave or unit, not a count of people lost
+_GROUP_SIZE_RE = re.compile(
+    r"(?<![\w-])(?P<w>vagues?|waves?|groupes?|groups?|escouades?|squads?|unites?|units?|colonnes?|columns?|"
+    r"detachements?|detachments?)(?:\s+(?:de|d'|of))?\s*$")
+
+
 def _not_a_claim(sent: _Sentence, q: _Quantity, hi: int) -> str:
     """The word that makes a figure count people neither lost nor deployed ("2 soldats
     capturés", "150 000 habitants évacués"), or ""."""
     forward = sent.norm[q.end:min(hi, q.end + 60)]
     start = q.phrase_start if q.phrase_start >= 0 else q.start
     backward = sent.norm[max(0, start - 25):start]
+    group = _GROUP_SIZE_RE.search(sent.norm[max(0, start - 40):start])
+    if group:
+        return group.group("w")  # "attaque par vagues de 100 à 150 soldats": the size of a group
     last = None
     for last in _NOT_A_CLAIM_RE.finditer(backward):
         pass

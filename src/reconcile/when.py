@@ -17,7 +17,8 @@ Conventions (those of the shipped ``data/claims.csv``):
   estimé", "In September 2022, X said") is its last day;
 * "the last N days", "en N jours", "over the past 24 hours", "en une semaine" are the N days
   before the reference day; "last week" / "la semaine dernière" the Monday-Sunday week
-  before the reference day's week;
+  before the reference day's week; "la semaine précédente" / "the previous week" the week
+  before the week named before (else the week before last week);
 * "since X" / "depuis X" starts on X (the 15th for "mi-", the 1st for "début"/"early"); "since
   the start of the war" and "since they entered combat" start on the population's start
   (a month that holds the population's start means the start itself).
@@ -126,6 +127,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                          r"in a single day|in one day|in a day|en une journee|en un jour|en 24 heures|"
                          r"in 24 hours)")),
     ("lastweek", re.compile(r"la semaine (?:derniere|passee)|last week")),
+    ("prevweek", re.compile(r"la semaine (?:precedente|d'avant|anterieure)|the (?:previous|preceding|prior) week|"
+                            r"the week before")),
     ("firstweek", re.compile(r"(?:in |during |en |durant |pendant |au cours de )?(?:the first week of|la premiere semaine de|"
                              r"la premiere semaine d')\s*(?P<mon>" + _MONTH + r")(?:\s+(?P<y>" + _YEAR + r"))?")),
     ("warstart", re.compile(
@@ -402,6 +405,13 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
     if m.kind == "lastweek":
         monday = ref - timedelta(days=ref.weekday() + 7)
         return monday, monday + timedelta(days=6), f"{m.text!r}: the week before"
+    if m.kind == "prevweek":  # the week before the week named before, else before last week
+        if last_period is not None and last_period[0] and last_period[1] \
+                and (last_period[1] - last_period[0]).days == 6:
+            return (last_period[0] - timedelta(days=7), last_period[1] - timedelta(days=7),
+                    f"{m.text!r}: the week before the week named before")
+        monday = ref - timedelta(days=ref.weekday() + 14)
+        return monday, monday + timedelta(days=6), f"{m.text!r}: the week before last week"
     if m.kind == "thismonth":
         return date(ref.year, ref.month, 1), None, repr(m.text)
     if m.kind == "sameperiod":
