@@ -381,3 +381,37 @@ def test_a_total_whose_part_is_another_population_counts_both(tmp_path):
     path.write_text('[[population]]\nid = "x"\nparts = ["nowhere"]\n', encoding="utf-8")
     with pytest.raises(TableError, match=r"population 'x': `parts` names no population 'nowhere'"):
         load_populations(path)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Au moins 12 civils ont été tués, selon un bilan provisoire du Service national des urgences.",
+     "Service national des urgences"),
+    ("Les forces ukrainiennes ont perdu 300 hommes, a déclaré à l'AFP une source militaire sous couvert d'anonymat.",
+     "source militaire"),
+    ("Sept civils ont été tués, a affirmé le gouverneur régional, Ivan Ivanov.", "Ivan Ivanov"),
+    ('"At least 100 soldiers have been killed," lawmaker Kim Min-soo told reporters.', "Kim Min-soo"),
+    ("Plus de 200 personnes ont été tuées, selon des chiffres de la Croix-Rouge.", "Croix-Rouge"),
+])
+def test_a_speaker_as_written_is_its_name(text, expected):
+    rows = extract_article(parse_article(f"Date: 2025-01-10\n\n{text}\n", "x.txt")).rows
+    assert list(rows["source"])[:1] == [expected]
+
+
+def test_a_country_after_in_is_a_place_and_the_ministry_is_the_last_ministry():
+    text = ("Date: 2024-11-19\n\nLa mission de surveillance des droits de l'homme de l'ONU en Ukraine a recensé "
+            "12 000 civils tués.\n\nLebanon's health ministry said 30 people were killed, as the Israeli military "
+            "said it had killed 200 fighters. The ministry says more than 3,000 people have been killed since "
+            "October 2023.\n")
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["source"]) == ["UN Human Rights Monitoring Mission in Ukraine", "Lebanon's health ministry",
+                                    "Israeli military", "Lebanon's health ministry"]
+
+
+def test_bulletin_lists_and_ranges_of_one_kind():
+    text = ("Date: 2025-03-15\n\nThe General Staff of the Armed Forces of Ukraine said total enemy losses were: "
+            "personnel ‒ about 898,590 (+1,250) persons, tanks ‒ 10,232 (+6), artillery systems ‒ 25,090 (+41).\n")
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["value"]) == [898590, 1250]
+    assert (rows["period_start"][1], rows["period_end"][1]) == ("2025-03-14", "2025-03-14")
+    rows = extract_claims("Russian losses since February 2022 rose to 807,190, Kyiv said.", "x.txt")
+    assert list(rows["value"]) == [807190]

@@ -33,7 +33,7 @@ _SPEECH = re.compile(
     # French: participles and conjugated forms of verbs of saying and estimating
     r"(?:indiqu|declar|affirm|annonc|precis|ajout|estim|revel|rapport|signal|confirm|assur|avanc|"
     r"soulign|expliqu|evoqu|communiqu|revendiqu|alert|evalu|recens|chiffr|constat|comptabilis|"
-    r"martel|pretend|ecri|admi|reconn|fait etat|fait savoir|laiss\w* entendre|s'est exprim|"
+    r"martel|pretend|ecri|admi|reconn|fait etat|faisai\w* etat|faisant etat|font etat|fait savoir|laiss\w* entendre|s'est exprim|"
     r"s'exprim|publi|accus)\w*"
     r"|selon|d'apres|a-t-il|a-t-elle|ont-ils|ont-elles|dit|disent|dira"
     # English
@@ -41,7 +41,7 @@ _SPEECH = re.compile(
     r"claimed|claims|claim|stated|states|announced|announces|confirmed|confirms|wrote|writes|put|"
     r"puts|according to|citing|cited|speaking|revealed|reveals|disclosed|noted|notes|testified|"
     r"briefed|assessed|assesses|believes|believed|warned|showed|shows|counted|tallied|"
-    r"acknowledged|admitted|insisted|told reporters"
+    r"acknowledged|admitted|insisted|told reporters|gave|given|give|gives"
     r")(?![\w-])"
 )
 _BY = re.compile(r"(?<![\w-])(?:selon|d'apres|according to|cited by|citing|citant|d'apres les|"
@@ -92,7 +92,10 @@ class Attribution:
 
 def _speaker_position(norm: str, m: Mention, speech) -> bool:
     """A name right before a verb of saying ("UK says", "Moscou affirme"), right after one
-    ("affirme Moscou") or after "selon" / "according to"."""
+    ("affirme Moscou") or after "selon" / "according to"; not a place ("de l'ONU en Ukraine a
+    recensé")."""
+    if re.search(r"(?:^|\s)(?:en|in|au|aux|dans|inside|across|throughout)\s*$", norm[:m.start]):
+        return False
     if any(0 <= s - m.end <= 12 and "," not in norm[m.end:s] for s, _ in speech):
         return True
     if re.fullmatch(r"\W*(?:the |le |la |l')?", norm[:m.start]) and re.match(r"\s*:", norm[m.end:]):
@@ -102,6 +105,36 @@ def _speaker_position(norm: str, m: Mention, speech) -> bool:
     if not re.search(r"(?:selon|d'apres|according to|cited by)\s*(?:le |la |les |l'|the )?$", norm[:m.start]):
         return False
     return bool(re.match(r"\s*(?:[,.;:)]|$)", norm[m.end:]))  # "selon Moscou," not "cited by US envoy X"
+
+
+#: words around a speaker's name that are not the name: the count it gave ("un bilan provisoire
+#: du", "des chiffres de", "figures from"), to whom it spoke ("à l'AFP"), how ("sous couvert
+#: d'anonymat")
+_COUNT_OF = re.compile(
+    r"^(?:(?:un|une|le|la|les|des|du|the|a|an|new|latest)\s+)?(?:bilans?|chiffres?|decomptes?|estimations?|donnees|"
+    r"rapports?|notes?|communiques?|figures?|data|estimates?|counts?|tally|reports?|statements?|tolls?)"
+    r"(?:\s+(?:provisoires?|officiels?|officielles?|recents?|derniers?|dernieres?|latest|new|nouveaux?|"
+    r"nouvelles?|preliminary|quotidiens?|daily|publies?|publiees?|communiques?|communiquees?|fournis|fournies|"
+    r"official))*\s+(?:de|du|des|d'|from|by|of)\s*(?:(?:la|le|les|the)\s+|l')?", re.I)
+_ADDRESSEE = re.compile(r"^(?:a|à|to)\s+(?:l['’]afp|l['’]ap|l['’]agence \w+|reuters|afp|ap|the afp|cnn|bfmtv|"
+                        r"la bbc|the bbc|journalists|reporters|des journalistes|la presse|the press)\s+", re.I)
+_HOW = re.compile(r"\s+(?:sous couvert (?:de l['’]|d['’])anonymat|speaking on condition of anonymity|"
+                  r"on condition of anonymity|who asked not to be named)$", re.I)
+
+
+def _tidy_speaker(text: str) -> str:
+    """A speaker as written, without what is not its name; a person's name without the role
+    written before it in lower case ("lawmaker Lee Seong-kweun" -> "Lee Seong-kweun")."""
+    text = _COUNT_OF.sub("", _ADDRESSEE.sub("", _HOW.sub("", text))).strip()
+    for _ in range(2):
+        text = _DETERMINERS.sub("", text).strip()
+    words = text.split()
+    k = len(words)
+    while k > 0 and re.match(r"[A-Z][\w'’.-]*$", words[k - 1]):
+        k -= 1
+    if 0 < k < len(words) - 1 and all(w[:1].islower() for w in words[:k]):
+        return " ".join(words[k:])
+    return text
 
 
 _CONJUNCTIONS = re.compile(r"^(?:while|whereas|as|and|but|tandis qu['’]?e?|alors qu['’]?e?|mais|et)\s+", re.I)
@@ -213,7 +246,13 @@ def _raw_speaker(norm: str, original, sources: SourceTable) -> Attribution | Non
         if cited:
             s, x = s + cited.end(), x[cited.end():]
         e = s + len(x)
-        text = _clean_speaker(original(s, e))
+        # "le gouverneur régional, Viatcheslav Gladkov": the name in apposition after the role
+        appo = re.match(r"\s*,\s*([^,.;:«»\"()]{3,40}?)\s*(?=[,.;:]|$|\s(?:sur|on|in|dans|a|au|who|qui)\s)",
+                        norm[e:])
+        if appo and not re.search(r"[A-Z]", _clean_speaker(original(s, e))) \
+                and re.match(r"[A-Z]", original(e + appo.start(1), e + appo.end(1))):
+            s, e = e + appo.start(1), e + appo.end(1)
+        text = _tidy_speaker(_clean_speaker(original(s, e)))
         if not text or len(text.split()) > 10 or re.search(r"(?<![\w])\d+(?![\d]*(?:st|nd|rd|th|e|er|eme)\b)", text):
             continue
         if re.fullmatch(r"(?:it|he|she|they|we|i|you|il|elle|ils|elles|on|nous|je|this|that|ce|cela|"

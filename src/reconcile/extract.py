@@ -35,7 +35,7 @@ import io
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from os import PathLike
 from pathlib import Path
 from typing import Sequence, TextIO
@@ -347,6 +347,7 @@ class _Quantity:
     guessed: bool = False  # category guessed for want of a word
     category: str = ""
     note: str = ""
+    increment: bool = False  # the "(+1,250)" of a bulletin: the increase since the last report
 
     @property
     def length(self) -> int:
@@ -452,7 +453,10 @@ def _merge_ranges(sent: _Sentence, qs: list[_Quantity]) -> list[_Quantity]:
             ok = between in RANGE_CONNECTORS or (
                 between in RANGE_CONNECTORS_AND and opener and opener.group("o") in RANGE_OPENERS_WITH_AND
             )
-            if ok and nxt.value is not None and q.value is not None and q.value <= nxt.value:
+            # a range's ends are of one kind and size: not "since 2022 to 807,190"
+            same_kind = _is_year(q.digits, q.value) == _is_year(nxt.digits, nxt.value)
+            if ok and same_kind and nxt.value is not None and q.value is not None and q.value <= nxt.value \
+                    and nxt.value <= 20 * max(q.value, 1):
                 merged = _Quantity(q.start, nxt.end, "number", value=q.value, value_high=nxt.value,
                                    digits=nxt.digits, qualifier="range",
                                    phrase_start=opener.start("o") if opener else q.start)
@@ -667,6 +671,9 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
         if not q.gate and nxt.gate and q.kind == "number" and _LIST_RE.fullmatch(
                 sent.norm[q.end:nxt.phrase_start if nxt.phrase_start >= 0 else nxt.start]):
             q.gate = "list"
+    # bulletins: "personnel ‒ about 898,590 (+1,250)", "tanks: 10,679 (+3)": a total and its
+    # increase since the last report, counting what the item before them names
+    cands = _bulletin_items(sent, cands)
     # a figure that opens a part of the figure before ("820,000 troops, including 1,190 over the
     # previous day", "31 killed, including 4 paramedics", "soit une moyenne de 1 500 par jour")
     # counts what that one counts, whatever follows it
@@ -750,6 +757,36 @@ _PART_OPENER_RE = re.compile(
     r"(?:^|[\s,(])(?:including|dont|y compris|among them|among whom|of whom|of them|parmi eux|parmi elles|"
     r"parmi lesquels|parmi lesquelles|d'entre eux|d'entre elles|soit|that is|or about)"
     r"(?:\s+(?:une |an |a |la |the )?(?:moyenne|average|total|bilan)\s+(?:de|d'|of))?\s*[«\"“]?\s*$")
+
+
+_INCREMENT_RE = re.compile(r"\s*\(\s*\+\s*$")
+_ITEM_SKIP = frozenset("- : -- about approximately around some environ quelque pres de approx".split())
+
+
+def _bulletin_items(sent: _Sentence, cands: list[_Quantity]) -> list[_Quantity]:
+    """Read "ITEM ‒ [about] N (+M)" lists: N and M are kept when ITEM names people
+    ("personnel", "militaires"), dropped when it names equipment ("tanks", "chars")."""
+    out = []
+    drop: set[int] = set()
+    for i, q in enumerate(cands):
+        if i + 1 >= len(cands) or not _INCREMENT_RE.fullmatch(sent.norm[q.end:cands[i + 1].start]) \
+                or not sent.norm[cands[i + 1].end:].lstrip().startswith(")"):
+            continue
+        m = cands[i + 1]
+        start = q.phrase_start if q.phrase_start >= 0 else q.start
+        words = [t for t in sent.tokens_before(start, 4) if t not in _ITEM_SKIP]
+        item = words[-1] if words else ""
+        if _PERSON_RE.fullmatch(item):
+            q.gate = q.gate or "noun"
+            m.gate, m.increment = "part", True
+            m.note = "; ".join(filter(None, [m.note, f"'(+{m.value:g})' after {item!r}: the increase since "
+                                                     "the last report"]))
+        else:
+            drop.update((i, i + 1))
+    for i, q in enumerate(cands):
+        if i not in drop:
+            out.append(q)
+    return out
 
 
 def _noun_phrase_category(sent: _Sentence, q: _Quantity, hi: int) -> str:
@@ -930,6 +967,7 @@ class _State:
     last_said: dict = field(default_factory=dict)  # source key -> (date, paragraph)
     last_month: tuple[int, int] | None = None
     last_period: tuple | None = None
+    history: list = field(default_factory=list)  # the sources named so far, in order
     prev_figure: tuple | None = None  # (period start, period end, paragraph) of the last figure
     by_country: dict = field(default_factory=dict)  # country -> the body whose figures came just before
 
@@ -1084,6 +1122,10 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
                         if p_end is not None:  # "over the same period" means a window
                             state.last_period = (p_start, p_end)
                         notes.append(f"period from {how}")
+            elif q.increment and reported is not None:
+                day = reported - timedelta(days=1)
+                period_start = period_end = day.isoformat()
+                notes.append("period: the day before the report (a bulletin's daily increase)")
             elif not info.title and state.prev_figure is not None and state.prev_figure[2] >= info.paragraph - 1 \
                     and _refers_back(norm, q):
                 # "Près de 50 autres ont été blessés", "Among them were 400 ...": the figure
@@ -1144,19 +1186,23 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
                                   else (reported.year - 1 if reported else None))
                 if year:
                     state.last_month = (year, m.month2 or m.month)
-    _fill_from_article(rows, row_meta, infos, sources, populations)
+    named = [b.source for b in body_sources if b.kind == "table"] + [b.text for b in body_sources if b.kind == "raw"]
+    _fill_from_article(rows, row_meta, infos, sources, populations, named)
     frame = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS), dtype=object)
     return Extraction(article.name, article.meta, frame, skipped)
 
 
-def _fill_from_article(rows, row_meta, infos, sources: SourceTable, populations: PopulationTable) -> None:
+def _fill_from_article(rows, row_meta, infos, sources: SourceTable, populations: PopulationTable,
+                       named=()) -> None:
     """Fill what a row's own sentence and paragraph left blank from the article: a headline's
     population from the body, a population from the figure before, a source from the title or
-    the article's only source; then write each row's notes, blanks to fill last."""
+    the article's only source (``named``: the speakers of its body's sentences, with figures or
+    not); then write each row's notes, blanks to fill last."""
     body = [(r, m) for r, m in zip(rows, row_meta) if not m[1]]
     title_sources = [m[2] for r, m in zip(rows, row_meta) if m[1] and m[2] is not None]
-    body_sources = {_src_key(m[2]) for r, m in body if m[2] is not None}
-    only = next((m[2] for r, m in body if m[2] is not None), None) if len(body_sources) == 1 else None
+    body_sources = {_src_key(m[2]) for r, m in body if m[2] is not None} | {_src_key(x) for x in named}
+    only = next((m[2] for r, m in body if m[2] is not None), None) or next(iter(named), None) \
+        if len(body_sources) == 1 else None
     for n, (row, (paragraph, headline, src, notes)) in enumerate(zip(rows, row_meta)):
         if not row["population"]:
             if headline:
@@ -1289,7 +1335,7 @@ def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_
                 note = (f"source from {att.evidence!r}: a country named as the speaker, read as {src.name} "
                         "(sources table); check which body spoke")
     elif att.kind == "anaphor" and state.last_source is not None:
-        src = state.last_source[1]
+        src = _referent(att.evidence, state)
         note = f"source: {att.evidence!r} refers to {_src_key(src)}, named before"
     elif att.kind == "raw":
         known = sources.lookup(att.text)
@@ -1324,9 +1370,23 @@ def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_
                             and not src.country_default else {})
     if src is not None and not info.title and via in ("table", "raw", "anaphor"):
         state.last_source = (att, src, info.paragraph)
+        state.history.append(src)
     elif src is not None and via == "paragraph":
         pass
     return src, note, via
+
+
+def _referent(evidence: str, state: _State):
+    """What a generic speaker refers to: the last source whose name holds its noun ("the
+    ministry" -> the last ministry named, not the last speaker), else the last speaker."""
+    words = re.findall(r"[\w-]+", normalize_phrase(evidence))
+    head = words[-1] if words else ""
+    if len(head) > 3:
+        for src in reversed(state.history):
+            names = [src.name, *src.aliases] if isinstance(src, Source) else [str(src)]
+            if any(re.search(rf"(?<![\w-]){re.escape(head)}(?![\w-])", normalize_phrase(n)) for n in names):
+                return src
+    return state.last_source[1]
 
 
 def _first_specific(body_sources, country: str):
