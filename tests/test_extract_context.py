@@ -94,6 +94,15 @@ def test_a_month_runs_from_its_first_day_to_its_last_or_the_claim(ref, month):
     ("lors des combats de samedi et dimanche", date(2024, 12, 16), None, (date(2024, 12, 14), date(2024, 12, 15))),
     ("en une semaine", date(2024, 12, 28), None, (date(2024, 12, 21), date(2024, 12, 27))),
     ("la semaine précédente", date(2025, 5, 12), None, (date(2025, 4, 28), date(2025, 5, 4))),
+    ("tués depuis mardi", date(2025, 3, 9), None, (date(2025, 3, 4), None)),
+    ("since the start of the year", date(2024, 12, 3), None, (date(2024, 1, 1), None)),
+    ("depuis le début de la semaine", date(2025, 2, 20), None, (date(2025, 2, 17), None)),
+    ("pendant la semaine écoulée", date(2025, 3, 1), None, (date(2025, 2, 22), date(2025, 2, 28))),
+    ("en quarante-huit heures", date(2025, 1, 6), None, (date(2025, 1, 4), date(2025, 1, 5))),
+    ("au cours du mois de janvier", date(2025, 2, 2), None, (date(2025, 1, 1), date(2025, 1, 31))),
+    ("en deux jours de combats", date(2025, 3, 9), None, (date(2025, 3, 7), date(2025, 3, 8))),
+    ("from 24.02.22 to 15.03.25", date(2025, 3, 15), None, (date(2022, 2, 24), date(2025, 3, 15))),
+    ("trois mois après le début de l'invasion", date(2022, 5, 24), date(2022, 2, 24), (date(2022, 2, 24), None)),
     ("depuis son déploiement", date(2025, 2, 27), date(2024, 11, 1), (date(2024, 11, 1), None)),
     ("since they arrived in Kursk", date(2025, 2, 27), date(2024, 11, 1), (date(2024, 11, 1), None)),
     ("depuis son arrivée sur le front en décembre", date(2025, 2, 12), date(2024, 11, 1),
@@ -415,3 +424,43 @@ def test_bulletin_lists_and_ranges_of_one_kind():
     assert (rows["period_start"][1], rows["period_end"][1]) == ("2025-03-14", "2025-03-14")
     rows = extract_claims("Russian losses since February 2022 rose to 807,190, Kyiv said.", "x.txt")
     assert list(rows["value"]) == [807190]
+
+
+def test_a_record_since_a_date_is_no_period_and_an_agency_dateline_dates_the_article():
+    text = ("KHERSON (Ukraine), 10 mars 2025 (AFP) - Les forces russes ont subi en février leurs plus lourdes "
+            "pertes depuis le début de la guerre, avec environ 42 000 soldats tués ou blessés, selon Londres.\n")
+    a = parse_article(text, "x.txt")
+    assert a.meta.date == date(2025, 3, 10)
+    rows = extract_article(a).rows
+    assert (rows["period_start"][0], rows["period_end"][0]) == ("2025-02-01", "2025-02-28")
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a part takes the whole's category, not the next clause's
+    ("Une frappe a tué au moins 20 civils, dont trois enfants, et en a blessé 60 autres à Kharkiv.",
+     [(20, "killed"), (3, "killed"), (60, "wounded")]),
+    ("L'armée russe a perdu 1 200, 1 300 et 1 250 hommes ces trois derniers jours, soit 3 750 hommes.",
+     [(1200, "casualties"), (1300, "casualties"), (1250, "casualties"), (3750, "casualties")]),
+])
+def test_categories_of_parts(text, expected):
+    rows = extract_claims(text, "x.txt")
+    assert [(r["value"], r["category"]) for _, r in rows.iterrows()] == expected
+
+
+def test_a_figure_that_refers_back_takes_the_category_before():
+    text = ("Date: 2025-02-16\n\nSyrskyi said on Saturday that Russian and North Korean forces had lost more than "
+            "1,500 troops killed and wounded in Kursk over the past week.\n\nAmong them were about 400 North Korean "
+            "soldiers, Syrskyi added.\n")
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["category"]) == ["casualties", "casualties"]
+    assert list(rows["reported_on"]) == ["2025-02-15", "2025-02-15"]  # "added": the same statement
+    assert list(rows["period_start"]) == ["2025-02-08", "2025-02-08"]
+    assert list(rows["population"]) == ["russia_dprk_kursk", "dprk_kursk"]
+
+
+def test_a_nationality_after_a_thing_is_no_population():
+    rows = extract_claims("Une trentaine de personnes ont été blessées dans des bombardements russes sur Kherson.",
+                          "x.txt")
+    assert list(rows["population"]) == [""]
+    rows = extract_claims("Kyiv's forces lost 300 men, Moscow said.", "x.txt")
+    assert list(rows["population"]) == ["ukraine_military"]

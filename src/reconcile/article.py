@@ -213,7 +213,7 @@ def _date_line(line: str) -> date | None:
     return parse_date(stripped)
 
 
-_DATELINE = re.compile(r"^\s*[A-Z][A-Z .'\-]{2,30},\s+(?P<date>[^—–(-]{4,40}?)\s*(?:\([^)]*\)\s*)?[—–-]")
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z .'\-]{2,30}(?:\s*\([^)]{2,30}\))?,\s+(?P<date>[^—–(-]{4,40}?)\s*(?:\([^)]*\)\s*)?[—–-]")
 
 
 def _from_text(text: str, name: str) -> Article:

@@ -332,7 +332,8 @@ def linked(norm: str, a_end: int, b_start: int, clauses: bool = True) -> bool:
     if len(between) > 160 or re.search(r"[.;]", between):
         return False
     return bool(re.search(r"(?:^|[\s,])(?:et|and|dont|including|y compris|among them|of whom|parmi lesquels|"
-                          r"parmi lesquelles)" + (r"(?:\s+(?:que|qu'|that))?" if clauses else "") +
+                          r"parmi lesquelles|soit(?:\s+(?:une|an|a)\s+(?:moyenne|average)\s+(?:de|d'|of))?)" +
+                          (r"(?:\s+(?:que|qu'|that))?" if clauses else "") +
                           r"\s*[«\"“]?\s*$", between)) or bool(re.fullmatch(r"\s*,\s*", between))
 
 

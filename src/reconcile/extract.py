@@ -107,7 +107,7 @@ CATEGORY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("wounded", r"blesse(?:e|s|es)?|wounded|injured|injuries"),
     ("deployed", r"deploye(?:e|s|es)?|deploiements?|envoye(?:e|s|es)?|mobilise(?:e|s|es)?|"
                  r"mobilisant|mobilisation|stationne(?:e|s|es)?|depeche(?:e|s|es)?|"
-                 r"deployed|deployments?|sent|dispatched|stationed|mobili[sz]ed|troops in|"
+                 r"deployed|deployments?|sent|dispatched|stationed|mobili[sz]ed|"
                  r"contingent|renforts?|reinforcements|engage(?:e|s|es)?|presents?|"
                  r"strength|effectifs?"),
     # presence: "11,000 troops were in Russia", "des soldats se trouvent en Russie"
@@ -473,6 +473,11 @@ def _is_year(digits: str, value: float | None) -> bool:
     return bool(re.fullmatch(r"\d{4}", digits or "")) and value is not None and 1800 <= value <= 2100
 
 
+def is_people_word(tok: str) -> bool:
+    """Whether ``tok`` (normal form) names people ("soldats", "civilians") or a loss ("tués")."""
+    return _is_people_token(tok) or bool(_MODIFIER_RE.fullmatch(tok))
+
+
 def _is_people_token(tok: str) -> bool:
     return bool(_PERSON_RE.fullmatch(tok) or _CATEGORY_TOKEN_RE.fullmatch(tok))
 
@@ -699,7 +704,10 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
         forward = _own_clause(sent.norm[q.end:hi])
         backward = sent.norm[lo:q.phrase_start]
         noun_phrase = _noun_phrase_category(sent, q, hi)
-        cat = noun_phrase or _category_right_before(sent, q)
+        cat = noun_phrase or _category_right_before(sent, q) or _category_attached(sent, q)
+        if not cat and i and kept[i - 1].category and not kept[i - 1].guessed and _PART_OPENER_RE.search(
+                sent.norm[max(kept[i - 1].end, q.start - 60):q.phrase_start if q.phrase_start >= 0 else q.start]):
+            cat = kept[i - 1].category  # "34 civils, dont deux enfants, et en a blessé 117": a part of the 34
         if cat:
             pass
         elif q.gate == "predicate":
@@ -746,6 +754,13 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
             q.category, q.guessed = prev_q.category, False
             q.note = q.note.replace("category guessed (no casualty or deployment word near)",
                                     "category of the figure it is listed with")
+    for i in range(1, len(kept)):  # a part whose whole got its category from a list, above
+        q, prev_q = kept[i], kept[i - 1]
+        if q.guessed and not prev_q.guessed and _PART_OPENER_RE.search(
+                sent.norm[max(prev_q.end, q.start - 60):q.phrase_start if q.phrase_start >= 0 else q.start]):
+            q.category, q.guessed = prev_q.category, False
+            q.note = q.note.replace("category guessed (no casualty or deployment word near)",
+                                    "category of the figure it is a part of")
     return kept
 
 
@@ -787,6 +802,22 @@ def _bulletin_items(sent: _Sentence, cands: list[_Quantity]) -> list[_Quantity]:
         if i not in drop:
             out.append(q)
     return out
+
+
+def _category_attached(sent: _Sentence, q: _Quantity) -> str:
+    """A casualty word right after the figure, past people nouns and modifiers ("600 dead",
+    "1,000 North Koreans killed")."""
+    i = bisect_left([t[0] for t in sent.tokens], q.end)
+    for start, _, tok in sent.tokens[i:i + 4]:
+        if tok in _QUOTES:
+            continue
+        m = _CATEGORY_RE.match(sent.norm, start)
+        if m:
+            return _CATEGORY_OF[m.lastgroup]
+        if _PERSON_RE.fullmatch(tok) or (_MODIFIER_RE.fullmatch(tok) and tok not in ("and", "et")):
+            continue
+        break
+    return ""
 
 
 def _noun_phrase_category(sent: _Sentence, q: _Quantity, hi: int) -> str:
@@ -968,7 +999,7 @@ class _State:
     last_month: tuple[int, int] | None = None
     last_period: tuple | None = None
     history: list = field(default_factory=list)  # the sources named so far, in order
-    prev_figure: tuple | None = None  # (period start, period end, paragraph) of the last figure
+    prev_figure: tuple | None = None  # (period start, period end, paragraph, category) of the last figure
     by_country: dict = field(default_factory=dict)  # country -> the body whose figures came just before
 
 
@@ -1084,7 +1115,10 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
         att = by_group[0][0]
         said_ids = {id(m) for m in said}
         periods = [m for m in info.dates if id(m) not in said_ids]
-        periods = _drop_since_parts(periods)
+        periods = [m for m in _drop_since_parts(periods) if not _comparison(norm, m)]
+        # "three days of fighting ... last week": the days fall within the date named after them
+        periods = [m for m in periods if not (m.extra.get("of_event") and any(
+            0 <= o.start - m.end <= 60 and not re.search(r"[,;]", norm[m.end:o.start]) for o in periods if o is not m))]
         assigned = _one_day_each(norm, info.figures, assign_periods(norm, fig_spans, periods))
         for phrase in _relatives(sent):
             skipped.append(Skipped(citation, phrase, sent.text))
@@ -1130,15 +1164,21 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
                     and _refers_back(norm, q):
                 # "Près de 50 autres ont été blessés", "Among them were 400 ...": the figure
                 # before's period
-                p_start, p_end, _ = state.prev_figure
+                p_start, p_end = state.prev_figure[:2]
                 period_start = p_start.isoformat() if p_start else ""
                 period_end = p_end.isoformat() if p_end and p_end != reported else ""
                 if period_start or period_end:
                     notes.append("period of the figure before: this one refers back to it")
+            category = q.category
+            if q.guessed and not info.title and state.prev_figure is not None and state.prev_figure[3] \
+                    and _refers_back(norm, q):
+                category = state.prev_figure[3]  # "Among them were 400 North Korean soldiers"
+                notes = [n.replace("category guessed (no casualty or deployment word near)",
+                                   "category of the figures it refers back to") for n in notes]
             if not info.title:
                 end_day = date.fromisoformat(period_end) if period_end else (reported if period_start else None)
                 state.prev_figure = (date.fromisoformat(period_start) if period_start else None, end_day,
-                                     info.paragraph)
+                                     info.paragraph, category)
             if src_note:
                 notes.append(src_note)
             if reported_note:
@@ -1152,7 +1192,7 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
             row.update(
                 claim_id=claim_id,
                 population=pop.id if pop else "",
-                category=q.category,
+                category=category,
                 source=source_name,
                 reported_on=reported.isoformat() if reported else "",
                 qualifier=q.qualifier,
@@ -1172,7 +1212,7 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
                 notes.insert(0, "headline")
             if date_note and row["reported_on"]:
                 notes.append(date_note)
-            key = (q.category, q.qualifier, q.value, q.value_high,
+            key = (category, q.qualifier, q.value, q.value_high,
                    q.vague_key if q.kind == "vague" else "", measure)
             derived = first_of.setdefault(key, claim_id)
             row["derived_from"] = "" if derived == claim_id else derived
@@ -1291,6 +1331,22 @@ def _one_day_each(norm: str, figures: list[_Quantity], assigned: list) -> list:
     return out
 
 
+#: a record or a superlative: "since X" after it compares, it does not date the figure
+_SUPERLATIVE_RE = re.compile(
+    r"(?<![\w-])(?:plus (?:lourd|eleve|meurtri|important|grand|fort)\w*|record\w*|highest|heaviest|deadliest|"
+    r"largest|biggest|worst|pire|pires|the most|le plus|la plus|les plus|first time|premiere fois|jamais|ever|"
+    r"unprecedented|inedit\w*|sans precedent)(?![\w-])")
+
+
+def _comparison(norm: str, m) -> bool:
+    """Whether the "since" expression ``m`` ends a comparison ("leurs plus lourdes pertes depuis
+    le début de la guerre", "the highest daily figure since the start of the invasion")."""
+    if m.kind not in ("since", "warstart", "popstart", "sinceyear", "yearstart"):
+        return False
+    before = re.split(r"[,;:]\s", norm[max(0, m.start - 60):m.start])[-1]
+    return bool(_SUPERLATIVE_RE.search(before))
+
+
 def _drop_since_parts(periods: list) -> list:
     """Date expressions that only complete a "since" ("depuis | la mi-décembre") are read
     through it, not on their own: the "since" then spans them (for the clause it belongs to)."""
@@ -1300,7 +1356,8 @@ def _drop_since_parts(periods: list) -> list:
         if m.start < skip_until:
             continue
         if m.kind in ("since", "warstart", "popstart"):
-            nxt = [f for f in periods[i + 1:] if f.kind in ("day", "month", "thismonth")]
+            nxt = [f for f in periods[i + 1:] if f.kind in ("day", "month", "thismonth")
+                   or (m.kind == "since" and f.kind in ("weekday", "relday"))]
             limit = 60 if m.kind == "since" else 30
             if nxt and nxt[0].start - m.end <= limit:
                 skip_until = nxt[0].end
@@ -1412,6 +1469,12 @@ def _next_sentence_source(infos, k, sources):
     return src, f"source from the next sentence ({found[0].text!r})"
 
 
+#: verbs that continue a statement already dated ("Syrskyi added", "a-t-il précisé")
+_CONTINUES_RE = re.compile(r"(?<![\w-])(?:added|adds|went on|also said|continued|a ajoute|a-t-il ajoute|"
+                           r"a-t-elle ajoute|ajoute-t-il|a precise|a-t-il precise|a-t-elle precise|a poursuivi|"
+                           r"a-t-il poursuivi|a-t-il encore|a egalement)(?![\w-])")
+
+
 def _reported_on(said, state: _State, src, via, info, infos, k, sources, context_year):
     """(day, note): the day the claim was made."""
     ref = state.article_date
@@ -1430,7 +1493,7 @@ def _reported_on(said, state: _State, src, via, info, infos, k, sources, context
                 return d, f"reported_on from {m.text!r} in the next sentence"
     if src is not None:
         prev = state.last_said.get(_src_key(src))
-        if prev is not None and (prev[1] == info.paragraph or via == "anaphor"):
+        if prev is not None and (prev[1] == info.paragraph or via == "anaphor" or _CONTINUES_RE.search(info.sent.norm)):
             return prev[0], "reported_on: the day this source spoke, named before"
     if ref is not None:
         return ref, "reported_on: the article's date"

@@ -180,8 +180,11 @@ class PopulationTable:
         return {p.id: _names_regex(list(p.places)) for p in self.populations if p.places}
 
     def find(self, norm: str) -> list[Mention]:
-        """Every population named in ``norm`` (a normalised text), in order."""
-        return _find(self._regex, self._owner, norm)
+        """Every population named in ``norm`` (a normalised text), in order. A one-word name
+        ("russes", "ukrainians") names people only as a noun ("des Russes", "1 000 Russes"),
+        not as the adjective of a thing ("des bombardements russes", "Russian strikes")."""
+        return [m for m in _find(self._regex, self._owner, norm)
+                if " " in m.text or not _adjective_of_a_thing(norm, m.start)]
 
     def combining(self, ids: Sequence[str]) -> Population | None:
         """The one population whose ``parts`` include all of ``ids``, or None."""
@@ -204,6 +207,22 @@ class PopulationTable:
                     if m:
                         return p, m.group()
         return None
+
+
+#: words after which a one-word population name is a noun
+_NOUN_BEFORE = frozenset("les des aux the of de d' ces these those et and ou or some many all tous "
+                         "plusieurs several other autres more plus deja already".split())
+
+
+def _adjective_of_a_thing(norm: str, start: int) -> bool:
+    from reconcile.extract import is_people_word  # the extractor's nouns of people (no cycle at run time)
+
+    before = re.findall(r"[\w'-]+|[^\w\s]", norm[max(0, start - 40):start])
+    if not before:
+        return False
+    prev = before[-1]
+    return (prev.replace("-", "").isalpha() and prev not in _NOUN_BEFORE and not prev.endswith("'")
+            and not is_people_word(prev))
 
 
 # --------------------------------------------------------------------------- loading

@@ -64,7 +64,9 @@ _WEEKDAY = "|".join(WEEKDAYS)
 _YEAR = r"(?:19|20)\d\d"
 _NUMBER_WORDS = {"un": 1, "une": 1, "a": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3,
                  "quatre": 4, "four": 4, "cinq": 5, "five": 5, "six": 6, "sept": 7, "seven": 7,
-                 "huit": 8, "eight": 8, "dix": 10, "ten": 10, "quinze": 15, "fifteen": 15}
+                 "huit": 8, "eight": 8, "dix": 10, "ten": 10, "quinze": 15, "fifteen": 15,
+                 "vingt-quatre": 24, "twenty-four": 24, "quarante-huit": 48, "forty-eight": 48,
+                 "soixante-douze": 72, "seventy-two": 72}
 _N = r"\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 
 
@@ -76,6 +78,7 @@ class DateMention:
     end: int
     kind: str  # day | weekday | relday | month | months | year | ndays | lastweek | thismonth
     #            | themonth | warstart | popstart | since | daylist ("les 12, 13 et 14 janvier")
+    #            | yearstart | weekstart | prevweek | span ("du 24 février 2022 au 22 avril 2025")
     text: str
     day: int | None = None
     month: int | None = None
@@ -97,6 +100,7 @@ def _num(text: str) -> int:
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"(?<![\d-])(?P<y>" + _YEAR + r")-(?P<m>\d\d)-(?P<d>\d\d)(?!\d)")),
     ("dmy", re.compile(r"(?<![\d/])(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>" + _YEAR + r")(?![\d/])")),
+    ("dmy", re.compile(r"(?<![\d.,])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>" + _YEAR + r"|\d\d)(?![\d.,]\d|\d)")),
     # days listed one by one: "les 12, 13 et 14 janvier", "on January 12, 13 and 14"
     ("daylist", re.compile(
         r"(?P<days>\d{1,2}(?:er)?(?:,\s*\d{1,2})*,?\s+(?:et|and)\s+\d{1,2})\s+(?P<mon>" + _MONTH +
@@ -122,7 +126,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r")\s+)?(?P<u>jours|days|heures|hours|semaines|weeks|day|week|24 heures|24 hours)")),
     ("ndays", re.compile(
         r"(?:en|in|over|within|sur)\s+(?P<n1>" + _N + r")\s+(?P<u>jours|days|heures|hours|semaines|weeks|"
-        r"semaine|week|journee|day)(?![\w-])(?!\s+(?:de|d'|of)(?![\w-]))")),
+        r"semaine|week|journee|day)(?![\w-])(?!\s+(?:de|d'|of)(?![\w-])(?!\s*(?:combats?|fighting|violences?|"
+        r"frappes?|bombardements?|offensive|attaques?|assauts?|guerre|war|strikes?|shelling|battles?|bataille)))")),
+    ("ndays", re.compile(r"(?:au cours de |pendant |durant |sur )?(?P<u>la semaine ecoulee|the week just ended)")),
     ("ndays", re.compile(r"(?P<u>over the past day|in the past day|au cours de la derniere journee|"
                          r"in a single day|in one day|in a day|en une journee|en un jour|en 24 heures|"
                          r"in 24 hours)")),
@@ -136,6 +142,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"the outbreak of )?(?:la |l'|the |leur |their )?(?:(?:full-scale|large-scale) )?"
         r"(?:guerre|invasion|war|conflit|conflict|offensive russe|russian invasion)"
         r"(?: russe| a grande echelle| de l'ukraine| in ukraine| en ukraine| began| started)?"
+        r"|(?:apres|after)\s+(?:le debut de |le declenchement de |the start of |the beginning of |the outbreak of )"
+        r"(?:la |l'|the )?(?:(?:full-scale|large-scale) )?(?:guerre|invasion|war|conflit|conflict|offensive russe|"
+        r"russian invasion)(?: russe| a grande echelle| de l'ukraine| in ukraine| en ukraine)?"
         r"|(?:depuis que|since)\s+(?:la russie|moscou|russia|moscow)\s+(?:a|avait|had|has)?\s*"
         r"(?:lance|launched|envahi|invaded)")),
     ("popstart", re.compile(
@@ -147,10 +156,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"|depuis qu'(?:ils|elles|il|elle) (?:sont|a ete|ont ete|est) (?:arrive|deploye|engage)e?s?")),
     ("sameperiod", re.compile(r"(?:over|during|in|for) the same (?:period|time|days?)|(?:au cours de|sur|pendant|durant) "
                               r"la meme periode|dans le meme temps")),
+    ("yearstart", re.compile(r"(?:depuis|since) (?:le debut de l'annee|the (?:start|beginning) of the year|"
+                             r"the start of this year|le 1er janvier|january 1)(?! \d)(?! (?:19|20)\d\d)")),
+    ("weekstart", re.compile(r"(?:depuis|since) (?:le debut de la semaine|the (?:start|beginning) of the week)")),
     ("thismonth", re.compile(r"ce mois-ci|this month|du mois en cours|depuis le debut du mois(?! de)|"
                              r"early this month|debut du mois(?! de)")),
-    ("themonth", re.compile(r"au cours du mois|pendant le mois|durant le mois|sur le mois|for the month|"
-                            r"over the month|in the month|that month|ce mois-la")),
+    ("themonth", re.compile(r"(?:au cours du mois|pendant le mois|durant le mois|sur le mois|for the month|"
+                            r"over the month|in the month|that month|ce mois-la)(?!\s+(?:de|d'|of)\s+(?:" + _MONTH +
+                            r"))")),
     ("month", re.compile(
         r"(?:(?P<edge>debut|fin|mi-|mi |early|late|mid-|mid |end of|the end of|the start of|"
         r"the beginning of|le debut du mois de|la fin du mois de|du mois de|au mois de|"
@@ -189,7 +202,8 @@ def find_dates(norm: str) -> list[DateMention]:
             text = norm[s:e]
             if kind in ("iso", "dmy"):
                 try:
-                    d = date(int(g["y"]), int(g["m"]), int(g["d"]))
+                    year = int(g["y"]) + (2000 if len(g["y"]) == 2 else 0)
+                    d = date(year, int(g["m"]), int(g["d"]))
                 except ValueError:
                     continue
                 found.append(DateMention(s, e, "day", text, day=d.day, month=d.month, year=d.year))
@@ -212,7 +226,8 @@ def find_dates(norm: str) -> list[DateMention]:
                                          month2=MONTHS[g["m2"]], year=y,
                                          extra={"year1": int(g["y1"]) if g.get("y1") else None}))
             elif kind == "ndays":
-                found.append(DateMention(s, e, "ndays", text, days=_days(g)))
+                of_event = bool(re.match(r"\s+(?:de|d'|of)(?![\w-])", norm[e:]))  # "three days of fighting"
+                found.append(DateMention(s, e, "ndays", text, days=_days(g), extra={"of_event": of_event}))
             elif kind == "month":
                 mon = g["mon"]
                 edge_word = (g.get("edge") or "").strip()
@@ -239,7 +254,25 @@ def find_dates(norm: str) -> list[DateMention]:
             else:
                 found.append(DateMention(s, e, kind, text))
     found.sort(key=lambda m: m.start)
-    return found
+    return _spans(norm, found)
+
+
+def _spans(norm: str, found: list[DateMention]) -> list[DateMention]:
+    """"du 24 février 2022 au 22 avril 2025", "from 24.02.22 to 15.03.25": one span."""
+    out: list[DateMention] = []
+    i = 0
+    while i < len(found):
+        a = found[i]
+        b = found[i + 1] if i + 1 < len(found) else None
+        if b is not None and a.kind == "day" and b.kind == "day" \
+                and re.fullmatch(r"\s*(?:au|to|a|until|till|through|jusqu'au|-|et le|and)\s*", norm[a.end:b.start]) \
+                and re.search(r"(?:^|\s)(?:du|from|de|entre le|between)\s*$", norm[:a.start]):
+            out.append(DateMention(a.start, b.end, "span", norm[a.start:b.end], extra={"from": a, "to": b}))
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
 
 
 def _preposition_before(norm: str, start: int) -> bool:
@@ -258,6 +291,8 @@ def _days(g: dict) -> int:
     count = _num(n) if n else 1
     if unit in ("heures", "hours", "24 heures", "24 hours"):
         return max(1, round((count if unit in ("heures", "hours") else 24) / 24))
+    if unit in ("la semaine ecoulee", "the week just ended"):
+        return 7
     if unit in ("semaines", "weeks", "semaine", "week"):
         return 7 * count
     return count
@@ -338,7 +373,7 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
     if target is not None:
         following = [target]
     if m.kind == "since":
-        nxt = next((f for f in following if f.kind in ("day", "month", "thismonth")), None)
+        nxt = next((f for f in following if f.kind in ("day", "month", "thismonth", "weekday", "relday")), None)
         if nxt is None:
             return None
         return _since(nxt, ref, population_start, context_year)
@@ -405,6 +440,15 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
     if m.kind == "lastweek":
         monday = ref - timedelta(days=ref.weekday() + 7)
         return monday, monday + timedelta(days=6), f"{m.text!r}: the week before"
+    if m.kind == "span":
+        a, b = day_of(m.extra["from"], ref, context_year), day_of(m.extra["to"], ref, context_year)
+        if a is None or b is None or a > b:
+            return None
+        return a, b, repr(m.text)
+    if m.kind == "yearstart":
+        return date(ref.year, 1, 1), None, f"{m.text!r}: the 1st of January"
+    if m.kind == "weekstart":
+        return ref - timedelta(days=ref.weekday()), None, f"{m.text!r}: the Monday of the claim's week"
     if m.kind == "prevweek":  # the week before the week named before, else before last week
         if last_period is not None and last_period[0] and last_period[1] \
                 and (last_period[1] - last_period[0]).days == 6:
@@ -447,6 +491,9 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
 
 def _since(m: DateMention, ref: date | None, population_start: date | None,
            context_year: int | None) -> tuple[date | None, date | None, str] | None:
+    if m.kind in ("weekday", "relday") and m.weekday2 is None:  # "depuis jeudi", "since yesterday"
+        d = day_of(m, ref, context_year)
+        return (d, None, f"since {m.text!r}") if d else None
     if m.kind == "day":
         d = day_of(m, ref, context_year)
         return (d, None, f"since {m.text!r}") if d else None
