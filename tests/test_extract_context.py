@@ -459,8 +459,47 @@ def test_a_figure_that_refers_back_takes_the_category_before():
 
 
 def test_a_nationality_after_a_thing_is_no_population():
+    rows = extract_claims("Une trentaine de soldats ont été blessés dans des bombardements russes.", "x.txt")
+    assert list(rows["population"]) == [""]
+    # people killed in a Ukrainian city are its civilians
     rows = extract_claims("Une trentaine de personnes ont été blessées dans des bombardements russes sur Kherson.",
                           "x.txt")
-    assert list(rows["population"]) == [""]
+    assert list(rows["population"]) == ["ukraine_civilians"]
+    # a country as the subject of a loss names its army
+    rows = extract_claims("Russia is losing about 1,500 soldiers a day, a Western official said.", "x.txt")
+    assert list(rows["population"]) == ["russia_military"]
     rows = extract_claims("Kyiv's forces lost 300 men, Moscow said.", "x.txt")
     assert list(rows["population"]) == ["ukraine_military"]
+
+
+def test_the_un_the_outlet_and_titles_as_speakers():
+    # "l'ONU" is the UN, unless it continues the figures of one of its bodies
+    text = "Date: 2025-04-15\n\nPlus de 400 personnes ont été tuées au Darfour, selon un bilan communiqué mardi par l'ONU.\n"
+    assert list(extract_article(parse_article(text, "x.txt")).rows["source"]) == ["United Nations"]
+    text = ("Date: 2024-11-19\n\nLa mission de surveillance des droits de l'homme des Nations unies en Ukraine a "
+            "recensé 12 162 civils tués.\n\nSelon l'ONU, 622 enfants figurent parmi eux.\n")
+    assert list(extract_article(parse_article(text, "x.txt")).rows["source"]) == \
+        ["UN Human Rights Monitoring Mission in Ukraine"] * 2
+    # the outlet speaking in the first person; a country as a headline's subject is no speaker
+    text = ("Title: Ukraine: losses mount\nOutlet: Strategy Desk\nDate: 2025-06-03\n\nWe estimate that Russia has "
+            "suffered 800,000 casualties since February 2022.\n")
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["source"]) == ["Strategy Desk"] and list(rows["population"]) == ["russia_military"]
+    text = ("Titre : Ukraine : cinq morts à Kharkiv\nDate : 2025-05-06\n\nCinq civils ont été tués, a indiqué "
+            "le gouverneur Oleh Synehoubov.\n")
+    assert list(extract_article(parse_article(text, "x.txt")).rows["source"]) == ["Oleh Synehoubov"] * 2
+    # a title standing for the speaker named before
+    text = ("Date: 2025-01-20\n\nLe président Volodymyr Zelensky a déclaré dimanche que 300 soldats nord-coréens "
+            "avaient été tués.\n\nLe chef de l'État a ajouté que Pyongyang avait perdu 4 000 hommes.\n")
+    rows = extract_article(parse_article(text, "x.txt")).rows
+    assert list(rows["source"]) == ["Ukrainian President (Volodymyr Zelensky)"] * 2
+    assert list(rows["reported_on"]) == ["2025-01-19"] * 2
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Russia's 2025 losses top 100,000, UK says.", [100000]),
+    ("Britain said daily losses were averaging around 1,300 in March.", [1300]),
+    ("Au moins neuf personnes, dont un enfant, ont été tuées à Odessa.", [9, 1]),
+])
+def test_figures_found_or_not(text, expected):
+    assert list(extract_claims(text, "x.txt")["value"]) == expected

@@ -90,7 +90,7 @@ class Attribution:
     generic: bool = False  # a country-level speaker ("Kyiv", "UK says")
 
 
-def _speaker_position(norm: str, m: Mention, speech) -> bool:
+def _speaker_position(norm: str, m: Mention, speech, country: bool = False) -> bool:
     """A name right before a verb of saying ("UK says", "Moscou affirme"), right after one
     ("affirme Moscou") or after "selon" / "according to"; not a place ("de l'ONU en Ukraine a
     recensé")."""
@@ -98,10 +98,13 @@ def _speaker_position(norm: str, m: Mention, speech) -> bool:
         return False
     if any(0 <= s - m.end <= 12 and "," not in norm[m.end:s] for s, _ in speech):
         return True
-    if re.fullmatch(r"\W*(?:the |le |la |l')?", norm[:m.start]) and re.match(r"\s*:", norm[m.end:]):
-        return True  # a headline's "Pentagon: 10,000 troops in Russia"
+    if not country and re.fullmatch(r"\W*(?:the |le |la |l')?", norm[:m.start]) and re.match(r"\s*:", norm[m.end:]):
+        return True  # a headline's "Pentagon: 10,000 troops in Russia" (not "Ukraine : ...", its subject)
     if any(0 <= m.start - e <= 4 for _, e in speech) and re.match(r"\s*(?:[,.;:)]|$)", norm[m.end:]):
         return True  # "affirme Moscou." / "a indiqué Kiev,"
+    if re.search(r"(?:^|\s)(?:par|by)\s*(?:le |la |les |l'|the )?$", norm[:m.start]) and any(
+            0 <= m.start - e <= 25 for _, e in speech) and re.match(r"\s*(?:[,.;:)]|$)", norm[m.end:]):
+        return True  # "un bilan communiqué mardi par l'ONU", "figures released by Kyiv."
     if not re.search(r"(?:selon|d'apres|according to|cited by)\s*(?:le |la |les |l'|the )?$", norm[:m.start]):
         return False
     return bool(re.match(r"\s*(?:[,.;:)]|$)", norm[m.end:]))  # "selon Moscou," not "cited by US envoy X"
@@ -150,6 +153,11 @@ def _clean_speaker(original: str) -> str:
 
 
 _PRONOUNS = frozenset("il elle ils elles he she it they".split())
+#: generic speakers that are also titles written before a name ("le gouverneur Oleh Synehoubov"),
+#: unlike relays ("le député Park Sun-won", who passes on a briefing)
+_ROLE_TITLES = frozenset(["le chef de l'etat", "le president", "le commandant en chef", "le gouverneur", "le ministre",
+                          "le maire", "the head of state", "the president", "the commander-in-chief", "the governor",
+                          "the minister", "the mayor"])
 
 
 def attribution(norm: str, original, sources: SourceTable, figures: Sequence[tuple[int, int]] = ()) -> Attribution:
@@ -167,7 +175,7 @@ def attribution(norm: str, original, sources: SourceTable, figures: Sequence[tup
         if in_figure(m):
             continue
         dist = _near((m.start, m.end), speech)
-        if src.country_default and not _speaker_position(norm, m, speech):
+        if src.country_default and not _speaker_position(norm, m, speech, country=True):
             continue  # a country named as a place, not as a speaker
         if dist is None and not _speaker_position(norm, m, speech) and not _CITING.search(norm[:m.start]) \
                 and not _BY.search(norm[max(0, m.start - 30):m.start]):
@@ -192,6 +200,9 @@ def attribution(norm: str, original, sources: SourceTable, figures: Sequence[tup
             continue
         if len(a.text.split()) > 1 and re.match(r"\s+(?:de|du|des|d'|of|for)\s", norm[a.end:a.end + 5]):
             continue  # "le ministère de la Santé": a name, not a reference back
+        if a.text in _ROLE_TITLES and a.end < len(norm) and re.match(
+                r",?\s+(?:[a-zà-ÿ'-]+,?\s+)?[A-Z]", original(a.end, min(len(norm), a.end + 40))):
+            continue  # "le gouverneur régional Oleh Synehoubov": the title of the speaker named
         if a.text in _PRONOUNS and any(0 <= a.start - e <= 6 and not _BY.fullmatch(norm[s:e])
                                        and re.fullmatch(r"\s*(?:that|que|qu')?\s*", norm[e:a.start])
                                        for s, e in speech):

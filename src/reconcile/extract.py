@@ -428,7 +428,10 @@ def _find_quantities(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
         k, value = found
         single = k == i + 1
         previous = toks[i - 1][2] if i else ""
-        if not (single and value < 2) and not (toks[i][2] in ("cent", "cents") and previous in ("pour", "per")):
+        # "un"/"one" is an article, except as a part of a count: "dont un enfant", "including one child"
+        one_part = single and value == 1 and previous in ("dont", "including", "notamment") and k < len(toks) \
+            and bool(_PERSON_RE.fullmatch(toks[k][2]) or _PERSON_RE.fullmatch(toks[k][2] + "s"))
+        if (not (single and value < 2) or one_part) and not (toks[i][2] in ("cent", "cents") and previous in ("pour", "per")):
             cands.append((1, _Quantity(toks[i][0], toks[k - 1][1], "number", value=value)))
         i = k
     # overlaps: longest first, then lexicon > words > digits
@@ -511,12 +514,19 @@ def _excluded(sent: _Sentence, q: _Quantity) -> bool:
         break
     # years
     first_is_people = bool(after) and _is_people_token(after[0])
+    before2 = sent.tokens_before(q.start, 2)
+    possessed = bool(before2) and (before2[-1] in ("the", "its", "their", "ses", "leurs")
+                                   or (before2[-1] == "s" and len(before2) == 2 and before2[0].endswith("'")))
     if (_is_year(q.digits, q.value if q.value_high is None else q.value_high)
-            or _is_year(q.low_digits, q.value)) and not first_is_people:
-        return True
+            or _is_year(q.low_digits, q.value)) and (not first_is_people or possessed):
+        return True  # a year, also as an adjective: "Russia's 2025 losses"
     return False
 
 
+#: verbs whose object is an amount of what was named before them
+_AMOUNT_VERB_RE = re.compile(r"(?<![\w-])(?:averag(?:e|es|ed|ing)|totall?(?:ed|ing)|reach(?:ed|ing)|atteign\w*|"
+                             r"atteint|s'elev(?:ant|e|ent|ait|aient) a|st(?:ood|ands) at|rose to|put at|"
+                             r"estimated at|estimee?s? a|chiffree?s? a|evaluee?s? a)\s*$")
 _ANAPHORIC_BEFORE = re.compile(r"(?:^|\s)(?:the|les|ces|those|these|from|to|a|au|aux|contre|against|of|sur)\s*$")
 _NUMBER_OF_AFTER = re.compile(r"^\s*(?:le|the)\s+(?:nombre|number|total|bilan|toll)(?:\s+total)?\s+(?:de|d'|of)\s*")
 
@@ -549,6 +559,8 @@ def _gate(sent: _Sentence, q: _Quantity) -> str:
     per_day_next = bool(re.match(r"\s*(?:a day|per day|par jour|each day|chaque jour|daily)(?![\w-])", rest))
     if (not first or first in _CLAUSE_END or per_day_next) and named:
         return "predicate"
+    if people_named and _AMOUNT_VERB_RE.search(window):
+        return "predicate"  # "daily losses averaging around 1,300 in March", "le bilan s'élevant à 18"
     if _category_right_before(sent, q):
         return "object"  # "wounded 340", "a tué 200"
     if people_named and (first in ELLIPSIS_WORDS or " ".join(after[:2]) == "de plus"):
@@ -998,6 +1010,7 @@ class _State:
     last_said: dict = field(default_factory=dict)  # source key -> (date, paragraph)
     last_month: tuple[int, int] | None = None
     last_period: tuple | None = None
+    outlet: str = ""  # the article's outlet, the speaker of "we estimate"
     history: list = field(default_factory=list)  # the sources named so far, in order
     prev_figure: tuple | None = None  # (period start, period end, paragraph, category) of the last figure
     by_country: dict = field(default_factory=dict)  # country -> the body whose figures came just before
@@ -1078,7 +1091,7 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
             article_date = max(seen)
             date_note = f"article date taken as {article_date} (latest statement day it names)"
 
-    state = _State(article_date, context_year)
+    state = _State(article_date, context_year, outlet=article.meta.outlet)
     rows: list[dict[str, object]] = []
     row_meta: list[tuple] = []  # (paragraph, headline, source, notes) of each row
     skipped: list[Skipped] = []
@@ -1391,7 +1404,8 @@ def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_
             else:
                 note = (f"source from {att.evidence!r}: a country named as the speaker, read as {src.name} "
                         "(sources table); check which body spoke")
-    elif att.kind == "anaphor" and state.last_source is not None:
+    elif att.kind == "anaphor" and state.last_source is not None and not (
+            state.outlet and _FIRST_PERSON_RE.search(info.sent.norm)):
         src = _referent(att.evidence, state)
         note = f"source: {att.evidence!r} refers to {_src_key(src)}, named before"
     elif att.kind == "raw":
@@ -1401,6 +1415,10 @@ def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_
         else:
             src = att.text
             note = f"source as written in {att.evidence!r} (not in the sources table)"
+    if src is None and state.outlet and _FIRST_PERSON_RE.search(info.sent.norm):
+        src = sources.lookup(state.outlet) or state.outlet  # "We estimate ...": the outlet speaks
+        note = f"source: the article's outlet, speaking in the first person ({_FIRST_PERSON_RE.search(info.sent.norm).group()!r})"
+        via = "raw"
     if src is None and info.figures:
         if info.title:
             for b in body_sources:
@@ -1431,6 +1449,14 @@ def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_
     elif src is not None and via == "paragraph":
         pass
     return src, note, via
+
+
+#: the outlet speaking for itself
+_FIRST_PERSON_RE = re.compile(
+    r"(?<![\w-])(?:we (?:estimate|count|calculate|assess|found|find|put)|our (?:estimate|estimates|count|tally|"
+    r"analysis|calculation|data)|by our (?:count|estimate|calculation)|nous (?:estimons|comptons|avons compte|"
+    r"avons recense|evaluons)|selon nos (?:estimations|calculs|donnees)|d'apres nos (?:estimations|calculs|donnees)|"
+    r"notre (?:decompte|estimation|analyse|calcul))(?![\w-])")
 
 
 def _referent(evidence: str, state: _State):

@@ -54,6 +54,7 @@ class Population:
     people: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()  # ids of the populations it is made of (a combined force)
+    subjects: tuple[str, ...] = ()  # a country that names it as the subject of a loss ("Russia has suffered")
 
 
 @dataclass(frozen=True)
@@ -179,12 +180,29 @@ class PopulationTable:
     def _place_regexes(self) -> dict[str, re.Pattern[str] | None]:
         return {p.id: _names_regex(list(p.places)) for p in self.populations if p.places}
 
+    @cached_property
+    def _subject_regex(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+        owner = {n: p.id for p in self.populations for n in p.subjects}
+        if not owner:
+            return None, owner
+        alt = "|".join(re.escape(k) for k in sorted(owner, key=len, reverse=True))
+        return re.compile(rf"(?<![\w-])(?P<s>{alt})\s+{_LOSS_VERB}"), owner
+
     def find(self, norm: str) -> list[Mention]:
         """Every population named in ``norm`` (a normalised text), in order. A one-word name
         ("russes", "ukrainians") names people only as a noun ("des Russes", "1 000 Russes"),
-        not as the adjective of a thing ("des bombardements russes", "Russian strikes")."""
-        return [m for m in _find(self._regex, self._owner, norm)
-                if " " in m.text or not _adjective_of_a_thing(norm, m.start)]
+        not as the adjective of a thing ("des bombardements russes", "Russian strikes"). A
+        country as the subject of a loss ("Russia has suffered", "l'Ukraine aurait perdu")
+        names its army (``subjects``)."""
+        found = [m for m in _find(self._regex, self._owner, norm)
+                 if " " in m.text or not _adjective_of_a_thing(norm, m.start)]
+        rx, owner = self._subject_regex
+        if rx is not None:
+            for m in rx.finditer(norm):
+                if all(m.end() <= f.start or m.start() >= f.end for f in found):
+                    found.append(Mention(m.start(), m.end(), owner[m.group("s")], m.group()))
+            found.sort(key=lambda m: m.start)
+        return found
 
     def combining(self, ids: Sequence[str]) -> Population | None:
         """The one population whose ``parts`` include all of ``ids``, or None."""
@@ -208,6 +226,12 @@ class PopulationTable:
                         return p, m.group()
         return None
 
+
+#: a loss verb after a country, with its auxiliaries ("has suffered", "is losing", "aurait perdu")
+_LOSS_VERB = (r"(?:(?:has|had|have|is|was|were|are|would have|may have|could have|a|avait|aurait|auraient|"
+              r"aurait deja|a deja|has already|had already)\s+)?(?:been\s+)?"
+              r"(?:lost|losing|loses|lose|suffered|suffering|suffers|perdu|perd|perdrait|perdent|subi|subit|"
+              r"subirait)(?![\w-])")
 
 #: words after which a one-word population name is a noun
 _NOUN_BEFORE = frozenset("les des aux the of de d' ces these those et and ou or some many all tous "
@@ -333,13 +357,14 @@ def _populations_from(data: Mapping, where: str) -> PopulationTable:
         places = entry.get("places", [])
         if not isinstance(places, list) or not all(isinstance(p, str) for p in places):
             raise TableError(f"{at}: `places` must be a list of strings, found {places!r}")
+        subjects = _names(entry, "subjects", at)
         parts = entry.get("parts", [])
         if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
             raise TableError(f"{at}: `parts` must be a list of population ids, found {parts!r}")
         pops.append(Population(
             id=pid, camp=_str(entry, "camp", at, required=False), names=_names(entry, "names", at),
             start=start, people=_names(entry, "people", at),
-            places=tuple(normalize_phrase(p) for p in places), parts=tuple(parts),
+            places=tuple(normalize_phrase(p) for p in places), parts=tuple(parts), subjects=subjects,
         ))
     for pop in pops:
         unknown = [p for p in pop.parts if p not in seen]
