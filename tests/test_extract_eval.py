@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "data" / "extract_gold"
 HOLDOUT = ROOT / "tests" / "data" / "extract_holdout"
 FRESH = ROOT / "tests" / "data" / "extract_fresh"
+FRESH2 = ROOT / "tests" / "data" / "extract_fresh2"
+FRESH3 = ROOT / "tests" / "data" / "extract_fresh3"
+FRESH4 = ROOT / "tests" / "data" / "extract_fresh4"
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +57,27 @@ def test_floors_on_the_held_out_set(bench):
     assert res.recall["reported_on"].rate >= 0.84
 
 
-def test_floors_on_the_fresh_set(bench):
-    # written after all tuning and measured once (benchmarks/RESULTS.md): below the targets,
-    # and reported as such; the floors only guard against doing worse
-    res = bench.evaluate(FRESH)
-    assert res.recall["figures"].rate >= 0.81
-    assert res.recall["source"].rate >= 0.62
-    assert res.recall["reported_on"].rate >= 0.81
+@pytest.mark.parametrize("gold, floors", [
+    # (set, {field: floor}): the values measured at the end of issue 23's second pass
+    # (benchmarks/RESULTS.md); the first three sets were fixed on after their first
+    # measurement, the fourth was measured once, clean. The floors only guard against doing worse.
+    (FRESH, {"figures": 1.0, "source": 1.0, "reported_on": 1.0, "period": 1.0}),
+    (FRESH2, {"figures": 0.98, "source": 0.98, "reported_on": 0.97, "category": 0.97, "population": 0.96,
+              "period": 0.82}),
+    (FRESH3, {"figures": 1.0, "source": 1.0, "reported_on": 1.0, "category": 0.95, "population": 1.0,
+              "period": 0.72}),
+    (FRESH4, {"figures": 0.96, "source": 0.93, "reported_on": 0.96, "category": 0.86, "population": 0.96,
+              "period": 0.77}),
+])
+def test_floors_on_the_fresh_sets(bench, gold, floors):
+    res = bench.evaluate(gold)
+    for key, floor in floors.items():
+        assert res.recall[key].rate >= floor, (gold.name, key, bench.table(res))
+
+
+def test_targets_on_the_clean_fresh_set(bench):
+    # the fourth set was written after every change and measured once: the issue's targets
+    assert bench.check(bench.evaluate(FRESH4)) == []
 
 
 def test_scoring_counts_misses_and_wrong_fields(bench, tmp_path):
