@@ -19,9 +19,11 @@ the normal form of each sentence (see :func:`reconcile.lexicon.normalize_with_of
    ``category`` from its own noun phrase, the casualty verb before it, or the nearest
    casualty / deployment word (``deployed`` when none is near, and the notes say so);
 5. its context is read (:mod:`reconcile.context`, :mod:`reconcile.when`, the tables of
-   :mod:`reconcile.tables`): source, ``reported_on``, period, measure, population; what
-   the sentence does not say is taken from its paragraph, then the article, and what is
-   still unknown stays blank and is named in ``notes``;
+   :mod:`reconcile.tables`): source (per clause when a sentence passes from one speaker to
+   another), ``reported_on``, period, measure, population; what the sentence does not say is
+   taken from its paragraph, then the article (a figure that refers back, "50 autres", takes
+   the period and category of the figure before), and what is still unknown stays blank and
+   is named in ``notes``;
 6. relative figures ("plus de la moitié", "a third of the force", percentages) and people
    neither lost nor deployed (prisoners, evacuees) are returned as :class:`Skipped`.
 
