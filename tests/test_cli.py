@@ -374,8 +374,12 @@ def test_extract_prints_claims_format_csv_with_key_figures(capsys):
     assert _has(frame, "killed", "at_least", 100)
     assert _has(frame, "wounded", "about", 1000)
     assert _has(frame, "deployed", "about", 11000)
-    # every candidate comes from one of the articles, its quote verbatim
-    texts = {p.name: " ".join(p.read_text(encoding="utf-8").split()) for p in _articles()}
+    # every candidate comes from one of the articles, its quote verbatim; the citation is the
+    # article's URL, else its title and date, else the file name
+    from reconcile.article import read_article
+
+    texts = {read_article(p).meta.citation(p.name): " ".join(p.read_text(encoding="utf-8").split())
+             for p in _articles()}
     assert set(frame["citation"]) <= set(texts)
     for quote, citation in zip(frame["quote"], frame["citation"]):
         assert " ".join(quote.split()) in texts[citation], quote

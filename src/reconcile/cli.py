@@ -46,13 +46,41 @@ def cmd_validate(args) -> int:
 
 
 def cmd_extract(args) -> int:
-    from .extract import extract_files, write_candidates
+    from .article import ArticleError
+    from .extract import combine, extract_paths, write_candidates
+    from .review import ReviewError
+    from .tables import TableError, load_populations, load_sources
 
-    paths = [Path(p) for p in args.articles]
-    for p in paths:
-        if not p.is_file():
-            raise FileNotFoundError(f"{p}: no such article file")
-    frame = extract_files(paths)
+    try:
+        sources = load_sources(args.sources)
+        populations = load_populations(args.populations)
+        existing = None
+        if args.merge:
+            from .review import read_claims_table
+
+            existing = read_claims_table(args.merge)
+        found = extract_paths([Path(p) for p in args.articles], language=args.language, sources=sources,
+                              populations=populations, encoding=args.encoding)
+    except (ArticleError, TableError, ReviewError) as exc:
+        _err(f"{exc}; nothing was written.")
+        return EXIT_DATAERR
+    frame = combine(found)
+    for e in found:
+        for s in e.skipped:
+            print(f"skipped ({s.citation}): {s.phrase!r}: {s.reason}\n    in: {' '.join(s.quote.split())}",
+                  file=sys.stderr)
+    if args.skipped:
+        import pandas as pd
+
+        from ._io import atomic_path
+
+        table = pd.DataFrame([{"citation": s.citation, "phrase": s.phrase, "kind": s.kind, "reason": s.reason,
+                               "quote": s.quote} for e in found for s in e.skipped],
+                             columns=["citation", "phrase", "kind", "reason", "quote"])
+        with _writing(args.skipped), atomic_path(args.skipped) as tmp:
+            table.to_csv(tmp, index=False, lineterminator="\n")
+    if existing is not None:
+        return _extract_merge(args, existing, frame)
     if args.out:
         from ._io import atomic_path
 
@@ -61,6 +89,56 @@ def cmd_extract(args) -> int:
         print(f"{len(frame)} candidate claims written to {args.out}; review them before use", file=sys.stderr)
     else:
         write_candidates(frame, sys.stdout)
+    _print_blanks(frame)
+    return EXIT_OK
+
+
+def _print_blanks(frame) -> None:
+    from .extract import BLANKS_TO_FILL
+
+    counts = {c: int((frame[c] == "").sum()) for c in BLANKS_TO_FILL if len(frame)}
+    counts = {c: n for c, n in counts.items() if n}
+    if counts:
+        listed = ", ".join(f"{c} in {n} row{'s' if n != 1 else ''}" for c, n in counts.items())
+        print(f"left blank for you to fill (the text does not say): {listed}; each row's notes say why",
+              file=sys.stderr)
+
+
+def _extract_merge(args, existing, frame) -> int:
+    from .claims import validate_claims
+    from .review import blanks_to_fill, merge_candidates, write_merged
+
+    result = merge_candidates(existing, frame)
+    target = args.out
+    if target:
+        from ._io import atomic_path
+
+        with _writing(target), atomic_path(target) as tmp:
+            write_merged(existing, result.new, tmp)
+    else:
+        write_merged(existing, result.new, sys.stdout)
+    n_old, n_new = len(existing.rows), len(result.new)
+    where = target or "standard output"
+    first_new = n_old + 2
+    span = f" (rows {first_new}-{first_new + n_new - 1})" if n_new else ""
+    print(f"{where}: the {n_old} claims of {existing.path}, then {n_new} new candidate{'s' if n_new != 1 else ''}"
+          f"{span}; {len(result.already)} candidate{'s' if len(result.already) != 1 else ''} already in "
+          f"{existing.path} left out; {len(result.relays)} likely relay{'s' if len(result.relays) != 1 else ''} "
+          "marked in derived_from", file=sys.stderr)
+    for cand, claim, why in result.already:
+        print(f"  already there: {cand} = {claim} ({why})", file=sys.stderr)
+    if target and n_new:
+        blanks, other = blanks_to_fill(validate_claims(target), first_new)
+        if blanks:
+            print(f"to fill before `reconcile validate {target}` passes ({len(blanks)} cells):", file=sys.stderr)
+            for p in blanks:
+                print(f"  row {p.row}, column {p.column!r}", file=sys.stderr)
+        if other:
+            print(f"other problems `reconcile validate {target}` reports:", file=sys.stderr)
+            for p in other:
+                print(f"  {p}", file=sys.stderr)
+        if not blanks and not other:
+            print(f"{target} validates as it is; review the new rows all the same", file=sys.stderr)
     return EXIT_OK
 
 
@@ -283,9 +361,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("claims", metavar="CLAIMS.csv")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("extract", help="propose candidate claims from article text", description="Propose candidate claims rows (claims-format CSV) from French or English article text, for a person to review.")
-    p.add_argument("articles", nargs="+", metavar="ARTICLE.txt")
+    p = sub.add_parser("extract", help="propose candidate claims from article text", description="Propose candidate claims rows (claims-format CSV) from French or English articles (text, Markdown or HTML files), for a person to review. Each row's notes say what its source, date, period and population were read from; relative figures are listed as skipped on standard error.")
+    p.add_argument("articles", nargs="+", metavar="ARTICLE", help="article files (.txt, .md, .html), UTF-8 unless --encoding")
     p.add_argument("--out", metavar="FILE", help="write the CSV here instead of standard output")
+    p.add_argument("--merge", metavar="CLAIMS.csv", help="propose only rows not already in this claims file; the output holds its claims, then the new rows (likely relays marked in derived_from)")
+    p.add_argument("--sources", metavar="FILE.toml", help="sources table laid over the shipped one (names, aliases, groups, camps)")
+    p.add_argument("--populations", metavar="FILE.toml", help="populations table laid over the shipped one (troops as named, start dates)")
+    p.add_argument("--language", choices=["fr", "en"], help="language of the articles (default: guessed per article)")
+    p.add_argument("--encoding", metavar="NAME", help="text encoding of the articles (default UTF-8), e.g. cp1252 or latin-1")
+    p.add_argument("--skipped", metavar="FILE", help="also write the skipped figures (relative figures, people neither lost nor deployed) as CSV")
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("fit", help="fit the model and write estimates", description="Fit the reconciliation model to a claims file and write the results to a directory.")

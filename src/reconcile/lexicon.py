@@ -160,7 +160,8 @@ class Lexicon:
             return None
         alternation = "|".join(re.escape(k) for k in keys)
         # lookahead so that every start position reports its longest phrase
-        return re.compile(rf"(?<![\w'])(?=({alternation})(?![\w]))")
+        # a phrase may follow an elided article ("plus d'un millier", "qu'une trentaine")
+        return re.compile(rf"(?<![\w])(?=({alternation})(?![\w]))")
 
     def find_all(self, text: str) -> list[LexiconMatch]:
         """All non-overlapping phrases of the lexicon in ``text``, in text order.
