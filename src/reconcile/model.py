@@ -955,6 +955,10 @@ def uses_group_means(d: ModelInputs) -> bool:
     """Whether the war is data-rich: some group of sources makes 40 claims or more. Such a war
     samples the biases as group means + contrasts (``bias_structure``), the walk in its rotated,
     partially centred basis (``walk_basis``), and tunes for ``sampler.tune_data_rich`` steps."""
+    import os
+
+    if os.environ.get("RECONCILE_EXPERIMENT_PLAIN_BIAS"):
+        return False
     return bool(bias_structure(d)["data_rich_group"].any())
 
 
@@ -1123,7 +1127,12 @@ def build_model(
         stance_effect = pt.concatenate([x["stance_mean"] + x["stance_sd"] * stance_z, pt.zeros(1)])
         # Sources nest in groups, so the data inform the total spread of biases far better than its
         # split: parameterize the total and the group's share of its variance, not the two scales.
-        bias_sd = pm.Gamma("bias_sd", alpha=2.0, beta=x["prior_bias_sd_rate"])
+        import os
+
+        if os.environ.get("RECONCILE_EXPERIMENT_LOGNORMAL_BIAS_SD"):
+            bias_sd = pm.LogNormal("bias_sd", pt.log(1.0 / x["prior_bias_sd_rate"]), 0.35)
+        else:
+            bias_sd = pm.Gamma("bias_sd", alpha=2.0, beta=x["prior_bias_sd_rate"])
         group_share = pm.Beta("group_share", x["prior_group_share"][0], x["prior_group_share"][1])
         group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
         source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
