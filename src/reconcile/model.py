@@ -1172,7 +1172,12 @@ def build_model(
         # knots, centred so that it averages 0 over the series' claims, read by linear interpolation
         claim_log_bias = log_bias[x["claim_pair"]]
         if has_drift:
-            drift_scale = pm.Gamma("drift_scale", alpha=2.0, beta=x["prior_drift_rate"])
+            import os
+
+            if os.environ.get("RECONCILE_EXPERIMENT_FIXED_DRIFT"):
+                drift_scale = 2.0 / x["prior_drift_rate"]
+            else:
+                drift_scale = pm.Gamma("drift_scale", alpha=2.0, beta=x["prior_drift_rate"])
             drift_z = pm.Normal("drift_z", 0.0, 1.0, dims="drift_innovation")
             n_knots = len(drift_labels)
             steps = pt.set_subtensor(pt.zeros(n_knots)[x["drift_innovation_knot"]], x["drift_innovation_scale"] * drift_z)
@@ -1233,7 +1238,12 @@ def build_model(
         # moved on the logit scale by a slow stationary curve over coarse knots (share_knots),
         # shared in spread by every population; killed accumulate the rate times the share
         killed_share = pm.Beta("killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population")
-        share_sd = pm.Gamma("share_sd", alpha=2.0, beta=x["prior_share_rate"])
+        import os
+
+        if os.environ.get("RECONCILE_EXPERIMENT_FIXED_SHARE_SD"):
+            share_sd = 1.0 / x["prior_share_rate"] * 2.0
+        else:
+            share_sd = pm.Gamma("share_sd", alpha=2.0, beta=x["prior_share_rate"])
         share_z = pm.Normal("share_z", 0.0, 1.0, dims="share_knot")
         knots = share_sd * pt.dot(x["share_ou"], share_z)
         deviation = x["share_weight_0"] * knots[x["share_knot_0"]] + x["share_weight_1"] * knots[x["share_knot_1"]]
