@@ -120,9 +120,24 @@ REFUSED = [
     ('[lexicon]\n"plusieurs centaines" = [true, 300]\n', ['lexicon."plusieurs centaines"']),
     ('[lexicon]\n"dozens" = ["a", "b"]\n', ['lexicon."dozens"']),
     ('[sampler]\nname = "stan"\n', ["sampler.name", "'stan'"]),
-    ("[sampler]\ndraws = 0\n", ["sampler.draws", ">= 1"]),
-    ("[sampler]\ntune = -1\n", ["sampler.tune", ">= 0"]),
-    ("[sampler]\nchains = 0\n", ["sampler.chains", ">= 1"]),
+    ("[sampler]\ndraws = 0\n", ["sampler.draws", "from 1 to"]),
+    ("[sampler]\ntune = -1\n", ["sampler.tune", "from 0 to"]),
+    ("[sampler]\nchains = 0\n", ["sampler.chains", "from 1 to"]),
+    # values the model cannot take (issue 18): refused with the key and the range
+    ("[sampler]\ndraws = 100000000000000000000\n", ["sampler.draws", "1,000,000"]),
+    ("[sampler]\nchains = 1000\n", ["sampler.chains", "64"]),
+    ("[sampler]\ntune = 100000000\n", ["sampler.tune", "1,000,000"]),
+    ("[priors]\nnoise_floor = -1.0\n", ["priors.noise_floor", "positive"]),
+    ("[priors]\nnoise_floor = 0.0\n", ["priors.noise_floor", "positive"]),
+    ("[priors]\nrw_sd = 50.0\n", ["priors.rw_sd", "from 0.01 to 5"]),
+    ("[priors]\nadversary_mean = 100.0\n", ["priors.adversary_mean", "from -5 to 5"]),
+    ("[priors]\nown_mean = -1e300\n", ["priors.own_mean"]),
+    ("[priors]\ndaily_rate_median = 1e300\n", ["priors.daily_rate_median", "100,000,000"]),
+    ("[priors]\nkilled_share_b = 1e300\n", ["priors.killed_share_b"]),
+    ("[populations.x]\ndaily_rate_median = 1e12\n", ["populations.x.daily_rate_median", "100,000,000"]),
+    ('[lexicon]\n"dozens" = [0, 0]\n', ['lexicon."dozens"', "high from 0.000001"]),
+    ('[lexicon]\n"dozens" = [0, 1e-300]\n', ['lexicon."dozens"', "high from 0.000001"]),
+    ('[lexicon]\n"dozens" = [1, 1e20]\n', ['lexicon."dozens"', "10,000,000,000"]),
     ("[sampler]\ntarget_accept = 1.0\n", ["sampler.target_accept", "(0, 1)"]),
     ("[sampler]\ntarget_accept = 0\n", ["sampler.target_accept"]),
     ("[time]\nstep_days = 0\n", ["time.step_days"]),
@@ -434,5 +449,5 @@ def test_a_tuning_length_given_to_fit_applies_to_every_war():
 def test_tune_data_rich_is_validated(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[sampler]\ntune_data_rich = -5\n")
-    with pytest.raises(ConfigError, match=r"sampler\.tune_data_rich.*>= 0"):
+    with pytest.raises(ConfigError, match=r"sampler\.tune_data_rich.*from 0 to"):
         load_config(path)
