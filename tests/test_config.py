@@ -129,7 +129,7 @@ REFUSED = [
     ("[sampler]\ntune = 100000000\n", ["sampler.tune", "1,000,000"]),
     ("[priors]\nnoise_floor = -1.0\n", ["priors.noise_floor", "positive"]),
     ("[priors]\nnoise_floor = 0.0\n", ["priors.noise_floor", "positive"]),
-    ("[priors]\nrw_sd = 50.0\n", ["priors.rw_sd", "from 0.01 to 5"]),
+    ("[priors]\nrw_sd = 50.0\n", ["priors.rw_sd", "from 0.05 to 5"]),
     ("[priors]\nadversary_mean = 100.0\n", ["priors.adversary_mean", "from -5 to 5"]),
     ("[priors]\nown_mean = -1e300\n", ["priors.own_mean"]),
     ("[priors]\ndaily_rate_median = 1e300\n", ["priors.daily_rate_median", "100,000,000"]),
@@ -399,19 +399,42 @@ def user_dicts(draw):
     return data
 
 
+def _named_keys(data) -> set[str]:
+    """How a refusal may name what it refuses: every section, key and entry of ``data``."""
+    names = set()
+    for section, table in data.items():
+        names |= {f"[{section}]", f"{section}."}
+        if isinstance(table, dict):
+            for key, value in table.items():
+                names.add(f"{section}.{key}" if section != "lexicon" else f'lexicon."{key}"')
+                if isinstance(value, dict):
+                    names |= {f"{section}.{key}.{inner}" for inner in value}
+    return names
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(user_dicts())
 def test_any_user_dict_loads_or_raises_config_error(data):
     try:
         config = from_dict(data)
     except ConfigError as exc:
-        assert str(exc)  # a message, always
+        # the refusal names a section or key of the given configuration (where it is wrong)
+        assert any(name in str(exc) for name in _named_keys(data)), (str(exc), data)
         return
     # accepted: it is a valid, self-consistent configuration that survives a JSON round trip
     assert config_from_json(config.to_json()).to_dict() == config.to_dict()
     assert 1 <= config.step_days <= 31
     assert 0 <= config.priors["outlier_prob"] < 1
     assert all(math.isfinite(v) for v in config.priors.values())
+    # and within the ranges the model can fit (tests/test_hostile_inputs.py fits their ends)
+    from reconcile import config as cfg
+
+    for key, value in config.priors.items():
+        if key.endswith("_sd") or key == "noise_floor":
+            assert cfg.MIN_LOG_SD <= value <= cfg.MAX_LOG_SD
+        elif key.endswith("_mean"):
+            assert abs(value) <= cfg.MAX_LOG_MEAN
+    assert 1 <= config.sampler["draws"] <= cfg.MAX_DRAWS and 1 <= config.sampler["chains"] <= cfg.MAX_CHAINS
 
 
 @settings(max_examples=150, deadline=None)

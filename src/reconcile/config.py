@@ -24,10 +24,12 @@ IDENTIFICATION_MODES = ("neutral", "reference", "prior")
 SAMPLERS = ("nutpie", "pymc")
 _POPULATION_KEYS = {"start": str, "daily_rate_median": float}
 
-# The ranges every value must lie in for the model to be fitted (checked by _validate). Log-scale
-# spreads beyond 5 (a factor of e^5 = 148 at one standard deviation) or means beyond +-5 overflow
-# the sampler's arithmetic before they mean anything; a daily rate above 100 million is no war.
-MIN_LOG_SD, MAX_LOG_SD = 0.01, 5.0
+# The ranges every value must lie in for the model to be fitted (checked by _validate; the tests
+# fit the ends of every range, alone and together). Log-scale spreads below 0.05 (5%) pin what
+# the claims cannot, and with figures far apart leave no finite starting point; beyond 5 (a factor
+# of e^5 = 148 at one standard deviation), like means beyond +-5, they overflow the sampler's
+# arithmetic before they mean anything; a daily rate above 100 million is no war.
+MIN_LOG_SD, MAX_LOG_SD = 0.05, 5.0
 MAX_LOG_MEAN = 5.0
 MIN_DAILY_RATE, MAX_DAILY_RATE = 1e-3, 1e8
 MIN_BETA_SHAPE, MAX_BETA_SHAPE = 0.1, 1e4
