@@ -86,6 +86,13 @@ def deferred() -> Iterator[None]:
 _arrivals: dict[str, int] = {}
 
 
+def reset() -> None:
+    """A new run begins: no stage reached, nothing committed."""
+    global stage, committed
+    stage, committed = "starting", False
+    _arrivals.clear()
+
+
 def checkpoint(name: str) -> None:
     """Record that the run reached stage ``name``; the fault-injection hook may signal here
     (``RECONCILE_FAULT_AT=name``, or ``name#n`` for the n-th time the run reaches it)."""

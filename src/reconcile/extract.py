@@ -23,7 +23,6 @@ no accents, straight apostrophes).
 from __future__ import annotations
 
 import csv
-import io
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -33,6 +32,8 @@ from typing import Sequence, TextIO
 
 import pandas as pd
 
+from reconcile._io import csv_text
+from reconcile.errors import InputFormatError
 from reconcile.lexicon import (
     Lexicon,
     default_lexicon,
@@ -596,25 +597,45 @@ def extract_claims(text: str, citation: str, language: str | None = None,
     return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS), dtype=object)
 
 
+def read_article(path: str | PathLike[str]) -> str:
+    """The text of an article file: UTF-8 (a BOM is accepted). A file that is not UTF-8 text
+    raises :class:`reconcile.errors.InputFormatError` naming the first bad byte; a missing or
+    unreadable one raises the ``OSError`` of reading it."""
+    path = Path(path)
+    data = path.read_bytes()
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputFormatError(f"{path}: not a text file (NUL byte at byte offset {nul}: a binary file?)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputFormatError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset {exc.start}, line {line}); "
+            "save the article as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)"
+        ) from None
+
+
 def extract_files(paths: Sequence[str | PathLike[str]], language: str | None = None,
                   lexicon: Lexicon | None = None) -> pd.DataFrame:
     """:func:`extract_claims` over UTF-8 text files (BOM accepted); citation = file name."""
     frames = []
     for p in paths:
         path = Path(p)
-        text = path.read_text(encoding="utf-8-sig")
-        frames.append(extract_claims(text, path.name, language=language, lexicon=lexicon))
+        frames.append(extract_claims(read_article(path), path.name, language=language, lexicon=lexicon))
     if not frames:
         return pd.DataFrame(columns=list(CLAIM_COLUMNS), dtype=object)
     return pd.concat(frames, ignore_index=True)
 
 
 def write_candidates(frame: pd.DataFrame, out: TextIO | str | PathLike[str]) -> None:
-    """Write candidate rows as CSV (UTF-8, header, no index) to a path or a text stream."""
+    """Write candidate rows as CSV (UTF-8, header, no index) to a path or a text stream.
+
+    A text cell that a spreadsheet would run as a formula (it begins with ``=``, ``+``, ``-`` or
+    ``@``) is written with a leading apostrophe, which the claims reader removes again."""
+    text = csv_text(frame, quoting=csv.QUOTE_MINIMAL)
     if isinstance(out, (str, PathLike)):
         with open(out, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+            fh.write(text)
     else:
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-        out.write(buf.getvalue())
+        out.write(text)
