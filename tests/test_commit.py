@@ -202,6 +202,8 @@ def test_stale_staging_of_a_killed_run_is_removed_by_the_next(tmp_path):
     (store / "fit.19990101T000000.1.abcdef" / "estimates.csv").write_text("partial")
     os.symlink("fit.19990101T000000.1.abcdef", store / ".link.x.19990101T000000.1.abcdef")
     (out / ".reconcile-staging-abc").mkdir()  # (an earlier version's staging folder)
+    (out / ".reconcile-backup-abc").mkdir()  # (and its backup of replaced files, obsolete once a commit is done)
+    (out / ".reconcile-backup-abc" / "estimates.csv").write_text("older")
     assert commit(out, NEW) == 0
     assert results_snapshot(out) == shown(NEW, user=False)
     assert_tidy(out)

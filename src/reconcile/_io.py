@@ -448,6 +448,9 @@ def _commit(out: Path, kind: str, version: Path) -> None:
         for name in _dangling(out, kind, names):  # files the new results do not have
             (out / name).unlink()
             _signals.checkpoint("commit:unlink")
+        for entry in os.scandir(out):  # earlier versions' backups of replaced files: obsolete now
+            if entry.name.startswith(".reconcile-backup-"):
+                _remove(Path(entry.path))
         _fsync_directory(out)
     _signals.checkpoint("commit:done")
 
