@@ -431,6 +431,8 @@ def _commit(out: Path, kind: str, version: Path) -> None:
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             _swap_in_link(store, _link_target(out, name, kind), out / name)
             _signals.checkpoint("commit:link")
+    for folder in sorted({(out / name).parent for name in new_files}):
+        _fsync_directory(folder)
     _fsync_tree(version)
     _signals.checkpoint("commit:switch")
 
