@@ -8,7 +8,6 @@ wrote over an input, blamed the wrong party (exit code) or gave wrong provenance
 from __future__ import annotations
 
 import csv
-import hashlib
 import importlib
 import io
 import os
