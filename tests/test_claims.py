@@ -734,7 +734,7 @@ def valid_rows(draw):
     return rows
 
 
-@FAST
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_rows())
 def test_valid_files_round_trip_through_every_writer(rows):
     """A valid file is accepted; its rendering, and its spreadsheet-safe CSV (OWASP-guarded, as
@@ -753,7 +753,7 @@ def test_valid_files_round_trip_through_every_writer(rows):
     assert read_claims(io.StringIO(guarded), lexicon=LEXICON) == claims
 
 
-@FAST
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_rows(), st.data())
 def test_damaged_structure_is_refused_naming_row_and_column(rows, data):
     """One character of structure (a quote, a comma, a line break) deleted or added anywhere

@@ -285,8 +285,12 @@ def test_a_failing_rename_at_any_step_keeps_the_old_results(tmp_path, monkeypatc
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("start", ["earlier results", "results of an earlier version"])
-@pytest.mark.parametrize("sig", ["KILL", "TERM", "INT"])
+@pytest.mark.parametrize(("start", "sig"), [
+    ("earlier results", "KILL"), ("earlier results", "TERM"), ("earlier results", "INT"),
+    ("results of an earlier version", "KILL"),
+    pytest.param("results of an earlier version", "TERM", marks=pytest.mark.slow),
+    pytest.param("results of an earlier version", "INT", marks=pytest.mark.slow),
+])
 def test_a_kill_at_any_stage_of_the_commit_leaves_old_or_new_results(tmp_path, start, sig):
     template = tmp_path / "template"
     if start == "earlier results":

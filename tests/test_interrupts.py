@@ -9,7 +9,7 @@ a partial trace is never used or written.
 
 SIGINT and SIGTERM are raised in this process (the command runs in-process, reusing the compiled
 model); SIGKILL needs a child process. By default two cases run (Ctrl-C while sampling: the
-bug of issue 18; SIGTERM while writing); every stage and signal runs with ``-m slow``. The
+bug of issue 18; SIGTERM once sampling is done); every stage and signal runs with ``-m slow``. The
 commit's own steps, between each pair of its renames, are in tests/test_commit.py.
 """
 
@@ -81,7 +81,7 @@ def check_interrupted(stage: str, sig: str, earlier: Path, monkeypatch, capsys) 
         assert snapshot(earlier) == full  # byte for byte, hidden store included: no staging left
 
 
-@pytest.mark.parametrize(("stage", "sig"), [("sampling", "INT"), ("writing", "TERM")])
+@pytest.mark.parametrize(("stage", "sig"), [("sampling", "INT"), ("summarising", "TERM")])
 def test_interrupting_a_fit_keeps_earlier_results(stage, sig, earlier, monkeypatch, capsys):
     """Ctrl-C 0.5 s into sampling (issue 18: it used to finish the fit on the partial trace)."""
     check_interrupted(stage, sig, earlier, monkeypatch, capsys)
