@@ -8,6 +8,7 @@ once; tests read the in-memory result or the saved directory and never write int
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,21 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
     }
+
+
+def results_snapshot(directory: Path) -> dict[str, bytes]:
+    """What a reader of ``directory`` sees: every file outside the hidden store ``.reconcile/``,
+    read through the links that lead into it (relative path -> bytes); a link that leads nowhere
+    is a missing file."""
+    directory = Path(directory)
+    out = {}
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not (Path(root) == directory and d == ".reconcile"))
+        for name in sorted(files + [d for d in dirs if (Path(root) / d).is_symlink()]):
+            path = Path(root) / name
+            if path.is_file():
+                out[str(path.relative_to(directory))] = path.read_bytes()
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -348,7 +348,7 @@ def test_period_end_after_reported_on():
 
 
 @pytest.mark.parametrize("column", ["value", "value_high"])
-@pytest.mark.parametrize("bad", ["-5", "abc", "1,000", "nan", "inf", "1e999", "1_000"])
+@pytest.mark.parametrize("bad", ["-5", "abc", "1,000", "nan", "inf", "1e999", "1_000", "0", "0.0", "1e-300", "1e11"])
 def test_bad_numbers(column, bad):
     qualifier = "range" if column == "value_high" else "exact"
     r = row(qualifier=qualifier, value="1", value_high="10")
@@ -357,10 +357,12 @@ def test_bad_numbers(column, bad):
     assert (p.row, p.column, p.value) == (2, column, bad)
     if bad == "1,000":
         assert "1000" in p.expected and "separator" in p.expected
+    if bad in ("-5", "0", "0.0", "1e-300", "1e11"):  # numbers the model cannot take: the range and why
+        assert "from 0.000001 to 10,000,000,000" in p.expected and "log scale" in p.expected
 
 
-@pytest.mark.parametrize("text,number", [("1000", 1000.0), ("1000.0", 1000.0),
-                                         ("1e3", 1000.0), (" 12 ", 12.0), ("0", 0.0)])
+@pytest.mark.parametrize("text,number", [("1000", 1000.0), ("1000.0", 1000.0), ("1e3", 1000.0), (" 12 ", 12.0),
+                                         ("0.000001", 1e-6), ("1e10", 1e10), ("0.5", 0.5)])
 def test_good_numbers(text, number):
     c = claims_from_frame(pd.DataFrame([row(value=text)]), lexicon=LEXICON)
     assert c.frame.loc[0, "value"] == number
@@ -496,13 +498,13 @@ def test_header_only():
 
 def test_binary_file():
     p = only(validate_claims(io.BytesIO(b"claim_id,x\n\x00\x01\x02")))
-    assert p.row is None and "offset 11" in p.value
+    assert (p.row, p.column) == (2, "claim_id") and "offset 11" in p.value and "binary" in p.expected
 
 
-def test_not_utf8_reports_offset():
-    data = rows_text([row(quote="Blessés")]).encode("latin-1")
+def test_not_utf8_reports_offset_row_and_column():
+    data = rows_text([row(), row(claim_id="a2", quote="Blessés")]).encode("latin-1")
     p = only(validate_claims(io.BytesIO(data)))
-    assert p.row is None and "UTF-8" in p.expected
+    assert (p.row, p.column) == (3, "quote") and "UTF-8" in p.expected
     offset = data.index("é".encode("latin-1"))
     assert f"offset {offset}" in p.value
 
@@ -515,13 +517,71 @@ def test_not_a_claims_file():
 def test_row_with_too_many_fields():
     text = rows_text([row()]) + "a2,pop,killed,src,2024-03-01,exact,5,q,c,2024-01-01,EXTRA\n"
     p = only(validate_claims(io.StringIO(text), lexicon=LEXICON))
-    assert (p.row, p.value) == (3, "EXTRA")
+    assert (p.row, p.column, p.value) == (3, "period_start", "EXTRA")
+    assert "11" in p.expected and "10 cells" in p.expected
 
 
-def test_short_rows_and_blank_lines_are_tolerated():
+def test_short_row_is_refused_naming_the_missing_columns():
+    """A row with fewer cells than the header is not padded: its cells may have shifted."""
+    text = rows_text([row()]) + "a2,pop,killed,src,2024-03-01,exact,5,q\n"
+    p = only(validate_claims(io.StringIO(text), lexicon=LEXICON))
+    assert (p.row, p.column) == (3, "citation")
+    assert "'citation', 'period_start' missing" in p.expected and "this row has 8" in p.expected
+
+
+def test_blank_lines_are_tolerated():
     text = rows_text([row(), row(claim_id="a2")]).replace("\n", "\n\n", 1)
     c = read_claims(io.StringIO(text), lexicon=LEXICON)
     assert c.frame["row"].tolist() == [3, 4]  # numbered as in the file
+
+
+SHIPPED = Path(__file__).parents[1] / "data" / "claims.csv"
+
+
+def test_shipped_file_with_a_closing_quote_deleted_is_refused_at_that_row():
+    """The quote of row 7 loses its closing quote: it would swallow the next cells (issue 18)."""
+    lines = SHIPPED.read_text(encoding="utf-8").split("\n")
+    at = lines[6].index('.",')
+    lines[6] = lines[6][: at + 1] + lines[6][at + 2:]
+    p = only(validate_claims(io.StringIO("\n".join(lines))))
+    assert (p.row, p.column) == (7, "quote")
+    assert "closing quote" in p.expected and "NIS briefing" in p.value
+
+
+def test_unterminated_quote_is_refused_at_the_row_where_it_opens():
+    text = rows_text([row(), row(claim_id="a2")]) + 'a3,pop,killed,src,2024-03-01,exact,5,"never closed,c,2024-01-01\n'
+    p = only(validate_claims(io.StringIO(text), lexicon=LEXICON))
+    assert (p.row, p.column, p.value) == (4, "quote", '"never closed,c,2024-01-01')
+    assert "closing double quote" in p.expected
+
+
+def test_text_after_a_closing_quote_is_refused():
+    text = rows_text([row()]) + 'a2,pop,killed,src,2024-03-01,exact,5,"q" and more,c,2024-01-01\n'
+    p = only(validate_claims(io.StringIO(text), lexicon=LEXICON))
+    assert (p.row, p.column) == (3, "quote") and "right after the double quote" in p.expected
+
+
+def test_quoted_cells_with_commas_quotes_and_line_breaks_are_fine():
+    c = read_claims(io.StringIO(rows_text([row(quote='He said "100, at least",\nthen left.')])), lexicon=LEXICON)
+    assert c.frame.loc[0, "quote"] == 'He said "100, at least",\nthen left.'
+
+
+@pytest.mark.parametrize("category", ["deployed", "killed"])
+@pytest.mark.parametrize("qualifier,value", [("exact", "0"), ("at_most", "1e-300"), ("at_least", "1e300")])
+def test_figures_the_model_cannot_fit_are_refused_before_any_fit(category, qualifier, value):
+    """A strength or loss of 0 (log 0) made `reconcile fit` fail after minutes (issue 18)."""
+    p = only(problems(row(category=category, qualifier=qualifier, value=value)))
+    assert (p.row, p.column, p.value) == (2, "value", value)
+
+
+@pytest.mark.parametrize("guarded,read", [("'=SUM(A1:A2)", "=SUM(A1:A2)"), ("'-Au moins 30", "-Au moins 30"),
+                                          ("'+1", "+1"), ("'@x", "@x"), ("'plain", "'plain"), ("''=x", "''=x")])
+def test_a_spreadsheet_guard_apostrophe_is_removed(guarded, read):
+    """CSV outputs guard cells that a spreadsheet would run as formulas with an apostrophe
+    (OWASP); such a cell reads back as written before the guard."""
+    c = read_claims(io.StringIO(rows_text([row(quote=guarded, source=guarded)])), lexicon=LEXICON)
+    assert c.frame.loc[0, "quote"] == read and c.frame.loc[0, "source"] == read
+    assert read_claims(io.StringIO(c.to_csv_text()), lexicon=LEXICON) == c
 
 
 def test_many_problems_reported_at_once():
@@ -564,21 +624,37 @@ def _read_or_error(data: bytes | str) -> None:
         result = read_claims(stream, lexicon=LEXICON)
     except ClaimsError as exc:
         assert exc.problems and all(isinstance(p, Problem) for p in exc.problems)
+        for p in exc.problems:  # each names its row, or is about the file as a whole
+            assert p.row is not None or "empty" in p.expected or "no claims" in p.expected, p
+            assert str(p).startswith(f"row {p.row}" if p.row is not None else "file")
         str(exc)
-    else:
+    else:  # accepted: it reads back from its own rendering to the same claims
         assert isinstance(result, Claims)
+        assert read_claims(io.StringIO(result.to_csv_text()), lexicon=LEXICON) == result
         result.describe()
+
+
+def _names_row_and_column(exc: ClaimsError, header) -> None:
+    """Every problem of a file with a valid header names a data row and one of its columns
+    (problems of the configured population starts concern no row)."""
+    for p in exc.problems:
+        if p.row is None and "population_starts" in p.expected:
+            continue
+        if p.row is None and "no claims" in p.expected:  # (rows of empty cells only: a fact of the file)
+            assert len(exc.problems) == 1 or all(q.row is None for q in exc.problems), exc
+            continue
+        assert p.row is not None and p.row >= 2 and p.column in header, p
 
 
 @FAST
 @given(st.binary(max_size=200))
-def test_garbage_bytes_never_crash(data):
+def test_garbage_bytes_are_accepted_or_refused_with_named_problems(data):
     _read_or_error(data)
 
 
 @FAST
 @given(st.binary(max_size=80))
-def test_garbage_after_header_never_crashes(tail):
+def test_garbage_after_header_is_accepted_or_refused_with_named_problems(tail):
     _read_or_error((",".join(BASE) + "\n").encode() + tail)
 
 
@@ -595,11 +671,12 @@ _COLUMNS = [*BASE, "value_high", "phrase", "derived_from", "stance", "measure", 
 @FAST
 @given(st.lists(st.fixed_dictionaries({c: _CELLS for c in _COLUMNS}), min_size=1, max_size=4),
        st.one_of(st.none(), st.fixed_dictionaries({"pop": _CELLS})))
-def test_random_cells_never_crash(rows, starts):
+def test_random_cells_are_accepted_and_round_trip_or_refused_naming_row_and_column(rows, starts):
     text = rows_text(rows)
     try:
         result = read_claims(io.StringIO(text), population_starts=starts, lexicon=LEXICON)
-    except ClaimsError:
+    except ClaimsError as exc:
+        _names_row_and_column(exc, _COLUMNS)
         return
     assert isinstance(result, Claims)
     assert read_claims(io.StringIO(result.to_csv_text()), population_starts=starts,
@@ -608,12 +685,13 @@ def test_random_cells_never_crash(rows, starts):
 
 @FAST
 @given(st.sampled_from(_COLUMNS), _CELLS)
-def test_one_random_cell_never_crashes(column, cell):
+def test_one_random_cell_is_accepted_or_refused_naming_row_and_column(column, cell):
     rows = [row(), row(claim_id="a2", derived_from="a1", period_start="")]
     rows[0][column] = cell
     try:
         result = read_claims(io.StringIO(rows_text(rows)), lexicon=LEXICON)
-    except ClaimsError:
+    except ClaimsError as exc:
+        _names_row_and_column(exc, _COLUMNS)
         return
     assert len(result) == 2
     frame = result.frame
@@ -625,3 +703,76 @@ def test_one_random_cell_never_crashes(column, cell):
 def test_population_start_out_of_range_date_object():
     p = only(problems(row(), population_starts={"pop": date(1, 1, 1)}))
     assert p.row is None and p.value == "0001-01-01"
+
+
+# --------------------------------------------------------------------------------------
+# Valid files of random content: accepted, and the same claims after every round trip
+# --------------------------------------------------------------------------------------
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=20).filter(
+    lambda t: t.strip() and not (t.strip()[0] == "'" and t.strip()[1:2] in ("=", "+", "-", "@", "\t", "\r")))
+_FIGURES = st.sampled_from(["0.000001", "0.5", "1", "30", "1e3", "6000", "10000000000"])
+
+
+@st.composite
+def valid_rows(draw):
+    rows = []
+    for k in range(draw(st.integers(1, 4))):
+        qualifier = draw(st.sampled_from(["exact", "about", "at_least", "more_than", "at_most", "fewer_than", "range"]))
+        low, high = sorted(float(v) for v in (draw(_FIGURES), draw(_FIGURES)))
+        rows.append(row(
+            claim_id=f"c{k}",
+            category=draw(st.sampled_from(CATEGORIES)),
+            qualifier=qualifier,
+            value=repr(low),
+            value_high=repr(high) if qualifier == "range" else "",
+            source=draw(_TEXT),
+            quote=draw(_TEXT),  # commas, quotes, line breaks, '=' or '-' first: all text
+            citation=draw(_TEXT),
+            notes=draw(st.one_of(st.just(""), _TEXT)),
+        ))
+    return rows
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_rows())
+def test_valid_files_round_trip_through_every_writer(rows):
+    """A valid file is accepted; its rendering, and its spreadsheet-safe CSV (OWASP-guarded, as
+    reconcile writes CSV outputs), read back to the same claims."""
+    from reconcile._io import csv_text
+
+    buffer = io.StringIO()  # as a spreadsheet or pandas writes it: "\r\n" ends, cells with "\r" quoted
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    claims = read_claims(io.StringIO(buffer.getvalue()), lexicon=LEXICON)
+    assert len(claims) == len(rows)
+    assert list(claims.frame["quote"]) == [r["quote"].strip() for r in rows]
+    assert read_claims(io.StringIO(claims.to_csv_text()), lexicon=LEXICON) == claims
+    guarded = csv_text(pd.DataFrame([{k: v.strip() for k, v in r.items()} for r in rows], dtype=object))
+    assert read_claims(io.StringIO(guarded), lexicon=LEXICON) == claims
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_rows(), st.data())
+def test_damaged_structure_is_refused_naming_row_and_column(rows, data):
+    """One character of structure (a quote, a comma, a line break) deleted or added anywhere
+    after the header: the file is accepted (the damage changed only text) or refused with every
+    problem naming a row and a column, never with cells silently shifted."""
+    text = rows_text(rows)
+    start = text.index("\n") + 1
+    at = data.draw(st.integers(start, len(text) - 1))
+    if data.draw(st.booleans()):
+        damaged = text[:at] + text[at + 1:]
+    else:
+        damaged = text[:at] + data.draw(st.sampled_from(['"', ",", "\n"])) + text[at:]
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    try:
+        result = read_claims(io.StringIO(damaged), lexicon=LEXICON)
+    except ClaimsError as exc:
+        _names_row_and_column(exc, header)
+        return
+    # accepted: every row kept all its cells, in their columns
+    assert list(result.frame.columns[:len(CANONICAL_COLUMNS)]) == list(CANONICAL_COLUMNS)
+    assert set(result.frame["category"]) <= set(CATEGORIES)
+    assert read_claims(io.StringIO(result.to_csv_text()), lexicon=LEXICON) == result

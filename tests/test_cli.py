@@ -178,7 +178,7 @@ BROKEN = [
     ("missing required column value", _drop_column("value"), [(1, "value", "column named 'value'")]),
     ("bad date", _set(3, "reported_on", "2024-12-32"), [(5, "reported_on", "'2024-12-32'")]),
     ("not a date", _set(0, "period_start", "mid-December"), [(2, "period_start", "'mid-December'")]),
-    ("negative value", _set(_index_of("at_least"), "value", "-30"), [(_index_of("at_least") + 2, "value", ">= 0")]),
+    ("negative value", _set(_index_of("at_least"), "value", "-30"), [(_index_of("at_least") + 2, "value", "a figure from 0.000001")]),
     (
         "thousands separator",
         _set(_index_of("at_least"), "value", "6,000"),

@@ -122,9 +122,24 @@ REFUSED = [
     ('[lexicon]\n"plusieurs centaines" = [true, 300]\n', ['lexicon."plusieurs centaines"']),
     ('[lexicon]\n"dozens" = ["a", "b"]\n', ['lexicon."dozens"']),
     ('[sampler]\nname = "stan"\n', ["sampler.name", "'stan'"]),
-    ("[sampler]\ndraws = 0\n", ["sampler.draws", ">= 1"]),
-    ("[sampler]\ntune = -1\n", ["sampler.tune", ">= 0"]),
-    ("[sampler]\nchains = 0\n", ["sampler.chains", ">= 1"]),
+    ("[sampler]\ndraws = 0\n", ["sampler.draws", "from 1 to"]),
+    ("[sampler]\ntune = -1\n", ["sampler.tune", "from 0 to"]),
+    ("[sampler]\nchains = 0\n", ["sampler.chains", "from 1 to"]),
+    # values the model cannot take (issue 18): refused with the key and the range
+    ("[sampler]\ndraws = 100000000000000000000\n", ["sampler.draws", "1,000,000"]),
+    ("[sampler]\nchains = 1000\n", ["sampler.chains", "64"]),
+    ("[sampler]\ntune = 100000000\n", ["sampler.tune", "1,000,000"]),
+    ("[priors]\nnoise_floor = -1.0\n", ["priors.noise_floor", "positive"]),
+    ("[priors]\nnoise_floor = 0.0\n", ["priors.noise_floor", "positive"]),
+    ("[priors]\nrw_sd = 50.0\n", ["priors.rw_sd", "from 0.05 to 5"]),
+    ("[priors]\nadversary_mean = 100.0\n", ["priors.adversary_mean", "from -5 to 5"]),
+    ("[priors]\nown_mean = -1e300\n", ["priors.own_mean"]),
+    ("[priors]\ndaily_rate_median = 1e300\n", ["priors.daily_rate_median", "100,000,000"]),
+    ("[priors]\nkilled_share_b = 1e300\n", ["priors.killed_share_b"]),
+    ("[populations.x]\ndaily_rate_median = 1e12\n", ["populations.x.daily_rate_median", "100,000,000"]),
+    ('[lexicon]\n"dozens" = [0, 0]\n', ['lexicon."dozens"', "high from 0.000001"]),
+    ('[lexicon]\n"dozens" = [0, 1e-300]\n', ['lexicon."dozens"', "high from 0.000001"]),
+    ('[lexicon]\n"dozens" = [1, 1e20]\n', ['lexicon."dozens"', "10,000,000,000"]),
     ("[sampler]\ntarget_accept = 1.0\n", ["sampler.target_accept", "(0, 1)"]),
     ("[sampler]\ntarget_accept = 0\n", ["sampler.target_accept"]),
     ("[time]\nstep_days = 0\n", ["time.step_days"]),
@@ -393,19 +408,42 @@ def user_dicts(draw):
     return data
 
 
+def _named_keys(data) -> set[str]:
+    """How a refusal may name what it refuses: every section, key and entry of ``data``."""
+    names = set()
+    for section, table in data.items():
+        names |= {f"[{section}]", f"{section}."}
+        if isinstance(table, dict):
+            for key, value in table.items():
+                names.add(f"{section}.{key}" if section != "lexicon" else f'lexicon."{key}"')
+                if isinstance(value, dict):
+                    names |= {f"{section}.{key}.{inner}" for inner in value}
+    return names
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(user_dicts())
 def test_any_user_dict_loads_or_raises_config_error(data):
     try:
         config = from_dict(data)
     except ConfigError as exc:
-        assert str(exc)  # a message, always
+        # the refusal names a section or key of the given configuration (where it is wrong)
+        assert any(name in str(exc) for name in _named_keys(data)), (str(exc), data)
         return
     # accepted: it is a valid, self-consistent configuration that survives a JSON round trip
     assert config_from_json(config.to_json()).to_dict() == config.to_dict()
     assert 1 <= config.step_days <= 31
     assert 0 <= config.priors["outlier_prob"] < 1
     assert all(math.isfinite(v) for v in config.priors.values())
+    # and within the ranges the model can fit (tests/test_hostile_inputs.py fits their ends)
+    from reconcile import config as cfg
+
+    for key, value in config.priors.items():
+        if key.endswith("_sd") or key == "noise_floor":
+            assert cfg.MIN_LOG_SD <= value <= cfg.MAX_LOG_SD
+        elif key.endswith("_mean"):
+            assert abs(value) <= cfg.MAX_LOG_MEAN
+    assert 1 <= config.sampler["draws"] <= cfg.MAX_DRAWS and 1 <= config.sampler["chains"] <= cfg.MAX_CHAINS
 
 
 @settings(max_examples=150, deadline=None)
@@ -443,5 +481,5 @@ def test_a_tuning_length_given_to_fit_applies_to_every_war():
 def test_tune_data_rich_is_validated(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[sampler]\ntune_data_rich = -5\n")
-    with pytest.raises(ConfigError, match=r"sampler\.tune_data_rich.*>= 0"):
+    with pytest.raises(ConfigError, match=r"sampler\.tune_data_rich.*from 0 to"):
         load_config(path)

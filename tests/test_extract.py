@@ -398,3 +398,56 @@ def test_extract_never_fails_and_quotes_are_verbatim(text):
     for quote, phrase in zip(frame["quote"], frame["phrase"]):
         assert quote in text and phrase in quote
     assert set(frame["category"]) <= {"killed", "wounded", "casualties", "deployed"}
+
+
+_GUARDED = st.sampled_from(["=", "-", "+", "@", "\n- ", "\n=SUM(A1) ", "\n@"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(_ALPHABET, _GUARDED), max_size=40).map("".join))
+def test_written_candidates_read_back_to_the_same_cells(text):
+    """The CSV of the candidates is strict CSV, its formula-like cells guarded (OWASP); removing
+    the guard gives back every cell, the verbatim quote included."""
+    import csv
+
+    from reconcile._io import FORMULA_START
+
+    frame = extract_claims(text, "fuzz.txt")
+    buf = io.StringIO()
+    write_candidates(frame, buf)
+    records = list(csv.reader(io.StringIO(buf.getvalue(), newline=""), strict=True))
+    assert records[0] == list(CLAIM_COLUMNS) and len(records) == len(frame) + 1
+    for record, (_, expected) in zip(records[1:], frame.iterrows()):
+        for cell, value in zip(record, expected):
+            if cell[:1] == "'" and cell[1:2] in FORMULA_START:
+                cell = cell[1:]
+            else:
+                assert cell[:1] not in FORMULA_START  # a formula-like cell is always guarded
+            assert cell == ("" if value == "" else str(value))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.binary(max_size=200),
+                 st.lists(st.one_of(_ALPHABET, st.sampled_from(["\x00", "\xe9", "\udcff"])), max_size=30).map(
+                     lambda parts: "".join(parts).encode("utf-8", "surrogateescape"))))
+def test_article_files_are_read_or_refused_naming_the_bad_byte(tmp_path_factory, data):
+    """Any bytes: the article is read as UTF-8 text, or refused with the file, the first bad
+    byte and its offset, never a UnicodeDecodeError."""
+    from reconcile.errors import InputFormatError
+
+    path = tmp_path_factory.mktemp("article") / "article.txt"
+    path.write_bytes(data)
+    try:
+        frame = extract_files([path])
+    except InputFormatError as exc:
+        message = str(exc)
+        assert message.startswith(f"{path}: ")
+        offset = int(message.split("byte offset ")[1].split(",")[0].split(":")[0].rstrip(")"))
+        if "NUL" in message:
+            assert data[offset] == 0
+        else:
+            assert f"byte 0x{data[offset]:02x}" in message
+            data[:offset].decode("utf-8-sig")  # everything before it is valid
+        return
+    text = data.decode("utf-8-sig")
+    assert all(q in text for q in frame["quote"])

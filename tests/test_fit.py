@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import CLAIMS_CSV, FIT_SEED, FIT_SETTINGS, KURSK_TOML, sha256_file, snapshot
+from conftest import CLAIMS_CSV, FIT_SEED, FIT_SETTINGS, KURSK_TOML, results_snapshot, sha256_file, snapshot
 from reconcile.cli import main
 from reconcile.config import config_from_json, load_config, sampler_overrides
 from reconcile.fitting import IncompatibleFit, load_fit
@@ -73,7 +73,10 @@ def shipped_rows() -> pd.DataFrame:
 def test_fit_directory_holds_every_file(shipped_fit_dir):
     names = {p.name for p in shipped_fit_dir.iterdir()}
     assert set(RESULT_FILES) <= names
-    assert not [n for n in names if n.startswith(".")], "staging or temporary files left behind"
+    # the only hidden entry is the store of the results (one set of them, its switch and the lock)
+    assert [n for n in names if n.startswith(".")] == [".reconcile"], "staging or temporary files left behind"
+    store = sorted(p.name for p in (shipped_fit_dir / ".reconcile").iterdir())
+    assert len(store) == 3 and store[:2] == ["fit", os.readlink(shipped_fit_dir / ".reconcile" / "fit")] and store[2] == "lock"
     for name in RESULT_FILES:
         assert (shipped_fit_dir / name).stat().st_size > 0
 
@@ -375,35 +378,35 @@ def test_failed_save_keeps_old_results(shipped_fit, old_results, monkeypatch, ta
 
 def test_save_replaces_old_results_and_leaves_nothing_else(shipped_fit, shipped_fit_dir, old_results):
     shipped_fit.save(old_results)
-    after = snapshot(old_results)
-    assert not [n for n in after if n.startswith(".")]
+    after = results_snapshot(old_results)
     for name in ("estimates.csv", "sources.csv", "claims_check.csv"):
         assert after[name] == (shipped_fit_dir / name).read_bytes()
     assert after["notes.txt"] == b"a user's own file\n"  # not ours: left alone
+    # nothing else hidden than the store, which holds one set of results, its switch and the lock
+    assert [p.name for p in old_results.iterdir() if p.name.startswith(".")] == [".reconcile"]
+    assert len(list((old_results / ".reconcile").iterdir())) == 3
 
 
 def test_failure_while_moving_files_into_place_keeps_old_results(shipped_fit, old_results, monkeypatch):
-    """One rename fails after another one succeeded: the moves already made are undone."""
-    before = snapshot(old_results)
+    """A rename of the commit fails after others succeeded: the old results still show, whole
+    (every step of the commit is tried in tests/test_commit.py)."""
+    before = results_snapshot(old_results)
     real_replace = os.replace
-    moved, failed = [], []
+    calls = []
 
     def flaky_replace(src, dst, *args, **kwargs):
-        staged = ".reconcile-staging-" in str(src)
-        if staged and Path(dst).parent == old_results:
-            if moved and not failed:
-                failed.append(dst)
-                raise OSError(28, "No space left on device")
-            moved.append(dst)
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
         return real_replace(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(os, "replace", flaky_replace)
     monkeypatch.setattr(summary_module, "_write_extras", lambda *a, **k: None)  # plots: not needed here
-    with pytest.raises(OutputError):
+    with pytest.raises(OutputError, match="earlier results left as they were"):
         shipped_fit.save(old_results)
     monkeypatch.undo()
-    assert failed and moved  # the failure came after a successful move
-    assert snapshot(old_results) == before
+    assert len(calls) == 3  # the failure came after two successful renames
+    assert results_snapshot(old_results) == before
 
 
 # --------------------------------------------------------------------------------------

@@ -162,8 +162,13 @@ def test_cli_report_rebuilds_from_posterior_alone(fit_dir, tmp_path, capsys):
     assert (work / "report.html").stat().st_size > 10_000
     for name in PLOT_NAMES:
         assert (work / "plots" / name).read_bytes().startswith(PNG_HEADER)
-    assert not [p for p in work.iterdir() if p.name.startswith(".")]  # staging removed
+    # no staging left: the only hidden entry is the store, with one set of results
+    assert [p.name for p in work.iterdir() if p.name.startswith(".")] == [".reconcile"]
+    assert len(list((work / ".reconcile").iterdir())) == 3
     assert "report.html" in capsys.readouterr().out
+    # the provenance stored at fitting time, not that of the rebuilt objects (issue 18)
+    page = (work / "report.html").read_text(encoding="utf-8")
+    assert "package defaults" in page and "saved fit" not in page
 
 
 def test_cli_report_missing_dir_or_posterior(tmp_path, capsys):

@@ -410,7 +410,7 @@ def calibrate(
         }
     from .summary import _csv
 
-    with staged_directory(out_dir) as staging:
+    with staged_directory(out_dir, kind="calibration") as staging:
         (staging / "calibration.csv").write_text(_csv(coverage), encoding="utf-8")
         (staging / "calibration_ranks.csv").write_text(_csv(ranks), encoding="utf-8")
         (staging / "calibration.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")

@@ -28,6 +28,7 @@ from typing import IO, Any, Iterable, Mapping, Union
 
 import pandas as pd
 
+from reconcile._io import FORMULA_START  # a leading apostrophe before one of these guards a cell
 from reconcile.lexicon import Lexicon, default_lexicon
 
 __all__ = [
@@ -105,8 +106,18 @@ _MIN_DATE = date(1678, 1, 1)
 _MAX_DATE = date(2261, 12, 31)
 _BOM = b"\xef\xbb\xbf"
 
+_NO_CLAIMS = "at least one claim below the header (the file has no claims)"
 _EXPECT_DATE = "a date YYYY-MM-DD"
 _EXPECT_NUMBER = "a plain number such as 1000, 1000.0 or 1e3 (no thousands separators)"
+
+#: The figures a claim may state (``value``, ``value_high``): the model reads every figure on a
+#: log scale, so 0 (whose logarithm does not exist) and numbers beyond any war (more people than
+#: live on Earth) cannot be fitted. A count of "none" is stated as ``at_most`` a small figure.
+MIN_FIGURE = 1e-6
+MAX_FIGURE = 1e10
+_EXPECT_FIGURE = (f"a figure from {MIN_FIGURE:.6f} to {MAX_FIGURE:,.0f}: the model reads figures on a "
+                  "log scale, where 0 does not exist (for 'none', state at_most 1) and larger numbers "
+                  "exceed any war")
 
 Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 
@@ -204,8 +215,90 @@ def _decode(data: bytes | str) -> tuple[str | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         at = offset + exc.start
         bad = data[at:at + 1].hex()
-        return None, [Problem(None, None, f"byte 0x{bad} at byte offset {at}",
+        row, column = _locate(body[:exc.start].decode("utf-8"))
+        return None, [Problem(row, column, f"byte 0x{bad} at byte offset {at}",
                               "UTF-8 text (save the file as UTF-8)")]
+
+
+def _scan(text: str, stop: int | None = None) -> tuple[int, int, str | None, int]:
+    """Walk ``text`` as CSV (the csv module's dialect: ``,`` between cells, ``"`` around a quoted
+    cell, ``""`` for a quote inside one, any line end) up to offset ``stop``, or to the first
+    syntax error. Returns ``(row, field, error, at)``: the row (header = 1) and the 0-based field
+    reached, the error (``"unterminated"``: a quoted cell never closed; ``"after_quote"``:
+    something other than a comma or a line end right after a closing quote; None) and an
+    offset: where the field starts, or the closing quote for ``"after_quote"``."""
+    end = len(text) if stop is None else stop
+    row, field, i, start = 1, 0, 0, 0
+    at_start = True
+    while i < end:
+        c = text[i]
+        if at_start and c == '"':
+            j = i + 1
+            while True:
+                j = text.find('"', j)
+                if j >= 0 and text.startswith('""', j):
+                    j += 2
+                    continue
+                break
+            if j < 0 or (stop is not None and stop <= j):
+                return row, field, None if stop is not None else "unterminated", start
+            i, at_start = j + 1, False
+            if i < len(text) and text[i] not in ",\r\n" and (stop is None or i < stop):
+                return row, field, "after_quote", j
+            continue
+        if c == ",":
+            field, at_start, i, start = field + 1, True, i + 1, i + 1
+        elif c in "\r\n":
+            i += 2 if text.startswith("\r\n", i) else 1
+            row, field, at_start, start = row + 1, 0, True, i
+        else:
+            at_start, i = False, i + 1
+    return row, field, None, start
+
+
+def _header_of(text: str) -> tuple[str, ...]:
+    try:
+        first = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error:
+        return ()
+    return tuple(cell.strip() for cell in first)
+
+
+def _locate(text: str) -> tuple[int, str | None]:
+    """Row and column (header name) of the position at the end of ``text`` (a prefix)."""
+    row, field, _, _ = _scan(text, len(text))
+    header = _header_of(text) if row > 1 else ()
+    return row, header[field] if field < len(header) and header[field] else None
+
+
+def _syntax_problem(text: str, header: tuple[str, ...], fallback_row: int, reason: str) -> Problem:
+    """The one problem of a file the csv module could not parse strictly: row, column, excerpt."""
+    row, field, error, at = _scan(text)
+    if error is None:  # (the scanner and the csv module disagree: name what is known)
+        return Problem(fallback_row, None, None, f"well-formed CSV ({reason})")
+    names = [name for name in header if name]
+    column = (header[field] if field < len(header) and header[field] else names[-1] if names else None) if row > 1 else None
+    if error == "unterminated":
+        excerpt = text[at:at + 60].split("\n")[0]
+    else:  # the text around the closing quote, which is not followed by a comma
+        excerpt = text[max(at - 40, 0):at + 20].split("\n")[-1]
+    quote_rule = 'inside a quoted cell, a double quote is written twice ("")'
+    if error == "unterminated":
+        expected = (f"a closing double quote for the quoted cell that starts here (it runs on to the "
+                    f"end of the file); {quote_rule}")
+    else:
+        expected = (f"a comma or the end of the row right after the double quote that closes a "
+                    f"quoted cell (is that cell's own closing quote missing?); {quote_rule}")
+    return Problem(row, column, excerpt, expected)
+
+
+def _clean_cell(text: str) -> str:
+    """A cell as the claims see it: outer spaces removed, and a leading apostrophe that guards
+    a cell against spreadsheet formulas (see :data:`FORMULA_START`) taken off."""
+    text = text.strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
+        text = text[1:].strip()
+    return text
 
 
 def _parse_csv(text: str) -> tuple[_RawTable | None, list[Problem]]:
@@ -216,31 +309,45 @@ def _parse_csv(text: str) -> tuple[_RawTable | None, list[Problem]]:
     nul = text.find("\x00")
     if nul >= 0:
         at = len(text[:nul].encode("utf-8"))
-        return None, [Problem(None, None, f"NUL byte at byte offset {at}",
+        row, column = _locate(text[:nul])
+        return None, [Problem(row, column, f"NUL byte at byte offset {at}",
                               "a CSV text file (this looks like a binary file)")]
+    records: list[list[str]] = []
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        for record in csv.reader(io.StringIO(text, newline=""), strict=True):
+            records.append(record)
     except csv.Error as exc:
-        return None, [Problem(None, None, None, f"well-formed CSV ({exc})")]
+        header = tuple(c.strip() for c in records[0]) if records else ()
+        return None, [_syntax_problem(text, header, len(records) + 1, str(exc))]
     header = tuple(cell.strip() for cell in records[0])
     problems: list[Problem] = []
     rows: list[tuple[str, ...]] = []
     numbers: list[int] = []
     for number, record in enumerate(records[1:], start=2):
-        cells = [cell.strip() for cell in record]
+        cells = [_clean_cell(cell) for cell in record]
         if not any(cells):
             continue  # blank line or a row of empty cells
-        if len(cells) > len(header):
-            extra = ",".join(c for c in cells[len(header):])
-            problems.append(Problem(
-                number, None, extra,
-                f"at most {len(header)} fields, as many as the header "
-                f"(found {len(cells)}: a missing quote or an unquoted comma?)"))
+        if len(cells) != len(header):
+            problems.append(_count_problem(number, cells, header))
             continue
-        cells += [""] * (len(header) - len(cells))
         rows.append(tuple(cells))
         numbers.append(number)
     return _RawTable(header, tuple(rows), tuple(numbers)), problems
+
+
+def _count_problem(number: int, cells: list[str], header: tuple[str, ...]) -> Problem:
+    """A row whose number of cells differs from the header's: it would shift or lose cells."""
+    found = f"{len(header)} cells, as many as the header; this row has {len(cells)}"
+    if len(cells) > len(header):
+        extra = ",".join(cells[len(header):])
+        last = next((name for name in reversed(header) if name), None)
+        return Problem(number, last, extra,
+                       f"{found}: the cells after {last!r} are extra (an unquoted comma inside a "
+                       "text cell? put the cell in double quotes)")
+    missing = header[len(cells):]
+    return Problem(number, missing[0] or None, None,
+                   f"{found}: {', '.join(repr(m) for m in missing)} missing (a line break inside an "
+                   "unquoted cell? put the cell in double quotes)")
 
 
 def _cell_text(value: Any) -> str:
@@ -259,7 +366,7 @@ def _cell_text(value: Any) -> str:
             return ""
     except (TypeError, ValueError):
         pass
-    return str(value).strip()
+    return _clean_cell(str(value))
 
 
 def _table_from_frame(df: pd.DataFrame) -> _RawTable:
@@ -336,15 +443,15 @@ def _parse_date(text: str, row: int, column: str, problems: list[Problem]) -> da
 
 
 def _parse_number(text: str, row: int, column: str, problems: list[Problem]) -> float | None:
-    """A plain non-negative number; blank gives NaN; a problem gives None."""
+    """A stated figure (see :data:`MIN_FIGURE`); blank gives NaN; a problem gives None."""
     if text == "":
         return math.nan
     number = float(text) if _NUMBER_RE.fullmatch(text) else math.nan
     if not math.isfinite(number):
         problems.append(Problem(row, column, text, _EXPECT_NUMBER))
         return None
-    if number < 0:
-        problems.append(Problem(row, column, text, "a number >= 0"))
+    if not MIN_FIGURE <= number <= MAX_FIGURE:
+        problems.append(Problem(row, column, text, _EXPECT_FIGURE))
         return None
     return number
 
@@ -616,8 +723,7 @@ def _derive(table: _RawTable, population_starts: Mapping[str, date | str] | None
     configured, problems = _normalise_starts(population_starts)
     problems += _check_header(table.header)
     if not table.rows:
-        problems.append(Problem(None, None, None, "at least one claim below the header "
-                                                  "(the file has no claims)"))
+        problems.append(Problem(None, None, None, _NO_CLAIMS))
     if not _is_claims_header(table.header):
         return None, {}, problems
     rows: list[dict[str, Any]] = []
@@ -808,6 +914,7 @@ def read_claims(source: Source, *, population_starts: Mapping[str, date | str] |
         raise ClaimsError(problems, path)
     if problems:  # malformed rows: report them with everything else
         _, _, more = _derive(table, population_starts, lexicon)
+        more = [p for p in more if p.expected != _NO_CLAIMS]  # (there are rows: malformed ones)
         raise ClaimsError(sorted(problems + more, key=lambda p: p.row or 0), path)
     return _build(table, population_starts, lexicon, sha256, path)
 

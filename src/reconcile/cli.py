@@ -2,19 +2,28 @@
 
 Exit codes: 0 success, 1 some fits of a many-fit command (calibrate, loso, sensitivity) failed
 (the others are kept; rerun to retry), 2 wrong usage, 3 ``--strict`` and the fit did not converge,
-65 the input (claims or configuration) breaks the contract, 66 an input file is missing or
-unreadable, 69 the Dask scheduler cannot be reached, 73 the output cannot be written.
+65 the input (claims, configuration, article, saved fit) breaks the contract, 66 an input file is
+missing or unreadable, 69 the Dask scheduler cannot be reached, 70 an internal error (a bug), 73
+the output cannot be written (or would overwrite an input), 130 and 143 interrupted by SIGINT
+and SIGTERM (earlier results left as they were), 141 standard output was closed early.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_CONVERGED = 0, 1, 2, 3
-EXIT_DATAERR, EXIT_NOINPUT, EXIT_UNAVAILABLE, EXIT_CANTCREAT = 65, 66, 69, 73
+EXIT_DATAERR, EXIT_NOINPUT, EXIT_UNAVAILABLE, EXIT_SOFTWARE, EXIT_CANTCREAT = 65, 66, 69, 70, 73
+EXIT_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
+
+#: What ``reconcile fit`` writes in DIR: the tables and posterior, then what ``report`` redraws.
+FIT_DATA = ("posterior.nc", "estimates.csv", "sources.csv", "claims_check.csv", "diagnostics.json")
+FIT_OUTPUTS = (*FIT_DATA, "report.html", "plots")
+SEED_MAX = 2**63 - 1  # seeds are stored as 64-bit integers in posterior.nc
 
 
 def _err(message: str) -> None:
@@ -51,6 +60,14 @@ def cmd_extract(args) -> int:
     from .review import ReviewError
     from .tables import TableError, load_populations, load_sources
 
+    paths = [Path(p) for p in args.articles]
+    if args.out:
+        from ._io import refuse_overwriting
+
+        inputs = {f"article {p}": p for p in paths}
+        if args.merge:
+            inputs["claims file (--merge)"] = Path(args.merge)
+        refuse_overwriting(inputs, [args.out])
     try:
         sources = load_sources(args.sources)
         populations = load_populations(args.populations)
@@ -142,11 +159,19 @@ def _extract_merge(args, existing, frame) -> int:
     return EXIT_OK
 
 
+def _outputs_in(directory, names) -> list[Path]:
+    from ._io import STORE
+
+    return [Path(directory) / name for name in (*names, STORE)]
+
+
 def cmd_fit(args) -> int:
-    from ._io import writable_directory
+    from ._io import refuse_overwriting, results_directory
+    from ._signals import checkpoint
     from .config import load_config
     from .fitting import fit
 
+    refuse_overwriting({"claims file": args.claims, "configuration": args.config}, _outputs_in(args.out, FIT_OUTPUTS))
     claims = _load_claims(args.claims)
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"{args.config}: no such configuration file")
@@ -154,18 +179,20 @@ def cmd_fit(args) -> int:
     from .model import prepare
 
     prepare(claims, config)  # refuse bad data/configuration before anything is compiled
-    out = writable_directory(args.out)
-    result = fit(
-        claims,
-        config,
-        seed=args.seed,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        sampler=args.sampler,
-        progress=not args.quiet,
-    )
-    result.save(out)
+    checkpoint("validated")
+    with results_directory(args.out) as out:  # locked for this run; what killed runs left is removed
+        result = fit(
+            claims,
+            config,
+            seed=args.seed,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            sampler=args.sampler,
+            progress=not args.quiet,
+        )
+        result.save(out)
+    checkpoint("done")
     diag = result.diagnostics
     if not args.quiet:
         head = result.headline().rename(columns={"q50": "median", "q05": "90% low", "q95": "90% high"})
@@ -191,6 +218,11 @@ def cmd_fit(args) -> int:
 def cmd_simulate(args) -> int:
     from .simulation import simulate, write_simulation
 
+    if os.path.realpath(args.out) == os.path.realpath(args.truth) or (
+        os.path.exists(args.out) and os.path.exists(args.truth) and os.path.samefile(args.out, args.truth)
+    ):
+        _err(f"simulate: --out and --truth name the same file ({args.out}); give two different files (nothing was written)")
+        return EXIT_USAGE
     try:
         sim = simulate(
             seed=args.seed,
@@ -221,16 +253,14 @@ def cmd_report(args) -> int:
         _err(f"{out / 'posterior.nc'}: missing; `reconcile report` rebuilds a report from the posterior.nc written by `reconcile fit`")
         return EXIT_NOINPUT
     try:
-        result = load_fit(out)
+        result = load_fit(out)  # read whole and checked: a damaged file is refused here, not mid-way
     except IncompatibleFit as exc:
         _err(f"cannot rebuild the report: {exc}")
         return EXIT_DATAERR
-    except (KeyError, ValueError, TypeError) as exc:  # readable NetCDF, damaged provenance attributes
-        _err(f"cannot rebuild the report: {out / 'posterior.nc'}: damaged provenance ({type(exc).__name__}: {exc}); refit")
-        return EXIT_DATAERR
     from .report import write_report
 
-    with staged_directory(out) as staging:
+    # the posterior and the tables are kept as they are; the plots and the page are redrawn
+    with staged_directory(out, kind="fit", keep=FIT_DATA) as staging:
         write_report(result, staging)
         figures = len(list((staging / "plots").glob("*.png")))
     if not args.quiet:
@@ -254,10 +284,12 @@ def _report_failures(failures, out) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from ._io import writable_directory
+    from ._io import refuse_overwriting, writable_directory
     from .calibration import CalibrationSettings, calibrate
     from .config import load_config
 
+    refuse_overwriting({"configuration": args.config},
+                       _outputs_in(args.out, ("calibration.csv", "calibration_ranks.csv", "calibration.json", "plots", "jobs")))
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"{args.config}: no such configuration file")
     config = load_config(args.config)
@@ -289,7 +321,12 @@ def cmd_calibrate(args) -> int:
     return _report_failures(result.failures, out)
 
 
-def _claims_and_config(args):
+def _claims_and_config(args, outputs):
+    from ._io import refuse_overwriting
+
+    inputs = {"claims file": args.claims, "configuration": args.config,
+              "alternatives file": getattr(args, "alternatives", None)}
+    refuse_overwriting(inputs, _outputs_in(args.out, (*outputs, "plots", "jobs")))
     claims = _load_claims(args.claims)
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"{args.config}: no such configuration file")
@@ -308,7 +345,7 @@ def cmd_loso(args) -> int:
     from ._io import writable_directory
     from .refits import leave_one_source_out
 
-    claims, config = _claims_and_config(args)
+    claims, config = _claims_and_config(args, ("loso.csv",))
     from .model import prepare
 
     prepare(claims, config)
@@ -324,7 +361,7 @@ def cmd_sensitivity(args) -> int:
     from ._io import writable_directory
     from .refits import load_alternatives, sensitivity
 
-    claims, config = _claims_and_config(args)
+    claims, config = _claims_and_config(args, ("sensitivity.csv",))
     alternatives = load_alternatives(args.alternatives, config)
     out = writable_directory(args.out)
     table = sensitivity(claims, alternatives, config, out_dir=out, draws=args.draws, tune=args.tune,
@@ -433,19 +470,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    from .claims import ClaimsError
-    from .config import ConfigError
-    from .errors import BatchError, ModelDataError, OutputError
+_LIMITS = {  # option -> (lowest, highest) accepted
+    "draws": (1, None), "tune": (0, None), "chains": (1, None),  # highest: from the configuration module
+    "seed": (0, SEED_MAX), "workers": (1, 1024), "simulations": (1, 100_000),
+    "populations": (1, 100), "days": (1, 36_500), "claims": (1, 1_000_000), "sources": (1, 10_000),
+}
 
+
+def _check_limits(parser, args) -> None:
+    from .config import MAX_CHAINS, MAX_DRAWS, MAX_TUNE
+
+    highest = {"draws": MAX_DRAWS, "tune": MAX_TUNE, "chains": MAX_CHAINS}
+    for name, (low, high) in _LIMITS.items():
+        value = getattr(args, name, None)
+        if not isinstance(value, int) or isinstance(value, bool):  # (fit's `claims` is a file name)
+            continue
+        high = highest.get(name, high)
+        if not low <= value <= high:
+            parser.error(f"--{name} must be a whole number from {low:,} to {high:,}, got {value:,}")
+
+
+def _interrupted_message(exc, args) -> str:
+    from . import _signals
+
+    name = "SIGINT (Ctrl-C)" if exc.signum == 2 else exc.args[0] if exc.args else "a signal"
+    where = getattr(args, "out", None) or getattr(args, "dir", None)
+    if _signals.committed:
+        return f"interrupted by {name} after the new results were in place in {where}; they are complete"
+    kept = f"; {where} left as it was" if where else ""
+    return f"interrupted by {name} while {_signals.stage.replace(':', ': ')}{kept} (nothing partial was kept)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ._signals import Interrupted, interrupts_raise, reset
+
+    reset()
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("draws", "tune", "chains", "workers", "simulations"):
-        value = getattr(args, name, None)
-        if value is not None and value < (0 if name == "tune" else 1):
-            parser.error(f"--{name} must be {'>= 0' if name == 'tune' else '>= 1'}, got {value}")
+    _check_limits(parser, args)
     if getattr(args, "by", None) == "group":
         args.by = "source_group"
+    try:
+        with interrupts_raise():
+            code = _run(args)
+            sys.stdout.flush()  # (a closed pipe shows here, not at exit)
+            return code
+    except Interrupted as exc:
+        _err(_interrupted_message(exc, args))
+        return exc.exit_code
+    except KeyboardInterrupt:  # raised where no handler of ours was installed (not the main thread)
+        _err("interrupted; earlier results left as they were")
+        return 130
+    except BrokenPipeError:
+        # the reader of standard output went away (`reconcile validate ... | head -1`): stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
+
+
+def _run(args) -> int:
+    """Run the command; every failure becomes a message and an exit code, never a traceback."""
+    from .claims import ClaimsError
+    from .config import ConfigError
+    from .errors import BatchError, IncompatibleFit, InputFormatError, ModelDataError, OutputError
+
     try:
         return args.func(args)
     except ClaimsError as exc:
@@ -454,11 +542,19 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         _err(f"bad configuration; nothing was written.\n{exc}")
         return EXIT_DATAERR
+    except (InputFormatError, IncompatibleFit) as exc:
+        _err(f"{exc}; nothing was written.")
+        return EXIT_DATAERR
     except OutputError as exc:
         _err(str(exc))
         return EXIT_CANTCREAT
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        _err(str(exc) if str(exc) else repr(exc))
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # an input missing or unreadable (output failures are OutputError)
+        text = str(exc) if str(exc) else repr(exc)
+        if exc.filename is not None and os.fspath(exc.filename) not in text:
+            text = f"{exc.filename}: {exc.strerror or text}"
+        _err(text)
         return EXIT_NOINPUT
     except ModelDataError as exc:
         _err(f"{exc}; nothing was written.")
@@ -466,9 +562,15 @@ def main(argv: list[str] | None = None) -> int:
     except BatchError as exc:
         _err(str(exc))
         return EXIT_UNAVAILABLE
-    except KeyboardInterrupt:
-        _err("interrupted; previous results left as they were")
-        return 130
+    except MemoryError:
+        _err("out of memory; nothing was written. Try fewer draws or chains.")
+        return EXIT_SOFTWARE
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
+        if os.environ.get("RECONCILE_DEBUG"):
+            raise
+        _err(f"internal error ({type(exc).__name__}: {exc}); nothing partial was kept. This is a bug in "
+             "reconcile: please report it, with the command; RECONCILE_DEBUG=1 shows the traceback.")
+        return EXIT_SOFTWARE
 
 
 if __name__ == "__main__":  # pragma: no cover

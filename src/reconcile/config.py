@@ -24,6 +24,24 @@ IDENTIFICATION_MODES = ("neutral", "reference", "prior")
 SAMPLERS = ("nutpie", "pymc")
 _POPULATION_KEYS = {"start": str, "daily_rate_median": float}
 
+# The ranges every value must lie in for the model to be fitted (checked by _validate; the tests
+# fit the ends of every range, alone and together). Log-scale spreads below 0.05 (5%) pin what
+# the claims cannot, and with figures far apart leave no finite starting point; beyond 5 (a factor
+# of e^5 = 148 at one standard deviation), like means beyond +-5, they overflow the sampler's
+# arithmetic before they mean anything; a daily rate above 100 million is no war.
+MIN_LOG_SD, MAX_LOG_SD = 0.05, 5.0
+MAX_LOG_MEAN = 5.0
+MIN_DAILY_RATE, MAX_DAILY_RATE = 1e-3, 1e8
+MIN_BETA_SHAPE, MAX_BETA_SHAPE = 0.1, 1e4
+#: Sampler sizes: more would not fit in memory (4 chains x 1,000,000 draws of a small war is
+#: already tens of GB) and overflows the samplers' counters long before.
+MAX_DRAWS = 1_000_000
+MAX_TUNE = 1_000_000
+MAX_CHAINS = 64
+#: Lexicon intervals end where the figures of a claims file do (reconcile.claims.MIN_FIGURE,
+#: MAX_FIGURE); the low end may be 0 ("up to ...").
+MIN_LEXICON_HIGH, MAX_LEXICON = 1e-6, 1e10
+
 
 class ConfigError(ValueError):
     """A configuration breaks the schema; the message names the key."""
@@ -112,9 +130,10 @@ def _merge(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, An
         if section == "lexicon":
             for phrase, interval in table.items():
                 ends = [_as_float(v) for v in interval] if isinstance(interval, list) else []
-                if len(ends) != 2 or None in ends or not 0 <= ends[0] <= ends[1]:
+                if len(ends) != 2 or None in ends or not (0 <= ends[0] <= ends[1] and MIN_LEXICON_HIGH <= ends[1] <= MAX_LEXICON):
                     raise ConfigError(
-                        f"lexicon.\"{phrase}\": expected [low, high] with 0 <= low <= high, found {_show(interval)}"
+                        f"lexicon.\"{phrase}\": expected [low, high] with 0 <= low <= high and high from "
+                        f"{MIN_LEXICON_HIGH:.6f} to {MAX_LEXICON:,.0f}, found {_show(interval)}"
                     )
                 merged["lexicon"][phrase] = ends
             continue
@@ -155,19 +174,35 @@ def _validate(cfg: Mapping[str, Any]) -> None:
     if ident["mode"] == "reference" and not ident["reference_sources"]:
         raise ConfigError("identification.reference_sources: mode 'reference' needs at least one source")
     for key, value in p.items():
-        if key.endswith(("_sd", "_spread")) or key in ("daily_rate_median", "killed_share_a", "killed_share_b"):
-            if value <= 0:
-                raise ConfigError(f"priors.{key}: expected a positive number, found {value}")
+        if key == "series_noise_sd":  # a running tally's own noise: may be far below a statement's
+            if not 0.001 <= value <= MAX_LOG_SD:
+                raise ConfigError(f"priors.{key}: expected a positive number from 0.001 to {MAX_LOG_SD:g} "
+                                  f"(a spread on the log scale), found {value}")
+        elif key.endswith(("_sd", "_spread")) or key == "noise_floor":  # spreads on the log scale
+            if not MIN_LOG_SD <= value <= MAX_LOG_SD:
+                raise ConfigError(f"priors.{key}: expected a positive number from {MIN_LOG_SD:g} to {MAX_LOG_SD:g} "
+                                  f"(a spread on the log scale), found {value}")
+        elif key.endswith("_mean"):  # log-scale stance effects
+            if not -MAX_LOG_MEAN <= value <= MAX_LOG_MEAN:
+                raise ConfigError(f"priors.{key}: expected a number from {-MAX_LOG_MEAN:g} to {MAX_LOG_MEAN:g} (log scale), found {value}")
+        elif key in ("killed_share_a", "killed_share_b"):
+            if not MIN_BETA_SHAPE <= value <= MAX_BETA_SHAPE:
+                raise ConfigError(f"priors.{key}: expected a positive number from {MIN_BETA_SHAPE:g} to {MAX_BETA_SHAPE:,.0f}, found {value}")
+    rates = [("priors.daily_rate_median", p["daily_rate_median"])]
+    rates += [(f"populations.{name}.daily_rate_median", pop["daily_rate_median"])
+              for name, pop in cfg["populations"].items() if "daily_rate_median" in pop]
+    for key, value in rates:
+        if not MIN_DAILY_RATE <= value <= MAX_DAILY_RATE:
+            raise ConfigError(f"{key}: expected a positive number from {MIN_DAILY_RATE:g} to {MAX_DAILY_RATE:,.0f} "
+                              f"(losses a day), found {value}")
     if not 0 <= p["outlier_prob"] < 1:
         raise ConfigError(f"priors.outlier_prob: expected a probability in [0, 1), found {p['outlier_prob']}")
-    for name, pop in cfg["populations"].items():
-        if pop.get("daily_rate_median", 1.0) <= 0:
-            raise ConfigError(f"populations.{name}.daily_rate_median: expected a positive number")
     if s["name"] not in SAMPLERS:
         raise ConfigError(f"sampler.name: expected one of {SAMPLERS}, found {s['name']!r}")
-    for key, low in (("draws", 1), ("tune", 0), ("tune_data_rich", 0), ("chains", 1)):
-        if s[key] < low:
-            raise ConfigError(f"sampler.{key}: expected a whole number >= {low}, found {s[key]}")
+    for key, low, high in (("draws", 1, MAX_DRAWS), ("tune", 0, MAX_TUNE), ("tune_data_rich", 0, MAX_TUNE),
+                           ("chains", 1, MAX_CHAINS)):
+        if not low <= s[key] <= high:
+            raise ConfigError(f"sampler.{key}: expected a whole number from {low} to {high:,}, found {s[key]}")
     if not 0 < s["target_accept"] < 1:
         raise ConfigError(f"sampler.target_accept: expected a number in (0, 1), found {s['target_accept']}")
 
@@ -286,11 +321,18 @@ def read_toml(path: Path) -> dict:
     """The tables of a TOML file; ``ConfigError`` (naming the file) when it cannot be read or
     parsed, ``FileNotFoundError`` when it is missing."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path}: is a directory, not a configuration file") from None
+    except OSError as exc:  # missing, or unreadable (permissions, I/O): an input problem, not its content
+        raise type(exc)(exc.errno, f"cannot read the configuration: {exc.strerror or exc}", str(path)) from None
+    if b"\x00" in data:
+        raise ConfigError(f"{path}: not a TOML text file (it holds NUL bytes: a binary file?)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset {exc.start}); "
+                          "save it as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -309,6 +351,10 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def config_from_json(text: str) -> Config:
-    """Rebuild a configuration saved with :meth:`Config.to_json` (e.g. in ``posterior.nc``)."""
-    return from_dict(json.loads(text), origin="saved fit")
+def config_from_json(text: str, origin: str = "saved fit") -> Config:
+    """Rebuild a configuration saved with :meth:`Config.to_json` (e.g. in ``posterior.nc``);
+    ``origin`` names where it came from (the configuration file of the fit)."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ConfigError(f"a saved configuration must be a JSON object, found {_show(data)}")
+    return from_dict(data, origin=origin)

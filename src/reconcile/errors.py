@@ -15,3 +15,7 @@ class IncompatibleFit(ValueError):
 
 class BatchError(RuntimeError):
     """Many fits could not be run at all (e.g. no Dask scheduler at the given address)."""
+
+
+class InputFormatError(ValueError):
+    """An input file other than the claims (an article) is not text of the expected kind."""

@@ -33,7 +33,6 @@ no accents, straight apostrophes).
 from __future__ import annotations
 
 import csv
-import io
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field, replace
@@ -44,6 +43,7 @@ from typing import Sequence, TextIO
 
 import pandas as pd
 
+from reconcile._io import csv_text
 from reconcile.article import Article, ArticleError, ArticleMeta, parse_article, read_article
 from reconcile.context import Attribution, assign_periods, attribution, people_near, population_near, statement_mentions
 from reconcile.lexicon import (
@@ -1650,11 +1650,13 @@ def combine(extractions: Sequence[Extraction]) -> pd.DataFrame:
 
 
 def write_candidates(frame: pd.DataFrame, out: TextIO | str | PathLike[str]) -> None:
-    """Write candidate rows as CSV (UTF-8, header, no index) to a path or a text stream."""
+    """Write candidate rows as CSV (UTF-8, header, no index) to a path or a text stream.
+
+    A text cell that a spreadsheet would run as a formula (it begins with ``=``, ``+``, ``-`` or
+    ``@``) is written with a leading apostrophe, which the claims reader removes again."""
+    text = csv_text(frame, quoting=csv.QUOTE_MINIMAL)
     if isinstance(out, (str, PathLike)):
         with open(out, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+            fh.write(text)
     else:
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-        out.write(buf.getvalue())
+        out.write(text)

@@ -30,6 +30,7 @@ from . import __version__
 from .claims import Claims, read_claims
 from .config import Config, config_from_json, load_config, sampler_overrides
 from .diagnostics import Diagnostics, diagnose
+from ._signals import checkpoint
 from .errors import IncompatibleFit
 from .model import (
     _LOGISTIC,
@@ -79,12 +80,15 @@ def _sample_nutpie(model, settings, seed: int, progress: bool, timings: dict):
     from ._nutpie import compile_model
 
     _say("Compiling the model (nutpie/numba)...", progress)
+    checkpoint("compiling")
     started = time.perf_counter()
     compiled = compile_model(model)
     timings["compile_seconds"] = time.perf_counter() - started
     _say("Sampling...", progress)
     started = time.perf_counter()
-    idata = nutpie.sample(
+    # In the background, so that an interruption cancels the sampler's threads and discards its
+    # draws: nutpie's blocking call returns the partial trace on Ctrl-C as if sampling had ended.
+    sampler = nutpie.sample(
         compiled,
         draws=settings["draws"],
         tune=settings["tune"],
@@ -95,9 +99,31 @@ def _sample_nutpie(model, settings, seed: int, progress: bool, timings: dict):
         low_rank_modified_mass_matrix=settings["low_rank_mass_matrix"],
         save_warmup=False,
         progress_bar=progress,
+        blocking=False,
     )
+    try:
+        checkpoint("sampling")
+        idata = sampler.wait()
+    except BaseException:
+        sampler.cancel()
+        raise
     timings["sampling_seconds"] = time.perf_counter() - started
     return idata
+
+
+def _require_complete(idata, settings) -> None:
+    """Refuse a trace that is not the whole run asked for: a sampler that was interrupted (PyMC
+    returns what it drew so far on KeyboardInterrupt) or draws that are not numbers."""
+    post = idata.posterior
+    got = (post.sizes.get("chain", 0), post.sizes.get("draw", 0))
+    if got != (settings["chains"], settings["draws"]):
+        raise KeyboardInterrupt(
+            f"sampling stopped early ({got[0]} chains x {got[1]} draws of {settings['chains']} x {settings['draws']}); "
+            "the partial draws were discarded"
+        )
+    bad = [name for name, da in post.data_vars.items() if not np.isfinite(np.asarray(da.values, dtype=float)).all()]
+    if bad:
+        raise FitError(f"the sampler returned draws that are not finite numbers ({', '.join(bad)}); nothing was kept")
 
 
 def _sample_pymc(model, settings, seed: int, progress: bool):
@@ -276,8 +302,11 @@ def fit(
                 _say(f"nutpie is unavailable ({exc}); falling back to PyMC's NUTS.", True)
                 used = "pymc"
         if used == "pymc":
+            checkpoint("sampling")
             idata = _sample_pymc(model, settings, seed, progress)
         seconds = time.perf_counter() - started
+    _require_complete(idata, settings)
+    checkpoint("summarising")
     idata.add_groups(log_likelihood=_log_likelihood(idata, inputs, config))
     idata.add_groups(prior=_prior_totals(model, inputs, seed))
     free = tuple(v.name for v in model.free_RVs)
@@ -296,6 +325,7 @@ def fit(
             "reconcile_version": __version__,
             "reconcile_format": FORMAT_VERSION,
             "config": config.to_json(),
+            "config_origin": config.origin,
             "claims_sha256": claims.sha256,
             "claims_csv": claims.to_csv_text(),
             "claims_path": claims.path or "",
@@ -310,12 +340,21 @@ def fit(
 
 
 def load_fit(path) -> Fit:
-    """Read a fit saved by :meth:`Fit.save` (a directory or its ``posterior.nc``)."""
+    """Read a fit saved by :meth:`Fit.save` (a directory or its ``posterior.nc``).
+
+    The file is read whole and checked before anything uses it: its format version, its groups,
+    the variables the summaries and plots read (with the sizes the stored claims imply) and that
+    every draw is a finite number. A damaged or foreign file raises :class:`IncompatibleFit`
+    naming what is wrong; the claims and configuration come back with the provenance stored at
+    fitting time (the claims file's SHA-256 and path, the configuration's name)."""
+    import dataclasses
     import json
     from pathlib import Path
 
     import arviz as az
 
+    from .claims import ClaimsError
+    from .config import ConfigError
     from .diagnostics import Diagnostics
 
     path = Path(path)
@@ -323,27 +362,93 @@ def load_fit(path) -> Fit:
     if not nc.exists():
         raise FileNotFoundError(f"{nc}: no saved fit here (expected the posterior.nc written by `reconcile fit`)")
     try:
-        idata = az.from_netcdf(nc)
+        with az.rc_context({"data.load": "eager"}):  # read every byte now: damage shows here, not mid-report
+            idata = az.from_netcdf(nc)
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear message
         raise IncompatibleFit(f"{nc}: not a readable NetCDF posterior ({type(exc).__name__}: {exc})") from None
     attrs = idata.posterior.attrs if "posterior" in idata.groups() else {}
     if "reconcile_format" not in attrs:
         raise IncompatibleFit(f"{nc}: not written by reconcile (no provenance attributes)")
-    if int(attrs["reconcile_format"]) != FORMAT_VERSION:
+    try:
+        version = int(attrs["reconcile_format"])
+    except (TypeError, ValueError):
+        raise IncompatibleFit(f"{nc}: damaged provenance: format version {attrs['reconcile_format']!r} is not a number") from None
+    if version != FORMAT_VERSION:
         raise IncompatibleFit(
             f"{nc}: written by reconcile {attrs.get('reconcile_version', '?')} in format "
             f"{attrs['reconcile_format']}; this version ({__version__}) reads format {FORMAT_VERSION}. Refit."
         )
-    config = config_from_json(attrs["config"])
-    claims = read_claims(io.StringIO(attrs["claims_csv"]))
-    inputs = prepare(claims, config)
-    diag = json.loads(attrs["diagnostics"])
-    diag["problems"] = tuple(diag.get("problems", ()))
-    return Fit(
-        idata=idata,
-        claims=claims,
-        config=config,
-        inputs=inputs,
-        diagnostics=Diagnostics(**diag),
-        seed=int(attrs["seed"]),
-    )
+    missing = [key for key in ("config", "claims_csv", "claims_sha256", "seed", "diagnostics") if key not in attrs]
+    if missing:
+        raise IncompatibleFit(f"{nc}: damaged provenance: attribute(s) {', '.join(missing)} missing; refit")
+    try:
+        config = config_from_json(attrs["config"], origin=str(attrs.get("config_origin") or "saved fit"))
+        claims = read_claims(io.StringIO(attrs["claims_csv"]))
+        claims = dataclasses.replace(claims, sha256=str(attrs["claims_sha256"]), path=str(attrs.get("claims_path") or "") or None)
+        inputs = prepare(claims, config)
+        diag = json.loads(attrs["diagnostics"])
+        diag["problems"] = tuple(diag.get("problems", ()))
+        diagnostics = Diagnostics(**diag)
+        seed = int(attrs["seed"])
+    except (ClaimsError, ConfigError, ValueError, TypeError, KeyError) as exc:
+        raise IncompatibleFit(f"{nc}: damaged provenance ({type(exc).__name__}: {exc}); refit") from None
+    _check_saved(idata, inputs, nc)
+    return Fit(idata=idata, claims=claims, config=config, inputs=inputs, diagnostics=diagnostics, seed=seed)
+
+
+def _check_saved(idata, d: ModelInputs, nc) -> None:
+    """Raise IncompatibleFit unless ``idata`` holds what the summaries, plots and report read."""
+    loss, bound = [str(c) for c in d.loss["claim_id"]], [str(c) for c in d.bound["claim_id"]]
+    # (group, variable): the dimension after (chain, draw) and the labels or size it must have
+    expected = {
+        ("posterior", "true_quantity"): ("claim", loss),
+        ("posterior", "bias"): ("source_stance", len(d.sources)),
+        ("posterior", "noise_sd"): (None, None),
+        ("posterior", "killed_share"): ("population", list(d.populations)),
+        ("posterior", "cumulative_casualties"): ("estimate", len(d.estimates)),
+        ("posterior_predictive", "figure"): ("claim", loss),
+        ("log_likelihood", "stated"): ("claim", loss),
+    }
+    if bound:
+        expected[("posterior", "bound_casualties")] = ("bound", bound)
+        expected[("log_likelihood", "strength")] = ("bound", bound)
+    groups = set(idata.groups())
+    absent = [g for g in ("posterior", "posterior_predictive", "log_likelihood", "sample_stats", "observed_data") if g not in groups]
+    if absent:
+        raise IncompatibleFit(f"{nc}: damaged: group(s) {', '.join(absent)} missing; refit")
+    post = idata.posterior
+    shape = (post.sizes.get("chain", 0), post.sizes.get("draw", 0))
+    if min(shape) < 1:
+        raise IncompatibleFit(f"{nc}: damaged: the posterior holds no draws; refit")
+    for (group, name), (dim, want) in expected.items():
+        ds = idata[group]
+        if name not in ds:
+            raise IncompatibleFit(f"{nc}: damaged: variable {group}/{name} missing; refit")
+        da = ds[name]
+        dims = tuple(da.dims)
+        if dims[:2] != ("chain", "draw") or (da.sizes["chain"], da.sizes["draw"]) != shape:
+            raise IncompatibleFit(f"{nc}: damaged: {group}/{name} has dimensions {dict(da.sizes)}, expected "
+                                  f"{shape[0]} chains x {shape[1]} draws; refit")
+        if dim is None:
+            ok = len(dims) == 2
+        elif isinstance(want, int):
+            ok = dims[2:] == (dim,) and da.sizes[dim] == want
+        else:
+            ok = dims[2:] == (dim,) and [str(v) for v in da[dim].values] == want
+        if not ok:
+            raise IncompatibleFit(f"{nc}: damaged: {group}/{name} has dimensions {dict(da.sizes)}, which do not "
+                                  f"match the stored claims (expected {dim}: {want if isinstance(want, int) else len(want)}); refit")
+    if "diverging" not in idata.sample_stats:
+        raise IncompatibleFit(f"{nc}: damaged: variable sample_stats/diverging missing; refit")
+    if "stated" not in idata.observed_data or idata.observed_data["stated"].shape != (len(loss), 2):
+        raise IncompatibleFit(f"{nc}: damaged: observed_data/stated missing or not one [low, high] per loss claim; refit")
+    for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data"):
+        for name, da in idata[group].data_vars.items():
+            try:
+                values = np.asarray(da.values, dtype=float)
+            except (TypeError, ValueError):
+                raise IncompatibleFit(f"{nc}: damaged: {group}/{name} does not hold numbers; refit") from None
+            bad = int(values.size - np.isfinite(values).sum())
+            if bad:
+                raise IncompatibleFit(f"{nc}: damaged: {group}/{name} holds {bad} value(s) that are not finite "
+                                      "numbers (NaN or infinite); refit")

@@ -133,7 +133,7 @@ def _run(jobs, labels, column, out_dir, *, seed, workers, scheduler, progress, d
     table = _table(batch.results, labels, column, jobs[0].key)
     for key, message in batch.failures.items():
         table.loc[table[column] == labels[key], "status"] = f"failed: {message}"
-    with staged_directory(out_dir) as staging:
+    with staged_directory(out_dir, kind=csv_name.removesuffix(".csv")) as staging:
         (staging / csv_name).write_text(_csv(table), encoding="utf-8")
         plotted = table.dropna(subset=["q50"])
         if len(plotted):

@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import __version__, summary
 from ._io import atomic_write_text
+from ._signals import checkpoint
 from .model import CATEGORIES, ROLE_LOSS, ROLE_RELAY
 from .plots import save_plots
 
@@ -239,6 +240,7 @@ def write_report(result, out_dir) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = save_plots(result, out / "plots")
+    checkpoint("writing")  # (plots written, the page not yet: a stage of the fault-injection tests)
     page = out / "report.html"
     atomic_write_text(page, render_report(result, paths))
     return [*paths, page]

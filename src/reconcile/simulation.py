@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from reconcile._io import atomic_write_text
+from reconcile._io import atomic_write_text, csv_text
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -825,8 +825,8 @@ def write_simulation(
     sim: Simulation, claims_path: str | os.PathLike, truth_path: str | os.PathLike
 ) -> None:
     """Write the claims and the truth as UTF-8 CSV files (atomically, no index)."""
-    claims_text = sim.claims.to_csv(index=False, lineterminator="\n")
-    truth_text = sim.truth.to_csv(index=False, lineterminator="\n")
+    claims_text = csv_text(sim.claims)  # (text cells that could run as formulas neutralised)
+    truth_text = csv_text(sim.truth)
     atomic_write_text(claims_path, claims_text)
     atomic_write_text(truth_path, truth_text)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import staged_directory
+from ._io import csv_text, staged_directory
 from .errors import OutputError  # noqa: F401  (re-exported)
 from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, _LOGISTIC, bound_terms
 
@@ -288,7 +288,8 @@ def pointwise_loo(idata) -> dict[str, tuple[float, float]]:
 
 
 def _csv(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+    """CSV text of a table; text cells that a spreadsheet would run as formulas are neutralised."""
+    return csv_text(frame, float_format="%.6g")
 
 
 def write_outputs(result, out_dir) -> list[Path]:

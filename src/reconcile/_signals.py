@@ -1,0 +1,118 @@
+"""Interruptions: SIGINT and SIGTERM as exceptions, named stages, and a fault-injection hook.
+
+The command line turns SIGINT (Ctrl-C) and SIGTERM into :class:`Interrupted`, an exception that
+unwinds through every ``finally`` (so staging is removed and a running sampler is cancelled) and
+that no library swallows (it is not a :class:`KeyboardInterrupt`, which samplers catch to return
+what they have drawn so far). The command then exits 130 or 143.
+
+:func:`checkpoint` names the stage a run has reached; messages say where an interruption came.
+For the fault-injection tests it can also signal the process itself: with
+``RECONCILE_FAULT_AT=<stage>`` (and ``RECONCILE_FAULT_SIGNAL=INT|TERM|KILL``, default KILL;
+``RECONCILE_FAULT_DELAY=<seconds>`` to send it from another thread a moment later, while the
+stage is under way) the process sends itself that signal when it reaches the stage
+(``<stage>#<n>``: the n-th time it does); ``RECONCILE_TRACE_STAGES=<file>`` appends the name of
+every stage reached to that file. Nothing of this runs unless the variables are set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from typing import Iterator
+
+FAULT_AT = "RECONCILE_FAULT_AT"
+FAULT_SIGNAL = "RECONCILE_FAULT_SIGNAL"
+FAULT_DELAY = "RECONCILE_FAULT_DELAY"
+TRACE = "RECONCILE_TRACE_STAGES"
+
+#: The last stage reached (see :func:`checkpoint`), for messages.
+stage = "starting"
+#: Set once the results of the current run are in place (the commit's switch is done).
+committed = False
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived; ``exit_code`` is 128 + the signal's number (130, 143)."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def _raise(signum, frame):  # noqa: ARG001 - the signal module's handler signature
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def interrupts_raise() -> Iterator[None]:
+    """While the block runs, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only;
+    elsewhere the block runs with the handlers as they are). The previous handlers come back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while the block runs (renames that must finish together):
+    one that arrives meanwhile is only recorded, and handled as usual when the block ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: arrived.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if arrived:
+            handler = previous[arrived[0]]
+            if callable(handler):
+                handler(arrived[0], None)
+            elif handler == signal.SIG_DFL:  # the default: end the process the way the signal would
+                signal.raise_signal(arrived[0])
+
+
+_arrivals: dict[str, int] = {}
+
+
+def reset() -> None:
+    """A new run begins: no stage reached, nothing committed."""
+    global stage, committed
+    stage, committed = "starting", False
+    _arrivals.clear()
+
+
+def checkpoint(name: str) -> None:
+    """Record that the run reached stage ``name``; the fault-injection hook may signal here
+    (``RECONCILE_FAULT_AT=name``, or ``name#n`` for the n-th time the run reaches it)."""
+    global stage
+    stage = name
+    trace = os.environ.get(TRACE)
+    if trace:  # (the tests list the stages a run goes through, to signal at each)
+        with open(trace, "a", encoding="utf-8") as handle:
+            handle.write(name + "\n")
+    wanted = os.environ.get(FAULT_AT)
+    if not wanted:
+        return
+    _arrivals[name] = _arrivals.get(name, 0) + 1
+    target, _, count = wanted.partition("#")
+    if target != name or _arrivals[name] != int(count or 1):
+        return
+    signum = getattr(signal, "SIG" + os.environ.get(FAULT_SIGNAL, "KILL").upper().removeprefix("SIG"))
+    delay = float(os.environ.get(FAULT_DELAY, "0") or 0)
+    pid = os.getpid()
+    if delay > 0:
+        threading.Timer(delay, os.kill, (pid, signum)).start()
+    else:
+        os.kill(pid, signum)  # (Python runs the handler in the main thread at its next instruction)
