@@ -131,7 +131,7 @@ REFUSED = [
     ("[sampler]\ntune = 100000000\n", ["sampler.tune", "1,000,000"]),
     ("[priors]\nnoise_floor = -1.0\n", ["priors.noise_floor", "positive"]),
     ("[priors]\nnoise_floor = 0.0\n", ["priors.noise_floor", "positive"]),
-    ("[priors]\nrw_sd = 50.0\n", ["priors.rw_sd", "from 0.05 to 5"]),
+    ("[priors]\nrate_sd = 50.0\n", ["priors.rate_sd", "from 0.05 to 5"]),
     ("[priors]\nadversary_mean = 100.0\n", ["priors.adversary_mean", "from -5 to 5"]),
     ("[priors]\nown_mean = -1e300\n", ["priors.own_mean"]),
     ("[priors]\ndaily_rate_median = 1e300\n", ["priors.daily_rate_median", "100,000,000"]),
@@ -439,7 +439,9 @@ def test_any_user_dict_loads_or_raises_config_error(data):
     from reconcile import config as cfg
 
     for key, value in config.priors.items():
-        if key.endswith("_sd") or key == "noise_floor":
+        if key == "series_noise_sd":  # a running tally's own noise may lie below a statement's
+            assert 0.001 <= value <= cfg.MAX_LOG_SD
+        elif key.endswith(("_sd", "_spread")) or key == "noise_floor":
             assert cfg.MIN_LOG_SD <= value <= cfg.MAX_LOG_SD
         elif key.endswith("_mean"):
             assert abs(value) <= cfg.MAX_LOG_MEAN

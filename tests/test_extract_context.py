@@ -170,7 +170,7 @@ def test_dateline_gives_the_date_and_is_not_a_period():
 def test_non_utf8_article_is_refused_with_the_place(tmp_path):
     path = tmp_path / "latin1.txt"
     path.write_bytes("Les soldats ont été tués.".encode("latin-1"))
-    with pytest.raises(ArticleError, match=r"latin1.txt: not UTF-8 text \(byte 0xe9 at offset 16, line 1\)"):
+    with pytest.raises(ArticleError, match=r"latin1.txt: not UTF-8 text \(byte 0xe9 at byte offset 16, line 1\)"):
         read_article(path)
     assert "été" in read_article(path, encoding="latin-1").text
     html = tmp_path / "page.html"

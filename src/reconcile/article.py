@@ -26,6 +26,7 @@ from html.parser import HTMLParser
 from os import PathLike
 from pathlib import Path
 
+from reconcile.errors import InputFormatError
 from reconcile.lexicon import normalize_phrase
 from reconcile.when import parse_date
 
@@ -34,7 +35,7 @@ __all__ = ["Article", "ArticleError", "ArticleMeta", "parse_article", "read_arti
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
 
-class ArticleError(ValueError):
+class ArticleError(InputFormatError):
     """An article file cannot be read as text (the message names the file and the place)."""
 
 
@@ -120,7 +121,7 @@ def _decode(data: bytes, name: str, encoding: str | None) -> str:
                     pass
         line = data[:exc.start].count(b"\n") + 1
         raise ArticleError(
-            f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}); "
+            f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset {exc.start}, line {line}); "
             "save it as UTF-8, or give its encoding with --encoding (e.g. --encoding cp1252)"
         ) from None
 
@@ -137,6 +138,9 @@ def read_article(path: str | PathLike[str], encoding: str | None = None) -> Arti
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such article file")
     data = p.read_bytes()
+    nul = data.find(b"\x00")
+    if encoding is None and nul >= 0:
+        raise ArticleError(f"{p}: not a text file (NUL byte at byte offset {nul}: a binary file?)")
     text = _decode(data, str(p), encoding)
     if "\x00" in text:
         raise ArticleError(f"{p}: holds NUL characters: not a text file")

@@ -403,9 +403,10 @@ def _check_saved(idata, d: ModelInputs, nc) -> None:
     expected = {
         ("posterior", "true_quantity"): ("claim", loss),
         ("posterior", "bias"): ("source_stance", len(d.sources)),
-        ("posterior", "noise_sd"): (None, None),
+        ("posterior", "noise_sd"): ("source", d.source_names),
         ("posterior", "killed_share"): ("population", list(d.populations)),
         ("posterior", "cumulative_casualties"): ("estimate", len(d.estimates)),
+        ("posterior", "cumulative_killed"): ("estimate", len(d.estimates)),
         ("posterior_predictive", "figure"): ("claim", loss),
         ("log_likelihood", "stated"): ("claim", loss),
     }
@@ -429,9 +430,7 @@ def _check_saved(idata, d: ModelInputs, nc) -> None:
         if dims[:2] != ("chain", "draw") or (da.sizes["chain"], da.sizes["draw"]) != shape:
             raise IncompatibleFit(f"{nc}: damaged: {group}/{name} has dimensions {dict(da.sizes)}, expected "
                                   f"{shape[0]} chains x {shape[1]} draws; refit")
-        if dim is None:
-            ok = len(dims) == 2
-        elif isinstance(want, int):
+        if isinstance(want, int):
             ok = dims[2:] == (dim,) and da.sizes[dim] == want
         else:
             ok = dims[2:] == (dim,) and [str(v) for v in da[dim].values] == want

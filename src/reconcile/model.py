@@ -1280,16 +1280,21 @@ def build_model(
         # effects (zero-avoiding typical scale: no source's figures match its belief exactly).
         # Non-centred, except for a source whose many claims pin its scale.
         noise_typical = pm.LogNormal("noise_typical", x["prior_noise"][0], x["prior_noise"][1])
-        noise_group_sd = pm.Gamma("noise_group_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][0])
-        noise_source_sd = pm.Gamma("noise_source_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][1])
-        noise_group_z = pm.Normal("noise_group_z", 0.0, 1.0, dims="source_group")
-        centred = x["noise_centred"]
-        noise_source_z = pm.Normal("noise_source_z", 0.0, pt.where(centred, noise_source_sd, 1.0), dims="source")
-        log_noise = (
+        import os
+
+        if os.environ.get("RECONCILE_EXPERIMENT_POOLED_NOISE"):
+            log_noise = pt.log(noise_typical) + pt.zeros(len(coords["source"]))
+        else:
+          noise_group_sd = pm.Gamma("noise_group_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][0])
+          noise_source_sd = pm.Gamma("noise_source_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][1])
+          noise_group_z = pm.Normal("noise_group_z", 0.0, 1.0, dims="source_group")
+          centred = x["noise_centred"]
+          noise_source_z = pm.Normal("noise_source_z", 0.0, pt.where(centred, noise_source_sd, 1.0), dims="source")
+          log_noise = (
             pt.log(noise_typical)
             + noise_group_sd * noise_group_z[x["source_group_of"]]
             + pt.where(centred, 1.0, noise_source_sd) * noise_source_z
-        )
+          )
         noise_sd = pm.Deterministic("noise_sd", pt.exp(log_noise), dims="source")
         claim_noise = noise_sd[x["claim_source"]]
         if has_drift:
