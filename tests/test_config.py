@@ -441,6 +441,8 @@ def test_any_user_dict_loads_or_raises_config_error(data):
     for key, value in config.priors.items():
         if key == "series_noise_sd":  # a running tally's own noise may lie below a statement's
             assert 0.001 <= value <= cfg.MAX_LOG_SD
+        elif key == "rate_log_sd":
+            assert cfg.MIN_LOG_SD <= value <= cfg.MAX_RATE_LOG_SD
         elif key.endswith(("_sd", "_spread")) or key == "noise_floor":
             assert cfg.MIN_LOG_SD <= value <= cfg.MAX_LOG_SD
         elif key.endswith("_mean"):
@@ -485,3 +487,11 @@ def test_tune_data_rich_is_validated(tmp_path):
     path.write_text("[sampler]\ntune_data_rich = -5\n")
     with pytest.raises(ConfigError, match=r"sampler\.tune_data_rich.*from 0 to"):
         load_config(path)
+
+
+def test_a_spread_of_the_curves_spread_past_what_floating_point_holds_is_refused():
+    """rate_log_sd = 5 let a starting point's daily rate swing by e^100 between weeks: every
+    starting point had an infinite density. It is refused, naming the key, value and range."""
+    with pytest.raises(ConfigError, match=r"priors.rate_log_sd: expected a positive number from 0.05 to 2 .*found 5.0"):
+        from_dict({"priors": {"rate_log_sd": 5.0}})
+    assert from_dict({"priors": {"rate_log_sd": 2.0}}).priors["rate_log_sd"] == 2.0

@@ -164,7 +164,9 @@ def test_configurations_at_the_ends_of_the_valid_ranges_can_be_fitted(end):
     base = cfg.load_config(KURSK_TOML)
     priors = {}
     for key, value in base.priors.items():
-        if key.endswith("_sd") or key == "noise_floor":
+        if key == "rate_log_sd":
+            priors[key] = cfg.MAX_RATE_LOG_SD if end == "high" else cfg.MIN_LOG_SD
+        elif key.endswith("_sd") or key == "noise_floor":
             priors[key] = cfg.MAX_LOG_SD if end == "high" else cfg.MIN_LOG_SD
         elif key.endswith("_mean"):
             priors[key] = cfg.MAX_LOG_MEAN if end == "high" else -cfg.MAX_LOG_MEAN

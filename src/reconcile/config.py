@@ -30,6 +30,7 @@ _POPULATION_KEYS = {"start": str, "daily_rate_median": float}
 # of e^5 = 148 at one standard deviation), like means beyond +-5, they overflow the sampler's
 # arithmetic before they mean anything; a daily rate above 100 million is no war.
 MIN_LOG_SD, MAX_LOG_SD = 0.05, 5.0
+MAX_RATE_LOG_SD = 2.0
 MAX_LOG_MEAN = 5.0
 MIN_DAILY_RATE, MAX_DAILY_RATE = 1e-3, 1e8
 MIN_BETA_SHAPE, MAX_BETA_SHAPE = 0.1, 1e4
@@ -178,6 +179,11 @@ def _validate(cfg: Mapping[str, Any]) -> None:
             if not 0.001 <= value <= MAX_LOG_SD:
                 raise ConfigError(f"priors.{key}: expected a positive number from 0.001 to {MAX_LOG_SD:g} "
                                   f"(a spread on the log scale), found {value}")
+        elif key == "rate_log_sd":  # the spread of the curve's own spread: wider lets the daily
+            # rate swing by e^100 between weeks, past what floating point holds
+            if not MIN_LOG_SD <= value <= MAX_RATE_LOG_SD:
+                raise ConfigError(f"priors.{key}: expected a positive number from {MIN_LOG_SD:g} to {MAX_RATE_LOG_SD:g} "
+                                  f"(the log-scale spread of rate_sd's prior), found {value}")
         elif key.endswith(("_sd", "_spread")) or key == "noise_floor":  # spreads on the log scale
             if not MIN_LOG_SD <= value <= MAX_LOG_SD:
                 raise ConfigError(f"priors.{key}: expected a positive number from {MIN_LOG_SD:g} to {MAX_LOG_SD:g} "

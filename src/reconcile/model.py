@@ -1139,11 +1139,12 @@ def build_model(
         # split: parameterize the total and the group's share of its variance, not the two scales.
         import os
 
-        if os.environ.get("RECONCILE_EXPERIMENT_LOGNORMAL_BIAS_SD"):
-            bias_sd = pm.LogNormal("bias_sd", pt.log(1.0 / x["prior_bias_sd_rate"]), 0.35)
+        if os.environ.get("RECONCILE_EXPERIMENT_FIXED_BIAS_SD"):
+            bias_sd = 2.0 / x["prior_bias_sd_rate"]
+            group_share = x["prior_group_share"][0] / (x["prior_group_share"][0] + x["prior_group_share"][1])
         else:
             bias_sd = pm.Gamma("bias_sd", alpha=2.0, beta=x["prior_bias_sd_rate"])
-        group_share = pm.Beta("group_share", x["prior_group_share"][0], x["prior_group_share"][1])
+            group_share = pm.Beta("group_share", x["prior_group_share"][0], x["prior_group_share"][1])
         group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
         source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
         if group_means:
@@ -1228,10 +1229,15 @@ def build_model(
         scale_of, centring = rate_sd[pop_of], x["walk_centring"]
         rw_z = pm.Normal("rw_z", 0.0, scale_of**centring, dims="step")
         walk = ou_walk(scale_of ** (1.0 - centring) * x["ou_scale"] * rw_z, x["ou_scan"], int(arrays["ou_scan"].shape[0]))
-        walk = walk - pt.max(walk)  # exp() cannot overflow; the normalisation removes the shift
-        relative = pt.exp(walk)
-        relative = relative / pt.dot(x["pop_day_weight"], relative)[pop_of]
-        rate = pt.exp(level)[pop_of] * relative  # mean daily casualties per step
+        # normalised on the log scale: shifted by the highest weighted step of its population, the
+        # weighted mean cannot underflow to 0 nor the exponentials overflow, however wide the curve
+        weight = x["pop_day_weight"]
+        shift = pt.max(pt.where(pt.gt(weight, 0.0), walk[None, :], -np.inf), axis=1)
+        # (and no step's rate underflows to 0: a floor far below anything a posterior can reach)
+        shifted = pt.maximum(walk - shift[pop_of], -600.0)
+        log_norm = pt.log(pt.dot(weight, pt.exp(pt.minimum(shifted, 700.0))))
+        log_rate = level[pop_of] + shifted - log_norm[pop_of]
+        rate = pt.exp(log_rate)  # mean daily casualties per step
         # running total of casualties at each step's end; a period's total is the difference of
         # its two ends, each read off the step holding it (exact: the rate is constant in a step)
         at_step_end = pt.cumsum(rate * x["step_width"])
@@ -1257,23 +1263,29 @@ def build_model(
         share_z = pm.Normal("share_z", 0.0, 1.0, dims="share_knot")
         knots = share_sd * pt.dot(x["share_ou"], share_z)
         deviation = x["share_weight_0"] * knots[x["share_knot_0"]] + x["share_weight_1"] * knots[x["share_knot_1"]]
-        share_of_step = pm.math.sigmoid(pt.log(killed_share / (1.0 - killed_share))[pop_of] + deviation)
-        killed_rate = rate * share_of_step
-        killed_at_step_end = pt.cumsum(killed_rate * x["step_width"])
+        logit_share = pt.log(killed_share / (1.0 - killed_share))[pop_of] + deviation
 
-        def killed_total(kind):
+        def share_total(share, kind):
+            # the killed (or wounded) of a period: the rate times the share, accumulated the same way
+            share_rate = rate * share
+            at_step_end_ = pt.cumsum(share_rate * x["step_width"])
+
             def at(end):
                 step = x[f"{kind}_{end}_step"]
-                return killed_at_step_end[step] - x[f"{kind}_{end}_rest"] * killed_rate[step]
+                return at_step_end_[step] - x[f"{kind}_{end}_rest"] * share_rate[step]
 
             return at("end") - at("start")
 
-        pm.Deterministic("cumulative_killed", killed_total("estimate"), dims="estimate")
+        killed_share_of_step, wounded_share_of_step = pm.math.sigmoid(logit_share), pm.math.sigmoid(-logit_share)
+        pm.Deterministic("cumulative_killed", share_total(killed_share_of_step, "estimate"), dims="estimate")
 
-        # 4. the true quantity each loss claim refers to (killed, wounded or casualties)
-        total, killed = period_total("claim"), killed_total("claim")
+        # 4. the true quantity each loss claim refers to (killed, wounded or casualties); wounded
+        # accumulate their own share rather than total - killed, which rounds to 0 when the killed
+        # share nears 1
+        total = period_total("claim")
+        killed, wounded = share_total(killed_share_of_step, "claim"), share_total(wounded_share_of_step, "claim")
         category = x["claim_category"]
-        total = pt.switch(pt.eq(category, 0), killed, pt.switch(pt.eq(category, 1), total - killed, total))
+        total = pt.switch(pt.eq(category, 0), killed, pt.switch(pt.eq(category, 1), wounded, total))
         true_q = pm.Deterministic("true_quantity", total / x["claim_length"], dims="claim")
 
         # 5. each source's own noise scale, partially pooled: log noise = typical + group + source
