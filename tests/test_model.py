@@ -186,7 +186,7 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     # the killed share of each step: the typical share moved on the logit scale by the knots'
     # curve, read at the step's centre by linear interpolation
     typical = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
-    knots = np.exp(point["share_sd_log__"]) * arrays["share_ou"] @ point["share_z"]
+    knots = arrays["prior_share_sd"] * arrays["share_ou"] @ point["share_z"]
     deviation = arrays["share_weight_0"] * knots[arrays["share_knot_0"]] + arrays["share_weight_1"] * knots[arrays["share_knot_1"]]
     share = 1.0 / (1.0 + np.exp(-(np.log(typical / (1 - typical))[g.pop] + deviation)))
     overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
@@ -376,22 +376,23 @@ def rich_war():
 
 
 def test_data_rich_bias_form_keeps_the_group_plus_source_prior(rich_war):
-    """With the spreads and stance effects held fixed, the sources' effects drawn from a data-rich
+    """With the stance effects held fixed, the sources' effects drawn from a data-rich
     war's model (group means rotated and partially centred, plus contrasts) have the covariance of
     a group effect plus a source effect: group_sd² within a group, plus source_sd² on the diagonal."""
     from reconcile.model import bias_structure, uses_group_means
 
     claims, config, d = rich_war
     assert uses_group_means(d)
-    model = build_model(claims, config, d)
-    bias_sd, share = 0.4, 0.6
-    fixed = pm.do(model, {"bias_sd": bias_sd, "group_share": share, "stance_z": np.zeros(len(model.coords["stance_effect"]))})
+    group_sd, source_sd = 0.31, 0.25
+    config = config.replace(priors={"group_sd": group_sd, "source_sd": source_sd})
+    model = build_model(claims, config, prepare(claims, config))
+    fixed = pm.do(model, {"stance_z": np.zeros(len(model.coords["stance_effect"]))})
     log_bias = np.log(pm.draw(fixed["bias"], draws=6000, random_seed=4))
     src = d.sources
     first_pair = src.drop_duplicates("source_index").sort_values("source_index").index.to_numpy()
     effects = log_bias[:, first_pair]  # one (source, stance) pair per source: its source effect
     group_of = bias_structure(d)["source_group_of"]
-    group_sd2, source_sd2 = bias_sd**2 * share, bias_sd**2 * (1 - share)
+    group_sd2, source_sd2 = group_sd**2, source_sd**2
     expected = group_sd2 * (group_of[:, None] == group_of[None, :]) + source_sd2 * np.eye(len(group_of))
     np.testing.assert_allclose(np.cov(effects.T), expected, atol=0.012)
 

@@ -421,7 +421,7 @@ def strength_bias(bound_rows: pd.DataFrame, pair_index: dict[tuple[str, str], in
     pr = config.priors
     prior = stance_priors(config)
     pinned = {"neutral"} if config.identification["mode"] == "neutral" else set()
-    total_sd, _ = _bias_spread(pr)
+    total_sd = float(np.hypot(pr["group_sd"], pr["source_sd"]))
     pair = np.array([pair_index.get((s, st), -1) for s, st in zip(bound_rows["source"], bound_rows["stance"])], dtype=np.int64)
     mean = np.array([0.0 if st in pinned else prior.get(st, (0.0, 0.0))[0] for st in bound_rows["stance"]], dtype=float)
     spread = np.array([0.0 if st in pinned else prior.get(st, (0.0, 0.0))[1] for st in bound_rows["stance"]], dtype=float)
@@ -701,7 +701,6 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     pair_claims = np.zeros((len(g.populations), len(src)))
     np.add.at(pair_claims, (L["pop"], L["pair"]), 1.0)
     pair_weight = pair_claims / np.maximum(pair_claims.sum(axis=1, keepdims=True), 1.0)
-    total_sd, group_share = _bias_spread(pr)
     phi, ou_scale = ou_coefficients(g, config["time"]["correlation_days"])
     n_levels = int(np.ceil(np.log2(max(int(g.n_steps.max()), 2))))
     structure = bias_structure(d)
@@ -755,12 +754,12 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "bound_prior_log_bias": B["prior_log_bias"],
         "bound_softness": B["softness"],
         # the priors' parameters (see hyperpriors, which states the same priors in scipy)
-        "prior_bias_sd_rate": np.array(2.0 / total_sd),
-        "prior_group_share": np.array(group_share),
+        "prior_group_sd": np.array(float(pr["group_sd"])),
+        "prior_source_sd": np.array(float(pr["source_sd"])),
         "prior_level_sd": np.array(float(pr["daily_rate_log_sd"])),
         "prior_rate_sd": np.array([np.log(pr["rate_sd"]), pr["rate_log_sd"]]),
         "prior_killed_share": np.array([pr["killed_share_a"], pr["killed_share_b"]], dtype=float),
-        "prior_share_rate": np.array(2.0 / pr["killed_share_sd"]),
+        "prior_share_sd": np.array(float(pr["killed_share_sd"])),
         **share_knots(g, config),
         "prior_noise": np.array([np.log(pr["noise_sd"]), pr["noise_log_sd"]]),
         "prior_noise_spread_rate": np.array([2.0 / pr["noise_group_spread"], 2.0 / pr["noise_source_spread"]]),
@@ -780,7 +779,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
                 "claim_drift_weight_1": np.ascontiguousarray(D["claim_weight"][:, 1]),
                 "claim_in_series": (D["claim_series"] >= 0).astype(float),
                 "claim_series": np.maximum(D["claim_series"], 0),
-                "prior_drift_rate": np.array(2.0 / pr["drift_sd"]),
+                "prior_drift_scale": np.array(float(pr["drift_sd"])),
                 "prior_series_noise": np.array([np.log(pr["series_noise_sd"]), pr["series_noise_log_sd"]]),
             }
         )
@@ -965,10 +964,6 @@ def uses_group_means(d: ModelInputs) -> bool:
     """Whether the war is data-rich: some group of sources makes 40 claims or more. Such a war
     samples the biases as group means + contrasts (``bias_structure``), the walk in its rotated,
     partially centred basis (``walk_basis``), and tunes for ``sampler.tune_data_rich`` steps."""
-    import os
-
-    if os.environ.get("RECONCILE_EXPERIMENT_PLAIN_BIAS"):
-        return False
     return bool(bias_structure(d)["data_rich_group"].any())
 
 
@@ -1041,31 +1036,14 @@ def hyperpriors(config: Config) -> dict[str, stats.rv_continuous]:
     """The priors of the model's scalar hyperparameters as scipy distributions (for plots and
     checks; the model below builds the same ones in PyMC)."""
     pr = config.priors
-    total_sd, group_share = _bias_spread(pr)
     return {
         "noise_typical": stats.lognorm(s=pr["noise_log_sd"], scale=pr["noise_sd"]),
         "noise_group_sd": stats.gamma(2.0, scale=pr["noise_group_spread"] / 2.0),
         "noise_source_sd": stats.gamma(2.0, scale=pr["noise_source_spread"] / 2.0),
-        "bias_sd": stats.gamma(2.0, scale=total_sd / 2.0),
-        "group_share": stats.beta(*group_share),
         "rate_sd": stats.lognorm(s=pr["rate_log_sd"], scale=pr["rate_sd"]),
         "killed_share": stats.beta(pr["killed_share_a"], pr["killed_share_b"]),
-        "share_sd": stats.gamma(2.0, scale=pr["killed_share_sd"] / 2.0),
-        "drift_scale": stats.gamma(2.0, scale=pr["drift_sd"] / 2.0),
         "series_noise_sd": stats.lognorm(s=pr["series_noise_log_sd"], scale=pr["series_noise_sd"]),
     }
-
-
-def _bias_spread(pr) -> tuple[float, tuple[float, float]]:
-    """The prior mean of the total spread of biases (``bias_sd`` ~ Gamma(2, 2/mean)) and the
-    Beta parameters of the group's share of its variance, from the configured two scales."""
-    total_sd = float(np.hypot(pr["group_sd"], pr["source_sd"]))
-    return total_sd, _beta_matching(pr["group_sd"] ** 2 / total_sd**2)
-
-
-def _beta_matching(mean: float, concentration: float = 4.0) -> tuple[float, float]:
-    """Beta(a, b) with the given mean and a + b = concentration (weak: the data decide)."""
-    return mean * concentration, (1.0 - mean) * concentration
 
 
 def free_stance_effects(d: ModelInputs, config: Config) -> list[str]:
@@ -1135,18 +1113,11 @@ def build_model(
         # 1. source biases: stance effect + group effect + source effect (partial pooling)
         stance_z = pm.Normal("stance_z", 0.0, 1.0, dims="stance_effect")
         stance_effect = pt.concatenate([x["stance_mean"] + x["stance_sd"] * stance_z, pt.zeros(1)])
-        # Sources nest in groups, so the data inform the total spread of biases far better than its
-        # split: parameterize the total and the group's share of its variance, not the two scales.
-        import os
-
-        if os.environ.get("RECONCILE_EXPERIMENT_FIXED_BIAS_SD"):
-            bias_sd = 2.0 / x["prior_bias_sd_rate"]
-            group_share = x["prior_group_share"][0] / (x["prior_group_share"][0] + x["prior_group_share"][1])
-        else:
-            bias_sd = pm.Gamma("bias_sd", alpha=2.0, beta=x["prior_bias_sd_rate"])
-            group_share = pm.Beta("group_share", x["prior_group_share"][0], x["prior_group_share"][1])
-        group_sd = pm.Deterministic("group_sd", bias_sd * pt.sqrt(group_share))
-        source_sd = pm.Deterministic("source_sd", bias_sd * pt.sqrt(1.0 - group_share))
+        # The spreads of the biases between groups and between a group's sources are fixed at
+        # their configured values, not learnt: a war has a handful of groups, too few to learn a
+        # spread from, and a learnt spread made a funnel NUTS diverged in (wars of 500 claims:
+        # 40-150 divergent transitions, all at large spreads; none with them fixed).
+        group_sd, source_sd = x["prior_group_sd"], x["prior_source_sd"]
         if group_means:
             # A source's effect is its group's mean effect plus its contrast with the group's other
             # sources (bias_structure: the same prior as group effect + source effect, without the
@@ -1183,12 +1154,10 @@ def build_model(
         # knots, centred so that it averages 0 over the series' claims, read by linear interpolation
         claim_log_bias = log_bias[x["claim_pair"]]
         if has_drift:
-            import os
-
-            if os.environ.get("RECONCILE_EXPERIMENT_FIXED_DRIFT"):
-                drift_scale = 2.0 / x["prior_drift_rate"]
-            else:
-                drift_scale = pm.Gamma("drift_scale", alpha=2.0, beta=x["prior_drift_rate"])
+            # fixed, like the spreads of the biases: a war has a few long series, too few to learn
+            # how fast biases drift from, and a learnt scale mixed slowly (R-hat 1.03) and made a
+            # funnel with the series' noise
+            drift_scale = x["prior_drift_scale"]
             drift_z = pm.Normal("drift_z", 0.0, 1.0, dims="drift_innovation")
             n_knots = len(drift_labels)
             steps = pt.set_subtensor(pt.zeros(n_knots)[x["drift_innovation_knot"]], x["drift_innovation_scale"] * drift_z)
@@ -1254,12 +1223,9 @@ def build_model(
         # moved on the logit scale by a slow stationary curve over coarse knots (share_knots),
         # shared in spread by every population; killed accumulate the rate times the share
         killed_share = pm.Beta("killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population")
-        import os
-
-        if os.environ.get("RECONCILE_EXPERIMENT_FIXED_SHARE_SD"):
-            share_sd = 1.0 / x["prior_share_rate"] * 2.0
-        else:
-            share_sd = pm.Gamma("share_sd", alpha=2.0, beta=x["prior_share_rate"])
+        # its spread is fixed (killed_share_sd), not learnt: a few populations cannot tell it, and a
+        # learnt one mixed slowly (R-hat 1.025 on a war of 500 claims)
+        share_sd = x["prior_share_sd"]
         share_z = pm.Normal("share_z", 0.0, 1.0, dims="share_knot")
         knots = share_sd * pt.dot(x["share_ou"], share_z)
         deviation = x["share_weight_0"] * knots[x["share_knot_0"]] + x["share_weight_1"] * knots[x["share_knot_1"]]
@@ -1292,21 +1258,16 @@ def build_model(
         # effects (zero-avoiding typical scale: no source's figures match its belief exactly).
         # Non-centred, except for a source whose many claims pin its scale.
         noise_typical = pm.LogNormal("noise_typical", x["prior_noise"][0], x["prior_noise"][1])
-        import os
-
-        if os.environ.get("RECONCILE_EXPERIMENT_POOLED_NOISE"):
-            log_noise = pt.log(noise_typical) + pt.zeros(len(coords["source"]))
-        else:
-          noise_group_sd = pm.Gamma("noise_group_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][0])
-          noise_source_sd = pm.Gamma("noise_source_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][1])
-          noise_group_z = pm.Normal("noise_group_z", 0.0, 1.0, dims="source_group")
-          centred = x["noise_centred"]
-          noise_source_z = pm.Normal("noise_source_z", 0.0, pt.where(centred, noise_source_sd, 1.0), dims="source")
-          log_noise = (
+        noise_group_sd = pm.Gamma("noise_group_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][0])
+        noise_source_sd = pm.Gamma("noise_source_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][1])
+        noise_group_z = pm.Normal("noise_group_z", 0.0, 1.0, dims="source_group")
+        centred = x["noise_centred"]
+        noise_source_z = pm.Normal("noise_source_z", 0.0, pt.where(centred, noise_source_sd, 1.0), dims="source")
+        log_noise = (
             pt.log(noise_typical)
             + noise_group_sd * noise_group_z[x["source_group_of"]]
             + pt.where(centred, 1.0, noise_source_sd) * noise_source_z
-          )
+        )
         noise_sd = pm.Deterministic("noise_sd", pt.exp(log_noise), dims="source")
         claim_noise = noise_sd[x["claim_source"]]
         if has_drift:

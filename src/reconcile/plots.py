@@ -694,7 +694,6 @@ def _prior_panels(result) -> list[dict]:
     labels = {
         "noise_typical": "noise_typical: typical log error of a source's figures",
         "noise_source_sd": "noise_source_sd: spread of the sources' log noise",
-        "bias_sd": "bias_sd: spread of the sources' log biases",
         "rate_sd": "rate_sd: spread of the log daily rate around its level",
         "killed_share": "killed_share",
         "drift_scale": "drift_scale: monthly drift of a long series' log bias",
