@@ -712,7 +712,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "step_width": g.width.astype(float),
         "ou_scale": ou_scale,
         "ou_scan": ou_scan_coefficients(phi, n_levels),
-        "walk_centring": _walk_centring_override(walk_centring(d, config)),
+        "walk_centring": walk_centring(d, config),
         "pop_day_weight": claim_coverage(g, L),
         "pop_pair_weight": pair_weight,
         "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations]),
@@ -744,7 +744,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         # a source's noise scale is centred once its claims pin it
         "noise_centred": _centred(source_claims, _NOISE_CENTRED_FROM),
         **{name: value for name, value in structure.items() if name not in ("contrast_labels", "data_rich_group")},
-        **(_group_mean_override(group_mean_basis(d, config)) if uses_group_means(d) else {}),
+        **(group_mean_basis(d, config) if uses_group_means(d) else {}),
         "bound_start_step": bound_start[0],
         "bound_start_rest": bound_start[1],
         "bound_end_step": bound_end[0],
@@ -873,24 +873,6 @@ def walk_centring(d: ModelInputs, config: Config) -> np.ndarray:
         rho = pr["rate_sd"] ** 2 * np.einsum("ik,ij,jk->k", m, information, m)
         out[block] = rho / (1.0 + rho)
     return out
-
-
-def _group_mean_override(b: dict) -> dict:
-    """Experiments only: RECONCILE_GROUP_MEAN_CENTRING=0 or 1 forces the group means' centring."""
-    import os
-
-    forced = os.environ.get("RECONCILE_GROUP_MEAN_CENTRING")
-    if forced not in (None, ""):
-        b = {**b, "group_mean_centring": np.full_like(b["group_mean_centring"], float(forced))}
-    return b
-
-
-def _walk_centring_override(w: np.ndarray) -> np.ndarray:
-    """Experiments only: RECONCILE_WALK_CENTRING=0 or 1 forces every step's centring."""
-    import os
-
-    forced = os.environ.get("RECONCILE_WALK_CENTRING")
-    return np.full_like(w, float(forced)) if forced not in (None, "") else w
 
 
 # The group means' centring is computed as if the claims knew a quarter of what the linearisation
