@@ -71,6 +71,12 @@ WALKTHROUGH = [
     new_code_cell(
         "result.headline().round(0)"
     ),
+    new_markdown_cell(
+        "Which of these estimates rest on the claims, and which on the prior? A population that "
+        "fewer than two source groups speak about, or whose interval is more than half as wide as "
+        "the prior's (log scale), is flagged: read its figure as an order of magnitude."
+    ),
+    new_code_cell("result.population_flags()"),
     new_code_cell("plots.plot_cumulative(result)"),
     new_code_cell("plots.plot_daily_rate(result)"),
     new_markdown_cell(

@@ -1250,7 +1250,13 @@ def build_model(
             + noise_group_sd * noise_group_z[x["source_group_of"]]
             + pt.where(centred, 1.0, noise_source_sd) * noise_source_z
         )
-        noise_sd = pm.Deterministic("noise_sd", pt.exp(log_noise), dims="source")
+        # softly capped at half the outliers' scale: a source's noise wider than the outliers'
+        # would swap the mixture's two components, a second mode in which every statement is noise
+        # and one running tally alone sets the curve (one chain of four fell in it on a war of 500
+        # claims: R-hat 1.6)
+        raw_noise = pt.exp(log_noise)
+        noise_cap = 0.5 * x["prior_outlier"][1]
+        noise_sd = pm.Deterministic("noise_sd", raw_noise / pt.sqrt(1.0 + (raw_noise / noise_cap) ** 2), dims="source")
         claim_noise = noise_sd[x["claim_source"]]
         if has_drift:
             # what a running series' errors keep once its drift is taken out: its own scale, apart
