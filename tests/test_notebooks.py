@@ -25,6 +25,7 @@ def test_notebooks_are_stored_with_their_outputs():
         assert not stderr, f"{path.name}: library chatter in the outputs: {stderr}"
 
 
+@pytest.mark.slow  # two real fits with a cold compile each: ~3 min of the default run's 10
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_executes(path, tmp_path, monkeypatch):
     workdir = tmp_path / "notebooks"

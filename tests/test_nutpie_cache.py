@@ -153,6 +153,7 @@ def test_other_shapes_compile_anew_but_load_the_wrappers_from_disk():
     assert draws.posterior["mu"].shape == (1, 30)
 
 
+@pytest.mark.slow  # compiles the model cold and fits it twice: ~2 min
 def test_reconcile_models_of_the_same_structure_share_one_compiled_model(tmp_path):
     """A changed figure reuses the compiled shipped model, with the density of a fresh compile."""
     import pandas as pd

@@ -14,19 +14,22 @@ The generative story, for populations p, sources s and claims i:
    they can only rise, and are exact (piecewise linear) at any day ``t``.
 2. Categories. A killed share splits the daily casualties into killed and wounded: its typical
    value ``killed_share[p]`` (Beta prior), moved on the logit scale by a slow stationary curve
-   (knots ``time.share_knot_days`` apart, spread ``share_sd``), so the mix of killed and wounded
-   can change as the war does. Cumulative killed accumulate rate x share; wounded are the rest.
+   (knots ``time.share_knot_days`` apart, fixed spread ``priors.killed_share_sd``), so the mix of
+   killed and wounded can change as the war does. Cumulative killed accumulate rate x share,
+   wounded rate x (1 - share).
 3. The quantity a claim refers to: cumulative since the start (``C(b)``), a window
    (``C(b) - C(a)``) or a daily average (the window total over its length), for killed, wounded
    or casualties.
 4. The source's figure: ``log y_i = log Q_i + beta_(s,stance) + d_(s,p)(t_i) + eps_i``, with the
    log bias ``beta = delta[stance] + group_effect + source_effect`` (partially pooled; see
-   ``bias_structure`` for how it is sampled) its average over the period, ``d`` a slow drift of
+   ``bias_structure`` for how it is sampled; the spreads ``priors.group_sd`` and ``source_sd`` are
+   fixed) its average over the period, ``d`` a slow drift of
    that bias (a random walk over knots ``drift.knot_days`` apart, centred on the source's claims)
    for a source that speaks about a population often and over a long time (a running tally:
    ``drift_series``), and ``eps`` a two-component logistic mixture (typical error + rare wild
    figure) whose typical scale is the source's own ``noise_sd[s]``, partially pooled across
-   sources and source groups.
+   sources and source groups and softly capped at half the outliers' scale (or, for a drifting
+   series, the series' own ``series_noise_sd``).
 5. The stated claim: a point (``exact``, ``about`` with extra rounding error) is a density; every
    other qualifier states an interval ``[low, high]`` of the figure (censoring from below, above,
    or both: ``at_least``, ``at_most``, ``range``, ``vague`` ...), whose probability is the
