@@ -137,3 +137,17 @@ def test_data_rich_war_converges_and_recovers_the_truth():
     table = _bias_table(sim, result)
     inside = (table.bias_q05 <= table.true) & (table.true <= table.bias_q95)
     assert inside.mean() >= 0.75, table
+
+
+@pytest.mark.slow
+def test_calibration_runs_its_simulations_end_to_end(tmp_path):
+    """Two simulations of ``reconcile.calibrate`` with the default model, really drawn and fitted:
+    every quantity the truth is read from exists in the model (a variable removed from the model
+    but still read as truth failed all 100 simulations of a run)."""
+    from reconcile.calibration import CalibrationSettings, calibrate
+
+    settings = CalibrationSettings(draws=100, tune=100, chains=2, rank_draws=49)
+    result = calibrate(2, tmp_path / "cal", seed=1, settings=settings, workers=1, progress=False)
+    assert result.failures == {}
+    assert {"cumulative", "bias", "noise", "hyperparameter"} <= set(result.ranks["family"])
+    assert result.ranks["rank"].between(0, 49).all()

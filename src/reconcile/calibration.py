@@ -239,16 +239,16 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
         series_noise = _draws(post["series_noise_sd"])
         for k, label in enumerate(post["series_noise_sd"].coords["drift_series"].values):
             add("series_noise_sd", "noise", str(label), truth["series_noise_sd"][k], series_noise[:, k])
-    for name in ("noise_typical", "share_sd", "drift_scale"):
+    for name in ("noise_typical",):
         if name in truth:
             add(name, "hyperparameter", "", float(np.ravel(truth[name])[0]), _draws(post[name]).reshape(-1))
     return rows
 
 
 _TRUTH_VARS = (
-    "cumulative_casualties", "cumulative_killed", "killed_share", "share_sd", "true_quantity", "bias", "noise_sd", "noise_typical", "rate_sd",
+    "cumulative_casualties", "cumulative_killed", "killed_share", "true_quantity", "bias", "noise_sd", "noise_typical", "rate_sd",
 )
-_DRIFT_TRUTH_VARS = ("bias_drift", "drift_scale", "series_noise_sd")
+_DRIFT_TRUTH_VARS = ("bias_drift", "series_noise_sd")
 
 
 def simulate_and_fit(*, seed: int, index: int, settings: dict, config_json: str) -> dict:

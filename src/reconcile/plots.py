@@ -696,7 +696,6 @@ def _prior_panels(result) -> list[dict]:
         "noise_source_sd": "noise_source_sd: spread of the sources' log noise",
         "rate_sd": "rate_sd: spread of the log daily rate around its level",
         "killed_share": "killed_share",
-        "drift_scale": "drift_scale: monthly drift of a long series' log bias",
     }
     for name, label in labels.items():
         if name not in post:
