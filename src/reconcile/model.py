@@ -1214,7 +1214,9 @@ def build_model(
         share_z = pm.Normal("share_z", 0.0, 1.0, dims="share_knot")
         knots = share_sd * pt.dot(x["share_ou"], share_z)
         deviation = x["share_weight_0"] * knots[x["share_knot_0"]] + x["share_weight_1"] * knots[x["share_knot_1"]]
-        logit_share = pt.log(killed_share / (1.0 - killed_share))[pop_of] + deviation
+        # (clipped: a share that rounds to 0 or 1 would make the logit infinite)
+        typical = pt.clip(killed_share, 1e-12, 1.0 - 1e-12)
+        logit_share = (pt.log(typical) - pt.log1p(-typical))[pop_of] + deviation
 
         def share_total(share, kind):
             # the killed (or wounded) of a period: the rate times the share, accumulated the same way
@@ -1237,7 +1239,9 @@ def build_model(
         killed, wounded = share_total(killed_share_of_step, "claim"), share_total(wounded_share_of_step, "claim")
         category = x["claim_category"]
         total = pt.switch(pt.eq(category, 0), killed, pt.switch(pt.eq(category, 1), wounded, total))
-        true_q = pm.Deterministic("true_quantity", total / x["claim_length"], dims="claim")
+        # floored far below any figure: a difference of running totals can round to 0 (or below)
+        # where the rate swings over more orders of magnitude than floating point holds
+        true_q = pm.Deterministic("true_quantity", pt.maximum(total / x["claim_length"], 1e-250), dims="claim")
 
         # 5. each source's own noise scale, partially pooled: log noise = typical + group + source
         # effects (zero-avoiding typical scale: no source's figures match its belief exactly).
@@ -1257,9 +1261,10 @@ def build_model(
         # would swap the mixture's two components, a second mode in which every statement is noise
         # and one running tally alone sets the curve (one chain of four fell in it on a war of 500
         # claims: R-hat 1.6)
-        raw_noise = pt.exp(log_noise)
-        noise_cap = 0.5 * x["prior_outlier"][1]
-        noise_sd = pm.Deterministic("noise_sd", raw_noise / pt.sqrt(1.0 + (raw_noise / noise_cap) ** 2), dims="source")
+        # (noise / sqrt(1 + (noise / cap)^2), computed on the log scale so it cannot overflow)
+        log_cap = pt.log(0.5 * x["prior_outlier"][1])
+        capped = log_noise - 0.5 * pt.softplus(2.0 * (log_noise - log_cap))
+        noise_sd = pm.Deterministic("noise_sd", pt.exp(capped), dims="source")
         claim_noise = noise_sd[x["claim_source"]]
         if has_drift:
             # what a running series' errors keep once its drift is taken out: its own scale, apart
@@ -1277,7 +1282,7 @@ def build_model(
 
         # 7. stated force strengths bound cumulative casualties from above (softly)
         if len(d.bound["claim_id"]):
-            cum_at = pm.Deterministic("bound_casualties", period_total("bound"), dims="bound")
+            cum_at = pm.Deterministic("bound_casualties", pt.maximum(period_total("bound"), 1e-250), dims="bound")
             padded = pt.concatenate([log_bias, pt.zeros(1)])
             stated_at = pt.log(cum_at) + padded[x["bound_pair"]] + x["bound_prior_log_bias"]
             pm.CustomDist(
