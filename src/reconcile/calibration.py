@@ -239,9 +239,7 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
         series_noise = _draws(post["series_noise_sd"])
         for k, label in enumerate(post["series_noise_sd"].coords["drift_series"].values):
             add("series_noise_sd", "noise", str(label), truth["series_noise_sd"][k], series_noise[:, k])
-    for name in ("noise_typical",):
-        if name in truth:
-            add(name, "hyperparameter", "", float(np.ravel(truth[name])[0]), _draws(post[name]).reshape(-1))
+    add("noise_typical", "hyperparameter", "", float(np.ravel(truth["noise_typical"])[0]), _draws(post["noise_typical"]).reshape(-1))
     return rows
 
 

@@ -31,6 +31,14 @@ _POPULATION_KEYS = {"start": str, "daily_rate_median": float}
 # arithmetic before they mean anything; a daily rate above 100 million is no war.
 MIN_LOG_SD, MAX_LOG_SD = 0.05, 5.0
 MAX_RATE_LOG_SD = 2.0
+# spreads whose range is not MIN_LOG_SD..MAX_LOG_SD: (low, high, what the key is)
+_SPREAD_RANGES = {
+    # a running tally's own noise: may be far below a statement's
+    "series_noise_sd": (0.001, MAX_LOG_SD, "a spread on the log scale"),
+    # the spread of the curve's own spread: wider lets the daily rate swing by e^100 between
+    # weeks, past what floating point holds
+    "rate_log_sd": (MIN_LOG_SD, MAX_RATE_LOG_SD, "the log-scale spread of rate_sd's prior"),
+}
 MAX_LOG_MEAN = 5.0
 MIN_DAILY_RATE, MAX_DAILY_RATE = 1e-3, 1e8
 MIN_BETA_SHAPE, MAX_BETA_SHAPE = 0.1, 1e4
@@ -175,19 +183,10 @@ def _validate(cfg: Mapping[str, Any]) -> None:
     if ident["mode"] == "reference" and not ident["reference_sources"]:
         raise ConfigError("identification.reference_sources: mode 'reference' needs at least one source")
     for key, value in p.items():
-        if key == "series_noise_sd":  # a running tally's own noise: may be far below a statement's
-            if not 0.001 <= value <= MAX_LOG_SD:
-                raise ConfigError(f"priors.{key}: expected a positive number from 0.001 to {MAX_LOG_SD:g} "
-                                  f"(a spread on the log scale), found {value}")
-        elif key == "rate_log_sd":  # the spread of the curve's own spread: wider lets the daily
-            # rate swing by e^100 between weeks, past what floating point holds
-            if not MIN_LOG_SD <= value <= MAX_RATE_LOG_SD:
-                raise ConfigError(f"priors.{key}: expected a positive number from {MIN_LOG_SD:g} to {MAX_RATE_LOG_SD:g} "
-                                  f"(the log-scale spread of rate_sd's prior), found {value}")
-        elif key.endswith(("_sd", "_spread")) or key == "noise_floor":  # spreads on the log scale
-            if not MIN_LOG_SD <= value <= MAX_LOG_SD:
-                raise ConfigError(f"priors.{key}: expected a positive number from {MIN_LOG_SD:g} to {MAX_LOG_SD:g} "
-                                  f"(a spread on the log scale), found {value}")
+        if key.endswith(("_sd", "_spread")) or key == "noise_floor":  # spreads on the log scale
+            low, high, what = _SPREAD_RANGES.get(key, (MIN_LOG_SD, MAX_LOG_SD, "a spread on the log scale"))
+            if not low <= value <= high:
+                raise ConfigError(f"priors.{key}: expected a positive number from {low:g} to {high:g} ({what}), found {value}")
         elif key.endswith("_mean"):  # log-scale stance effects
             if not -MAX_LOG_MEAN <= value <= MAX_LOG_MEAN:
                 raise ConfigError(f"priors.{key}: expected a number from {-MAX_LOG_MEAN:g} to {MAX_LOG_MEAN:g} (log scale), found {value}")

@@ -1192,17 +1192,23 @@ def build_model(
         log_norm = pt.log(pt.dot(weight, pt.exp(pt.minimum(shifted, 700.0))))
         log_rate = level[pop_of] + shifted - log_norm[pop_of]
         rate = pt.exp(log_rate)  # mean daily casualties per step
-        # running total of casualties at each step's end; a period's total is the difference of
-        # its two ends, each read off the step holding it (exact: the rate is constant in a step)
-        at_step_end = pt.cumsum(rate * x["step_width"])
+        def accumulate(step_rate):
+            """The totals over periods of a per-step daily rate: from its running total at each
+            step's end, a period's total is the difference of its two ends, each read off the step
+            holding it (exact: the rate is constant in a step). Returns kind -> totals, for the
+            periods of the estimates, the claims or the bounds."""
+            at_step_end = pt.cumsum(step_rate * x["step_width"])
 
-        def period_total(kind):
-            def at(end):
-                step = x[f"{kind}_{end}_step"]
-                return at_step_end[step] - x[f"{kind}_{end}_rest"] * rate[step]
+            def totals(kind):
+                def at(end):
+                    step = x[f"{kind}_{end}_step"]
+                    return at_step_end[step] - x[f"{kind}_{end}_rest"] * step_rate[step]
 
-            return at("end") - at("start")
+                return at("end") - at("start")
 
+            return totals
+
+        period_total = accumulate(rate)
         pm.Deterministic("cumulative_casualties", period_total("estimate"), dims="estimate")
         # 3. the killed share of each population's casualties: its typical value (killed_share),
         # moved on the logit scale by a slow stationary curve over coarse knots (share_knots),
@@ -1218,25 +1224,14 @@ def build_model(
         typical = pt.clip(killed_share, 1e-12, 1.0 - 1e-12)
         logit_share = (pt.log(typical) - pt.log1p(-typical))[pop_of] + deviation
 
-        def share_total(share, kind):
-            # the killed (or wounded) of a period: the rate times the share, accumulated the same way
-            share_rate = rate * share
-            at_step_end_ = pt.cumsum(share_rate * x["step_width"])
-
-            def at(end):
-                step = x[f"{kind}_{end}_step"]
-                return at_step_end_[step] - x[f"{kind}_{end}_rest"] * share_rate[step]
-
-            return at("end") - at("start")
-
-        killed_share_of_step, wounded_share_of_step = pm.math.sigmoid(logit_share), pm.math.sigmoid(-logit_share)
-        pm.Deterministic("cumulative_killed", share_total(killed_share_of_step, "estimate"), dims="estimate")
+        killed_total = accumulate(rate * pm.math.sigmoid(logit_share))
+        pm.Deterministic("cumulative_killed", killed_total("estimate"), dims="estimate")
 
         # 4. the true quantity each loss claim refers to (killed, wounded or casualties); wounded
         # accumulate their own share rather than total - killed, which rounds to 0 when the killed
         # share nears 1
         total = period_total("claim")
-        killed, wounded = share_total(killed_share_of_step, "claim"), share_total(wounded_share_of_step, "claim")
+        killed, wounded = killed_total("claim"), accumulate(rate * pm.math.sigmoid(-logit_share))("claim")
         category = x["claim_category"]
         total = pt.switch(pt.eq(category, 0), killed, pt.switch(pt.eq(category, 1), wounded, total))
         # floored far below any figure: a difference of running totals can round to 0 (or below)
