@@ -10,7 +10,6 @@ import ast
 import functools
 import math
 import os
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -137,12 +136,7 @@ def test_claims_validate_and_size(name, seed, tmp_path):
 @pytest.mark.parametrize("name", list(WORLDS))
 def test_deterministic_and_seeds_differ(name):
     texts = [claims_text(name, seed) for seed in SEEDS]
-    start = time.perf_counter()
     again = make_world(name, SEEDS[0])
-    elapsed = time.perf_counter() - start
-    # < 2 s for the 10,000-claim world (about 0.7-0.9 s on the 2-core machine); loose
-    # bound here because the host is shared
-    assert elapsed < 5.0
     assert claims_csv_text(again) == texts[0]
     assert truth_csv_text(again) == truth_csv_text(world(name, SEEDS[0]))
     assert len(set(texts)) == len(SEEDS)

@@ -811,6 +811,14 @@ class Claims:
         starts = dict(self._population_starts) if population_starts is None else population_starts
         return _build(self._table, starts, self._lexicon if lexicon is None else lexicon, self.sha256, self.path)
 
+    def configured_for(self, config: Any) -> "Claims":
+        """The claims as a fit with ``config`` (a :class:`reconcile.Config`) reads them: its
+        populations' starts and its lexicon overrides applied. Raises :class:`ClaimsError`
+        when the rows do not fit them."""
+        overrides = config.lexicon_overrides
+        lexicon = default_lexicon().with_overrides(overrides) if overrides else None
+        return self.configured(population_starts=config.population_starts or None, lexicon=lexicon)
+
     def to_csv_text(self) -> str:
         """The raw rows as claims-format CSV text (reads back to an equal Claims)."""
         return _render_csv(self._table)
@@ -840,8 +848,8 @@ class Claims:
         for rec in self.summary().to_dict("records"):
             per = ", ".join(f"{rec[c]} {c}" for c in CATEGORIES if rec[c])
             lines.append(
-                f"  {rec['population']}: {rec['n_claims']} claims ({per}; "
-                f"{rec['n_counted']} counted), {rec['n_sources']} sources, "
+                f"  {rec['population']}: {_plural(rec['n_claims'], 'claim')} ({per}; "
+                f"{rec['n_counted']} counted), {_plural(rec['n_sources'], 'source')}, "
                 f"{rec['first_date']} to {rec['last_date']} (start {rec['start']})")
         return "\n".join(lines)
 
@@ -869,6 +877,10 @@ class Claims:
 
     def __hash__(self) -> int:
         return hash((self.to_csv_text(), self._populations, self.lexicon_version))
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _build(table: _RawTable, population_starts: Mapping[str, date | str] | None,

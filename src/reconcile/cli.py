@@ -48,9 +48,17 @@ def _load_claims(path: str):
 
 
 def cmd_validate(args) -> int:
-    claims = _load_claims(args.claims)
-    print(f"{args.claims}: valid, {len(claims)} claims")
+    from .config import load_config
+
+    if args.config is not None and not Path(args.config).is_file():
+        raise FileNotFoundError(f"{args.config}: no such configuration file")
+    config = load_config(args.config)
+    claims = _load_claims(args.claims).configured_for(config)
+    n = len(claims)
+    print(f"{args.claims}: valid, {n} claim{'s' if n != 1 else ''}")
     print(claims.describe())
+    where = args.config if args.config is not None else "the default configuration (no --config)"
+    print(f"(each start is the one a fit with {where} uses)")
     return EXIT_OK
 
 
@@ -396,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a claims file against the format", description="Check a claims file and summarise it per population.")
     p.add_argument("claims", metavar="CLAIMS.csv")
+    p.add_argument("--config", metavar="FILE.toml", help="the model configuration the fit will use: its population starts and lexicon overrides apply (default: the package defaults)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("extract", help="propose candidate claims from article text", description="Propose candidate claims rows (claims-format CSV) from French or English articles (text, Markdown or HTML files), for a person to review. Each row's notes say what its source, date, period and population were read from; relative figures are listed as skipped on standard error.")

@@ -56,7 +56,6 @@ from scipy import sparse, stats
 from .claims import Claims
 from .config import Config, ConfigError
 from .errors import ModelDataError
-from .lexicon import default_lexicon
 
 CATEGORIES = ("killed", "wounded", "casualties")
 STANCE_ORDER = ("adversary", "own", "neutral", "unknown")
@@ -445,8 +444,7 @@ def bound_terms(posterior, d: ModelInputs, chain: int) -> tuple[np.ndarray, np.n
 
 def prepare(claims: Claims, config: Config) -> ModelInputs:
     """Derive the model's arrays from validated claims and a configuration."""
-    lexicon = default_lexicon().with_overrides(config.lexicon_overrides) if config.lexicon_overrides else None
-    claims = claims.configured(population_starts=config.population_starts or None, lexicon=lexicon)
+    claims = claims.configured_for(config)
     frame = claims.frame
     is_loss = frame["category"].isin(CATEGORIES)
     modelled = sorted(frame.loc[is_loss & frame["counted"], "population"].unique())
