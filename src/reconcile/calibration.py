@@ -356,7 +356,7 @@ def calibrate(
     n_simulations: int,
     out_dir,
     *,
-    seed: int = 0,
+    seed: int = 1,
     settings: CalibrationSettings | None = None,
     config=None,
     workers: int | None = None,

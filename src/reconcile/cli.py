@@ -385,7 +385,7 @@ def _add_batch_arguments(p, *, seed_help: str) -> None:
     p.add_argument("--workers", type=int, metavar="K", help="local worker processes (default: the number of CPU cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run the fits on an existing Dask cluster "
                    "(e.g. tcp://10.0.0.5:8786) instead of local processes; needs reconcile[dask]")
-    p.add_argument("--seed", type=int, default=0, help=seed_help)
+    p.add_argument("--seed", type=int, default=1, help=seed_help)
     p.add_argument("--draws", type=int, help="posterior draws per chain of every fit")
     p.add_argument("--tune", type=int, help="tuning draws per chain of every fit")
     p.add_argument("--chains", type=int, help="chains of every fit")
@@ -422,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("claims", metavar="CLAIMS.csv")
     p.add_argument("--out", required=True, metavar="DIR", help="directory for the results (created if needed)")
     p.add_argument("--config", metavar="FILE", help="model configuration (TOML), merged over the package defaults")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0): same inputs and seed, same numbers")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1): same inputs and seed, same numbers")
     p.add_argument("--draws", type=int, help="posterior draws per chain (default: the configuration's sampler.draws)")
     p.add_argument("--tune", type=int, help="tuning draws per chain (default: sampler.tune, or sampler.tune_data_rich in a war with a data-rich group of sources)")
     p.add_argument("--chains", type=int, help="number of chains (default: sampler.chains)")
@@ -451,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "50%% and 90%% intervals hold the truth (Talts et al. 2018): DIR/calibration.csv, rank "
                        "histograms in DIR/plots/.")
     p.add_argument("--simulations", type=int, required=True, metavar="N", help="number of simulated wars")
-    _add_batch_arguments(p, seed_help="root seed (default 0): every simulation's seed is spawned from it")
+    _add_batch_arguments(p, seed_help="root seed (default 1): every simulation's seed is spawned from it")
     p.add_argument("--config", metavar="FILE", help="model configuration (TOML) whose priors generate and fit the wars")
     p.add_argument("--populations", type=int, help="populations per simulated war (default 1)")
     p.add_argument("--days", type=int, help="days per simulated war (default 150)")
@@ -463,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Refit without each source (or source group) and show how the headline "
                        "estimates move: DIR/loso.csv and DIR/plots/loso.png.")
     p.add_argument("claims", metavar="CLAIMS.csv")
-    _add_batch_arguments(p, seed_help="root seed (default 0) of the refits' seeds")
+    _add_batch_arguments(p, seed_help="root seed (default 1) of the refits' seeds")
     p.add_argument("--config", metavar="FILE", help="model configuration (TOML), merged over the package defaults")
     p.add_argument("--by", choices=["source", "group"], default="source", help="leave out one source (default) or one source group at a time")
     p.set_defaults(func=cmd_loso)
@@ -473,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "alternative, merged over the base configuration): DIR/sensitivity.csv and DIR/plots/sensitivity.png.")
     p.add_argument("claims", metavar="CLAIMS.csv")
     p.add_argument("--alternatives", required=True, metavar="FILE.toml", help="one table per alternative, e.g. models/sensitivity.toml")
-    _add_batch_arguments(p, seed_help="root seed (default 0) of the refits' seeds")
+    _add_batch_arguments(p, seed_help="root seed (default 1) of the refits' seeds")
     p.add_argument("--config", metavar="FILE", help="base model configuration (TOML)")
     p.set_defaults(func=cmd_sensitivity)
     return parser

@@ -268,7 +268,7 @@ def fit(
     claims: Claims,
     config: Config | None = None,
     *,
-    seed: int = 0,
+    seed: int = 1,
     draws: int | None = None,
     tune: int | None = None,
     chains: int | None = None,
