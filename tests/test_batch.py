@@ -5,10 +5,14 @@ compiles and runs a real PyTensor function in the worker)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from reconcile.batch import Job, job_path, probe, run_jobs, spawn_seeds, worker_compiledir
+from reconcile.errors import BatchError, BatchWarning
 
 
 def _jobs(n=3, extra=None, compile=False):
@@ -60,7 +64,8 @@ def test_each_worker_process_compiles_in_its_own_directory(tmp_path):
 
 def test_an_error_in_one_job_is_reported_and_retried_on_rerun(tmp_path):
     jobs = _jobs(3, {1: {"fail": True}})
-    result = run_jobs(jobs, tmp_path, workers=2, progress=False)
+    with pytest.warns(BatchWarning):
+        result = run_jobs(jobs, tmp_path, workers=2, progress=False)
     assert set(result.failures) == {"job 1"}
     assert "ValueError: probe asked to fail" in result.failures["job 1"]
     assert set(result.results) == {"job 0", "job 2"}
@@ -79,7 +84,8 @@ def test_dask_local_cluster_runs_the_same_jobs(tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         jobs = _jobs(4, {3: {"fail": True}}, compile=True)
-        result = run_jobs(jobs, tmp_path, root_seed=5, scheduler=cluster.scheduler_address, progress=False)
+        with pytest.warns(BatchWarning):
+            result = run_jobs(jobs, tmp_path, root_seed=5, scheduler=cluster.scheduler_address, progress=False)
     assert set(result.results) == {"job 0", "job 1", "job 2"}
     assert "probe asked to fail" in result.failures["job 3"]
     assert [r["seed"] for r in result.results.values()] == spawn_seeds(5, 4)[:3]  # same seeds as locally
@@ -89,3 +95,62 @@ def test_dask_local_cluster_runs_the_same_jobs(tmp_path):
     # results persisted as with local processes: a local rerun reuses them
     again = run_jobs(_jobs(3, compile=True), tmp_path, root_seed=5, workers=1, progress=False)
     assert again.reused == 3
+
+
+def test_a_batch_in_which_every_job_failed_raises(tmp_path):
+    jobs = _jobs(2, {0: {"fail": True}, 1: {"fail": True}}, compile=False)
+    with pytest.raises(BatchError, match=r"every one of the 2 fits failed(.|\n)*job 0: ValueError: probe asked to fail"):
+        run_jobs(jobs, tmp_path, workers=1, progress=False, description="fits")
+    assert not list((tmp_path / "jobs").glob("*.json"))
+
+
+def test_a_batch_in_which_some_jobs_failed_warns(tmp_path):
+    jobs = _jobs(2, {1: {"fail": True}}, compile=False)
+    with pytest.warns(BatchWarning, match="1 of the 2 fits failed"):
+        result = run_jobs(jobs, tmp_path, workers=1, progress=False, description="fits")
+    assert set(result.results) == {"job 0"}
+
+
+def test_one_worker_runs_the_jobs_in_this_process(tmp_path):
+    result = run_jobs(_jobs(3, compile=False), tmp_path, workers=1, progress=False)
+    assert {r["pid"] for r in result.results.values()} == {os.getpid()}
+    assert result.complete and not result.warnings
+    again = run_jobs(_jobs(3, compile=False), tmp_path, workers=1, progress=False)
+    assert again.reused == 3
+
+
+UNGUARDED = """
+from reconcile.batch import Job, probe, run_jobs
+print("script ran", flush=True)
+run_jobs([Job(f"job {i}", probe, {"compile": False}) for i in range(2)], OUT, workers=2, progress=False)
+"""
+
+GUARDED = """
+from reconcile.batch import Job, probe, run_jobs
+
+def main():
+    result = run_jobs([Job(f"job {i}", probe, {"compile": False}) for i in range(2)], OUT, workers=2, progress=False)
+    print(sorted(result.results), flush=True)
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_script_without_the_main_guard_is_told_the_cure_before_any_process_starts(tmp_path):
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED.replace("OUT", repr(str(tmp_path / "out"))))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert 'if __name__ == "__main__":' in proc.stderr and "line 4 of" in proc.stderr
+    assert "nothing was started" in proc.stderr
+    assert proc.stdout.count("script ran") == 1  # no worker re-ran the script
+    assert "bootstrapping" not in proc.stderr
+
+
+def test_a_guarded_script_runs_its_workers(tmp_path):
+    script = tmp_path / "guarded.py"
+    script.write_text(GUARDED.replace("OUT", repr(str(tmp_path / "out"))))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "['job 0', 'job 1']" in proc.stdout

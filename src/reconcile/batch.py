@@ -45,7 +45,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from ._io import atomic_write_text, writable_directory
-from .errors import BatchError
+from .errors import BatchError, BatchWarning
 
 __all__ = ["Job", "BatchResult", "run_jobs", "spawn_seeds", "worker_compiledir"]
 
@@ -146,6 +146,10 @@ def _sanitize(value: Any) -> Any:
 def execute(func: Callable[..., dict], kwargs: Mapping[str, Any], seed: int) -> dict:
     """Run one job in this (worker) process; errors come back as values, never as exceptions."""
     compiledir, private = use_private_compiledir()
+    return _run_job(func, kwargs, seed, compiledir, private)
+
+
+def _run_job(func: Callable[..., dict], kwargs: Mapping[str, Any], seed: int, compiledir: str, private: bool) -> dict:
     with _ONE_AT_A_TIME:
         started = time.perf_counter()
         try:
@@ -263,6 +267,33 @@ def _local_runner(workers: int):
     return submit, as_completed, shutdown
 
 
+def _inline_runner():
+    """``workers=1``: each job runs here, in this process, one after the other (no processes to
+    start, and the fits use this process's compile cache)."""
+    from concurrent.futures import Future
+
+    def submit(job: Job, seed: int):
+        future: Future = Future()
+        future.set_result(_run_job(job.func, dict(job.kwargs), seed, "", True))
+        return future
+
+    def in_order(futures):
+        return iter(futures)
+
+    def shutdown(cancel: bool) -> None:
+        pass
+
+    return submit, in_order, shutdown
+
+
+#: Why spawned workers fail from a script, and the cure (said in one sentence).
+SPAWN_RERUNS_SCRIPT = (
+    "reconcile starts its worker processes with 'spawn', which re-runs your script in each of them, "
+    "so a script must call reconcile's parallel helpers under `if __name__ == \"__main__\":` "
+    "(or pass workers=1 to run the fits in this process)"
+)
+
+
 def _dask_runner(address: str):
     try:
         from distributed import Client, as_completed
@@ -327,18 +358,25 @@ def run_jobs(
     if todo:
         if scheduler:
             submit, as_completed, shutdown = _dask_runner(scheduler)
+        elif workers == 1:
+            submit, as_completed, shutdown = _inline_runner()
         else:
+            line = _unguarded_script_line()
+            if line is not None:
+                raise BatchError(f"line {line} of {sys.modules['__main__'].__file__} would start worker processes "
+                                 f"unguarded: {SPAWN_RERUNS_SCRIPT}; nothing was started")
             n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
             submit, as_completed, shutdown = _local_runner(n)
         cancel = True
         try:
-            pending = {submit(job, seed): (job, seed, fp) for job, seed, fp in todo}
-            for future in as_completed(list(pending)):
-                job, seed, fp = pending[future]
-                try:
-                    done = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker died, a task was lost, ...
-                    done = {"result": {}, "error": f"{type(exc).__name__}: {exc} (the worker running it failed)", "worker": {}}
+            if workers == 1 and not scheduler:
+                # each job runs as it is submitted and is saved before the next starts
+                done_futures = ((submit(job, seed), (job, seed, fp)) for job, seed, fp in todo)
+            else:
+                pending = {submit(job, seed): (job, seed, fp) for job, seed, fp in todo}
+                done_futures = ((future, pending[future]) for future in as_completed(list(pending)))
+            for n_done, (future, (job, seed, fp)) in enumerate(done_futures):
+                done = _outcome(future, first=n_done == 0)
                 if done["error"]:
                     failures[job.key] = done["error"]
                 else:
@@ -358,7 +396,77 @@ def run_jobs(
     else:
         bar.close()
     ordered = {k: results[k] for k in keys if k in results}
+    if failures:
+        first = next(iter(failures))
+        if not ordered:
+            shown = [f"  {key}: {message}" for key, message in list(failures.items())[:10]]
+            more = [f"  ... and {len(failures) - 10} more"] if len(failures) > 10 else []
+            raise BatchError("\n".join([f"every one of the {len(failures)} {description} failed; nothing was kept:",
+                                        *shown, *more]))
+        import warnings as _warnings
+
+        _warnings.warn(f"{len(failures)} of the {len(jobs)} {description} failed (the first, {first}: "
+                       f"{failures[first]}); the others are kept in {out}: rerun the same call to retry only "
+                       "the failed ones", BatchWarning, stacklevel=2)
     return BatchResult(results=ordered, failures=failures, reused=reused, warnings=warnings)
+
+
+def _outcome(future, first: bool) -> dict:
+    """A finished job's record. A pool broken before its first job came back, started from a
+    script, is one whose processes could not start: that stops the batch with the cure."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        if first and _started_from_a_script():
+            raise BatchError(f"the worker processes could not start: {SPAWN_RERUNS_SCRIPT}") from None
+        return {"result": {}, "error": "BrokenProcessPool: the worker running it died (out of memory? killed?)", "worker": {}}
+    except Exception as exc:  # noqa: BLE001 - a worker died, a task was lost, ...
+        return {"result": {}, "error": f"{type(exc).__name__}: {exc} (the worker running it failed)", "worker": {}}
+
+
+def _unguarded_script_line() -> int | None:
+    """The line of the main script that led here, when that line is not under
+    ``if __name__ == "__main__":`` (a spawned worker would re-run it); None otherwise (guarded,
+    an interactive session, a notebook, ``python -m``, or the script cannot be read)."""
+    if not _started_from_a_script():
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__"):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    import ast
+
+    try:
+        tree = ast.parse(Path(frame.f_code.co_filename).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    line = frame.f_lineno
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_main_guard(node.test):
+            if node.body[0].lineno <= line <= (node.body[-1].end_lineno or line):
+                return None
+    return line
+
+
+def _is_main_guard(test: Any) -> bool:
+    import ast
+
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    names = [n for n in sides if isinstance(n, ast.Name) and n.id == "__name__"]
+    mains = [n for n in sides if isinstance(n, ast.Constant) and n.value == "__main__"]
+    return bool(names) and bool(mains)
+
+
+def _started_from_a_script() -> bool:
+    """Whether the main module is a script file that each spawned worker re-runs (not an
+    interactive session, a notebook or ``python -m``)."""
+    main = sys.modules.get("__main__")
+    return getattr(main, "__file__", None) is not None and getattr(main, "__spec__", None) is None
 
 
 def job_seeds(jobs: list[Job], root_seed: int) -> dict[str, int]:

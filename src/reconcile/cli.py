@@ -514,6 +514,11 @@ def main(argv: list[str] | None = None) -> int:
     from ._signals import Interrupted, interrupts_raise, reset
 
     reset()
+    import warnings
+
+    from .errors import BatchWarning
+
+    warnings.simplefilter("ignore", BatchWarning)  # the commands list each failed fit themselves
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_limits(parser, args)

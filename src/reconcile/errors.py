@@ -17,5 +17,9 @@ class BatchError(RuntimeError):
     """Many fits could not be run at all (e.g. no Dask scheduler at the given address)."""
 
 
+class BatchWarning(UserWarning):
+    """Some fits of a batch failed (the others are kept); rerunning the same call retries them."""
+
+
 class InputFormatError(ValueError):
     """An input file other than the claims (an article) is not text of the expected kind."""
