@@ -21,6 +21,7 @@ force") must be among the extractor's skipped figures.
 
 Targets (issue 23): figures recall >= 95%; sources and reported_on recall >= 80%.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,8 +81,11 @@ class Result:
 
 def _same_figure(exp: dict, got: dict) -> bool:
     if exp["qualifier"] == "vague" or (exp["value"] == "" and exp["phrase"]):
-        return _norm(exp["phrase"]) in _norm(got["phrase"]) and got["value"] in ("", None) \
+        return (
+            _norm(exp["phrase"]) in _norm(got["phrase"])
+            and got["value"] in ("", None)
             or (_norm(exp["phrase"]) in _norm(got["phrase"]) and got["qualifier"] == "vague")
+        )
     return _num(exp["value"]) == _num(got["value"]) and _num(exp["value_high"]) == _num(got["value_high"])
 
 
@@ -90,7 +94,9 @@ def _field_ok(name: str, exp: dict, got: dict) -> tuple[bool, bool, bool]:
     if name == "period":
         stated = bool(exp["period_start"] or exp["period_end"])
         filled = bool(got["period_start"] or got["period_end"])
-        start_ok = (got["period_start"] in _alts(exp["period_start"])) if exp["period_start"] else not got["period_start"]
+        start_ok = (
+            (got["period_start"] in _alts(exp["period_start"])) if exp["period_start"] else not got["period_start"]
+        )
         if exp["period_end"]:
             end_ok = (got["period_end"] or got["reported_on"]) in _alts(exp["period_end"])
         else:
@@ -126,8 +132,9 @@ def evaluate(gold: Path = GOLD, extract=_extract) -> Result:
         with (gold / f"{stem}.expected.csv").open(encoding="utf-8") as fh:
             expected = list(csv.DictReader(fh))
         extraction = extract(path)
-        got_rows = [{k: ("" if v is None else str(v)) for k, v in r.items()}
-                    for r in extraction.rows.to_dict("records")]
+        got_rows = [
+            {k: ("" if v is None else str(v)) for k, v in r.items()} for r in extraction.rows.to_dict("records")
+        ]
         res.articles += 1
         res.extracted_rows += len(got_rows)
         lang = entry["language"]
@@ -163,16 +170,32 @@ def evaluate(gold: Path = GOLD, extract=_extract) -> Result:
         res.by_language[lang].right += sum(1 for _, g in pairs if g is not None)
         for i, g in enumerate(got_rows):
             if i not in used:
-                res.misses.append({"article": entry["file"], "kind": "extra figure", "value": g["value"],
-                                   "phrase": g["phrase"], "category": g["category"]})
+                res.misses.append(
+                    {
+                        "article": entry["file"],
+                        "kind": "extra figure",
+                        "value": g["value"],
+                        "phrase": g["phrase"],
+                        "category": g["category"],
+                    }
+                )
         for exp, g in pairs:
             if g is None:
-                res.misses.append({"article": entry["file"], "kind": "figure not found",
-                                   "value": exp["value"], "phrase": exp["phrase"]})
+                res.misses.append(
+                    {
+                        "article": entry["file"],
+                        "kind": "figure not found",
+                        "value": exp["value"],
+                        "phrase": exp["phrase"],
+                    }
+                )
             for name in FIELDS:
                 if g is None:
-                    stated = bool(exp.get(name) or (name == "period" and (exp["period_start"] or exp["period_end"]))) \
-                        if name != "measure" else (exp.get("measure") or "total") != "total"
+                    stated = (
+                        bool(exp.get(name) or (name == "period" and (exp["period_start"] or exp["period_end"])))
+                        if name != "measure"
+                        else (exp.get("measure") or "total") != "total"
+                    )
                     if stated:
                         res.recall[name].total += 1
                     continue
@@ -186,21 +209,31 @@ def evaluate(gold: Path = GOLD, extract=_extract) -> Result:
                 if (stated or filled) and not ok:
                     want = {"period": f"{exp['period_start']}..{exp['period_end']}"}.get(name, exp.get(name, ""))
                     have = {"period": f"{g['period_start']}..{g['period_end']}"}.get(name, g.get(name, ""))
-                    res.misses.append({"article": entry["file"], "kind": name, "value": exp["value"] or exp["phrase"],
-                                       "expected": want, "extracted": have})
+                    res.misses.append(
+                        {
+                            "article": entry["file"],
+                            "kind": name,
+                            "value": exp["value"] or exp["phrase"],
+                            "expected": want,
+                            "extracted": have,
+                        }
+                    )
         # relative figures
         skipped = [s.phrase for s in extraction.skipped if s.kind == "relative"]
         found = set()
         for exp in relatives:
             key = _norm(exp["phrase"])
-            hit = next((i for i, s in enumerate(skipped) if i not in found and (key in _norm(s) or _norm(s) in key)), None)
+            hit = next(
+                (i for i, s in enumerate(skipped) if i not in found and (key in _norm(s) or _norm(s) in key)), None
+            )
             res.recall["skipped"].total += 1
             if hit is not None:
                 found.add(hit)
                 res.recall["skipped"].right += 1
             else:
-                res.misses.append({"article": entry["file"], "kind": "relative figure not reported",
-                                   "phrase": exp["phrase"]})
+                res.misses.append(
+                    {"article": entry["file"], "kind": "relative figure not reported", "phrase": exp["phrase"]}
+                )
         res.precision["skipped"].total += len(skipped)
         res.precision["skipped"].right += len(found)
     return res
@@ -211,11 +244,23 @@ def _pct(score: Score) -> str:
 
 
 def table(res: Result) -> str:
-    lines = [f"{res.articles} articles, {res.expected_rows} expected figures, {res.extracted_rows} extracted rows", "",
-             "| what | recall | precision |", "| --- | --- | --- |"]
-    labels = {"figures": "figures", "qualifier": "qualifiers", "category": "categories",
-              "population": "populations", "source": "sources", "reported_on": "dates (`reported_on`)",
-              "period": "periods", "measure": "measure (per day)", "skipped": "relative figures reported as skipped"}
+    lines = [
+        f"{res.articles} articles, {res.expected_rows} expected figures, {res.extracted_rows} extracted rows",
+        "",
+        "| what | recall | precision |",
+        "| --- | --- | --- |",
+    ]
+    labels = {
+        "figures": "figures",
+        "qualifier": "qualifiers",
+        "category": "categories",
+        "population": "populations",
+        "source": "sources",
+        "reported_on": "dates (`reported_on`)",
+        "period": "periods",
+        "measure": "measure (per day)",
+        "skipped": "relative figures reported as skipped",
+    }
     for key in ("figures", *FIELDS, "skipped"):
         lines.append(f"| {labels[key]} | {_pct(res.recall[key])} | {_pct(res.precision[key])} |")
     lines += ["", "| figures found, by language | recall |", "| --- | --- |"]
@@ -251,9 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         for m in res.misses:
             print(" ", json.dumps(m, ensure_ascii=False))
     if args.json:
-        out = {"recall": {k: vars(v) for k, v in res.recall.items()},
-               "precision": {k: vars(v) for k, v in res.precision.items()},
-               "misses": res.misses}
+        out = {
+            "recall": {k: vars(v) for k, v in res.recall.items()},
+            "precision": {k: vars(v) for k, v in res.precision.items()},
+            "misses": res.misses,
+        }
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     failed = check(res)
     if failed:

@@ -49,13 +49,21 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     import reconcile
-    from reconcile import fitting, model, report, summary
+    from reconcile import fitting, report, summary
 
     ROWS.append(("import reconcile", time.perf_counter() - started, _peak_mib()))
     for mod, name in [
-        (fitting, "prepare"), (fitting, "build_model"), (fitting, "_sample_nutpie"), (fitting, "_sample_pymc"),
-        (fitting, "_log_likelihood"), (fitting, "diagnose"), (fitting, "_posterior_predictive"),
-        (summary, "estimates"), (summary, "sources"), (summary, "claims_check"), (report, "write_report"),
+        (fitting, "prepare"),
+        (fitting, "build_model"),
+        (fitting, "_sample_nutpie"),
+        (fitting, "_sample_pymc"),
+        (fitting, "_log_likelihood"),
+        (fitting, "diagnose"),
+        (fitting, "_posterior_predictive"),
+        (summary, "estimates"),
+        (summary, "sources"),
+        (summary, "claims_check"),
+        (report, "write_report"),
     ]:
         timed(mod, name)
     import arviz as az
@@ -81,16 +89,25 @@ def main() -> int:
     ROWS.append(("save() total", time.perf_counter() - t, _peak_mib()))
     d = result.diagnostics
     stats = result.idata.sample_stats
-    print(f"claims {len(result.inputs.loss['claim_id'])}, steps {int(result.inputs.grid.n_steps.sum())}, "
-          f"sources {len(result.inputs.sources)}, draws {d.draws} x {d.chains} chains")
+    print(
+        f"claims {len(result.inputs.loss['claim_id'])}, steps {int(result.inputs.grid.n_steps.sum())}, "
+        f"sources {len(result.inputs.sources)}, draws {d.draws} x {d.chains} chains"
+    )
     print("| stage | seconds | peak MiB after |\n| --- | --- | --- |")
     for name, seconds, peak in ROWS:
         print(f"| {name} | {seconds:.2f} | {peak:.0f} |")
-    print(f"\ncompile {d.compile_seconds} s, sampling {d.sampling_seconds} s, mean tree depth {d.mean_tree_depth}, "
-          f"gradient evaluations per draw {float(stats['n_steps'].mean()) if 'n_steps' in stats else None}, "
-          f"divergences {d.divergences}, max R-hat {d.max_rhat:.4f}, min ESS {d.min_ess_bulk:.0f}/{d.min_ess_tail:.0f}")
-    sizes = {f"{g}/{v}": result.idata[g][v].nbytes / 2**20 for g in result.idata.groups() for v in result.idata[g].data_vars}
-    print("largest arrays (MiB):", json.dumps({k: round(v, 1) for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:6]}))
+    print(
+        f"\ncompile {d.compile_seconds} s, sampling {d.sampling_seconds} s, mean tree depth {d.mean_tree_depth}, "
+        f"gradient evaluations per draw {float(stats['n_steps'].mean()) if 'n_steps' in stats else None}, "
+        f"divergences {d.divergences}, max R-hat {d.max_rhat:.4f}, min ESS {d.min_ess_bulk:.0f}/{d.min_ess_tail:.0f}"
+    )
+    sizes = {
+        f"{g}/{v}": result.idata[g][v].nbytes / 2**20 for g in result.idata.groups() for v in result.idata[g].data_vars
+    }
+    print(
+        "largest arrays (MiB):",
+        json.dumps({k: round(v, 1) for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])[:6]}),
+    )
     print("posterior.nc MiB:", round((out / "posterior.nc").stat().st_size / 2**20, 1), "in", out)
     return 0
 

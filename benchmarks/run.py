@@ -95,10 +95,27 @@ def simulate(workdir: Path, name: str, claims: int, pops: int, days: int, source
     path = workdir / f"{tag}.csv"
     if not path.exists():
         subprocess.run(
-            ["reconcile", "simulate", "--out", str(path), "--truth", str(workdir / f"{tag}-truth.csv"),
-             "--seed", str(seed), "--populations", str(pops), "--days", str(days), "--claims", str(claims),
-             "--sources", str(sources)],
-            check=True, capture_output=True, text=True,
+            [
+                "reconcile",
+                "simulate",
+                "--out",
+                str(path),
+                "--truth",
+                str(workdir / f"{tag}-truth.csv"),
+                "--seed",
+                str(seed),
+                "--populations",
+                str(pops),
+                "--days",
+                str(days),
+                "--claims",
+                str(claims),
+                "--sources",
+                str(sources),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
     return path
 
@@ -151,7 +168,12 @@ def run_case(name: str, args: list[str], workdir: Path, cold: bool, timeout: flo
         env["PYTENSOR_FLAGS"] = f"base_compiledir={cache}"
         env["NUMBA_CACHE_DIR"] = str(cache / "numba")
     cmd = ["reconcile", "fit", *args, "--out", str(out), "--seed", "1", "--quiet"]
-    row = {"case": name, "variant": label or "default", "cold_cache": cold, "target_seconds": TARGETS.get(name) if not label or label.endswith("(default)") else None}
+    row = {
+        "case": name,
+        "variant": label or "default",
+        "cold_cache": cold,
+        "target_seconds": TARGETS.get(name) if not label or label.endswith("(default)") else None,
+    }
     try:
         import psutil  # noqa: F401
 
@@ -295,25 +317,68 @@ def _fmt(value, spec: str = "") -> str:
 
 
 def table(results: list[dict], compare: bool = False) -> str:
-    head = ["case"] + (["variant"] if compare else []) + [
-        "cache", "wall s", "compile s", "sampling s", "target s", "peak MiB", "tree peak MiB",
-        "headline ESS", "ESS/s", "divergences", "max R-hat", "min ESS bulk/tail", "tree depth",
-        "grad/draw", "ms/grad", "posterior.nc MiB", "converged",
-    ]
+    head = (
+        ["case"]
+        + (["variant"] if compare else [])
+        + [
+            "cache",
+            "wall s",
+            "compile s",
+            "sampling s",
+            "target s",
+            "peak MiB",
+            "tree peak MiB",
+            "headline ESS",
+            "ESS/s",
+            "divergences",
+            "max R-hat",
+            "min ESS bulk/tail",
+            "tree depth",
+            "grad/draw",
+            "ms/grad",
+            "posterior.nc MiB",
+            "converged",
+        ]
+    )
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in results:
         cells = [r["case"]] + ([r["variant"]] if compare else []) + ["cold" if r["cold_cache"] else "warm"]
         if r.get("status") != "ok":
-            cells += [_fmt(r.get("wall_seconds")), "", "", _fmt(r.get("target_seconds")), _fmt(r.get("peak_memory_mib")),
-                      _fmt(r.get("peak_tree_memory_mib")), r.get("status", ""), "", "", "", "", "", "", "", "",
-                      "-" if str(r.get("status", "")).startswith("skipped") else "no"]
+            cells += [
+                _fmt(r.get("wall_seconds")),
+                "",
+                "",
+                _fmt(r.get("target_seconds")),
+                _fmt(r.get("peak_memory_mib")),
+                _fmt(r.get("peak_tree_memory_mib")),
+                r.get("status", ""),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "-" if str(r.get("status", "")).startswith("skipped") else "no",
+            ]
         else:
             cells += [
-                _fmt(r["wall_seconds"]), _fmt(r.get("compile_seconds")), _fmt(r.get("sampling_seconds")),
-                _fmt(r.get("target_seconds")), _fmt(r["peak_memory_mib"]), _fmt(r.get("peak_tree_memory_mib")),
-                _fmt(r.get("headline_ess_bulk")), _fmt(r.get("ess_per_second")), _fmt(r["divergences"]),
-                _fmt(r["max_rhat"]), f"{r['min_ess_bulk']}/{r['min_ess_tail']}", _fmt(r.get("mean_tree_depth")),
-                _fmt(r.get("gradients_per_draw")), _fmt(r.get("ms_per_gradient")), _fmt(r.get("posterior_nc_mib")),
+                _fmt(r["wall_seconds"]),
+                _fmt(r.get("compile_seconds")),
+                _fmt(r.get("sampling_seconds")),
+                _fmt(r.get("target_seconds")),
+                _fmt(r["peak_memory_mib"]),
+                _fmt(r.get("peak_tree_memory_mib")),
+                _fmt(r.get("headline_ess_bulk")),
+                _fmt(r.get("ess_per_second")),
+                _fmt(r["divergences"]),
+                _fmt(r["max_rhat"]),
+                f"{r['min_ess_bulk']}/{r['min_ess_tail']}",
+                _fmt(r.get("mean_tree_depth")),
+                _fmt(r.get("gradients_per_draw")),
+                _fmt(r.get("ms_per_gradient")),
+                _fmt(r.get("posterior_nc_mib")),
                 "yes" if r["converged"] else "**no**",
             ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -374,16 +439,23 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     for ax, (sweeps, x, label) in zip(
         axes,
-        [(("claims",), "claims", "claims (3 populations, 1,000 days)"),
-         (("days", "days, weekly uncapped"), "days", "days of war (2,000 claims, 3 populations)")],
+        [
+            (("claims",), "claims", "claims (3 populations, 1,000 days)"),
+            (("days", "days, weekly uncapped"), "days", "days of war (2,000 claims, 3 populations)"),
+        ],
     ):
         for sweep in sweeps:
-            pts = sorted(((r[x], r) for r in rows if sweep in _sweeps(r) and r.get("status") == "ok"),
-                         key=lambda p: p[0])
+            pts = sorted(
+                ((r[x], r) for r in rows if sweep in _sweeps(r) and r.get("status") == "ok"), key=lambda p: p[0]
+            )
             if not pts:
                 continue
             xs = [p[0] for p in pts]
-            for key, style, what in (("wall_seconds", "o-", "wall"), ("sampling_seconds", "s--", "sampling"), ("compile_seconds", "^:", "compile")):
+            for key, style, what in (
+                ("wall_seconds", "o-", "wall"),
+                ("sampling_seconds", "s--", "sampling"),
+                ("compile_seconds", "^:", "compile"),
+            ):
                 ys = [p[1].get(key) for p in pts]
                 if all(y is not None for y in ys):
                     ax.plot(xs, ys, style, label=f"{what} ({sweep})" if len(sweeps) > 1 else what)
@@ -411,19 +483,39 @@ def plot_scaling(rows: list[dict], path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", action="append", choices=["shipped", *SIMULATED], help="run only this case (repeatable)")
+    parser.add_argument(
+        "--case", action="append", choices=["shipped", *SIMULATED], help="run only this case (repeatable)"
+    )
     parser.add_argument("--cold", action="store_true", help="empty compile cache for every case")
-    parser.add_argument("--seed", type=int, action="append", metavar="S",
-                        help="simulate the wars with this seed (repeatable; default 1); the fit's seed stays 1")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        action="append",
+        metavar="S",
+        help="simulate the wars with this seed (repeatable; default 1); the fit's seed stays 1",
+    )
     parser.add_argument("--compare", action="store_true", help="run every sampler/grid variant on the cases")
-    parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="with --compare: only this variant (repeatable)")
-    parser.add_argument("--scaling", action="store_true", help="time vs claims and vs days; writes benchmarks/scaling.png")
+    parser.add_argument(
+        "--variant", action="append", choices=list(VARIANTS), help="with --compare: only this variant (repeatable)"
+    )
+    parser.add_argument(
+        "--scaling", action="store_true", help="time vs claims and vs days; writes benchmarks/scaling.png"
+    )
     parser.add_argument("--scaling-claims", type=int, nargs="+", default=list(SCALING_CLAIMS), metavar="N")
     parser.add_argument("--scaling-days", type=int, nargs="+", default=list(SCALING_DAYS), metavar="D")
-    parser.add_argument("--scaling-uncapped-days", type=int, nargs="*", default=list(SCALING_DAYS), metavar="D",
-                        help="days of the uncapped weekly-grid sweep (none: skip it)")
-    parser.add_argument("--replot", action="store_true",
-                        help="with --scaling: redraw scaling.png from the last run in scaling.jsonl, fitting nothing")
+    parser.add_argument(
+        "--scaling-uncapped-days",
+        type=int,
+        nargs="*",
+        default=list(SCALING_DAYS),
+        metavar="D",
+        help="days of the uncapped weekly-grid sweep (none: skip it)",
+    )
+    parser.add_argument(
+        "--replot",
+        action="store_true",
+        help="with --scaling: redraw scaling.png from the last run in scaling.jsonl, fitting nothing",
+    )
     parser.add_argument("--timeout", type=float, help="seconds per case (default: per case, 10-60 minutes)")
     parser.add_argument("--workdir", type=Path, help="keep simulated claims here (default: a temporary directory)")
     args = parser.parse_args()
@@ -441,22 +533,31 @@ def main() -> int:
     print(f"Machine: {machine()}; {load_average()} at start ({stamp})", file=sys.stderr, flush=True)
 
     if args.scaling:
-        rows = scaling(workdir, args.cold, args.timeout or 3600, args.scaling_claims, args.scaling_days,
-                       args.scaling_uncapped_days)
+        rows = scaling(
+            workdir, args.cold, args.timeout or 3600, args.scaling_claims, args.scaling_days, args.scaling_uncapped_days
+        )
         record(rows, HERE / "scaling.jsonl", stamp)
         plot_scaling(rows, HERE / "scaling.png")
         print(f"\nMachine: {machine()}  ({stamp}; {load_average()} at the end)\n")
-        print("| sweep | claims | populations | days | wall s | compile s | sampling s | peak MiB | tree depth | converged |")
+        print(
+            "| sweep | claims | populations | days | wall s | compile s | sampling s | peak MiB | tree depth | converged |"
+        )
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in rows:
-            print(f"| {' + '.join(_sweeps(r))} | {r['claims']} | {r['populations']} | {r['days']} | {r['wall_seconds']} | "
-                  f"{_fmt(r.get('compile_seconds'))} | {_fmt(r.get('sampling_seconds'))} | {r['peak_memory_mib']} | "
-                  f"{_fmt(r.get('mean_tree_depth'))} | {_verdict(r)} |")
+            print(
+                f"| {' + '.join(_sweeps(r))} | {r['claims']} | {r['populations']} | {r['days']} | {r['wall_seconds']} | "
+                f"{_fmt(r.get('compile_seconds'))} | {_fmt(r.get('sampling_seconds'))} | {r['peak_memory_mib']} | "
+                f"{_fmt(r.get('mean_tree_depth'))} | {_verdict(r)} |"
+            )
         print(f"\nPlot: {HERE / 'scaling.png'}; data: {HERE / 'scaling.jsonl'}")
         return 0
 
     names = args.case or (COMPARE_CASES if args.compare else DEFAULT_CASES)
-    variants = {k: v for k, v in VARIANTS.items() if not args.variant or k in args.variant} if args.compare else {"": ([], None)}
+    variants = (
+        {k: v for k, v in VARIANTS.items() if not args.variant or k in args.variant}
+        if args.compare
+        else {"": ([], None)}
+    )
     results = []
     seeds = args.seed or [1]
     for name, seed in [(n, s) for n in names for s in (seeds if n != "shipped" else [1])]:

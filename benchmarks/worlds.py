@@ -34,8 +34,12 @@ UP_TO_2000 = ("sparse-20", "kursk-like-60", "meta-124", "ministry-500", "two-tal
 
 def _git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=HERE, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=HERE, capture_output=True, text=True
+        ).stdout
         return out.stdout.strip() + ("+dirty" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -53,7 +57,8 @@ def run_one(world_name: str, world_seed: int, fit_seed: int, workdir: Path, extr
     started = time.perf_counter()
     proc = subprocess.run(
         ["reconcile", "fit", str(claims), "--out", str(out), "--seed", str(fit_seed), "--quiet", *extra],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - started
     row = {
@@ -72,8 +77,21 @@ def run_one(world_name: str, world_seed: int, fit_seed: int, workdir: Path, extr
         row["error"] = proc.stderr[-2000:]
         return row
     diag = json.loads((out / "diagnostics.json").read_text())
-    row.update({k: diag.get(k) for k in ("max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "converged",
-                                         "compile_seconds", "sampling_seconds", "mean_tree_depth")})
+    row.update(
+        {
+            k: diag.get(k)
+            for k in (
+                "max_rhat",
+                "min_ess_bulk",
+                "min_ess_tail",
+                "divergences",
+                "converged",
+                "compile_seconds",
+                "sampling_seconds",
+                "mean_tree_depth",
+            )
+        }
+    )
     result = load_fit(out)
     checks = checkpoint_coverage(result, world.truth)
     biases = bias_check(result, world.sources)
@@ -94,7 +112,10 @@ def report(rows: list[dict]) -> str:
     if not rows:
         return "nothing recorded"
     frame = pd.DataFrame(rows)
-    lines = ["| world | fit seed | claims | wall s | R-hat | ESS bulk/tail | div. | 90% | 50% | bias side |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| world | fit seed | claims | wall s | R-hat | ESS bulk/tail | div. | 90% | 50% | bias side |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in frame.itertuples():
         if getattr(r, "exit_code", 0) != 0:
             lines.append(f"| {r.world} | {r.fit_seed} | {r.n_claims} | {r.wall_seconds} | failed | | | | | |")
@@ -119,7 +140,9 @@ def report(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--world", action="append", help="a named world (repeatable; default: every world up to 2,000 claims)")
+    parser.add_argument(
+        "--world", action="append", help="a named world (repeatable; default: every world up to 2,000 claims)"
+    )
     parser.add_argument("--seeds", default="1,2,3", help="fit seeds, comma-separated (default 1,2,3)")
     parser.add_argument("--world-seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
@@ -129,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("extra", nargs="*", help="extra arguments for `reconcile fit` (after --)")
     args = parser.parse_args(argv)
     if args.report:
-        rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()] if args.results.exists() else []
+        rows = (
+            [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
+            if args.results.exists()
+            else []
+        )
         if args.tag:
             rows = [r for r in rows if r.get("tag") == args.tag]
         print(report(rows))
@@ -146,8 +173,22 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             with args.results.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(row, default=str) + "\n")
-            summary = {k: row.get(k) for k in ("world", "fit_seed", "wall_seconds", "max_rhat", "min_ess_bulk", "min_ess_tail",
-                                               "divergences", "coverage90", "coverage50", "bias_same_side", "exit_code")}
+            summary = {
+                k: row.get(k)
+                for k in (
+                    "world",
+                    "fit_seed",
+                    "wall_seconds",
+                    "max_rhat",
+                    "min_ess_bulk",
+                    "min_ess_tail",
+                    "divergences",
+                    "coverage90",
+                    "coverage50",
+                    "bias_same_side",
+                    "exit_code",
+                )
+            }
             print(json.dumps(summary), flush=True)
     print(report(rows))
     return 0

@@ -67,10 +67,10 @@ WALKTHROUGH = [
     new_markdown_cell("## 3. Fit\n\nOne call: it compiles the model, samples with nutpie, and checks convergence."),
     new_code_cell("result = reconcile.fit(claims, config, seed=1, draws=DRAWS, progress=False)\nresult"),
     new_code_cell("print(result.diagnostics.verdict())"),
-    new_markdown_cell("## 4. Estimates\n\nCumulative losses since each population's start, with 90% intervals, at the last date:"),
-    new_code_cell(
-        "result.headline().round(0)"
+    new_markdown_cell(
+        "## 4. Estimates\n\nCumulative losses since each population's start, with 90% intervals, at the last date:"
     ),
+    new_code_cell("result.headline().round(0)"),
     new_markdown_cell(
         "Which of these estimates rest on the claims, and which on the prior? A population that "
         "fewer than two source groups speak about, or whose interval is more than half as wide as "
@@ -86,7 +86,9 @@ WALKTHROUGH = [
         "pulled towards the prior for adversaries (about 1.22), and the claims move them from "
         "there: a source whose figures sit above the others' comes out higher."
     ),
-    new_code_cell('result.sources()[["source", "stance", "n_claims", "bias_q05", "bias_q50", "bias_q95", "p_inflates"]].round(2)'),
+    new_code_cell(
+        'result.sources()[["source", "stance", "n_claims", "bias_q05", "bias_q50", "bias_q95", "p_inflates"]].round(2)'
+    ),
     new_code_cell("plots.plot_sources(result)"),
     new_markdown_cell(
         "## 6. Which claims surprise the model\n\n"
@@ -102,7 +104,7 @@ WALKTHROUGH = [
     new_markdown_cell(
         "## 7. Change an assumption and refit\n\n"
         "Suppose instead that the UK Ministry of Defence is taken as unbiased. The level of the "
-        "North Korean losses then follows its figure (\"more than 6,000\")."
+        'North Korean losses then follows its figure ("more than 6,000").'
     ),
     new_code_cell(
         'uk_reference = config.replace(identification={"mode": "reference", "reference_sources": ["UK Ministry of Defence"]})\n'
@@ -135,7 +137,9 @@ SIMULATED = [
         "print(claims.describe())\n"
         'sim.claims[["claim_id", "population", "category", "source", "stance", "qualifier", "value", "phrase"]].head(8)'
     ),
-    new_code_cell("result = reconcile.fit(claims, reconcile.load_config(), seed=7, draws=DRAWS, progress=False)\nprint(result.diagnostics.verdict())"),
+    new_code_cell(
+        "result = reconcile.fit(claims, reconcile.load_config(), seed=7, draws=DRAWS, progress=False)\nprint(result.diagnostics.verdict())"
+    ),
     new_markdown_cell("## True cumulative losses against the 90% intervals"),
     new_code_cell(
         "from reconcile.simulation import truth_at\n"
@@ -175,7 +179,9 @@ SIMULATED = [
 
 
 def build(name: str, cells, execute: bool = True) -> Path:
-    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb = new_notebook(
+        cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
     path = HERE / name
     if execute:
         NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()

@@ -30,9 +30,7 @@ def sha256_file(path: Path) -> str:
 def snapshot(directory: Path) -> dict[str, bytes]:
     """Every file under ``directory`` (hidden ones included), relative path -> bytes."""
     directory = Path(directory)
-    return {
-        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
-    }
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def results_snapshot(directory: Path) -> dict[str, bytes]:

@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import CLAIMS_CSV, KURSK_TOML, ROOT
+
 from reconcile.calibration import CALIBRATION_COLUMNS, RANK_COLUMNS, CalibrationSettings, _cell, coverage_table
 from reconcile.claims import read_claims
 from reconcile.cli import main
@@ -54,10 +54,25 @@ def _fake_ranks(n_sims=40, seed=0):
             draws = rng.normal(size=199)
             truth = rng.normal()
             q = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95])
-            rows.append({"simulation": sim, "quantity": quantity, "family": family, "unit": "pop_a", "truth": truth,
-                         "q05": q[0], "q25": q[1], "q50": q[2], "q75": q[3], "q95": q[4],
-                         "in50": q[1] <= truth <= q[3], "in90": q[0] <= truth <= q[4],
-                         "rank": int((draws < truth).sum()), "n_rank_draws": 199, "converged": sim % 10 != 0})
+            rows.append(
+                {
+                    "simulation": sim,
+                    "quantity": quantity,
+                    "family": family,
+                    "unit": "pop_a",
+                    "truth": truth,
+                    "q05": q[0],
+                    "q25": q[1],
+                    "q50": q[2],
+                    "q75": q[3],
+                    "q95": q[4],
+                    "in50": q[1] <= truth <= q[3],
+                    "in90": q[0] <= truth <= q[4],
+                    "rank": int((draws < truth).sum()),
+                    "n_rank_draws": 199,
+                    "converged": sim % 10 != 0,
+                }
+            )
     return pd.DataFrame(rows)[RANK_COLUMNS]
 
 
@@ -99,12 +114,27 @@ def test_leaving_out_a_source_drops_its_claims_and_relays_of_them():
 
 
 def test_refit_table_compares_each_refit_with_the_reference():
-    rows = lambda scale: [{"population": "p", "category": c, "date": "2024-05-01", "mean": 1.0, "q05": 50 * scale,
-                           "q25": 80.0, "q50": 100 * scale, "q75": 120.0, "q95": 200 * scale}
-                          for c in ("killed", "wounded", "casualties")]
-    results = {"reference": {"status": "fitted", "rows": rows(1.0), "converged": True},
-               "without source A": {"status": "fitted", "rows": rows(1.5), "converged": False},
-               "without source B": {"status": "not estimable: no loss claim", "rows": [], "converged": None}}
+    def rows(scale):
+        return [
+            {
+                "population": "p",
+                "category": c,
+                "date": "2024-05-01",
+                "mean": 1.0,
+                "q05": 50 * scale,
+                "q25": 80.0,
+                "q50": 100 * scale,
+                "q75": 120.0,
+                "q95": 200 * scale,
+            }
+            for c in ("killed", "wounded", "casualties")
+        ]
+
+    results = {
+        "reference": {"status": "fitted", "rows": rows(1.0), "converged": True},
+        "without source A": {"status": "fitted", "rows": rows(1.5), "converged": False},
+        "without source B": {"status": "not estimable: no loss claim", "rows": [], "converged": None},
+    }
     labels = {"reference": REFERENCE, "without source A": "A", "without source B": "B", "without source C": "C"}
     table = _table(results, labels, "left_out", "reference")
     a = table[(table["left_out"] == "A") & (table["category"] == "casualties")].iloc[0]
@@ -127,7 +157,10 @@ def test_shipped_alternatives_load_over_the_kursk_configuration():
 @pytest.mark.parametrize(
     "text, fragment",
     [
-        ("[wide.priors]\ngroup_sdd = 0.4\n", "alternative [wide]: unknown key 'priors.group_sdd'; did you mean 'group_sd'?"),
+        (
+            "[wide.priors]\ngroup_sdd = 0.4\n",
+            "alternative [wide]: unknown key 'priors.group_sdd'; did you mean 'group_sd'?",
+        ),
         ("[wide.prior]\ngroup_sd = 0.4\n", "alternative [wide]: unknown section [prior]"),
         ("[wide.priors]\ngroup_sd = -1\n", "priors.group_sd"),
         ("wide = 3\n", "alternative 'wide': expected a table"),
@@ -162,7 +195,9 @@ def test_sensitivity_bad_alternative_key_exits_65_before_any_fit(tmp_path, capsy
 def test_sensitivity_alternative_naming_an_unknown_reference_source_exits_65(tmp_path, capsys, no_batch):
     alt = tmp_path / "alt.toml"
     alt.write_text("[ref.identification]\nmode = 'reference'\nreference_sources = ['Nobody']\n", encoding="utf-8")
-    code, err = _run(["sensitivity", CLAIMS_CSV, "--config", KURSK_TOML, "--alternatives", alt, "--out", tmp_path / "o"], capsys)
+    code, err = _run(
+        ["sensitivity", CLAIMS_CSV, "--config", KURSK_TOML, "--alternatives", alt, "--out", tmp_path / "o"], capsys
+    )
     assert code == 65 and "Nobody" in err and "[ref]" in err
 
 
@@ -182,8 +217,14 @@ def test_missing_inputs_exit_66(tmp_path, capsys, no_batch, argv):
     assert code == 66 and "nope.csv" in err
 
 
-@pytest.mark.parametrize("command", [["calibrate", "--simulations", "2"], ["loso", str(CLAIMS_CSV)],
-                                     ["sensitivity", str(CLAIMS_CSV), "--alternatives", str(SENSITIVITY_TOML)]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["calibrate", "--simulations", "2"],
+        ["loso", str(CLAIMS_CSV)],
+        ["sensitivity", str(CLAIMS_CSV), "--alternatives", str(SENSITIVITY_TOML)],
+    ],
+)
 def test_unwritable_out_exits_73_before_any_fit(tmp_path, capsys, no_batch, command):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -191,11 +232,16 @@ def test_unwritable_out_exits_73_before_any_fit(tmp_path, capsys, no_batch, comm
     assert code == 73 and "cannot write" in err
 
 
-@pytest.mark.parametrize("argv", [["calibrate", "--simulations", "0", "--out", "x"],
-                                  ["calibrate", "--simulations", "2", "--workers", "0", "--out", "x"],
-                                  ["calibrate", "--out", "x"],
-                                  ["loso", str(CLAIMS_CSV), "--by", "nation", "--out", "x"],
-                                  ["calibrate", "--simulations", "2", "--sources", "1", "--out", "x"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["calibrate", "--simulations", "0", "--out", "x"],
+        ["calibrate", "--simulations", "2", "--workers", "0", "--out", "x"],
+        ["calibrate", "--out", "x"],
+        ["loso", str(CLAIMS_CSV), "--by", "nation", "--out", "x"],
+        ["calibrate", "--simulations", "2", "--sources", "1", "--out", "x"],
+    ],
+)
 def test_bad_usage_of_the_many_fit_commands_exits_2(tmp_path, capsys, no_batch, monkeypatch, argv):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exc:
@@ -218,8 +264,24 @@ def test_loso_bad_claims_exit_65(tmp_path, capsys, no_batch):
 @pytest.mark.slow
 def test_calibrate_two_simulations_end_to_end(tmp_path, capsys):
     out = tmp_path / "cal"
-    argv = ["calibrate", "--simulations", "2", "--workers", "2", "--seed", "3", "--out", out,
-            "--draws", "150", "--tune", "150", "--chains", "2", "--quiet"]
+    argv = [
+        "calibrate",
+        "--simulations",
+        "2",
+        "--workers",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        out,
+        "--draws",
+        "150",
+        "--tune",
+        "150",
+        "--chains",
+        "2",
+        "--quiet",
+    ]
     code, _ = _run(argv, capsys)
     assert code == 0
     cov = pd.read_csv(out / "calibration.csv")
@@ -248,8 +310,26 @@ def test_loso_by_group_on_a_dask_local_cluster(tmp_path, capsys):
     write_simulation(sim, claims, tmp_path / "truth.csv")
     out = tmp_path / "loso"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        code, err = _run(["loso", claims, "--by", "group", "--out", out, "--scheduler", cluster.scheduler_address,
-                          "--draws", "150", "--tune", "150", "--chains", "2", "--quiet"], capsys)
+        code, err = _run(
+            [
+                "loso",
+                claims,
+                "--by",
+                "group",
+                "--out",
+                out,
+                "--scheduler",
+                cluster.scheduler_address,
+                "--draws",
+                "150",
+                "--tune",
+                "150",
+                "--chains",
+                "2",
+                "--quiet",
+            ],
+            capsys,
+        )
     assert code == 0, err
     table = pd.read_csv(out / "loso.csv")
     assert set(table["left_out"]) == {REFERENCE, "grp_1", "grp_2"}

@@ -51,7 +51,9 @@ def test_local_run_persists_results_and_a_rerun_skips_finished_jobs(tmp_path):
 
 
 def test_each_worker_process_compiles_in_its_own_directory(tmp_path):
-    result = run_jobs(_jobs(4, {i: {"sleep": 1.0} for i in range(4)}, compile=True), tmp_path, workers=2, progress=False)
+    result = run_jobs(
+        _jobs(4, {i: {"sleep": 1.0} for i in range(4)}, compile=True), tmp_path, workers=2, progress=False
+    )
     pids = {r["pid"] for r in result.results.values()}
     assert len(pids) == 2
     for r in result.results.values():
@@ -99,7 +101,9 @@ def test_dask_local_cluster_runs_the_same_jobs(tmp_path):
 
 def test_a_batch_in_which_every_job_failed_raises(tmp_path):
     jobs = _jobs(2, {0: {"fail": True}, 1: {"fail": True}}, compile=False)
-    with pytest.raises(BatchError, match=r"every one of the 2 fits failed(.|\n)*job 0: ValueError: probe asked to fail"):
+    with pytest.raises(
+        BatchError, match=r"every one of the 2 fits failed(.|\n)*job 0: ValueError: probe asked to fail"
+    ):
         run_jobs(jobs, tmp_path, workers=1, progress=False, description="fits")
     assert not list((tmp_path / "jobs").glob("*.json"))
 

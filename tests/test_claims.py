@@ -86,13 +86,13 @@ def only(found: list[Problem]) -> Problem:
     return found[0]
 
 
-def assert_problem(found: list[Problem], row_: int | None, column: str | None,
-                   value: str | None = None) -> Problem:
+def assert_problem(found: list[Problem], row_: int | None, column: str | None, value: str | None = None) -> Problem:
     for p in found:
         if p.row == row_ and p.column == column and (value is None or p.value == value):
             return p
-    raise AssertionError(f"no problem at row {row_}, column {column!r}, value {value!r} in:\n"
-                         + "\n".join(map(str, found)))
+    raise AssertionError(
+        f"no problem at row {row_}, column {column!r}, value {value!r} in:\n" + "\n".join(map(str, found))
+    )
 
 
 def sha(path: Path) -> str:
@@ -102,6 +102,7 @@ def sha(path: Path) -> str:
 # --------------------------------------------------------------------------------------
 # The valid fixture
 # --------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def claims() -> Claims:
@@ -148,17 +149,16 @@ def test_canonical_values(claims):
 
 def test_population_starts_default(claims):
     assert dict(claims.populations) == {
-        "dprk_kursk": date(2024, 12, 1),        # earliest period_start
-        "russia_military": date(2022, 2, 24),   # the only period_start
-        "ukraine_military": date(2024, 9, 1),   # no period_start: earliest reported_on
+        "dprk_kursk": date(2024, 12, 1),  # earliest period_start
+        "russia_military": date(2022, 2, 24),  # the only period_start
+        "ukraine_military": date(2024, 9, 1),  # no period_start: earliest reported_on
     }
     with pytest.raises(TypeError):
         claims.populations["x"] = date(2020, 1, 1)
 
 
 def test_configured_starts_are_used():
-    c = read_claims(VALID, population_starts={"dprk_kursk": "2024-10-01",
-                                              "ukraine_military": date(2024, 1, 1)})
+    c = read_claims(VALID, population_starts={"dprk_kursk": "2024-10-01", "ukraine_military": date(2024, 1, 1)})
     assert c.populations["dprk_kursk"] == date(2024, 10, 1)
     f = c.frame.set_index("claim_id")
     assert f.loc["c02", "period_start"] == pd.Timestamp("2024-10-01")
@@ -259,6 +259,7 @@ def test_vocabulary_constants():
 # The input is never changed
 # --------------------------------------------------------------------------------------
 
+
 def test_file_unchanged_after_reading(tmp_path):
     good = tmp_path / "good.csv"
     good.write_bytes(VALID.read_bytes())
@@ -297,6 +298,7 @@ def test_claims_from_frame_row_numbers():
 # One test per kind of problem
 # --------------------------------------------------------------------------------------
 
+
 def test_missing_file(tmp_path):
     with pytest.raises(ClaimsFileMissing):
         read_claims(tmp_path / "nope.csv")
@@ -332,8 +334,7 @@ def test_bad_dates(column, bad):
 
 def test_problem_str():
     p = only(problems(row(period_start="13/01/2024")))
-    assert str(p) == ("row 2, column 'period_start': found '13/01/2024', "
-                      "expected a date YYYY-MM-DD")
+    assert str(p) == ("row 2, column 'period_start': found '13/01/2024', expected a date YYYY-MM-DD")
     assert str(Problem(None, None, None, "x")) == "file: expected x"
 
 
@@ -361,8 +362,18 @@ def test_bad_numbers(column, bad):
         assert "from 0.000001 to 10,000,000,000" in p.expected and "log scale" in p.expected
 
 
-@pytest.mark.parametrize("text,number", [("1000", 1000.0), ("1000.0", 1000.0), ("1e3", 1000.0), (" 12 ", 12.0),
-                                         ("0.000001", 1e-6), ("1e10", 1e10), ("0.5", 0.5)])
+@pytest.mark.parametrize(
+    "text,number",
+    [
+        ("1000", 1000.0),
+        ("1000.0", 1000.0),
+        ("1e3", 1000.0),
+        (" 12 ", 12.0),
+        ("0.000001", 1e-6),
+        ("1e10", 1e10),
+        ("0.5", 0.5),
+    ],
+)
 def test_good_numbers(text, number):
     c = claims_from_frame(pd.DataFrame([row(value=text)]), lexicon=LEXICON)
     assert c.frame.loc[0, "value"] == number
@@ -370,14 +381,20 @@ def test_good_numbers(text, number):
 
 @pytest.mark.parametrize("qualifier", sorted(set(QUALIFIERS) - {"vague"}))
 def test_blank_value_where_needed(qualifier):
-    p = only(problems(row(qualifier=qualifier, value="", value_high="9")
-                      if qualifier == "range" else row(qualifier=qualifier, value="")))
+    p = only(
+        problems(
+            row(qualifier=qualifier, value="", value_high="9")
+            if qualifier == "range"
+            else row(qualifier=qualifier, value="")
+        )
+    )
     assert (p.row, p.column, p.value) == (2, "value", "")
     assert qualifier in p.expected
 
 
-@pytest.mark.parametrize("column,allowed", [("category", CATEGORIES), ("qualifier", QUALIFIERS),
-                                            ("stance", STANCES), ("measure", MEASURES)])
+@pytest.mark.parametrize(
+    "column,allowed", [("category", CATEGORIES), ("qualifier", QUALIFIERS), ("stance", STANCES), ("measure", MEASURES)]
+)
 def test_unknown_choice(column, allowed):
     p = only(problems(row(**{column: "bogus"})))
     assert (p.row, p.column, p.value) == (2, column, "bogus")
@@ -385,12 +402,16 @@ def test_unknown_choice(column, allowed):
 
 
 def test_choices_are_case_insensitive():
-    c = claims_from_frame(pd.DataFrame([row(category=" Killed ", qualifier="EXACT",
-                                            stance="Own", measure="Per_Day")]),
-                          lexicon=LEXICON)
+    c = claims_from_frame(
+        pd.DataFrame([row(category=" Killed ", qualifier="EXACT", stance="Own", measure="Per_Day")]), lexicon=LEXICON
+    )
     f = c.frame
-    assert (f.loc[0, "category"], f.loc[0, "qualifier"], f.loc[0, "stance"],
-            f.loc[0, "measure"]) == ("killed", "exact", "own", "per_day")
+    assert (f.loc[0, "category"], f.loc[0, "qualifier"], f.loc[0, "stance"], f.loc[0, "measure"]) == (
+        "killed",
+        "exact",
+        "own",
+        "per_day",
+    )
 
 
 def test_range_without_value_high():
@@ -421,12 +442,16 @@ def test_vague_unknown_phrase():
 
 
 def test_vague_overrides():
-    c = claims_from_frame(pd.DataFrame([
-        row(qualifier="vague", value="", phrase="Several  Hundred"),
-        row(claim_id="a2", qualifier="vague", value="300", phrase="several hundred"),
-        row(claim_id="a3", qualifier="vague", value="", value_high="500",
-            phrase="several hundred"),
-    ]), lexicon=LEXICON)
+    c = claims_from_frame(
+        pd.DataFrame(
+            [
+                row(qualifier="vague", value="", phrase="Several  Hundred"),
+                row(claim_id="a2", qualifier="vague", value="300", phrase="several hundred"),
+                row(claim_id="a3", qualifier="vague", value="", value_high="500", phrase="several hundred"),
+            ]
+        ),
+        lexicon=LEXICON,
+    )
     f = c.frame
     assert list(zip(f["low"], f["high"])) == [(200.0, 900.0), (300.0, 900.0), (200.0, 500.0)]
     p = only(problems(row(qualifier="vague", value="1000", phrase="several hundred")))
@@ -451,8 +476,7 @@ def test_blank_required_text(column):
 
 
 def test_derived_from_unknown_or_self():
-    found = problems(row(), row(claim_id="b", derived_from="zzz"),
-                     row(claim_id="c", derived_from="c"))
+    found = problems(row(), row(claim_id="b", derived_from="zzz"), row(claim_id="c", derived_from="c"))
     assert len(found) == 2
     assert_problem(found, 3, "derived_from", "zzz")
     assert_problem(found, 4, "derived_from", "c")
@@ -542,7 +566,7 @@ def test_shipped_file_with_a_closing_quote_deleted_is_refused_at_that_row():
     """The quote of row 7 loses its closing quote: it would swallow the next cells (issue 18)."""
     lines = SHIPPED.read_text(encoding="utf-8").split("\n")
     at = lines[6].index('.",')
-    lines[6] = lines[6][: at + 1] + lines[6][at + 2:]
+    lines[6] = lines[6][: at + 1] + lines[6][at + 2 :]
     p = only(validate_claims(io.StringIO("\n".join(lines))))
     assert (p.row, p.column) == (7, "quote")
     assert "closing quote" in p.expected and "NIS briefing" in p.value
@@ -574,8 +598,17 @@ def test_figures_the_model_cannot_fit_are_refused_before_any_fit(category, quali
     assert (p.row, p.column, p.value) == (2, "value", value)
 
 
-@pytest.mark.parametrize("guarded,read", [("'=SUM(A1:A2)", "=SUM(A1:A2)"), ("'-Au moins 30", "-Au moins 30"),
-                                          ("'+1", "+1"), ("'@x", "@x"), ("'plain", "'plain"), ("''=x", "''=x")])
+@pytest.mark.parametrize(
+    "guarded,read",
+    [
+        ("'=SUM(A1:A2)", "=SUM(A1:A2)"),
+        ("'-Au moins 30", "-Au moins 30"),
+        ("'+1", "+1"),
+        ("'@x", "@x"),
+        ("'plain", "'plain"),
+        ("''=x", "''=x"),
+    ],
+)
 def test_a_spreadsheet_guard_apostrophe_is_removed(guarded, read):
     """CSV outputs guard cells that a spreadsheet would run as formulas with an apostrophe
     (OWASP); such a cell reads back as written before the guard."""
@@ -586,15 +619,21 @@ def test_a_spreadsheet_guard_apostrophe_is_removed(guarded, read):
 
 def test_many_problems_reported_at_once():
     with pytest.raises(ClaimsError) as info:
-        read_claims(io.StringIO(rows_text([
-            row(category="dead"),
-            row(claim_id="a2", reported_on="2024-02-30", value="1,000"),
-            row(claim_id="a1", stance="friend"),
-        ])), lexicon=LEXICON)
+        read_claims(
+            io.StringIO(
+                rows_text(
+                    [
+                        row(category="dead"),
+                        row(claim_id="a2", reported_on="2024-02-30", value="1,000"),
+                        row(claim_id="a1", stance="friend"),
+                    ]
+                )
+            ),
+            lexicon=LEXICON,
+        )
     err = info.value
     got = {(p.row, p.column) for p in err.problems}
-    assert got == {(2, "category"), (3, "reported_on"), (3, "value"), (4, "claim_id"),
-                   (4, "stance")}
+    assert got == {(2, "category"), (3, "reported_on"), (3, "value"), (4, "claim_id"), (4, "stance")}
     lines = str(err).splitlines()
     assert lines[0] == "<claims>: 5 problems"
     assert len(lines) == 6
@@ -614,8 +653,7 @@ def test_error_names_path(tmp_path):
 # Never any other exception
 # --------------------------------------------------------------------------------------
 
-FAST = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _read_or_error(data: bytes | str) -> None:
@@ -659,18 +697,46 @@ def test_garbage_after_header_is_accepted_or_refused_with_named_problems(tail):
 
 
 _CELLS = st.one_of(
-    st.sampled_from(["", " ", "0", "-1", "1e3", "1,000", "nan", "inf", "1e999", "2024-02-30",
-                     "2024-01-01", "2024-03-01", "9999-12-31", "0001-01-01", "a1", "b",
-                     "range", "vague", "EXACT", "killed", "per_day", "own", "several hundred",
-                     '"', "\r", "x\ny"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "-1",
+            "1e3",
+            "1,000",
+            "nan",
+            "inf",
+            "1e999",
+            "2024-02-30",
+            "2024-01-01",
+            "2024-03-01",
+            "9999-12-31",
+            "0001-01-01",
+            "a1",
+            "b",
+            "range",
+            "vague",
+            "EXACT",
+            "killed",
+            "per_day",
+            "own",
+            "several hundred",
+            '"',
+            "\r",
+            "x\ny",
+        ]
+    ),
     st.text(max_size=8),
 )
 _COLUMNS = [*BASE, "value_high", "phrase", "derived_from", "stance", "measure", "period_end"]
 
 
 @FAST
-@given(st.lists(st.fixed_dictionaries({c: _CELLS for c in _COLUMNS}), min_size=1, max_size=4),
-       st.one_of(st.none(), st.fixed_dictionaries({"pop": _CELLS})))
+@given(
+    st.lists(st.fixed_dictionaries({c: _CELLS for c in _COLUMNS}), min_size=1, max_size=4),
+    st.one_of(st.none(), st.fixed_dictionaries({"pop": _CELLS})),
+)
 def test_random_cells_are_accepted_and_round_trip_or_refused_naming_row_and_column(rows, starts):
     text = rows_text(rows)
     try:
@@ -679,8 +745,7 @@ def test_random_cells_are_accepted_and_round_trip_or_refused_naming_row_and_colu
         _names_row_and_column(exc, _COLUMNS)
         return
     assert isinstance(result, Claims)
-    assert read_claims(io.StringIO(result.to_csv_text()), population_starts=starts,
-                       lexicon=LEXICON) == result
+    assert read_claims(io.StringIO(result.to_csv_text()), population_starts=starts, lexicon=LEXICON) == result
 
 
 @FAST
@@ -709,8 +774,9 @@ def test_population_start_out_of_range_date_object():
 # Valid files of random content: accepted, and the same claims after every round trip
 # --------------------------------------------------------------------------------------
 
-_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=20).filter(
-    lambda t: t.strip() and not (t.strip()[0] == "'" and t.strip()[1:2] in ("=", "+", "-", "@", "\t", "\r")))
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=20
+).filter(lambda t: t.strip() and not (t.strip()[0] == "'" and t.strip()[1:2] in ("=", "+", "-", "@", "\t", "\r")))
 _FIGURES = st.sampled_from(["0.000001", "0.5", "1", "30", "1e3", "6000", "10000000000"])
 
 
@@ -720,17 +786,19 @@ def valid_rows(draw):
     for k in range(draw(st.integers(1, 4))):
         qualifier = draw(st.sampled_from(["exact", "about", "at_least", "more_than", "at_most", "fewer_than", "range"]))
         low, high = sorted(float(v) for v in (draw(_FIGURES), draw(_FIGURES)))
-        rows.append(row(
-            claim_id=f"c{k}",
-            category=draw(st.sampled_from(CATEGORIES)),
-            qualifier=qualifier,
-            value=repr(low),
-            value_high=repr(high) if qualifier == "range" else "",
-            source=draw(_TEXT),
-            quote=draw(_TEXT),  # commas, quotes, line breaks, '=' or '-' first: all text
-            citation=draw(_TEXT),
-            notes=draw(st.one_of(st.just(""), _TEXT)),
-        ))
+        rows.append(
+            row(
+                claim_id=f"c{k}",
+                category=draw(st.sampled_from(CATEGORIES)),
+                qualifier=qualifier,
+                value=repr(low),
+                value_high=repr(high) if qualifier == "range" else "",
+                source=draw(_TEXT),
+                quote=draw(_TEXT),  # commas, quotes, line breaks, '=' or '-' first: all text
+                citation=draw(_TEXT),
+                notes=draw(st.one_of(st.just(""), _TEXT)),
+            )
+        )
     return rows
 
 
@@ -763,7 +831,7 @@ def test_damaged_structure_is_refused_naming_row_and_column(rows, data):
     start = text.index("\n") + 1
     at = data.draw(st.integers(start, len(text) - 1))
     if data.draw(st.booleans()):
-        damaged = text[:at] + text[at + 1:]
+        damaged = text[:at] + text[at + 1 :]
     else:
         damaged = text[:at] + data.draw(st.sampled_from(['"', ",", "\n"])) + text[at:]
     header = list(dict.fromkeys(k for r in rows for k in r))
@@ -773,6 +841,6 @@ def test_damaged_structure_is_refused_naming_row_and_column(rows, data):
         _names_row_and_column(exc, header)
         return
     # accepted: every row kept all its cells, in their columns
-    assert list(result.frame.columns[:len(CANONICAL_COLUMNS)]) == list(CANONICAL_COLUMNS)
+    assert list(result.frame.columns[: len(CANONICAL_COLUMNS)]) == list(CANONICAL_COLUMNS)
     assert set(result.frame["category"]) <= set(CATEGORIES)
     assert read_claims(io.StringIO(result.to_csv_text()), lexicon=LEXICON) == result

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import ARTICLES, CLAIMS_CSV, KURSK_TOML, ROOT, sha256_file
+
 from reconcile.cli import main
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "reconcile"
@@ -48,9 +48,7 @@ def run(argv, capsys):
 
 
 def run_script(*argv, cwd=ROOT):
-    return subprocess.run(
-        [str(CONSOLE_SCRIPT), *map(str, argv)], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([str(CONSOLE_SCRIPT), *map(str, argv)], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 def shipped_rows() -> tuple[list[str], list[dict[str, str]]]:
@@ -94,14 +92,14 @@ def test_validate_shipped_file_prints_summary_per_population(capsys):
     assert f"{len(populations)} population(s)" in out
     for population in populations:
         mine = [r for r in rows if r["population"] == population]
-        line = next(l for l in out.splitlines() if l.strip().startswith(f"{population}:"))
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(f"{population}:"))
         assert f"{population}: {len(mine)} claim{'s' if len(mine) != 1 else ''} (" in line
         counted = sum(1 for r in mine if not r["derived_from"])
         assert f"{counted} counted" in line
         for category in ("killed", "wounded", "casualties", "deployed"):
             n = sum(1 for r in mine if r["category"] == category)
             assert (f"{n} {category}" in line) == (n > 0), line
-        n_sources = len({r['source'] for r in mine})
+        n_sources = len({r["source"] for r in mine})
         assert f"{n_sources} source{'s' if n_sources != 1 else ''}," in line
     assert "dprk_kursk: 19 claims" in out  # the headline population of the shipped file
     assert "russia_military: 1 claim (" in out and "1 source," in out  # singular where one
@@ -113,9 +111,9 @@ def test_validate_with_config_prints_the_starts_the_fit_uses(capsys):
     _, plain, _ = run(["validate", CLAIMS_CSV], capsys)
     code, out, err = run(["validate", CLAIMS_CSV, "--config", KURSK_TOML], capsys)
     assert code == 0, err
-    line = next(l for l in out.splitlines() if l.strip().startswith("russia_military:"))
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("russia_military:"))
     assert line.endswith("(start 2022-02-24)")
-    plain_line = next(l for l in plain.splitlines() if l.strip().startswith("russia_military:"))
+    plain_line = next(ln for ln in plain.splitlines() if ln.strip().startswith("russia_military:"))
     assert not plain_line.endswith("(start 2022-02-24)")
     assert f"a fit with {KURSK_TOML} uses" in out
     assert "default configuration" in plain
@@ -199,7 +197,11 @@ BROKEN = [
     ("missing required column value", _drop_column("value"), [(1, "value", "column named 'value'")]),
     ("bad date", _set(3, "reported_on", "2024-12-32"), [(5, "reported_on", "'2024-12-32'")]),
     ("not a date", _set(0, "period_start", "mid-December"), [(2, "period_start", "'mid-December'")]),
-    ("negative value", _set(_index_of("at_least"), "value", "-30"), [(_index_of("at_least") + 2, "value", "a figure from 0.000001")]),
+    (
+        "negative value",
+        _set(_index_of("at_least"), "value", "-30"),
+        [(_index_of("at_least") + 2, "value", "a figure from 0.000001")],
+    ),
     (
         "thousands separator",
         _set(_index_of("at_least"), "value", "6,000"),
@@ -213,7 +215,11 @@ BROKEN = [
         _range_without_high,
         [(_index_of("at_least") + 2, "value_high", "'range'")],
     ),
-    ("unknown vague phrase", _set(_index_of("vague"), "phrase", "une flopée"), [(_index_of("vague") + 2, "phrase", "'une flopée'")]),
+    (
+        "unknown vague phrase",
+        _set(_index_of("vague"), "phrase", "une flopée"),
+        [(_index_of("vague") + 2, "phrase", "'une flopée'")],
+    ),
     ("duplicate id", _duplicate_last, [(N_ROWS + 2, "claim_id", "already used on row 2")]),
     ("dangling derived_from", _dangling, [(None, "derived_from", "'no-such-claim'")]),
     ("blank quote", _set(4, "quote", ""), [(6, "quote", "non-blank")]),
@@ -399,8 +405,9 @@ def test_extract_prints_claims_format_csv_with_key_figures(capsys):
     # article's URL, else its title and date, else the file name
     from reconcile.article import read_article
 
-    texts = {read_article(p).meta.citation(p.name): " ".join(p.read_text(encoding="utf-8").split())
-             for p in _articles()}
+    texts = {
+        read_article(p).meta.citation(p.name): " ".join(p.read_text(encoding="utf-8").split()) for p in _articles()
+    }
     assert set(frame["citation"]) <= set(texts)
     for quote, citation in zip(frame["quote"], frame["citation"]):
         assert " ".join(quote.split()) in texts[citation], quote
@@ -501,7 +508,7 @@ def test_fit_refuses_bad_claims_and_writes_nothing(tmp_path, capsys, no_sampling
     code, out, err = fit_quickly(["fit", claims, "--config", KURSK_TOML, "--out", out_dir, "--quiet"], capsys)
     assert code == 65
     assert "nothing was written" in err
-    assert [l.split(",")[0] for l in problem_lines(err)] == ["row 2", "row 3"]
+    assert [ln.split(",")[0] for ln in problem_lines(err)] == ["row 2", "row 3"]
     assert not out_dir.exists()
     assert sha256_file(claims) == digest
 
@@ -531,7 +538,7 @@ def test_fit_refuses_claims_without_any_loss_figure(tmp_path, capsys, no_samplin
 
 def test_fit_refuses_unknown_config_key(tmp_path, capsys, no_sampling):
     config = tmp_path / "model.toml"
-    config.write_text('[sampler]\ndraws = 100\n\n[priors]\nrate_sdd = 0.2\n', encoding="utf-8")
+    config.write_text("[sampler]\ndraws = 100\n\n[priors]\nrate_sdd = 0.2\n", encoding="utf-8")
     digest = sha256_file(config)
     out_dir = tmp_path / "results"
     code, out, err = fit_quickly(["fit", CLAIMS_CSV, "--config", config, "--out", out_dir, "--quiet"], capsys)

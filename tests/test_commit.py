@@ -21,8 +21,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import results_snapshot, snapshot
+
 from reconcile import _io
 from reconcile.errors import OutputError
 
@@ -62,14 +62,18 @@ WORKER = textwrap.dedent(
 )
 
 
-def commit(out: Path, files: dict[str, str], *, at: str | None = None, sig: str = "KILL", trace: Path | None = None) -> int:
+def commit(
+    out: Path, files: dict[str, str], *, at: str | None = None, sig: str = "KILL", trace: Path | None = None
+) -> int:
     """Run the worker; returns its exit status (negative: killed by that signal)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILE_")}
     if at:
         env.update(RECONCILE_FAULT_AT=at, RECONCILE_FAULT_SIGNAL=sig)
     if trace:
         env["RECONCILE_TRACE_STAGES"] = str(trace)
-    done = subprocess.run([sys.executable, "-c", WORKER, str(out), json.dumps(files)], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER, str(out), json.dumps(files)], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode in (0, -9, 130, 143), done.stderr
     return done.returncode
 
@@ -179,15 +183,25 @@ def test_keep_carries_files_of_the_current_results(tmp_path):
     assert commit(out, OLD) == 0
     with _io.staged_directory(out, keep=("posterior.nc", "estimates.csv", "absent.csv")) as staging:
         (staging / "report.html").write_text("redrawn")
-    assert results_snapshot(out) == {"posterior.nc": b"old posterior", "estimates.csv": b"old estimates", "report.html": b"redrawn"}
+    assert results_snapshot(out) == {
+        "posterior.nc": b"old posterior",
+        "estimates.csv": b"old estimates",
+        "report.html": b"redrawn",
+    }
 
 
 def test_another_run_writing_the_directory_is_refused(tmp_path):
     out = tmp_path / "results"
     with _io.results_directory(out):
         holder = subprocess.run(
-            [sys.executable, "-c", f"from reconcile._io import results_directory\nwith results_directory({str(out)!r}): pass"],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-c",
+                f"from reconcile._io import results_directory\nwith results_directory({str(out)!r}): pass",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert holder.returncode != 0 and "another reconcile run is writing here" in holder.stderr
         with _io.results_directory(out):  # re-entrant in one process
@@ -254,9 +268,9 @@ def test_a_failing_rename_at_any_step_keeps_the_old_results(tmp_path, monkeypatc
         shutil.copytree(template, out, symlinks=True)
         calls = []
 
-        def flaky(src, dst, *args, **kwargs):
-            calls.append(dst)
-            if len(calls) == step:
+        def flaky(src, dst, *args, **kwargs):  # used within this iteration only
+            calls.append(dst)  # noqa: B023
+            if len(calls) == step:  # noqa: B023
                 raise OSError(28, "No space left on device")
             return real_replace(src, dst, *args, **kwargs)
 
@@ -285,12 +299,17 @@ def test_a_failing_rename_at_any_step_keeps_the_old_results(tmp_path, monkeypatc
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("start", "sig"), [
-    ("earlier results", "KILL"), ("earlier results", "TERM"), ("earlier results", "INT"),
-    ("results of an earlier version", "KILL"),
-    pytest.param("results of an earlier version", "TERM", marks=pytest.mark.slow),
-    pytest.param("results of an earlier version", "INT", marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    ("start", "sig"),
+    [
+        ("earlier results", "KILL"),
+        ("earlier results", "TERM"),
+        ("earlier results", "INT"),
+        ("results of an earlier version", "KILL"),
+        pytest.param("results of an earlier version", "TERM", marks=pytest.mark.slow),
+        pytest.param("results of an earlier version", "INT", marks=pytest.mark.slow),
+    ],
+)
 def test_a_kill_at_any_stage_of_the_commit_leaves_old_or_new_results(tmp_path, start, sig):
     template = tmp_path / "template"
     if start == "earlier results":
@@ -326,7 +345,9 @@ def test_a_kill_at_any_stage_of_the_commit_leaves_old_or_new_results(tmp_path, s
         # the next run succeeds and leaves nothing stale
         with _io.staged_directory(out) as staging:  # (in this process: the same code, faster)
             write_plain(staging, NEWER)
-        newer = shown(NEWER) | ({} if start == "earlier results" else {"plots/retired.png": OLD["plots/retired.png"].encode()})
+        newer = shown(NEWER) | (
+            {} if start == "earlier results" else {"plots/retired.png": OLD["plots/retired.png"].encode()}
+        )
         assert results_snapshot(out) == newer
         assert_tidy(out)
         shutil.rmtree(out)

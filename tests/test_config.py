@@ -7,10 +7,10 @@ import json
 import math
 
 import pytest
+from conftest import KURSK_TOML
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import KURSK_TOML
 from reconcile.config import (
     Config,
     ConfigError,
@@ -178,7 +178,7 @@ def test_unknown_key_far_from_any_lists_the_known_keys(tmp_path):
 
 def test_refusal_does_not_depend_on_other_keys(tmp_path):
     """A bad key among good ones is still found (and the good ones do not hide it)."""
-    text = '[sampler]\ndraws = 200\nchains = 2\n\n[priors]\nrate_sd = 0.2\nnoise_sdd = 0.3\n'
+    text = "[sampler]\ndraws = 200\nchains = 2\n\n[priors]\nrate_sd = 0.2\nnoise_sdd = 0.3\n"
     with pytest.raises(ConfigError, match=r"priors\.noise_sdd.*did you mean 'noise_sd'"):
         load_config(write_toml(tmp_path, text))
 
@@ -197,7 +197,7 @@ def test_duplicate_key_is_a_config_error(tmp_path):
 
 def test_non_utf8_file_is_a_config_error(tmp_path):
     path = tmp_path / "latin1.toml"
-    path.write_bytes('# prior élargi\n[priors]\nrate_sd = 0.2\n'.encode("latin-1"))
+    path.write_bytes("# prior élargi\n[priors]\nrate_sd = 0.2\n".encode("latin-1"))
     with pytest.raises(ConfigError, match="UTF-8") as info:
         load_config(path)
     assert str(path) in str(info.value)
@@ -222,7 +222,7 @@ def test_directory_is_not_a_configuration(tmp_path):
 
 def test_configuration_cannot_run_code(tmp_path):
     """Values are data: an import path or expression is just refused text."""
-    path = write_toml(tmp_path, '[priors]\nrate_sd = "__import__(\'os\').system(\'false\')"\n')
+    path = write_toml(tmp_path, "[priors]\nrate_sd = \"__import__('os').system('false')\"\n")
     with pytest.raises(ConfigError, match="priors.rate_sd"):
         load_config(path)
 
@@ -325,9 +325,10 @@ def test_json_round_trip_with_every_section_changed():
 
 def test_from_dict_equals_load_config(tmp_path):
     text = '[sampler]\ndraws = 123\n[populations.x]\nstart = "2024-01-02"\n'
-    assert load_config(write_toml(tmp_path, text)).to_dict() == from_dict(
-        {"sampler": {"draws": 123}, "populations": {"x": {"start": "2024-01-02"}}}
-    ).to_dict()
+    assert (
+        load_config(write_toml(tmp_path, text)).to_dict()
+        == from_dict({"sampler": {"draws": 123}, "populations": {"x": {"start": "2024-01-02"}}}).to_dict()
+    )
 
 
 # --------------------------------------------------------------------------------------

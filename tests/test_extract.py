@@ -1,4 +1,5 @@
 """Tests of candidate-claim extraction from article text (reconcile.extract)."""
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,7 @@ A004 = "004_9904597a1dd22de6.txt"
 
 @pytest.fixture(scope="module")
 def frames() -> dict[str, pd.DataFrame]:
-    return {p.name: extract_claims(p.read_text(encoding="utf-8"), p.name)
-            for p in sorted(ARTICLES.glob("*.txt"))}
+    return {p.name: extract_claims(p.read_text(encoding="utf-8"), p.name) for p in sorted(ARTICLES.glob("*.txt"))}
 
 
 def rows(frame, *, qualifier=None, category=None, value=None, phrase=None, quote=None):
@@ -58,8 +58,7 @@ def test_000_au_moins_30(frames):
 
 
 def test_000_plusieurs_milliers_contingent(frames):
-    assert has(frames[A000], qualifier="vague", category="deployed", phrase="plusieurs milliers",
-               quote="contingent")
+    assert has(frames[A000], qualifier="vague", category="deployed", phrase="plusieurs milliers", quote="contingent")
 
 
 def test_000_environ_50000(frames):
@@ -67,8 +66,13 @@ def test_000_environ_50000(frames):
 
 
 def test_000_plusieurs_milliers_de_nord_coreens(frames):
-    assert has(frames[A000], qualifier="vague", category="deployed", phrase="plusieurs milliers",
-               quote="dont plusieurs milliers de nord-coréens")
+    assert has(
+        frames[A000],
+        qualifier="vague",
+        category="deployed",
+        phrase="plusieurs milliers",
+        quote="dont plusieurs milliers de nord-coréens",
+    )
 
 
 def test_000_environ_10000(frames):
@@ -98,12 +102,11 @@ def test_001_environ_1000_blesses(frames):
 def test_001_plusieurs_centaines_over_a_line_break(frames):
     found = rows(frames[A001], qualifier="vague", category="casualties", phrase="plusieurs centaines")
     assert len(found) == 1
-    assert "se chiffrent à\n\"plusieurs centaines\"" in found["quote"].iloc[0]
+    assert 'se chiffrent à\n"plusieurs centaines"' in found["quote"].iloc[0]
 
 
 def test_001_plusieurs_milliers_envoyes(frames):
-    assert has(frames[A001], qualifier="vague", category="deployed", phrase="plusieurs milliers",
-               quote="envoyés")
+    assert has(frames[A001], qualifier="vague", category="deployed", phrase="plusieurs milliers", quote="envoyés")
 
 
 def test_001_no_date_or_time(frames):
@@ -219,9 +222,11 @@ def test_quotes_are_verbatim_and_phrases_inside_quotes(frames):
 
 
 def test_columns_ids_citation_language(frames):
-    citations = {A001: "Au moins 100 Nord-Coréens tués dans les combats Russie-Ukraine, affirme Séoul (2024-12-19)",
-                 A004: "https://www.lexpress.fr/monde/asie/guerre-en-ukraine-koursk-le-piege-mortel-des-soldats-"
-                       "nord-coreens-BRV5MC7CAJCPTOGG4QMEFH2X3A/"}
+    citations = {
+        A001: "Au moins 100 Nord-Coréens tués dans les combats Russie-Ukraine, affirme Séoul (2024-12-19)",
+        A004: "https://www.lexpress.fr/monde/asie/guerre-en-ukraine-koursk-le-piege-mortel-des-soldats-"
+        "nord-coreens-BRV5MC7CAJCPTOGG4QMEFH2X3A/",
+    }
     for name, frame in frames.items():
         assert list(frame.columns) == list(CLAIM_COLUMNS)
         stem = name.removesuffix(".txt")
@@ -319,15 +324,20 @@ def test_english_sentences(text, qualifier, category, value, value_high):
     frame = extract_claims(text, "en.txt")
     assert len(frame) == 1
     row = frame.iloc[0]
-    assert (row["qualifier"], row["category"], row["value"], row["value_high"]) == \
-        (qualifier, category, value, value_high)
+    assert (row["qualifier"], row["category"], row["value"], row["value_high"]) == (
+        qualifier,
+        category,
+        value,
+        value_high,
+    )
     assert row["language"] == "en"
 
 
 def test_english_vague():
     frame = extract_claims("There were several hundred casualties.", "en.txt")
-    assert frame[["qualifier", "category", "value", "phrase"]].values.tolist() == \
-        [["vague", "casualties", "", "several hundred"]]
+    assert frame[["qualifier", "category", "value", "phrase"]].values.tolist() == [
+        ["vague", "casualties", "", "several hundred"]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -350,8 +360,9 @@ def test_exclusions(text):
 
 
 def test_number_words_found_and_ignored():
-    frame = extract_claims("au moins trente soldats ont été tués au cours des deux derniers jours",
-                           "x.txt", language="fr")
+    frame = extract_claims(
+        "au moins trente soldats ont été tués au cours des deux derniers jours", "x.txt", language="fr"
+    )
     assert frame[["qualifier", "value", "category"]].values.tolist() == [["at_least", 30, "killed"]]
 
 
@@ -385,9 +396,22 @@ def test_number_words_of_both_languages_when_language_unclear():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_ALPHABET = st.sampled_from(list("abcdeéèàç 0123456789.,;:!?'’«»\"\n\u00a0\u202f%$€-+~/") +
-                            ["plusieurs centaines", " soldats ", " tués ", "au moins ", "environ ",
-                             " mille ", "trente", " décembre ", "2024", " killed ", "between "])
+_ALPHABET = st.sampled_from(
+    list("abcdeéèàç 0123456789.,;:!?'’«»\"\n\u00a0\u202f%$€-+~/")
+    + [
+        "plusieurs centaines",
+        " soldats ",
+        " tués ",
+        "au moins ",
+        "environ ",
+        " mille ",
+        "trente",
+        " décembre ",
+        "2024",
+        " killed ",
+        "between ",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -427,9 +451,14 @@ def test_written_candidates_read_back_to_the_same_cells(text):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.one_of(st.binary(max_size=200),
-                 st.lists(st.one_of(_ALPHABET, st.sampled_from(["\x00", "\xe9", "\udcff"])), max_size=30).map(
-                     lambda parts: "".join(parts).encode("utf-8", "surrogateescape"))))
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.lists(st.one_of(_ALPHABET, st.sampled_from(["\x00", "\xe9", "\udcff"])), max_size=30).map(
+            lambda parts: "".join(parts).encode("utf-8", "surrogateescape")
+        ),
+    )
+)
 def test_article_files_are_read_or_refused_naming_the_bad_byte(tmp_path_factory, data):
     """Any bytes: the article is read as UTF-8 text, or refused with the file, the first bad
     byte and its offset, never a UnicodeDecodeError."""

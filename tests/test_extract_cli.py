@@ -1,5 +1,6 @@
 """`reconcile extract` from the command line: the review loop (--merge), tables, encodings,
 skipped figures and errors."""
+
 from __future__ import annotations
 
 import csv
@@ -40,9 +41,9 @@ def test_merge_keeps_the_claims_adds_only_new_rows_and_names_the_blanks(tmp_path
     assert code == 0, err
     assert out == ""
     before, after = _rows(claims), _rows(new)
-    assert after[:len(before)] == before  # the claims, unchanged and first
+    assert after[: len(before)] == before  # the claims, unchanged and first
     assert claims.read_bytes() == CLAIMS.read_bytes()  # the claims file itself untouched
-    added = pd.read_csv(new, dtype=str, keep_default_na=False).iloc[len(before) - 1:]
+    added = pd.read_csv(new, dtype=str, keep_default_na=False).iloc[len(before) - 1 :]
     # the seed articles' figures are all in data/claims.csv already: the new rows come from
     # the two other articles, except the seed figures no claim states yet
     assert "https://www.quotidien-est.example/monde/koursk-pertes-nord-coreennes" in set(added["citation"])
@@ -61,7 +62,8 @@ def test_merge_keeps_the_claims_adds_only_new_rows_and_names_the_blanks(tmp_path
     frame = pd.read_csv(new, dtype=str, keep_default_na=False)
     for p in problems:
         frame.loc[p.row - 2, p.column] = {"reported_on": "2025-06-17", "population": "dprk_kursk"}.get(
-            p.column, "filled by hand")
+            p.column, "filled by hand"
+        )
     frame.to_csv(new, index=False)
     assert validate_claims(new) == []
     code, _, err = run(["validate", new], capsys)
@@ -70,8 +72,11 @@ def test_merge_keeps_the_claims_adds_only_new_rows_and_names_the_blanks(tmp_path
 
 def test_merge_marks_a_relay_of_an_existing_claim(tmp_path, capsys):
     article = tmp_path / "relay.txt"
-    article.write_text("Date: 2024-12-23\n\nAu moins 100 soldats nord-coréens ont été tués en décembre, "
-                       "selon le renseignement sud-coréen, cité lundi par l'agence Yonhap.\n", encoding="utf-8")
+    article.write_text(
+        "Date: 2024-12-23\n\nAu moins 100 soldats nord-coréens ont été tués en décembre, "
+        "selon le renseignement sud-coréen, cité lundi par l'agence Yonhap.\n",
+        encoding="utf-8",
+    )
     new = tmp_path / "new.csv"
     code, _, err = run(["extract", article, "--merge", CLAIMS, "--out", new], capsys)
     assert code == 0, err

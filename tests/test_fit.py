@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import os
 import json
 import math
-import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,8 +27,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import CLAIMS_CSV, FIT_SEED, FIT_SETTINGS, KURSK_TOML, results_snapshot, sha256_file, snapshot
+
 from reconcile.cli import main
 from reconcile.config import config_from_json, load_config, sampler_overrides
 from reconcile.fitting import IncompatibleFit, load_fit
@@ -76,7 +75,11 @@ def test_fit_directory_holds_every_file(shipped_fit_dir):
     # the only hidden entry is the store of the results (one set of them, its switch and the lock)
     assert [n for n in names if n.startswith(".")] == [".reconcile"], "staging or temporary files left behind"
     store = sorted(p.name for p in (shipped_fit_dir / ".reconcile").iterdir())
-    assert len(store) == 3 and store[:2] == ["fit", os.readlink(shipped_fit_dir / ".reconcile" / "fit")] and store[2] == "lock"
+    assert (
+        len(store) == 3
+        and store[:2] == ["fit", os.readlink(shipped_fit_dir / ".reconcile" / "fit")]
+        and store[2] == "lock"
+    )
     for name in RESULT_FILES:
         assert (shipped_fit_dir / name).stat().st_size > 0
 
@@ -419,9 +422,21 @@ def test_cli_fit_with_the_same_seed_gives_identical_tables(shipped_fit, shipped_
     out_dir = tmp_path / "again"
     code, out, err = cli(
         [
-            "fit", CLAIMS_CSV, "--config", KURSK_TOML, "--out", out_dir, "--quiet",
-            "--seed", FIT_SEED, "--draws", FIT_SETTINGS["draws"], "--tune", FIT_SETTINGS["tune"],
-            "--chains", FIT_SETTINGS["chains"],
+            "fit",
+            CLAIMS_CSV,
+            "--config",
+            KURSK_TOML,
+            "--out",
+            out_dir,
+            "--quiet",
+            "--seed",
+            FIT_SEED,
+            "--draws",
+            FIT_SETTINGS["draws"],
+            "--tune",
+            FIT_SETTINGS["tune"],
+            "--chains",
+            FIT_SETTINGS["chains"],
         ],
         capsys,
     )
@@ -443,8 +458,22 @@ def test_cli_strict_with_too_few_draws_exits_3(tmp_path, capsys):
     out_dir = tmp_path / "strict"
     code, out, err = cli(
         [
-            "fit", CLAIMS_CSV, "--config", KURSK_TOML, "--out", out_dir, "--quiet", "--strict",
-            "--seed", 3, "--draws", 20, "--tune", 20, "--chains", 2,
+            "fit",
+            CLAIMS_CSV,
+            "--config",
+            KURSK_TOML,
+            "--out",
+            out_dir,
+            "--quiet",
+            "--strict",
+            "--seed",
+            3,
+            "--draws",
+            20,
+            "--tune",
+            20,
+            "--chains",
+            2,
         ],
         capsys,
     )
@@ -507,8 +536,23 @@ def test_pymc_sampler_fallback_writes_every_file(tmp_path, capsys):
     it once failed at the end because PyMC's result already held an ``observed_data`` group."""
     out = tmp_path / "out"
     code, _, err = cli(
-        ["fit", CLAIMS_CSV, "--out", out, "--sampler", "pymc", "--draws", 100, "--tune", 100, "--chains", 2,
-         "--seed", FIT_SEED, "--quiet"],
+        [
+            "fit",
+            CLAIMS_CSV,
+            "--out",
+            out,
+            "--sampler",
+            "pymc",
+            "--draws",
+            100,
+            "--tune",
+            100,
+            "--chains",
+            2,
+            "--seed",
+            FIT_SEED,
+            "--quiet",
+        ],
         capsys,
     )
     assert code == 0, err
@@ -524,7 +568,9 @@ class _Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("war, tune, expected", [("shipped", None, 700), ("rich", None, 900), ("rich", 250, 250), ("shipped", 250, 250)])
+@pytest.mark.parametrize(
+    "war, tune, expected", [("shipped", None, 700), ("rich", None, 900), ("rich", 250, 250), ("shipped", 250, 250)]
+)
 def test_wars_with_a_data_rich_group_tune_longer(monkeypatch, war, tune, expected):
     """sampler.tune for small wars, sampler.tune_data_rich when some group makes >= 40 claims
     (the model then samples group means); an explicit tune applies to both."""

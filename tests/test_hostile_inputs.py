@@ -20,8 +20,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ARTICLES, CLAIMS_CSV, KURSK_TOML, ROOT, sha256_file, snapshot
+
 from reconcile.cli import main
 
 
@@ -108,8 +108,9 @@ def _start_is_finite(claims, config) -> None:
     # ones that keep the likelihood's far tails finite: a figure 800 sds from its mean)
     logp = model.compile_logp()
     dlogp = model.compile_dlogp()
-    start = make_initial_point_fn(model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs),
-                                  return_transformed=True)
+    start = make_initial_point_fn(
+        model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs), return_transformed=True
+    )
     good = 0
     for seed in range(6):
         point = start(seed)
@@ -124,8 +125,16 @@ def _extreme_claims(frame: pd.DataFrame):
 
     frame = frame.copy()
     low, high = repr(MIN_FIGURE), repr(MAX_FIGURE)
-    cases = [("exact", low, ""), ("at_most", low, ""), ("fewer_than", low, ""), ("about", low, ""),
-             ("exact", high, ""), ("at_least", high, ""), ("more_than", high, ""), ("range", low, high)]
+    cases = [
+        ("exact", low, ""),
+        ("at_most", low, ""),
+        ("fewer_than", low, ""),
+        ("about", low, ""),
+        ("exact", high, ""),
+        ("at_least", high, ""),
+        ("more_than", high, ""),
+        ("range", low, high),
+    ]
     for k, at in enumerate(frame.index):
         qualifier, value, value_high = cases[k % len(cases)]
         frame.loc[at, ["qualifier", "value", "value_high", "phrase"]] = [qualifier, value, value_high, ""]
@@ -165,7 +174,7 @@ def test_configurations_at_the_ends_of_the_valid_ranges_can_be_fitted(end):
 
     base = cfg.load_config(KURSK_TOML)
     priors = {}
-    for key, value in base.priors.items():
+    for key, _value in base.priors.items():
         if key == "rate_log_sd":
             priors[key] = cfg.MAX_RATE_LOG_SD if end == "high" else cfg.MIN_LOG_SD
         elif key.endswith("_sd") or key == "noise_floor":
@@ -191,7 +200,7 @@ def test_configurations_at_the_ends_of_the_valid_ranges_can_be_fitted(end):
 def test_a_deleted_closing_quote_is_refused_naming_the_row(tmp_path, capsys):
     lines = CLAIMS_CSV.read_text(encoding="utf-8").split("\n")
     at = lines[6].index('.",')
-    lines[6] = lines[6][: at + 1] + lines[6][at + 2:]
+    lines[6] = lines[6][: at + 1] + lines[6][at + 2 :]
     broken = tmp_path / "claims.csv"
     broken.write_text("\n".join(lines), encoding="utf-8")
     before = broken.read_bytes()
@@ -329,8 +338,9 @@ def test_extract_of_a_latin1_or_binary_file(tmp_path, capsys):
 
 def test_output_into_a_closed_pipe_ends_quietly():
     """`reconcile validate data/claims.csv | head -1` ended with a BrokenPipeError traceback."""
-    command = (f"{sys.executable} -m reconcile.cli validate {CLAIMS_CSV} | head -c 10; "
-               f"echo; echo \"exit ${{PIPESTATUS[0]}}\"")
+    command = (
+        f'{sys.executable} -m reconcile.cli validate {CLAIMS_CSV} | head -c 10; echo; echo "exit ${{PIPESTATUS[0]}}"'
+    )
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
     assert done.stdout.splitlines()[-1] in ("exit 0", "exit 141")
@@ -428,7 +438,7 @@ def test_random_bytes_inside_the_posterior_blame_the_input(tmp_path, capsys, shi
     out.mkdir()
     data = bytearray((shipped_fit_dir / "posterior.nc").read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 4096] = np.random.default_rng(18).bytes(4096)
+    data[middle : middle + 4096] = np.random.default_rng(18).bytes(4096)
     (out / "posterior.nc").write_bytes(bytes(data))
     before = snapshot(out)
     code, _, err = run(["report", out], capsys)
@@ -468,21 +478,34 @@ def test_a_rebuilt_report_shows_the_stored_provenance(shipped_fit_dir):
 def test_csv_outputs_neutralise_formulas_but_not_numbers():
     from reconcile.summary import _csv
 
-    frame = pd.DataFrame({
-        "source": ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-2+3", "@SUM(A1)", "\tx", "UK MoD", "a=b"],
-        "change_q50": [-0.5, -1e-3, 0.0, 2.5, -7.0, 1.0, -3.0],
-        "n_claims": [-1, 2, 3, 4, 5, 6, 7],
-    })
+    frame = pd.DataFrame(
+        {
+            "source": ['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)", "\tx", "UK MoD", "a=b"],
+            "change_q50": [-0.5, -1e-3, 0.0, 2.5, -7.0, 1.0, -3.0],
+            "n_claims": [-1, 2, 3, 4, 5, 6, 7],
+        }
+    )
     rows = list(csv.reader(io.StringIO(_csv(frame))))
-    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'-2+3", "'@SUM(A1)", "'\tx", "UK MoD", "a=b"]
+    assert [r[0] for r in rows[1:]] == [
+        '\'=HYPERLINK("http://x","y")',
+        "'+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tx",
+        "UK MoD",
+        "a=b",
+    ]
     assert [r[1] for r in rows[1:]] == ["-0.5", "-0.001", "0", "2.5", "-7", "1", "-3"]  # numbers untouched
     assert rows[1][2] == "-1"
 
 
 def test_extracted_candidates_are_guarded_and_read_back_verbatim(tmp_path, capsys):
     article = tmp_path / "article.txt"
-    article.write_text("=HYPERLINK(\"http://evil\") Au moins 30 soldats nord-coréens ont été tués. "
-                       "-Plus de 6 000 soldats ont été tués ou blessés.\n", encoding="utf-8")
+    article.write_text(
+        '=HYPERLINK("http://evil") Au moins 30 soldats nord-coréens ont été tués. '
+        "-Plus de 6 000 soldats ont été tués ou blessés.\n",
+        encoding="utf-8",
+    )
     code, out, err = run(["extract", article], capsys)
     assert code == 0, err
     cells = [row for row in csv.reader(io.StringIO(out))]
@@ -490,8 +513,9 @@ def test_extracted_candidates_are_guarded_and_read_back_verbatim(tmp_path, capsy
     assert quotes and all(q.startswith(("'=", "'-")) for q in quotes), quotes
     # completed by a reviewer into claims, the guarded cells read back as the article's text
     frame = pd.read_csv(io.StringIO(out), dtype=str, keep_default_na=False)
-    frame = frame.assign(population="dprk_kursk", source="x", reported_on="2024-12-20", stance="adversary",
-                         period_start="2024-12-01")
+    frame = frame.assign(
+        population="dprk_kursk", source="x", reported_on="2024-12-20", stance="adversary", period_start="2024-12-01"
+    )
     from reconcile.claims import read_claims
 
     claims = read_claims(io.StringIO(frame.to_csv(index=False)))
@@ -504,8 +528,24 @@ def test_a_fit_with_formula_like_names_writes_guarded_csv(tmp_path, capsys):
     frame = shipped_rows()
     frame["source"] = frame["source"].str.replace("South Korea", "=cmd|' /C calc'!A0 South Korea", regex=False)
     claims = write_rows(frame, tmp_path / "claims.csv")
-    code, _, err = run(["fit", claims, "--config", KURSK_TOML, "--out", tmp_path / "R", "--quiet",
-                        "--draws", "20", "--tune", "20", "--chains", "1"], capsys)
+    code, _, err = run(
+        [
+            "fit",
+            claims,
+            "--config",
+            KURSK_TOML,
+            "--out",
+            tmp_path / "R",
+            "--quiet",
+            "--draws",
+            "20",
+            "--tune",
+            "20",
+            "--chains",
+            "1",
+        ],
+        capsys,
+    )
     assert code == 0, err
     sources = pd.read_csv(tmp_path / "R" / "sources.csv", dtype=str, keep_default_na=False)
     guarded = sources[sources["source"].str.contains("calc")]

@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import CLAIMS_CSV, KURSK_TOML, results_snapshot, snapshot
+
 from reconcile.cli import main
 
 FAST = ["--draws", "20", "--tune", "20", "--chains", "1"]
@@ -124,8 +124,19 @@ def run_child(out: Path, stage: str, sig: str, settings: list[str]) -> subproces
     env.update(RECONCILE_FAULT_AT=stage, RECONCILE_FAULT_SIGNAL=sig)
     if stage == "sampling":
         env["RECONCILE_FAULT_DELAY"] = "1"
-    command = [sys.executable, "-m", "reconcile.cli", "fit", str(CLAIMS_CSV), "--config", str(KURSK_TOML),
-               "--out", str(out), "--quiet", *settings]
+    command = [
+        sys.executable,
+        "-m",
+        "reconcile.cli",
+        "fit",
+        str(CLAIMS_CSV),
+        "--config",
+        str(KURSK_TOML),
+        "--out",
+        str(out),
+        "--quiet",
+        *settings,
+    ]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
 
 

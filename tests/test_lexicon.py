@@ -1,4 +1,5 @@
 """Tests of the vague-quantity lexicon and of number parsing (reconcile.lexicon)."""
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,7 @@ def test_digits_round_trip(n, style):
 
 
 @settings(max_examples=200, deadline=None)
-@given(n=st.integers(0, 10**9), style=st.sampled_from(DIGIT_STYLES),
-       language=st.sampled_from([None, "fr", "en"]))
+@given(n=st.integers(0, 10**9), style=st.sampled_from(DIGIT_STYLES), language=st.sampled_from([None, "fr", "en"]))
 def test_digits_round_trip_any_language(n, style, language):
     assert parse_number(format_number(n, style), language) == n
 
@@ -115,20 +115,22 @@ def test_matching_tolerates_case_accents_whitespace(pair):
 
 
 @settings(max_examples=100, deadline=None)
-@given(phrase=st.text(alphabet="abcdefghijklmnopqrstuvwxyz éè", min_size=1, max_size=30)
-       .filter(lambda s: s.strip()),
-       low=st.floats(0, 1e6), width=st.floats(0, 1e6))
+@given(
+    phrase=st.text(alphabet="abcdefghijklmnopqrstuvwxyz éè", min_size=1, max_size=30).filter(lambda s: s.strip()),
+    low=st.floats(0, 1e6),
+    width=st.floats(0, 1e6),
+)
 def test_overrides_add_and_replace(phrase, low, width):
     lex = default_lexicon()
     new = lex.with_overrides({phrase: [low, low + width]})
     assert new.interval(phrase) == (low, low + width)
     assert new is not lex and new.version != lex.version
-    assert lex.entries.get(normalize_phrase(phrase)) != (low, low + width) or \
-        normalize_phrase(phrase) in lex.entries
+    assert lex.entries.get(normalize_phrase(phrase)) != (low, low + width) or normalize_phrase(phrase) in lex.entries
 
 
-@pytest.mark.parametrize("bad", [[1], [1, 2, 3], [5, 2], [-1, 3], ["a", 3], "12",
-                                 [float("nan"), 1], [0, float("inf")], [True, 2], None])
+@pytest.mark.parametrize(
+    "bad", [[1], [1, 2, 3], [5, 2], [-1, 3], ["a", 3], "12", [float("nan"), 1], [0, float("inf")], [True, 2], None]
+)
 def test_bad_overrides_raise_naming_the_phrase(bad):
     with pytest.raises(ValueError, match="plusieurs centaines"):
         default_lexicon().with_overrides({"plusieurs centaines": bad})
@@ -140,18 +142,46 @@ def test_bad_overrides_raise_naming_the_phrase(bad):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("30", 30), ("1.000", 1000), ("1,000", 1000), ("10 000", 10000),
-        ("10\u00a0000", 10000), ("10\u202f000", 10000), ("1 200", 1200), ("50.000", 50000),
-        ("6,000+", 6000), ("~1,000", 1000), ("5,6", 5.6), ("1.5", 1.5), ("0,500", 0.5),
-        ("1.000.000", 1_000_000), ("1,234.5", 1234.5), ("1.234,5", 1234.5),
-        ("5,6 milliards", 5.6e9), ("2 million", 2e6), ("1.2 thousand", 1200),
-        ("trente", 30), ("cent", 100), ("mille", 1000), ("deux cents", 200),
-        ("quarante-trois", 43), ("cinq mille", 5000), ("Cinq mille", 5000),
-        ("soixante-dix", 70), ("quatre-vingt-dix", 90), ("quatre-vingts", 80),
-        ("vingt et un", 21), ("soixante et onze", 71), ("dix-sept", 17),
-        ("deux cent mille", 200_000), ("thirty", 30), ("a hundred", 100),
-        ("one thousand", 1000), ("forty-three", 43), ("five thousand", 5000),
-        ("one hundred and five", 105), ("zéro", 0),
+        ("30", 30),
+        ("1.000", 1000),
+        ("1,000", 1000),
+        ("10 000", 10000),
+        ("10\u00a0000", 10000),
+        ("10\u202f000", 10000),
+        ("1 200", 1200),
+        ("50.000", 50000),
+        ("6,000+", 6000),
+        ("~1,000", 1000),
+        ("5,6", 5.6),
+        ("1.5", 1.5),
+        ("0,500", 0.5),
+        ("1.000.000", 1_000_000),
+        ("1,234.5", 1234.5),
+        ("1.234,5", 1234.5),
+        ("5,6 milliards", 5.6e9),
+        ("2 million", 2e6),
+        ("1.2 thousand", 1200),
+        ("trente", 30),
+        ("cent", 100),
+        ("mille", 1000),
+        ("deux cents", 200),
+        ("quarante-trois", 43),
+        ("cinq mille", 5000),
+        ("Cinq mille", 5000),
+        ("soixante-dix", 70),
+        ("quatre-vingt-dix", 90),
+        ("quatre-vingts", 80),
+        ("vingt et un", 21),
+        ("soixante et onze", 71),
+        ("dix-sept", 17),
+        ("deux cent mille", 200_000),
+        ("thirty", 30),
+        ("a hundred", 100),
+        ("one thousand", 1000),
+        ("forty-three", 43),
+        ("five thousand", 5000),
+        ("one hundred and five", 105),
+        ("zéro", 0),
     ],
 )
 def test_parse_number_examples(text, expected):
@@ -159,8 +189,9 @@ def test_parse_number_examples(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "  ", "abc", "XIe", "deuxième", "a", "deux trois", "1,00,000", "1.2.3",
-             "au moins 30", "soldats", "et", "-"])
+    "text",
+    ["", "  ", "abc", "XIe", "deuxième", "a", "deux trois", "1,00,000", "1.2.3", "au moins 30", "soldats", "et", "-"],
+)
 def test_parse_number_rejects_non_numbers(text):
     assert parse_number(text) is None
 
@@ -185,7 +216,7 @@ def test_interval_longest_phrase_in_text():
 
 
 def test_find_returns_phrase_as_written():
-    found = default_lexicon().find("les pertes se chiffrent à\n\"Plusieurs  Centaines\"")
+    found = default_lexicon().find('les pertes se chiffrent à\n"Plusieurs  Centaines"')
     assert found == ("Plusieurs  Centaines", (200.0, 900.0))
     assert default_lexicon().find("rien") is None
 
@@ -198,8 +229,9 @@ def test_normalize_phrase():
 
 def test_load_lexicon_same_format(tmp_path):
     path = tmp_path / "lex.toml"
-    path.write_text('version = "test-1"\n[[entry]]\nphrases = { fr = ["une flopée"] }\n'
-                    "low = 5\nhigh = 50\n", encoding="utf-8")
+    path.write_text(
+        'version = "test-1"\n[[entry]]\nphrases = { fr = ["une flopée"] }\nlow = 5\nhigh = 50\n', encoding="utf-8"
+    )
     lex = load_lexicon(path)
     assert isinstance(lex, Lexicon)
     assert lex.version == "test-1"
@@ -226,15 +258,24 @@ def test_default_lexicon_is_cached_and_has_both_languages():
     lex = default_lexicon()
     assert default_lexicon() is lex
     assert set(lex.languages.values()) >= {"fr", "en"}
-    for fr, en in [("plusieurs centaines", "several hundred"), ("des dizaines", "dozens"),
-                   ("plusieurs milliers", "several thousand"), ("des centaines", "hundreds"),
-                   ("des milliers", "thousands"), ("quelques", "a few"),
-                   ("des dizaines de milliers", "tens of thousands"),
-                   ("des centaines de milliers", "hundreds of thousands"),
-                   ("quelques centaines", "a few hundred"), ("quelques milliers", "a few thousand"),
-                   ("une douzaine", "a dozen"), ("une centaine", "about a hundred"),
-                   ("un millier", "about a thousand"), ("plusieurs", "several"),
-                   ("de nombreux", "many"), ("plusieurs dizaines", "several dozen")]:
+    for fr, en in [
+        ("plusieurs centaines", "several hundred"),
+        ("des dizaines", "dozens"),
+        ("plusieurs milliers", "several thousand"),
+        ("des centaines", "hundreds"),
+        ("des milliers", "thousands"),
+        ("quelques", "a few"),
+        ("des dizaines de milliers", "tens of thousands"),
+        ("des centaines de milliers", "hundreds of thousands"),
+        ("quelques centaines", "a few hundred"),
+        ("quelques milliers", "a few thousand"),
+        ("une douzaine", "a dozen"),
+        ("une centaine", "about a hundred"),
+        ("un millier", "about a thousand"),
+        ("plusieurs", "several"),
+        ("de nombreux", "many"),
+        ("plusieurs dizaines", "several dozen"),
+    ]:
         assert lex.interval(fr) is not None and lex.interval(en) is not None, (fr, en)
 
 

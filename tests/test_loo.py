@@ -4,8 +4,8 @@ session's real fit of the shipped data (tests/conftest.py), also when read back 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from reconcile.fitting import load_fit
 from reconcile.model import ROLE_BOUND, ROLE_LOSS

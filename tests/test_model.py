@@ -40,7 +40,13 @@ def _mixture(sd, w, sd_out, fn):
 
 @pytest.mark.parametrize(
     "low, high",
-    [(np.log(100), np.log(100)), (np.log(50), np.log(200)), (np.log(30), 30.0), (-30.0, np.log(900)), (np.log(5e4), 30.0)],
+    [
+        (np.log(100), np.log(100)),
+        (np.log(50), np.log(200)),
+        (np.log(30), 30.0),
+        (-30.0, np.log(900)),
+        (np.log(5e4), 30.0),
+    ],
 )
 @pytest.mark.parametrize("mu", [np.log(10), np.log(120), np.log(1e5)])
 def test_stated_logp_matches_scipy(low, high, mu):
@@ -187,7 +193,10 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     # curve, read at the step's centre by linear interpolation
     typical = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
     knots = arrays["prior_share_sd"] * arrays["share_ou"] @ point["share_z"]
-    deviation = arrays["share_weight_0"] * knots[arrays["share_knot_0"]] + arrays["share_weight_1"] * knots[arrays["share_knot_1"]]
+    deviation = (
+        arrays["share_weight_0"] * knots[arrays["share_knot_0"]]
+        + arrays["share_weight_1"] * knots[arrays["share_knot_1"]]
+    )
     share = 1.0 / (1.0 + np.exp(-(np.log(typical / (1 - typical))[g.pop] + deviation)))
     overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
     killed, total = overlap @ (rate * share), overlap @ rate

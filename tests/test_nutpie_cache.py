@@ -157,12 +157,11 @@ def test_other_shapes_compile_anew_but_load_the_wrappers_from_disk():
 def test_reconcile_models_of_the_same_structure_share_one_compiled_model(tmp_path):
     """A changed figure reuses the compiled shipped model, with the density of a fresh compile."""
     import pandas as pd
+    from conftest import CLAIMS_CSV, KURSK_TOML
 
     from reconcile.claims import read_claims
     from reconcile.config import load_config
     from reconcile.model import build_model
-
-    from conftest import CLAIMS_CSV, KURSK_TOML
 
     table = pd.read_csv(CLAIMS_CSV, dtype=str, keep_default_na=False)
     table.loc[0, "value"] = str(int(table.loc[0, "value"]) * 3)  # "at least 30" -> "at least 90"

@@ -19,44 +19,134 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from reconcile import plots  # noqa: E402
-from reconcile.report import render_report, write_report  # noqa: E402
+from reconcile.report import render_report  # noqa: E402
 
 SCRIPT = "<script>alert(1)</script>"
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 PLOT_NAMES = ["cumulative.png", "sources.png", "claims_check.png", "daily_rate.png", "priors.png"]
 
 
-def _row(claim_id, category, qualifier, value, *, source="Ministry A & Partners", stance="adversary",
-         reported_on="2024-03-01", period_start="2024-01-01", period_end="", measure="total", value_high="",
-         phrase="", derived_from="", quote=None):
+def _row(
+    claim_id,
+    category,
+    qualifier,
+    value,
+    *,
+    source="Ministry A & Partners",
+    stance="adversary",
+    reported_on="2024-03-01",
+    period_start="2024-01-01",
+    period_end="",
+    measure="total",
+    value_high="",
+    phrase="",
+    derived_from="",
+    quote=None,
+):
     return {
-        "claim_id": claim_id, "population": "alpha", "category": category, "source": source,
-        "source_group": "", "stance": stance, "reported_on": reported_on, "period_start": period_start,
-        "period_end": period_end, "measure": measure, "qualifier": qualifier, "value": value,
-        "value_high": value_high, "phrase": phrase, "derived_from": derived_from,
-        "quote": quote or f"Quote of {claim_id}.", "citation": f"https://example.org/{claim_id}",
+        "claim_id": claim_id,
+        "population": "alpha",
+        "category": category,
+        "source": source,
+        "source_group": "",
+        "stance": stance,
+        "reported_on": reported_on,
+        "period_start": period_start,
+        "period_end": period_end,
+        "measure": measure,
+        "qualifier": qualifier,
+        "value": value,
+        "value_high": value_high,
+        "phrase": phrase,
+        "derived_from": derived_from,
+        "quote": quote or f"Quote of {claim_id}.",
+        "citation": f"https://example.org/{claim_id}",
     }
 
 
-CLAIMS = pd.DataFrame([
-    _row("c-exact", "casualties", "exact", "900", quote=f"About 900 casualties {SCRIPT} & more."),
-    _row("c-about", "killed", "about", "250", source="Observer B", stance="neutral", reported_on="2024-03-10"),
-    _row("c-at-least", "casualties", "at_least", "1200", source="Observer B", stance="neutral", reported_on="2024-04-01"),
-    _row("c-more-than", "wounded", "more_than", "600", reported_on="2024-04-10"),
-    _row("c-at-most", "casualties", "at_most", "3000", source="Own Ministry", stance="own", reported_on="2024-04-20"),
-    _row("c-fewer-than", "killed", "fewer_than", "800", source="Own Ministry", stance="own", reported_on="2024-05-01"),
-    _row("c-range", "casualties", "range", "1400", value_high="2200", source="Observer B", stance="neutral",
-         reported_on="2024-05-10"),
-    _row("c-vague", "casualties", "vague", "", phrase="several hundred", source="Source <b>C</b>",
-         reported_on="2024-02-01"),
-    _row("c-window", "casualties", "about", "300", source="Observer B", stance="neutral", reported_on="2024-04-05",
-         period_start="2024-03-01", period_end="2024-03-31"),
-    _row("c-per-day", "casualties", "exact", "12", source="Observer B", stance="neutral", reported_on="2024-05-05",
-         period_start="2024-04-01", period_end="2024-04-30", measure="per_day"),
-    _row("c-relay", "casualties", "exact", "900", source="Newswire D", derived_from="c-exact", reported_on="2024-03-02"),
-    _row("c-deployed", "deployed", "about", "20000", source="Observer B", stance="neutral", reported_on="2024-03-15",
-         period_start=""),
-])
+CLAIMS = pd.DataFrame(
+    [
+        _row("c-exact", "casualties", "exact", "900", quote=f"About 900 casualties {SCRIPT} & more."),
+        _row("c-about", "killed", "about", "250", source="Observer B", stance="neutral", reported_on="2024-03-10"),
+        _row(
+            "c-at-least",
+            "casualties",
+            "at_least",
+            "1200",
+            source="Observer B",
+            stance="neutral",
+            reported_on="2024-04-01",
+        ),
+        _row("c-more-than", "wounded", "more_than", "600", reported_on="2024-04-10"),
+        _row(
+            "c-at-most", "casualties", "at_most", "3000", source="Own Ministry", stance="own", reported_on="2024-04-20"
+        ),
+        _row(
+            "c-fewer-than", "killed", "fewer_than", "800", source="Own Ministry", stance="own", reported_on="2024-05-01"
+        ),
+        _row(
+            "c-range",
+            "casualties",
+            "range",
+            "1400",
+            value_high="2200",
+            source="Observer B",
+            stance="neutral",
+            reported_on="2024-05-10",
+        ),
+        _row(
+            "c-vague",
+            "casualties",
+            "vague",
+            "",
+            phrase="several hundred",
+            source="Source <b>C</b>",
+            reported_on="2024-02-01",
+        ),
+        _row(
+            "c-window",
+            "casualties",
+            "about",
+            "300",
+            source="Observer B",
+            stance="neutral",
+            reported_on="2024-04-05",
+            period_start="2024-03-01",
+            period_end="2024-03-31",
+        ),
+        _row(
+            "c-per-day",
+            "casualties",
+            "exact",
+            "12",
+            source="Observer B",
+            stance="neutral",
+            reported_on="2024-05-05",
+            period_start="2024-04-01",
+            period_end="2024-04-30",
+            measure="per_day",
+        ),
+        _row(
+            "c-relay",
+            "casualties",
+            "exact",
+            "900",
+            source="Newswire D",
+            derived_from="c-exact",
+            reported_on="2024-03-02",
+        ),
+        _row(
+            "c-deployed",
+            "deployed",
+            "about",
+            "20000",
+            source="Observer B",
+            stance="neutral",
+            reported_on="2024-03-15",
+            period_start="",
+        ),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +169,8 @@ def fit_dir(result, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize(
-    "make", [plots.plot_cumulative, plots.plot_sources, plots.plot_claims_check, plots.plot_daily_rate, plots.plot_priors]
+    "make",
+    [plots.plot_cumulative, plots.plot_sources, plots.plot_claims_check, plots.plot_daily_rate, plots.plot_priors],
 )
 def test_each_plot_returns_a_figure(result, make):
     fig = make(result)
@@ -141,7 +232,9 @@ def test_report_is_self_contained_and_escaped(result, fit_dir):
     for claim_id in CLAIMS["claim_id"]:
         assert claim_id in page
     assert "not counted (relay of c-exact)" in page
-    assert re.search(r"Cumulative casualties of alpha by \d{4}-\d{2}-\d{2}: median [\d,]+, 90% interval \[[\d,]+, [\d,]+\]\.", page)
+    assert re.search(
+        r"Cumulative casualties of alpha by \d{4}-\d{2}-\d{2}: median [\d,]+, 90% interval \[[\d,]+, [\d,]+\]\.", page
+    )
 
 
 def test_render_report_without_figures(result):

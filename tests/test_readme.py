@@ -6,6 +6,7 @@
 - the Python block runs as a script (*slow*), with fewer draws and 2 calibration simulations
   instead of 100 (each substitution is checked to have happened).
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,7 @@ BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```", README, re.S | re.M)
 
 def _section(title: str) -> str:
     start = README.index(title)
-    return README[start:README.index("\n## ", start + 3)]
+    return README[start : README.index("\n## ", start + 3)]
 
 
 def test_every_block_is_run_by_some_test():
@@ -69,14 +70,18 @@ def test_toml_block_is_a_sources_table_the_commands_accept(tmp_path, body):
 
 #: (what the README says, what the test runs instead): fewer draws, 2 simulations
 SMALLER = [
-    ("import reconcile\n",
-     "import reconcile\n"
-     "_load_config = reconcile.load_config\n"
-     "def _fewer_draws(*args, **kwargs):\n"
-     "    return _load_config(*args, **kwargs).replace(sampler={'draws': 200, 'tune': 200, 'tune_data_rich': 200})\n"
-     "reconcile.load_config = _fewer_draws\n"),
-    ('reconcile.calibrate(100, "calibration/", seed=1, workers=2)',
-     'reconcile.calibrate(2, "calibration/", seed=1, workers=2, config=reconcile.load_config())'),
+    (
+        "import reconcile\n",
+        "import reconcile\n"
+        "_load_config = reconcile.load_config\n"
+        "def _fewer_draws(*args, **kwargs):\n"
+        "    return _load_config(*args, **kwargs).replace(sampler={'draws': 200, 'tune': 200, 'tune_data_rich': 200})\n"
+        "reconcile.load_config = _fewer_draws\n",
+    ),
+    (
+        'reconcile.calibrate(100, "calibration/", seed=1, workers=2)',
+        'reconcile.calibrate(2, "calibration/", seed=1, workers=2, config=reconcile.load_config())',
+    ),
 ]
 
 
@@ -92,11 +97,17 @@ def test_python_block_runs_as_a_script(tmp_path):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     (tmp_path / "readme_example.py").write_text(script, encoding="utf-8")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    done = subprocess.run([sys.executable, "readme_example.py"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(
+        [sys.executable, "readme_example.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
-    for written in ("results/estimates.csv", "results/report.html", "loso", "sensitivity",
-                    "calibration/calibration.csv"):
+    for written in (
+        "results/estimates.csv",
+        "results/report.html",
+        "loso",
+        "sensitivity",
+        "calibration/calibration.csv",
+    ):
         assert (tmp_path / written).exists(), written
     assert "dprk_kursk" in done.stdout  # the estimates table was printed

@@ -1,4 +1,5 @@
 """The shell commands of the README's `reconcile extract` section run as written."""
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _extract_blocks() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start = text.index("## From articles to claims: `reconcile extract`")
-    section = text[start:text.index("\n## ", start + 3)]
+    section = text[start : text.index("\n## ", start + 3)]
     return re.findall(r"```sh\n(.*?)```", section, re.S)
 
 

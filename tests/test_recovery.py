@@ -23,9 +23,7 @@ def _fit_simulation(seed: int, **size):
 def _coverage(sim, result) -> pd.DataFrame:
     """Each estimate (population x category x grid date) against the truth."""
     est = result.estimates()
-    truth = [
-        truth_at(sim.truth, r.population, r.category, pd.Timestamp(r.date).date()) for r in est.itertuples()
-    ]
+    truth = [truth_at(sim.truth, r.population, r.category, pd.Timestamp(r.date).date()) for r in est.itertuples()]
     return est.assign(truth=truth, in90=lambda d: (d.q05 <= d.truth) & (d.truth <= d.q95))
 
 

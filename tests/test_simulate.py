@@ -34,9 +34,7 @@ def _claim_truth(sim: Simulation) -> pd.DataFrame:
         .pivot(index="claim_id", columns="quantity", values="value")
         .rename(columns={"claim": "true"})
     )
-    bias = t[t["quantity"] == "bias"][["source", "population", "value"]].rename(
-        columns={"value": "bias"}
-    )
+    bias = t[t["quantity"] == "bias"][["source", "population", "value"]].rename(columns={"value": "bias"})
     out = sim.claims.merge(per_claim, left_on="claim_id", right_index=True, how="left")
     out = out.merge(bias, on=["source", "population"], how="left")
     assert out["true"].notna().all() and out["bias"].notna().all()
@@ -201,7 +199,14 @@ def test_staggered_starts_and_truth_at():
 def test_every_qualifier_category_measure_appears(sims, seed):
     claims = sims[seed].claims
     assert set(claims["qualifier"]) == {
-        "exact", "about", "at_least", "more_than", "at_most", "fewer_than", "range", "vague"
+        "exact",
+        "about",
+        "at_least",
+        "more_than",
+        "at_most",
+        "fewer_than",
+        "range",
+        "vague",
     }
     assert set(claims["category"]) == {"killed", "wounded", "casualties", "deployed"}
     assert set(claims["measure"]) == {"total", "per_day"}
@@ -214,8 +219,7 @@ def test_claims_respect_the_contract(sims, seed):
     sim = sims[seed]
     c = sim.claims
     reported = pd.to_datetime(c["reported_on"], format="%Y-%m-%d")
-    end = pd.to_datetime(c["period_end"].where(c["period_end"] != "", c["reported_on"]),
-                         format="%Y-%m-%d")
+    end = pd.to_datetime(c["period_end"].where(c["period_end"] != "", c["reported_on"]), format="%Y-%m-%d")
     start = pd.to_datetime(c["period_start"].replace("", None), format="%Y-%m-%d")
     assert (end <= reported).all()
     assert (start.isna() | (start <= end)).all()
@@ -230,8 +234,10 @@ def test_claims_respect_the_contract(sims, seed):
     assert (highs.dropna() >= values[highs.notna()]).all()
     # windows: 2-60 days; per_day only on windows; deployed: cumulative totals
     win = c[c["period_start"] != ""]
-    lengths = (pd.to_datetime(win["period_end"].where(win["period_end"] != "", win["reported_on"]))
-               - pd.to_datetime(win["period_start"])).dt.days + 1
+    lengths = (
+        pd.to_datetime(win["period_end"].where(win["period_end"] != "", win["reported_on"]))
+        - pd.to_datetime(win["period_start"])
+    ).dt.days + 1
     assert (lengths >= 2).all()
     per_day = c[c["measure"] == "per_day"]
     assert (per_day["period_start"] != "").all()
@@ -253,8 +259,19 @@ def test_relays_copy_an_earlier_claim(sims, seed):
         assert orig["derived_from"] == ""
         assert claim_id > row["derived_from"]
         assert row["reported_on"] > orig["reported_on"]
-        for col in ("population", "category", "source", "source_group", "stance", "period_start",
-                    "measure", "qualifier", "value", "value_high", "phrase"):
+        for col in (
+            "population",
+            "category",
+            "source",
+            "source_group",
+            "stance",
+            "period_start",
+            "measure",
+            "qualifier",
+            "value",
+            "value_high",
+            "phrase",
+        ):
             assert row[col] == orig[col], col
         # the period is unchanged although reported later
         assert row["period_end"] == (orig["period_end"] or orig["reported_on"])
@@ -275,8 +292,7 @@ def test_claim_truths_match_the_cumulative_truth(sims, seed):
                 before = dt.date.fromisoformat(row["period_start"]) - dt.timedelta(days=1)
                 expected -= truth_at(sim.truth, pop, cat, before)
                 if row["measure"] == "per_day":
-                    days = (dt.date.fromisoformat(end)
-                            - dt.date.fromisoformat(row["period_start"])).days + 1
+                    days = (dt.date.fromisoformat(end) - dt.date.fromisoformat(row["period_start"])).days + 1
                     expected /= days
         assert row["true"] == pytest.approx(expected), row["claim_id"]
 
@@ -353,8 +369,7 @@ def test_written_files_round_trip(sims, tmp_path):
     raw.decode("utf-8")
     back = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(back, sim.claims, check_dtype=False)
-    truth = pd.read_csv(truth_path, keep_default_na=False,
-                        dtype={c: str for c in TRUTH_COLUMNS if c != "value"})
+    truth = pd.read_csv(truth_path, keep_default_na=False, dtype={c: str for c in TRUTH_COLUMNS if c != "value"})
     pd.testing.assert_frame_equal(truth, sim.truth, check_dtype=False)
 
 

@@ -10,7 +10,7 @@ import ast
 import functools
 import math
 import os
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -87,10 +87,24 @@ def true_values(w: World, frame: pd.DataFrame) -> np.ndarray:
 
 # --------------------------------------------------------------------------- independence
 
+
 def test_module_imports_nothing_from_reconcile():
     tree = ast.parse(MODULE.read_text(encoding="utf-8"))
-    allowed = {"__future__", "bisect", "calendar", "io", "itertools", "math", "os",
-               "tempfile", "dataclasses", "datetime", "typing", "numpy", "pandas"}
+    allowed = {
+        "__future__",
+        "bisect",
+        "calendar",
+        "io",
+        "itertools",
+        "math",
+        "os",
+        "tempfile",
+        "dataclasses",
+        "datetime",
+        "typing",
+        "numpy",
+        "pandas",
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             assert node.level == 0, f"relative import on line {node.lineno}"
@@ -106,6 +120,7 @@ def test_module_imports_nothing_from_reconcile():
 
 
 # --------------------------------------------------------------------------- validity, sizes
+
 
 @pytest.mark.parametrize("name,seed", CASES)
 def test_claims_validate_and_size(name, seed, tmp_path):
@@ -162,6 +177,7 @@ def test_unknown_world_and_bad_seed():
 
 # --------------------------------------------------------------------------- the truth
 
+
 @pytest.mark.parametrize("name,seed", CASES)
 def test_truth_is_consistent(name, seed):
     w = world(name, seed)
@@ -178,8 +194,7 @@ def test_truth_is_consistent(name, seed):
         for cat in LOSSES:
             assert (frame[f"cum_{cat}"].to_numpy() == frame[cat].to_numpy().cumsum()).all()
         # the killed share moves over time (phases and drift), by more than 0.05
-        blocks = frame.assign(block=np.arange(len(frame)) // 30).groupby("block")[
-            ["killed", "casualties"]].sum()
+        blocks = frame.assign(block=np.arange(len(frame)) // 30).groupby("block")[["killed", "casualties"]].sum()
         blocks = blocks[blocks["casualties"] >= 200]
         share = blocks["killed"] / blocks["casualties"]
         assert share.max() - share.min() > 0.05, pop
@@ -209,6 +224,7 @@ def test_answers_match_the_truth(name, seed):
 
 
 # --------------------------------------------------------------------------- statements
+
 
 @pytest.mark.parametrize("name,seed", CASES)
 def test_statements_agree_with_the_sources_figures(name, seed):
@@ -243,12 +259,13 @@ def test_statements_agree_with_the_sources_figures(name, seed):
 
 def test_vague_phrases_are_the_lexicons():
     lexicon = default_lexicon()
-    for lang, phrases in VAGUE_PHRASES.items():
+    for _lang, phrases in VAGUE_PHRASES.items():
         for phrase, low, high in phrases:
             assert lexicon.interval(phrase) == (low, high), phrase
 
 
 # --------------------------------------------------------------------------- features
+
 
 def _runs(days: list[date]) -> int:
     """Longest run of consecutive days."""
@@ -296,9 +313,11 @@ def test_promised_features(name, seed):
     if "per_day" in promises:
         assert (c["measure"] == "per_day").any()
     if "window" in promises:
-        windows = c[(c["period_start"] != "") & (c["measure"] == "total")
-                    & (c.apply(lambda r: r["period_start"] != w.starts[r["population"]]
-                               .isoformat(), axis=1))]
+        windows = c[
+            (c["period_start"] != "")
+            & (c["measure"] == "total")
+            & (c.apply(lambda r: r["period_start"] != w.starts[r["population"]].isoformat(), axis=1))
+        ]
         assert len(windows) > 0
     for qualifier in ("vague", "more_than", "range", "at_least"):
         if qualifier in promises:
@@ -350,8 +369,7 @@ def test_deployed_claims_bound_the_casualties(name, seed):
     j = w.claims.merge(w.answers, on="claim_id")
     dep = j[j["category"] == "deployed"]
     for rec in dep.itertuples(index=False):
-        frame = w.truth[(w.truth["population"] == rec.population)
-                        & (w.truth["date"] <= rec.reported_on)]
+        frame = w.truth[(w.truth["population"] == rec.population) & (w.truth["date"] <= rec.reported_on)]
         so_far = int(frame["cum_casualties"].iloc[-1]) if len(frame) else 0
         # a vague strength ("tens of thousands") only has to reach above the losses
         high = default_lexicon().interval(rec.phrase)[1] if rec.qualifier == "vague" else rec.value
@@ -370,18 +388,19 @@ def test_ministry_world_shape():
 
 # --------------------------------------------------------------------------- sources and bias
 
+
 @pytest.mark.parametrize("name,seed", CASES)
 def test_sources_table_and_stances(name, seed):
     w = world(name, seed)
     s = w.sources
-    assert {"source", "source_group", "population", "stance", "mean_bias", "noise_sd",
-            "drift_sd", "kind"} <= set(s.columns)
+    assert {"source", "source_group", "population", "stance", "mean_bias", "noise_sd", "drift_sd", "kind"} <= set(
+        s.columns
+    )
     pairs = set(zip(w.claims["source"], w.claims["population"]))
     assert pairs == set(zip(s["source"], s["population"]))
     # the stance written in the claims is the one the world used
     stance = dict(zip(zip(s["source"], s["population"]), s["stance"]))
-    assert all(stance[(a, b)] == st for a, b, st in
-               zip(w.claims["source"], w.claims["population"], w.claims["stance"]))
+    assert all(stance[(a, b)] == st for a, b, st in zip(w.claims["source"], w.claims["population"], w.claims["stance"]))
     # the generated bias agrees with the stance
     base = s[s["kind"] != "name_count"]
     assert (base.loc[base["stance"] == "own", "base_bias"] <= 1.1 + 1e-9).all()

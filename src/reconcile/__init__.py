@@ -39,6 +39,12 @@ _API = {
     "sensitivity": "refits",
     "extract_claims": "extract",
     "default_lexicon": "lexicon",
+    "ReconcileError": "errors",
+    "FitError": "errors",
+    "ModelDataError": "errors",
+    "IncompatibleFit": "errors",
+    "BatchError": "errors",
+    "BatchWarning": "errors",
 }
 
 __all__ = ["__version__", *_API]

@@ -296,7 +296,9 @@ def _files(directory: Path | None) -> list[str]:
     """Relative paths (``/``-separated) of the regular files under ``directory``."""
     if directory is None or not directory.is_dir():
         return []
-    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file() and not p.is_symlink())
+    return sorted(
+        p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file() and not p.is_symlink()
+    )
 
 
 def _link_target(out: Path, name: str, kind: str) -> str:

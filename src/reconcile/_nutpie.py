@@ -147,7 +147,9 @@ class _Layout:
 
     @property
     def offsets(self) -> tuple[int, ...]:
-        return tuple(np.concatenate([[0], np.cumsum([1 + n for n in self.ndims])[:-1]]).astype(int)) if self.names else ()
+        return (
+            tuple(np.concatenate([[0], np.cumsum([1 + n for n in self.ndims])[:-1]]).astype(int)) if self.names else ()
+        )
 
     @property
     def size(self) -> int:

@@ -16,6 +16,7 @@ date, outlet, URL, author — are read from, in this order of trust:
 Metadata lines are blanked out of the text that sentences are read from (keeping every other
 character at its place, so quotes stay verbatim); a title stays in as its own paragraph.
 """
+
 from __future__ import annotations
 
 import html
@@ -80,7 +81,7 @@ _KEYS: dict[str, str] = {}
 for _field, _names in {
     "title": "title titre headline heading sujet",
     "date": "date published publie publication|date publish|date date|de|publication datetime "
-            "mis|a|jour updated dateline publie|le published|on",
+    "mis|a|jour updated dateline publie|le published|on",
     "outlet": "outlet media journal site publisher newspaper source editeur publication|name",
     "url": "url link lien source|link canonical permalink adresse",
     "author": "author auteur by par byline signature",
@@ -119,7 +120,7 @@ def _decode(data: bytes, name: str, encoding: str | None) -> str:
                     return data.decode(charset)
                 except (LookupError, UnicodeDecodeError):
                     pass
-        line = data[:exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise ArticleError(
             f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset {exc.start}, line {line}); "
             "save it as UTF-8, or give its encoding with --encoding (e.g. --encoding cp1252)"
@@ -206,10 +207,12 @@ def _date_line(line: str) -> date | None:
             return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         except ValueError:
             return None
-    if not re.match(r"^(?:publie|published|mis a jour|updated|date|le |on |\d|[a-z]+ \d)", norm) \
-            and not re.match(r"^(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|"
-                             r"wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|"
-                             r"june|july|august|september|october|november|december)", norm):
+    if not re.match(r"^(?:publie|published|mis a jour|updated|date|le |on |\d|[a-z]+ \d)", norm) and not re.match(
+        r"^(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|monday|tuesday|"
+        r"wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|"
+        r"june|july|august|september|october|november|december)",
+        norm,
+    ):
         return None
     words = re.findall(r"[a-z]{4,}", norm)
     if len(words) > 8:
@@ -217,7 +220,9 @@ def _date_line(line: str) -> date | None:
     return parse_date(stripped)
 
 
-_DATELINE = re.compile(r"^\s*[A-Z][A-Z .'\-]{2,30}(?:\s*\([^)]{2,30}\))?,\s+(?P<date>[^—–(-]{4,40}?)\s*(?:\([^)]*\)\s*)?[—–-]")
+_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z .'\-]{2,30}(?:\s*\([^)]{2,30}\))?,\s+(?P<date>[^—–(-]{4,40}?)\s*(?:\([^)]*\)\s*)?[—–-]"
+)
 
 
 def _from_text(text: str, name: str) -> Article:
@@ -235,7 +240,7 @@ def _from_text(text: str, name: str) -> Article:
         while j < len(lines) and lines[j][2].strip() != "---":
             j += 1
         if j < len(lines):
-            for s, e, line in lines[i + 1:j]:
+            for s, e, line in lines[i + 1 : j]:
                 m = _KEY_LINE.match(line) or re.match(r"^\s*(?P<key>[\w-]+)\s*:\s*(?P<value>.+?)\s*$", line)
                 if not m:
                     continue
@@ -253,7 +258,7 @@ def _from_text(text: str, name: str) -> Article:
                     _apply(meta, found, fld, m.group("value"), "front matter")
             _blank(chars, lines[i][0], lines[j][1])
             if title_span:
-                chars[title_span[0]:title_span[1]] = list(text[title_span[0]:title_span[1]])
+                chars[title_span[0] : title_span[1]] = list(text[title_span[0] : title_span[1]])
             i = j + 1
     # header block: Key: value lines at the top
     header_end = i
@@ -286,8 +291,19 @@ def _from_text(text: str, name: str) -> Article:
         if not m:
             continue
         key = normalize_phrase(m.group("key"))
-        if key in ("source link", "publish date", "date de publication", "lien", "url", "link", "permalink",
-                   "author", "auteur", "published", "publie le"):
+        if key in (
+            "source link",
+            "publish date",
+            "date de publication",
+            "lien",
+            "url",
+            "link",
+            "permalink",
+            "author",
+            "auteur",
+            "published",
+            "publie le",
+        ):
             fld = _key_field(key)
             if fld:
                 _apply(meta, found, fld, m.group("value"), f"line {key!r}")
@@ -333,10 +349,47 @@ def _from_text(text: str, name: str) -> Article:
 
 # --------------------------------------------------------------------------- HTML
 
-_SKIP = {"script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside", "form",
-         "button", "select", "iframe", "head", "title"}
-_BLOCK = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption", "td", "th",
-          "div", "section", "article", "main", "br", "tr", "dd", "dt", "pre", "caption"}
+_SKIP = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "button",
+    "select",
+    "iframe",
+    "head",
+    "title",
+}
+_BLOCK = {
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "blockquote",
+    "figcaption",
+    "td",
+    "th",
+    "div",
+    "section",
+    "article",
+    "main",
+    "br",
+    "tr",
+    "dd",
+    "dt",
+    "pre",
+    "caption",
+}
 
 
 class _HTMLText(HTMLParser):
@@ -416,8 +469,16 @@ def _from_html(text: str, name: str) -> Article:
             if m.get(k):
                 _set(meta, found, fld, html.unescape(m[k]), f"<meta {k}>")
                 break
-    for k in ("article:published_time", "datepublished", "date", "pubdate", "dc.date", "publish-date",
-              "og:published_time", "article:modified_time"):
+    for k in (
+        "article:published_time",
+        "datepublished",
+        "date",
+        "pubdate",
+        "dc.date",
+        "publish-date",
+        "og:published_time",
+        "article:modified_time",
+    ):
         if m.get(k) and not meta.get("date"):
             _set(meta, found, "date", parse_date(m[k]), f"<meta {k}>")
     if not meta.get("date") and parser.time:

@@ -90,7 +90,9 @@ def spawn_seeds(root_seed: int, n: int) -> list[int]:
 def worker_compiledir(pid: int | None = None) -> Path:
     """The private PyTensor compile directory of a worker process."""
     uid = os.getuid() if hasattr(os, "getuid") else "user"
-    base = Path(os.environ.get("RECONCILE_WORKER_COMPILEDIR", Path(tempfile.gettempdir()) / f"reconcile-pytensor-{uid}"))
+    base = Path(
+        os.environ.get("RECONCILE_WORKER_COMPILEDIR", Path(tempfile.gettempdir()) / f"reconcile-pytensor-{uid}")
+    )
     return base / f"worker-{os.getpid() if pid is None else pid}"
 
 
@@ -187,8 +189,13 @@ def probe(*, seed: int, fail: bool = False, sleep: float = 0.0, compile: bool = 
 
     x = pt.dscalar("x")
     f = pytensor.function([x], 2 * x + 1, mode="FAST_COMPILE")  # python linker: no C compilation
-    return {"seed": seed, "value": float(f(float(seed % 1000))), "pid": os.getpid(),
-            "compiledir": str(pytensor.config.compiledir), "base_compiledir": str(pytensor.config.base_compiledir)}
+    return {
+        "seed": seed,
+        "value": float(f(float(seed % 1000))),
+        "pid": os.getpid(),
+        "compiledir": str(pytensor.config.compiledir),
+        "base_compiledir": str(pytensor.config.base_compiledir),
+    }
 
 
 # --------------------------------------------------------------------------- parent side
@@ -225,11 +232,24 @@ class _Progress:
         self._bar = None
         if enabled and total:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self._bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[failed]}"),
-                TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=False,
             )
             self._task = self._bar.add_task(description, total=total, completed=done, failed="")
             self._bar.start()
@@ -289,7 +309,7 @@ def _inline_runner():
 #: Why spawned workers fail from a script, and the cure (said in one sentence).
 SPAWN_RERUNS_SCRIPT = (
     "reconcile starts its worker processes with 'spawn', which re-runs your script in each of them, "
-    "so a script must call reconcile's parallel helpers under `if __name__ == \"__main__\":` "
+    'so a script must call reconcile\'s parallel helpers under `if __name__ == "__main__":` '
     "(or pass workers=1 to run the fits in this process)"
 )
 
@@ -298,9 +318,7 @@ def _dask_runner(address: str):
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise BatchError(
-            "--scheduler needs dask.distributed: pip install 'reconcile[dask]'"
-        ) from None
+        raise BatchError("--scheduler needs dask.distributed: pip install 'reconcile[dask]'") from None
     from ._dask import PrivateCompiledir
 
     try:
@@ -310,7 +328,9 @@ def _dask_runner(address: str):
     client.register_plugin(PrivateCompiledir(), name="reconcile-private-compiledir")
 
     def submit(job: Job, seed: int):
-        return client.submit(execute, job.func, dict(job.kwargs), seed, pure=False, key=f"reconcile-{job.key}-{seed}-{time.time_ns()}")
+        return client.submit(
+            execute, job.func, dict(job.kwargs), seed, pure=False, key=f"reconcile-{job.key}-{seed}-{time.time_ns()}"
+        )
 
     def shutdown(cancel: bool) -> None:
         client.close()
@@ -363,8 +383,10 @@ def run_jobs(
         else:
             line = _unguarded_script_line()
             if line is not None:
-                raise BatchError(f"line {line} of {sys.modules['__main__'].__file__} would start worker processes "
-                                 f"unguarded: {SPAWN_RERUNS_SCRIPT}; nothing was started")
+                raise BatchError(
+                    f"line {line} of {sys.modules['__main__'].__file__} would start worker processes "
+                    f"unguarded: {SPAWN_RERUNS_SCRIPT}; nothing was started"
+                )
             n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
             submit, as_completed, shutdown = _local_runner(n)
         cancel = True
@@ -401,13 +423,18 @@ def run_jobs(
         if not ordered:
             shown = [f"  {key}: {message}" for key, message in list(failures.items())[:10]]
             more = [f"  ... and {len(failures) - 10} more"] if len(failures) > 10 else []
-            raise BatchError("\n".join([f"every one of the {len(failures)} {description} failed; nothing was kept:",
-                                        *shown, *more]))
+            raise BatchError(
+                "\n".join([f"every one of the {len(failures)} {description} failed; nothing was kept:", *shown, *more])
+            )
         import warnings as _warnings
 
-        _warnings.warn(f"{len(failures)} of the {len(jobs)} {description} failed (the first, {first}: "
-                       f"{failures[first]}); the others are kept in {out}: rerun the same call to retry only "
-                       "the failed ones", BatchWarning, stacklevel=2)
+        _warnings.warn(
+            f"{len(failures)} of the {len(jobs)} {description} failed (the first, {first}: "
+            f"{failures[first]}); the others are kept in {out}: rerun the same call to retry only "
+            "the failed ones",
+            BatchWarning,
+            stacklevel=2,
+        )
     return BatchResult(results=ordered, failures=failures, reused=reused, warnings=warnings)
 
 
@@ -421,7 +448,11 @@ def _outcome(future, first: bool) -> dict:
     except BrokenProcessPool:
         if first and _started_from_a_script():
             raise BatchError(f"the worker processes could not start: {SPAWN_RERUNS_SCRIPT}") from None
-        return {"result": {}, "error": "BrokenProcessPool: the worker running it died (out of memory? killed?)", "worker": {}}
+        return {
+            "result": {},
+            "error": "BrokenProcessPool: the worker running it died (out of memory? killed?)",
+            "worker": {},
+        }
     except Exception as exc:  # noqa: BLE001 - a worker died, a task was lost, ...
         return {"result": {}, "error": f"{type(exc).__name__}: {exc} (the worker running it failed)", "worker": {}}
 
@@ -433,7 +464,9 @@ def _unguarded_script_line() -> int | None:
     if not _started_from_a_script():
         return None
     frame = sys._getframe(1)
-    while frame is not None and not (frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__"):
+    while frame is not None and not (
+        frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__"
+    ):
         frame = frame.f_back
     if frame is None:
         return None

@@ -44,7 +44,7 @@ def plot_rank_histograms(ranks: pd.DataFrame, family: str | None = None) -> Figu
         ax.set_title(f"{q} (n={len(g)})", fontsize=9)
         ax.set_xlim(0, top)
         ax.tick_params(labelsize=7)
-    for ax in axes[len(quantities):]:
+    for ax in axes[len(quantities) :]:
         ax.set_visible(False)
     fig.suptitle(f"Rank histograms{'' if family is None else f': {family}'}", fontsize=11)
     return fig
@@ -59,8 +59,15 @@ def plot_coverage(coverage: pd.DataFrame) -> Figure:
     y = np.arange(len(quantities))
     for nominal, color, shift in ((0.5, "#d08c2a", -0.15), (0.9, "#3b6ea8", 0.15)):
         rows = per[per["nominal"] == nominal].set_index("quantity").loc[quantities]
-        ax.errorbar(rows["coverage"], y + shift, xerr=2 * rows["se"], fmt="o", ms=4, color=color,
-                    label=f"{nominal:.0%} interval")
+        ax.errorbar(
+            rows["coverage"],
+            y + shift,
+            xerr=2 * rows["se"],
+            fmt="o",
+            ms=4,
+            color=color,
+            label=f"{nominal:.0%} interval",
+        )
         ax.axvline(nominal, color=color, lw=0.8, ls="--")
     ax.set_yticks(y, quantities, fontsize=8)
     ax.invert_yaxis()

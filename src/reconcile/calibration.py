@@ -35,7 +35,6 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,12 +45,33 @@ __all__ = ["CalibrationSettings", "CalibrationResult", "calibrate", "simulate_an
 NOMINALS = (0.5, 0.9)
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)  # dates checked: these shares of each population's war
 RANK_COLUMNS = [
-    "simulation", "quantity", "family", "unit", "truth", "q05", "q25", "q50", "q75", "q95",
-    "in50", "in90", "rank", "n_rank_draws", "converged",
+    "simulation",
+    "quantity",
+    "family",
+    "unit",
+    "truth",
+    "q05",
+    "q25",
+    "q50",
+    "q75",
+    "q95",
+    "in50",
+    "in90",
+    "rank",
+    "n_rank_draws",
+    "converged",
 ]
 CALIBRATION_COLUMNS = [
-    "quantity", "nominal", "coverage", "n", "family", "se", "n_simulations", "coverage_converged",
-    "n_converged", "rank_chi2_p",
+    "quantity",
+    "nominal",
+    "coverage",
+    "n",
+    "family",
+    "se",
+    "n_simulations",
+    "coverage_converged",
+    "n_converged",
+    "rank_chi2_p",
 ]
 
 
@@ -83,7 +103,9 @@ class CalibrationSettings:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
         if self.rank_draws > self.draws * self.chains:
-            raise ValueError(f"rank_draws ({self.rank_draws}) must not exceed draws x chains ({self.draws * self.chains})")
+            raise ValueError(
+                f"rank_draws ({self.rank_draws}) must not exceed draws x chains ({self.draws * self.chains})"
+            )
 
 
 # --------------------------------------------------------------------------- one simulation (worker)
@@ -129,21 +151,37 @@ def _tally(claims: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
     first population's cumulative casualties every few days over the last two thirds of the war."""
     template = claims.iloc[0]
     population = template["population"]
-    start = pd.Timestamp(min(claims.loc[claims["population"] == population, "period_start"].replace("", np.nan).dropna().min(),
-                             claims.loc[claims["population"] == population, "reported_on"].min()))
+    start = pd.Timestamp(
+        min(
+            claims.loc[claims["population"] == population, "period_start"].replace("", np.nan).dropna().min(),
+            claims.loc[claims["population"] == population, "reported_on"].min(),
+        )
+    )
     first = settings.n_days // 3
     days = np.linspace(first, settings.n_days - 1, settings.tally_claims).round().astype(int)
     rows = []
     for k, day in enumerate(days):
         date = (start + pd.Timedelta(days=int(day))).strftime("%Y-%m-%d")
-        rows.append({
-            **{c: "" for c in claims.columns},
-            "claim_id": f"tally-{k + 1:03d}", "population": population, "category": "casualties",
-            "source": "tally", "source_group": template["source_group"], "stance": "adversary",
-            "reported_on": date, "period_start": start.strftime("%Y-%m-%d"), "period_end": date,
-            "measure": "total", "qualifier": "exact", "value": "1", "citation": "calibration tally",
-            "quote": "[calibration] running tally", "language": "en",
-        })
+        rows.append(
+            {
+                **{c: "" for c in claims.columns},
+                "claim_id": f"tally-{k + 1:03d}",
+                "population": population,
+                "category": "casualties",
+                "source": "tally",
+                "source_group": template["source_group"],
+                "stance": "adversary",
+                "reported_on": date,
+                "period_start": start.strftime("%Y-%m-%d"),
+                "period_end": date,
+                "measure": "total",
+                "qualifier": "exact",
+                "value": "1",
+                "citation": "calibration tally",
+                "quote": "[calibration] running tally",
+                "language": "en",
+            }
+        )
     return pd.DataFrame(rows, columns=claims.columns)
 
 
@@ -154,7 +192,12 @@ def _state_claims(design: pd.DataFrame, inputs, config, truth: dict, rng: np.ran
     pr = config.priors
     L = inputs.loss
     mu, sigma = claim_location_scale(
-        inputs, config, truth["true_quantity"], truth["bias"], truth["noise_sd"], truth.get("bias_drift"),
+        inputs,
+        config,
+        truth["true_quantity"],
+        truth["bias"],
+        truth["noise_sd"],
+        truth.get("bias_drift"),
         truth.get("series_noise_sd"),
     )
     outlier = rng.random(len(sigma)) < pr["outlier_prob"]
@@ -183,7 +226,9 @@ def _state_claims(design: pd.DataFrame, inputs, config, truth: dict, rng: np.ran
         out.at[r, "value"] = repr(value)
         out.at[r, "value_high"] = repr(value_high) if value_high != "" else ""
         out.at[r, "phrase"] = ""
-        out.at[r, "quote"] = f"[calibration] {row['source']}: {q} {value}{'-' + repr(value_high) if value_high != '' else ''} {row['category']}."
+        out.at[r, "quote"] = (
+            f"[calibration] {row['source']}: {q} {value}{'-' + repr(value_high) if value_high != '' else ''} {row['category']}."
+        )
     return out
 
 
@@ -205,10 +250,19 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
         thin = _thin(samples, settings.rank_draws)
         rows.append(
             {
-                "quantity": quantity, "family": family, "unit": unit, "truth": float(true_value),
-                "q05": q[0], "q25": q[1], "q50": q[2], "q75": q[3], "q95": q[4],
-                "in50": bool(q[1] <= true_value <= q[3]), "in90": bool(q[0] <= true_value <= q[4]),
-                "rank": int((thin < true_value).sum()), "n_rank_draws": int(len(thin)),
+                "quantity": quantity,
+                "family": family,
+                "unit": unit,
+                "truth": float(true_value),
+                "q05": q[0],
+                "q25": q[1],
+                "q50": q[2],
+                "q75": q[3],
+                "q95": q[4],
+                "in50": bool(q[1] <= true_value <= q[3]),
+                "in90": bool(q[0] <= true_value <= q[4]),
+                "rank": int((thin < true_value).sum()),
+                "n_rank_draws": int(len(thin)),
             }
         )
 
@@ -239,12 +293,25 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
         series_noise = _draws(post["series_noise_sd"])
         for k, label in enumerate(post["series_noise_sd"].coords["drift_series"].values):
             add("series_noise_sd", "noise", str(label), truth["series_noise_sd"][k], series_noise[:, k])
-    add("noise_typical", "hyperparameter", "", float(np.ravel(truth["noise_typical"])[0]), _draws(post["noise_typical"]).reshape(-1))
+    add(
+        "noise_typical",
+        "hyperparameter",
+        "",
+        float(np.ravel(truth["noise_typical"])[0]),
+        _draws(post["noise_typical"]).reshape(-1),
+    )
     return rows
 
 
 _TRUTH_VARS = (
-    "cumulative_casualties", "cumulative_killed", "killed_share", "true_quantity", "bias", "noise_sd", "noise_typical", "rate_sd",
+    "cumulative_casualties",
+    "cumulative_killed",
+    "killed_share",
+    "true_quantity",
+    "bias",
+    "noise_sd",
+    "noise_typical",
+    "rate_sd",
 )
 _DRIFT_TRUTH_VARS = ("bias_drift", "series_noise_sd")
 
@@ -273,8 +340,9 @@ def simulate_and_fit(*, seed: int, index: int, settings: dict, config_json: str)
         draws = pm.draw([model[v] for v in names], random_seed=int(rng.integers(2**31)), mode="FAST_COMPILE")
     truth = {name: np.asarray(v) for name, v in zip(names, draws)}
     stated = claims_from_frame(_state_claims(design, inputs, config, truth, rng))
-    result = fit(stated, config, seed=int(rng.integers(2**31)), progress=False,
-                 draws=s.draws, tune=s.tune, chains=s.chains)
+    result = fit(
+        stated, config, seed=int(rng.integers(2**31)), progress=False, draws=s.draws, tune=s.tune, chains=s.chains
+    )
     same = (
         list(result.inputs.loss["claim_id"]) == list(inputs.loss["claim_id"])
         and result.inputs.sources[["source", "stance"]].equals(inputs.sources[["source", "stance"]])
@@ -329,14 +397,21 @@ def coverage_table(ranks: pd.DataFrame) -> pd.DataFrame:
             cov = float(g[col].mean())
             rows.append(
                 {
-                    "quantity": name, "nominal": nominal, "coverage": cov, "n": int(len(g)),
-                    "family": g["family"].iloc[0], "se": math.sqrt(nominal * (1 - nominal) / len(g)),
+                    "quantity": name,
+                    "nominal": nominal,
+                    "coverage": cov,
+                    "n": int(len(g)),
+                    "family": g["family"].iloc[0],
+                    "se": math.sqrt(nominal * (1 - nominal) / len(g)),
                     "n_simulations": int(g["simulation"].nunique()),
                     "coverage_converged": float(conv[col].mean()) if len(conv) else float("nan"),
                     "n_converged": int(len(conv)),
                     # pooled rows: ranks of one simulation are not independent, so no uniformity test
-                    "rank_chi2_p": (float("nan") if name.startswith("all ")
-                                    else _chi2_p(g["rank"].to_numpy(), int(g["n_rank_draws"].iloc[0]))),
+                    "rank_chi2_p": (
+                        float("nan")
+                        if name.startswith("all ")
+                        else _chi2_p(g["rank"].to_numpy(), int(g["n_rank_draws"].iloc[0]))
+                    ),
                 }
             )
     out = pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
@@ -374,17 +449,31 @@ def calibrate(
         raise ValueError(f"the number of simulations must be a whole number >= 1, got {n_simulations!r}")
     settings = settings or CalibrationSettings()
     config = config if config is not None else load_config()
-    batch = run_jobs(_jobs(n_simulations, settings, config), out_dir, root_seed=seed, workers=workers,
-                     scheduler=scheduler, progress=progress, description="calibration fits")
+    batch = run_jobs(
+        _jobs(n_simulations, settings, config),
+        out_dir,
+        root_seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        description="calibration fits",
+    )
     frames = []
     diagnostics = []
-    for key, res in batch.results.items():
+    for _key, res in batch.results.items():
         frame = pd.DataFrame(res["rows"])
         frame.insert(0, "simulation", res["index"])
         frame["converged"] = bool(res["converged"])
         frames.append(frame)
-        diagnostics.append({"simulation": res["index"], **{k: res["diagnostics"].get(k) for k in
-                            ("converged", "max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "seconds")}})
+        diagnostics.append(
+            {
+                "simulation": res["index"],
+                **{
+                    k: res["diagnostics"].get(k)
+                    for k in ("converged", "max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "seconds")
+                },
+            }
+        )
     ranks = pd.concat(frames, ignore_index=True)[RANK_COLUMNS] if frames else pd.DataFrame(columns=RANK_COLUMNS)
     coverage = coverage_table(ranks) if frames else pd.DataFrame(columns=CALIBRATION_COLUMNS)
     diag = pd.DataFrame(diagnostics)
@@ -403,9 +492,7 @@ def calibrate(
     }
     if len(coverage):
         headline = coverage[coverage["quantity"].str.startswith("all ")]
-        summary["coverage"] = {
-            f"{r.quantity} {r.nominal:.0%}": round(r.coverage, 4) for r in headline.itertuples()
-        }
+        summary["coverage"] = {f"{r.quantity} {r.nominal:.0%}": round(r.coverage, 4) for r in headline.itertuples()}
     from .summary import _csv
 
     with staged_directory(out_dir, kind="calibration") as staging:

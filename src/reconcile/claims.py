@@ -29,6 +29,7 @@ from typing import IO, Any, Iterable, Mapping, Union
 import pandas as pd
 
 from reconcile._io import FORMULA_START  # a leading apostrophe before one of these guards a cell
+from reconcile.errors import ReconcileError
 from reconcile.lexicon import Lexicon, default_lexicon
 
 __all__ = [
@@ -55,7 +56,14 @@ __all__ = [
 
 CATEGORIES: tuple[str, ...] = ("killed", "wounded", "casualties", "deployed")
 QUALIFIERS: tuple[str, ...] = (
-    "exact", "about", "at_least", "more_than", "at_most", "fewer_than", "range", "vague",
+    "exact",
+    "about",
+    "at_least",
+    "more_than",
+    "at_most",
+    "fewer_than",
+    "range",
+    "vague",
 )
 #: Stances a file may state; a blank stance becomes :data:`STANCE_UNKNOWN`.
 STANCES: tuple[str, ...] = ("adversary", "own", "neutral")
@@ -63,32 +71,61 @@ STANCE_UNKNOWN = "unknown"
 MEASURES: tuple[str, ...] = ("total", "per_day")
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
-    "claim_id", "population", "category", "source", "reported_on",
-    "qualifier", "value", "quote", "citation",
+    "claim_id",
+    "population",
+    "category",
+    "source",
+    "reported_on",
+    "qualifier",
+    "value",
+    "quote",
+    "citation",
 )
 #: Optional columns and the default written in the file's terms ("" = blank). Defaults that
 #: depend on other cells (source_group, period_start, period_end) are filled in by
 #: :class:`Claims`: source_group <- source, period_start <- the population's start,
 #: period_end <- reported_on.
-OPTIONAL_COLUMNS: Mapping[str, str] = MappingProxyType({
-    "source_group": "",
-    "stance": "",
-    "period_start": "",
-    "period_end": "",
-    "measure": "total",
-    "value_high": "",
-    "phrase": "",
-    "derived_from": "",
-    "language": "",
-    "notes": "",
-})
+OPTIONAL_COLUMNS: Mapping[str, str] = MappingProxyType(
+    {
+        "source_group": "",
+        "stance": "",
+        "period_start": "",
+        "period_end": "",
+        "measure": "total",
+        "value_high": "",
+        "phrase": "",
+        "derived_from": "",
+        "language": "",
+        "notes": "",
+    }
+)
 
 #: Columns of :attr:`Claims.frame`, in order (extra columns of the file follow).
 CANONICAL_COLUMNS: tuple[str, ...] = (
-    "claim_id", "row", "population", "category", "source", "source_group", "stance",
-    "reported_on", "period_start", "period_end", "cumulative", "measure", "qualifier",
-    "value", "value_high", "phrase", "low", "high", "derived_from", "counted",
-    "quote", "citation", "language", "notes",
+    "claim_id",
+    "row",
+    "population",
+    "category",
+    "source",
+    "source_group",
+    "stance",
+    "reported_on",
+    "period_start",
+    "period_end",
+    "cumulative",
+    "measure",
+    "qualifier",
+    "value",
+    "value_high",
+    "phrase",
+    "low",
+    "high",
+    "derived_from",
+    "counted",
+    "quote",
+    "citation",
+    "language",
+    "notes",
 )
 
 _KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
@@ -115,9 +152,11 @@ _EXPECT_NUMBER = "a plain number such as 1000, 1000.0 or 1e3 (no thousands separ
 #: live on Earth) cannot be fitted. A count of "none" is stated as ``at_most`` a small figure.
 MIN_FIGURE = 1e-6
 MAX_FIGURE = 1e10
-_EXPECT_FIGURE = (f"a figure from {MIN_FIGURE:.6f} to {MAX_FIGURE:,.0f}: the model reads figures on a "
-                  "log scale, where 0 does not exist (for 'none', state at_most 1) and larger numbers "
-                  "exceed any war")
+_EXPECT_FIGURE = (
+    f"a figure from {MIN_FIGURE:.6f} to {MAX_FIGURE:,.0f}: the model reads figures on a "
+    "log scale, where 0 does not exist (for 'none', state at_most 1) and larger numbers "
+    "exceed any war"
+)
 
 Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 
@@ -125,6 +164,7 @@ Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 # --------------------------------------------------------------------------------------
 # Problems and errors
 # --------------------------------------------------------------------------------------
+
 
 def _show(value: str, limit: int = 80) -> str:
     text = repr(value)
@@ -152,7 +192,7 @@ class Problem:
         return f"{where}: {found}expected {self.expected}"
 
 
-class ClaimsError(ValueError):
+class ClaimsError(ReconcileError, ValueError):
     """A claims file (or frame) breaks the contract; ``problems`` lists every problem."""
 
     def __init__(self, problems: Iterable[Problem], path: str | None = None):
@@ -169,13 +209,14 @@ class ClaimsError(ValueError):
         return (type(self), (self.problems, self.path))
 
 
-class ClaimsFileMissing(FileNotFoundError):
+class ClaimsFileMissing(ReconcileError, FileNotFoundError):
     """The claims file is missing or cannot be read (as opposed to breaking the contract)."""
 
 
 # --------------------------------------------------------------------------------------
 # Reading: bytes -> text -> raw table (header, rows of stripped strings, row numbers)
 # --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _RawTable:
@@ -192,9 +233,7 @@ def _read_source(source: Source) -> tuple[bytes | str, str | None]:
             with open(path, "rb") as handle:  # read-only
                 return handle.read(), path
         except OSError as exc:
-            raise ClaimsFileMissing(
-                exc.errno, f"cannot read claims file: {exc.strerror or exc}", path
-            ) from exc
+            raise ClaimsFileMissing(exc.errno, f"cannot read claims file: {exc.strerror or exc}", path) from exc
     if hasattr(source, "read"):
         name = getattr(source, "name", None)
         try:
@@ -208,16 +247,15 @@ def _read_source(source: Source) -> tuple[bytes | str, str | None]:
 def _decode(data: bytes | str) -> tuple[str | None, list[Problem]]:
     if isinstance(data, str):
         return data.removeprefix("\ufeff"), []
-    body = data[len(_BOM):] if data.startswith(_BOM) else data
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
     offset = len(data) - len(body)
     try:
         return body.decode("utf-8"), []
     except UnicodeDecodeError as exc:
         at = offset + exc.start
-        bad = data[at:at + 1].hex()
-        row, column = _locate(body[:exc.start].decode("utf-8"))
-        return None, [Problem(row, column, f"byte 0x{bad} at byte offset {at}",
-                              "UTF-8 text (save the file as UTF-8)")]
+        bad = data[at : at + 1].hex()
+        row, column = _locate(body[: exc.start].decode("utf-8"))
+        return None, [Problem(row, column, f"byte 0x{bad} at byte offset {at}", "UTF-8 text (save the file as UTF-8)")]
 
 
 def _scan(text: str, stop: int | None = None) -> tuple[int, int, str | None, int]:
@@ -277,18 +315,24 @@ def _syntax_problem(text: str, header: tuple[str, ...], fallback_row: int, reaso
     if error is None:  # (the scanner and the csv module disagree: name what is known)
         return Problem(fallback_row, None, None, f"well-formed CSV ({reason})")
     names = [name for name in header if name]
-    column = (header[field] if field < len(header) and header[field] else names[-1] if names else None) if row > 1 else None
+    column = (
+        (header[field] if field < len(header) and header[field] else names[-1] if names else None) if row > 1 else None
+    )
     if error == "unterminated":
-        excerpt = text[at:at + 60].split("\n")[0]
+        excerpt = text[at : at + 60].split("\n")[0]
     else:  # the text around the closing quote, which is not followed by a comma
-        excerpt = text[max(at - 40, 0):at + 20].split("\n")[-1]
+        excerpt = text[max(at - 40, 0) : at + 20].split("\n")[-1]
     quote_rule = 'inside a quoted cell, a double quote is written twice ("")'
     if error == "unterminated":
-        expected = (f"a closing double quote for the quoted cell that starts here (it runs on to the "
-                    f"end of the file); {quote_rule}")
+        expected = (
+            f"a closing double quote for the quoted cell that starts here (it runs on to the "
+            f"end of the file); {quote_rule}"
+        )
     else:
-        expected = (f"a comma or the end of the row right after the double quote that closes a "
-                    f"quoted cell (is that cell's own closing quote missing?); {quote_rule}")
+        expected = (
+            f"a comma or the end of the row right after the double quote that closes a "
+            f"quoted cell (is that cell's own closing quote missing?); {quote_rule}"
+        )
     return Problem(row, column, excerpt, expected)
 
 
@@ -303,15 +347,16 @@ def _clean_cell(text: str) -> str:
 
 def _parse_csv(text: str) -> tuple[_RawTable | None, list[Problem]]:
     if not text.strip():
-        return None, [Problem(None, None, None,
-                              "a CSV file with a header row and at least one claim; "
-                              "the file is empty")]
+        return None, [
+            Problem(None, None, None, "a CSV file with a header row and at least one claim; the file is empty")
+        ]
     nul = text.find("\x00")
     if nul >= 0:
         at = len(text[:nul].encode("utf-8"))
         row, column = _locate(text[:nul])
-        return None, [Problem(row, column, f"NUL byte at byte offset {at}",
-                              "a CSV text file (this looks like a binary file)")]
+        return None, [
+            Problem(row, column, f"NUL byte at byte offset {at}", "a CSV text file (this looks like a binary file)")
+        ]
     records: list[list[str]] = []
     try:
         for record in csv.reader(io.StringIO(text, newline=""), strict=True):
@@ -339,15 +384,23 @@ def _count_problem(number: int, cells: list[str], header: tuple[str, ...]) -> Pr
     """A row whose number of cells differs from the header's: it would shift or lose cells."""
     found = f"{len(header)} cells, as many as the header; this row has {len(cells)}"
     if len(cells) > len(header):
-        extra = ",".join(cells[len(header):])
+        extra = ",".join(cells[len(header) :])
         last = next((name for name in reversed(header) if name), None)
-        return Problem(number, last, extra,
-                       f"{found}: the cells after {last!r} are extra (an unquoted comma inside a "
-                       "text cell? put the cell in double quotes)")
-    missing = header[len(cells):]
-    return Problem(number, missing[0] or None, None,
-                   f"{found}: {', '.join(repr(m) for m in missing)} missing (a line break inside an "
-                   "unquoted cell? put the cell in double quotes)")
+        return Problem(
+            number,
+            last,
+            extra,
+            f"{found}: the cells after {last!r} are extra (an unquoted comma inside a "
+            "text cell? put the cell in double quotes)",
+        )
+    missing = header[len(cells) :]
+    return Problem(
+        number,
+        missing[0] or None,
+        None,
+        f"{found}: {', '.join(repr(m) for m in missing)} missing (a line break inside an "
+        "unquoted cell? put the cell in double quotes)",
+    )
 
 
 def _cell_text(value: Any) -> str:
@@ -385,6 +438,7 @@ def _table_from_frame(df: pd.DataFrame) -> _RawTable:
 # Validation of the header
 # --------------------------------------------------------------------------------------
 
+
 def _is_claims_header(header: tuple[str, ...]) -> bool:
     """False when the header names none of the required columns (not a claims file)."""
     return any(column in header for column in REQUIRED_COLUMNS)
@@ -394,9 +448,16 @@ def _check_header(header: tuple[str, ...]) -> list[Problem]:
     present = set(header)
     missing = [c for c in REQUIRED_COLUMNS if c not in present]
     if not _is_claims_header(header):
-        return [Problem(1, None, ",".join(header),
-                        "a header row naming the columns " + ", ".join(REQUIRED_COLUMNS)
-                        + " (this does not look like a claims file)")]
+        return [
+            Problem(
+                1,
+                None,
+                ",".join(header),
+                "a header row naming the columns "
+                + ", ".join(REQUIRED_COLUMNS)
+                + " (this does not look like a claims file)",
+            )
+        ]
     problems: list[Problem] = []
     lowered = {h.lower(): h for h in header}
     for column in missing:
@@ -411,9 +472,14 @@ def _check_header(header: tuple[str, ...]) -> list[Problem]:
         elif name in seen:
             problems.append(Problem(1, name, name, "each column name only once"))
         elif name in _RESERVED_COLUMNS:
-            problems.append(Problem(1, name, name,
-                                    "an extra column name other than the derived columns "
-                                    + ", ".join(sorted(_RESERVED_COLUMNS))))
+            problems.append(
+                Problem(
+                    1,
+                    name,
+                    name,
+                    "an extra column name other than the derived columns " + ", ".join(sorted(_RESERVED_COLUMNS)),
+                )
+            )
         seen.add(name)
     return problems
 
@@ -421,6 +487,7 @@ def _check_header(header: tuple[str, ...]) -> list[Problem]:
 # --------------------------------------------------------------------------------------
 # Validation of one row: cells -> parsed values
 # --------------------------------------------------------------------------------------
+
 
 def _to_date(text: str) -> tuple[date | None, str]:
     """Parse a strict YYYY-MM-DD date; on failure return None and what was expected."""
@@ -456,8 +523,9 @@ def _parse_number(text: str, row: int, column: str, problems: list[Problem]) -> 
     return number
 
 
-def _parse_choice(text: str, allowed: tuple[str, ...], row: int, column: str,
-                  problems: list[Problem], blank: str | None = None) -> str | None:
+def _parse_choice(
+    text: str, allowed: tuple[str, ...], row: int, column: str, problems: list[Problem], blank: str | None = None
+) -> str | None:
     """A case-insensitive choice; ``blank`` is the value of an empty cell (None: required)."""
     if text == "" and blank is not None:
         return blank
@@ -469,17 +537,23 @@ def _parse_choice(text: str, allowed: tuple[str, ...], row: int, column: str,
     return None
 
 
-def _interval(qualifier: str, value: float, value_high: float, phrase: str,
-              lexicon: Lexicon, row: int, problems: list[Problem]) -> tuple[float, float] | None:
+def _interval(
+    qualifier: str, value: float, value_high: float, phrase: str, lexicon: Lexicon, row: int, problems: list[Problem]
+) -> tuple[float, float] | None:
     """The interval of the source's figure stated by the claim (NaN-free), or None."""
     has_value, has_high = not math.isnan(value), not math.isnan(value_high)
     if qualifier in _NEEDS_VALUE and not has_value:
         problems.append(Problem(row, "value", "", f"a number for qualifier {qualifier!r}"))
         return None
     if has_high and qualifier not in _VALUE_HIGH_ALLOWED:
-        problems.append(Problem(row, "value_high", _num_text(value_high),
-                                f"a blank value_high: only 'range' and 'vague' take one, "
-                                f"not {qualifier!r}"))
+        problems.append(
+            Problem(
+                row,
+                "value_high",
+                _num_text(value_high),
+                f"a blank value_high: only 'range' and 'vague' take one, not {qualifier!r}",
+            )
+        )
         return None
     if qualifier in ("exact", "about"):
         return value, value
@@ -496,25 +570,35 @@ def _interval(qualifier: str, value: float, value_high: float, phrase: str,
         if has_value and has_high:
             low, high = value, value_high
         elif phrase == "":
-            problems.append(Problem(row, "phrase", "",
-                                    "the phrase as written for 'vague' (or both value and "
-                                    "value_high)"))
+            problems.append(
+                Problem(row, "phrase", "", "the phrase as written for 'vague' (or both value and value_high)")
+            )
             return None
         else:
             known = lexicon.interval(phrase)
             if known is None:
-                problems.append(Problem(row, "phrase", phrase,
-                                        "a phrase the lexicon knows (add it to the lexicon, or "
-                                        "give both value and value_high)"))
+                problems.append(
+                    Problem(
+                        row,
+                        "phrase",
+                        phrase,
+                        "a phrase the lexicon knows (add it to the lexicon, or give both value and value_high)",
+                    )
+                )
                 return None
             low = value if has_value else float(known[0])
             high = value_high if has_high else float(known[1])
     if high < low:
         column = "value_high" if has_high else "value"
         found = value_high if has_high else value
-        problems.append(Problem(row, column, _num_text(found),
-                                f"an interval with low <= high (low {_num_text(low)}, "
-                                f"high {_num_text(high)})"))
+        problems.append(
+            Problem(
+                row,
+                column,
+                _num_text(found),
+                f"an interval with low <= high (low {_num_text(low)}, high {_num_text(high)})",
+            )
+        )
         return None
     return low, high
 
@@ -523,8 +607,7 @@ def _num_text(number: float) -> str:
     return f"{number:g}"
 
 
-def _parse_row(cells: Mapping[str, str], row: int, lexicon: Lexicon,
-               problems: list[Problem]) -> dict[str, Any] | None:
+def _parse_row(cells: Mapping[str, str], row: int, lexicon: Lexicon, problems: list[Problem]) -> dict[str, Any] | None:
     """Parse one row; append its problems; return its values, or None if any problem."""
     before = len(problems)
 
@@ -533,6 +616,9 @@ def _parse_row(cells: Mapping[str, str], row: int, lexicon: Lexicon,
             return cells[column]
         return OPTIONAL_COLUMNS.get(column)
 
+    def optional(column: str) -> str:  # an optional column: its default when absent
+        return cells.get(column, OPTIONAL_COLUMNS[column])
+
     out: dict[str, Any] = {"row": row}
     for column in ("claim_id", *_REQUIRED_TEXT):
         text = cell(column)
@@ -540,56 +626,52 @@ def _parse_row(cells: Mapping[str, str], row: int, lexicon: Lexicon,
             problems.append(Problem(row, column, "", f"a non-blank {column}"))
         out[column] = text
     category = cell("category")
-    out["category"] = (None if category is None
-                       else _parse_choice(category, CATEGORIES, row, "category", problems))
+    out["category"] = None if category is None else _parse_choice(category, CATEGORIES, row, "category", problems)
     qualifier = cell("qualifier")
-    out["qualifier"] = (None if qualifier is None
-                        else _parse_choice(qualifier, QUALIFIERS, row, "qualifier", problems))
-    out["stance"] = _parse_choice(cell("stance"), STANCES, row, "stance", problems,
-                                  blank=STANCE_UNKNOWN)
-    out["measure"] = _parse_choice(cell("measure"), MEASURES, row, "measure", problems,
-                                   blank="total")
+    out["qualifier"] = None if qualifier is None else _parse_choice(qualifier, QUALIFIERS, row, "qualifier", problems)
+    out["stance"] = _parse_choice(optional("stance"), STANCES, row, "stance", problems, blank=STANCE_UNKNOWN)
+    out["measure"] = _parse_choice(optional("measure"), MEASURES, row, "measure", problems, blank="total")
     out["source_group"] = cell("source_group") or out["source"]
     for column in ("phrase", "derived_from", "language", "notes"):
         out[column] = cell(column)
 
     reported = cell("reported_on")
-    out["reported_on"] = (None if reported is None
-                          else _parse_date(reported, row, "reported_on", problems))
-    start_text, end_text = cell("period_start"), cell("period_end")
+    out["reported_on"] = None if reported is None else _parse_date(reported, row, "reported_on", problems)
+    start_text, end_text = optional("period_start"), optional("period_end")
     out["cumulative"] = start_text == ""
-    out["period_start"] = (None if start_text == ""
-                           else _parse_date(start_text, row, "period_start", problems))
-    out["period_end"] = (out["reported_on"] if end_text == ""
-                         else _parse_date(end_text, row, "period_end", problems))
+    out["period_start"] = None if start_text == "" else _parse_date(start_text, row, "period_start", problems)
+    out["period_end"] = out["reported_on"] if end_text == "" else _parse_date(end_text, row, "period_end", problems)
     _check_period(out, start_text, end_text, row, problems)
 
     value_text = cell("value")
     value = None if value_text is None else _parse_number(value_text, row, "value", problems)
-    value_high = _parse_number(cell("value_high"), row, "value_high", problems)
+    value_high = _parse_number(optional("value_high"), row, "value_high", problems)
     out["value"], out["value_high"] = value, value_high
-    if None not in (out["qualifier"], value, value_high):
-        interval = _interval(out["qualifier"], value, value_high, out["phrase"], lexicon, row,
-                             problems)
+    if out["qualifier"] is not None and value is not None and value_high is not None:
+        interval = _interval(out["qualifier"], value, value_high, out["phrase"], lexicon, row, problems)
         out["low"], out["high"] = interval if interval else (None, None)
     return out if len(problems) == before else None
 
 
-def _check_period(out: Mapping[str, Any], start_text: str, end_text: str, row: int,
-                  problems: list[Problem]) -> None:
+def _check_period(out: Mapping[str, Any], start_text: str, end_text: str, row: int, problems: list[Problem]) -> None:
     start, end, reported = out["period_start"], out["period_end"], out["reported_on"]
     if start is not None and end is not None and start > end:
-        problems.append(Problem(row, "period_start", start_text,
-                                f"a period_start on or before period_end ({end})"))
+        problems.append(Problem(row, "period_start", start_text, f"a period_start on or before period_end ({end})"))
     if end_text and end is not None and reported is not None and end > reported:
-        problems.append(Problem(row, "period_end", end_text,
-                                f"a period_end on or before reported_on ({reported}): a claim "
-                                "cannot cover days after it was made"))
+        problems.append(
+            Problem(
+                row,
+                "period_end",
+                end_text,
+                f"a period_end on or before reported_on ({reported}): a claim cannot cover days after it was made",
+            )
+        )
 
 
 # --------------------------------------------------------------------------------------
 # Validation across rows: identifiers, provenance, population starts
 # --------------------------------------------------------------------------------------
+
 
 def _check_ids(table: _RawTable, problems: list[Problem]) -> None:
     header = table.header
@@ -601,9 +683,9 @@ def _check_ids(table: _RawTable, problems: list[Problem]) -> None:
     for number, cells in zip(table.row_numbers, table.rows):
         claim_id = cells[id_at]
         if claim_id in first_row:
-            problems.append(Problem(number, "claim_id", claim_id,
-                                    f"a unique claim_id (already used on row "
-                                    f"{first_row[claim_id]})"))
+            problems.append(
+                Problem(number, "claim_id", claim_id, f"a unique claim_id (already used on row {first_row[claim_id]})")
+            )
         elif claim_id:
             first_row[claim_id] = number
     if derived_at is None:
@@ -614,11 +696,11 @@ def _check_ids(table: _RawTable, problems: list[Problem]) -> None:
         if not target:
             continue
         if target == claim_id:
-            problems.append(Problem(number, "derived_from", target,
-                                    "the claim_id of another claim (not the row itself)"))
+            problems.append(
+                Problem(number, "derived_from", target, "the claim_id of another claim (not the row itself)")
+            )
         elif target not in first_row:
-            problems.append(Problem(number, "derived_from", target,
-                                    "the claim_id of a claim in this file"))
+            problems.append(Problem(number, "derived_from", target, "the claim_id of a claim in this file"))
         else:
             parent.setdefault(claim_id, target)
     for number, cells in zip(table.row_numbers, table.rows):
@@ -628,13 +710,17 @@ def _check_ids(table: _RawTable, problems: list[Problem]) -> None:
             seen.add(current)
             current = parent.get(current)
         if current is not None:
-            problems.append(Problem(number, "derived_from", cells[derived_at],
-                                    "a chain of derived_from that ends at an original claim "
-                                    "(found a cycle)"))
+            problems.append(
+                Problem(
+                    number,
+                    "derived_from",
+                    cells[derived_at],
+                    "a chain of derived_from that ends at an original claim (found a cycle)",
+                )
+            )
 
 
-def _normalise_starts(starts: Mapping[str, date | str] | None
-                      ) -> tuple[dict[str, date], list[Problem]]:
+def _normalise_starts(starts: Mapping[str, date | str] | None) -> tuple[dict[str, date], list[Problem]]:
     """Configured population starts (dates or YYYY-MM-DD text) as dates, and problems."""
     out: dict[str, date] = {}
     problems: list[Problem] = []
@@ -644,16 +730,15 @@ def _normalise_starts(starts: Mapping[str, date | str] | None
         text = start.isoformat() if isinstance(start, date) else str(start).strip()
         parsed, expected = _to_date(text)
         if parsed is None:
-            problems.append(Problem(None, None, text,
-                                    f"{expected} as the start of population {population!r} "
-                                    "in population_starts"))
+            problems.append(
+                Problem(None, None, text, f"{expected} as the start of population {population!r} in population_starts")
+            )
         else:
             out[str(population)] = parsed
     return out, problems
 
 
-def _population_starts(rows: list[dict[str, Any]], configured: Mapping[str, date]
-                       ) -> dict[str, tuple[date, str]]:
+def _population_starts(rows: list[dict[str, Any]], configured: Mapping[str, date]) -> dict[str, tuple[date, str]]:
     """Start of each population and where it comes from (for messages)."""
     starts: dict[str, tuple[date, str]] = {}
     for population in dict.fromkeys(r["population"] for r in rows):
@@ -668,31 +753,41 @@ def _population_starts(rows: list[dict[str, Any]], configured: Mapping[str, date
     return starts
 
 
-def _check_starts(rows: list[dict[str, Any]], starts: Mapping[str, tuple[date, str]],
-                  problems: list[Problem]) -> None:
+def _check_starts(rows: list[dict[str, Any]], starts: Mapping[str, tuple[date, str]], problems: list[Problem]) -> None:
     for r in rows:
         if r["population"] not in starts or r["period_end"] is None:
             continue
         start, origin = starts[r["population"]]
         if r["period_start"] is not None and r["period_start"] < start:
-            problems.append(Problem(
-                r["row"], "period_start", r["period_start"].isoformat(),
-                f"a period_start on or after the start of population {r['population']!r} "
-                f"({start}, {origin})"))
+            problems.append(
+                Problem(
+                    r["row"],
+                    "period_start",
+                    r["period_start"].isoformat(),
+                    f"a period_start on or after the start of population {r['population']!r} ({start}, {origin})",
+                )
+            )
         elif r["period_start"] is None and start > r["period_end"] and r["category"] != "deployed":
             # (a force can be deployed before its first losses; a loss cannot precede them)
-            problems.append(Problem(
-                r["row"], "period_start", "",
-                f"an explicit period_start: population {r['population']!r} starts {start} "
-                f"({origin}), after this claim's period_end {r['period_end']}"))
+            problems.append(
+                Problem(
+                    r["row"],
+                    "period_start",
+                    "",
+                    f"an explicit period_start: population {r['population']!r} starts {start} "
+                    f"({origin}), after this claim's period_end {r['period_end']}",
+                )
+            )
 
 
 # --------------------------------------------------------------------------------------
 # Building the canonical object
 # --------------------------------------------------------------------------------------
 
-def _canonical_frame(rows: list[dict[str, Any]], starts: Mapping[str, tuple[date, str]],
-                     table: _RawTable) -> pd.DataFrame:
+
+def _canonical_frame(
+    rows: list[dict[str, Any]], starts: Mapping[str, tuple[date, str]], table: _RawTable
+) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for column in CANONICAL_COLUMNS:
         if column == "period_start":
@@ -717,8 +812,9 @@ def _canonical_frame(rows: list[dict[str, Any]], starts: Mapping[str, tuple[date
     return frame
 
 
-def _derive(table: _RawTable, population_starts: Mapping[str, date | str] | None,
-            lexicon: Lexicon) -> tuple[pd.DataFrame | None, dict[str, date], list[Problem]]:
+def _derive(
+    table: _RawTable, population_starts: Mapping[str, date | str] | None, lexicon: Lexicon
+) -> tuple[pd.DataFrame | None, dict[str, date], list[Problem]]:
     """Validate a raw table; return (canonical frame, population starts, problems)."""
     configured, problems = _normalise_starts(population_starts)
     problems += _check_header(table.header)
@@ -800,8 +896,9 @@ class Claims:
         return len(self._frame)
 
     # -- derivation ---------------------------------------------------------------------
-    def configured(self, population_starts: Mapping[str, date | str] | None = None,
-                   lexicon: Lexicon | None = None) -> "Claims":
+    def configured(
+        self, population_starts: Mapping[str, date | str] | None = None, lexicon: Lexicon | None = None
+    ) -> "Claims":
         """A new Claims from the same raw rows with other starts and/or another lexicon.
 
         ``None`` keeps the current value; a given ``population_starts`` replaces the
@@ -830,8 +927,12 @@ class Claims:
         records = []
         for population, start in self._populations:
             mine = frame[frame["population"] == population]
-            record = {"population": population, "start": start, "n_claims": len(mine),
-                      "n_counted": int(mine["counted"].sum())}
+            record = {
+                "population": population,
+                "start": start,
+                "n_claims": len(mine),
+                "n_counted": int(mine["counted"].sum()),
+            }
             for category in CATEGORIES:
                 record[category] = int((mine["category"] == category).sum())
             record["n_sources"] = int(mine["source"].nunique())
@@ -843,14 +944,17 @@ class Claims:
     def describe(self) -> str:
         """A short human-readable summary per population."""
         n = len(self)
-        lines = [f"{self.path or '<claims>'}: {n} claim{'s' if n != 1 else ''}, "
-                 f"{len(self._populations)} population(s), lexicon {self.lexicon_version}"]
+        lines = [
+            f"{self.path or '<claims>'}: {n} claim{'s' if n != 1 else ''}, "
+            f"{len(self._populations)} population(s), lexicon {self.lexicon_version}"
+        ]
         for rec in self.summary().to_dict("records"):
             per = ", ".join(f"{rec[c]} {c}" for c in CATEGORIES if rec[c])
             lines.append(
                 f"  {rec['population']}: {_plural(rec['n_claims'], 'claim')} ({per}; "
                 f"{rec['n_counted']} counted), {_plural(rec['n_sources'], 'source')}, "
-                f"{rec['first_date']} to {rec['last_date']} (start {rec['start']})")
+                f"{rec['first_date']} to {rec['last_date']} (start {rec['start']})"
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -859,9 +963,11 @@ class Claims:
         return f"<div><p><b>{caption}</b></p>{table}</div>"
 
     def __repr__(self) -> str:
-        return (f"Claims(path={self.path!r}, n_claims={len(self)}, "
-                f"populations={list(dict(self._populations))!r}, "
-                f"sha256={self.sha256[:12]!r}...)")
+        return (
+            f"Claims(path={self.path!r}, n_claims={len(self)}, "
+            f"populations={list(dict(self._populations))!r}, "
+            f"sha256={self.sha256[:12]!r}...)"
+        )
 
     # -- identity -----------------------------------------------------------------------
     def _content(self) -> pd.DataFrame:
@@ -870,10 +976,12 @@ class Claims:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Claims):
             return NotImplemented
-        return (self._populations == other._populations
-                and self.lexicon_version == other.lexicon_version
-                and list(self._frame.columns) == list(other._frame.columns)
-                and self._content().equals(other._content()))
+        return (
+            self._populations == other._populations
+            and self.lexicon_version == other.lexicon_version
+            and list(self._frame.columns) == list(other._frame.columns)
+            and self._content().equals(other._content())
+        )
 
     def __hash__(self) -> int:
         return hash((self.to_csv_text(), self._populations, self.lexicon_version))
@@ -883,28 +991,40 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _build(table: _RawTable, population_starts: Mapping[str, date | str] | None,
-           lexicon: Lexicon, sha256: str, path: str | None) -> Claims:
+def _build(
+    table: _RawTable,
+    population_starts: Mapping[str, date | str] | None,
+    lexicon: Lexicon,
+    sha256: str,
+    path: str | None,
+) -> Claims:
     frame, populations, problems = _derive(table, population_starts, lexicon)
     if problems:
         raise ClaimsError(problems, path)
     configured, _ = _normalise_starts(population_starts)
-    return Claims(table, frame, tuple(populations.items()), tuple(configured.items()),
-                  lexicon, sha256, path)
+    return Claims(table, frame, tuple(populations.items()), tuple(configured.items()), lexicon, sha256, path)
 
 
 # --------------------------------------------------------------------------------------
 # Public entry points
 # --------------------------------------------------------------------------------------
 
+
 def _load(source: Source) -> tuple[_RawTable | None, str, str | None, list[Problem]]:
     data, path = _read_source(source)
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
     sha256 = hashlib.sha256(raw).hexdigest()
     if not raw:
-        return None, sha256, path, [Problem(None, None, None,
-                                            "a CSV file with a header row and at least one "
-                                            "claim; the file is empty (0 bytes)")]
+        return (
+            None,
+            sha256,
+            path,
+            [
+                Problem(
+                    None, None, None, "a CSV file with a header row and at least one claim; the file is empty (0 bytes)"
+                )
+            ],
+        )
     text, problems = _decode(data)
     if text is None:
         return None, sha256, path, problems
@@ -912,8 +1032,9 @@ def _load(source: Source) -> tuple[_RawTable | None, str, str | None, list[Probl
     return table, sha256, path, problems
 
 
-def read_claims(source: Source, *, population_starts: Mapping[str, date | str] | None = None,
-                lexicon: Lexicon | None = None) -> Claims:
+def read_claims(
+    source: Source, *, population_starts: Mapping[str, date | str] | None = None, lexicon: Lexicon | None = None
+) -> Claims:
     """Read and validate a claims file; return :class:`Claims`.
 
     ``source`` is a path or a (text or binary) file object. Raises
@@ -931,9 +1052,9 @@ def read_claims(source: Source, *, population_starts: Mapping[str, date | str] |
     return _build(table, population_starts, lexicon, sha256, path)
 
 
-def claims_from_frame(df: pd.DataFrame, *,
-                      population_starts: Mapping[str, date | str] | None = None,
-                      lexicon: Lexicon | None = None) -> Claims:
+def claims_from_frame(
+    df: pd.DataFrame, *, population_starts: Mapping[str, date | str] | None = None, lexicon: Lexicon | None = None
+) -> Claims:
     """Validate a DataFrame laid out like a claims file; return :class:`Claims`.
 
     ``df`` is not modified. Row numbers in problems are as if it were a file
@@ -941,13 +1062,12 @@ def claims_from_frame(df: pd.DataFrame, *,
     """
     table = _table_from_frame(df)
     sha256 = hashlib.sha256(_render_csv(table).encode("utf-8")).hexdigest()
-    return _build(table, population_starts,
-                  default_lexicon() if lexicon is None else lexicon, sha256, None)
+    return _build(table, population_starts, default_lexicon() if lexicon is None else lexicon, sha256, None)
 
 
-def validate_claims(source: Source, *,
-                    population_starts: Mapping[str, date | str] | None = None,
-                    lexicon: Lexicon | None = None) -> list[Problem]:
+def validate_claims(
+    source: Source, *, population_starts: Mapping[str, date | str] | None = None, lexicon: Lexicon | None = None
+) -> list[Problem]:
     """Every problem of a claims file (or DataFrame); empty when valid.
 
     Raises only :class:`ClaimsFileMissing` (file missing or unreadable).

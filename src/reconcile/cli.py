@@ -84,24 +84,36 @@ def cmd_extract(args) -> int:
             from .review import read_claims_table
 
             existing = read_claims_table(args.merge)
-        found = extract_paths([Path(p) for p in args.articles], language=args.language, sources=sources,
-                              populations=populations, encoding=args.encoding)
+        found = extract_paths(
+            [Path(p) for p in args.articles],
+            language=args.language,
+            sources=sources,
+            populations=populations,
+            encoding=args.encoding,
+        )
     except (ArticleError, TableError, ReviewError) as exc:
         _err(f"{exc}; nothing was written.")
         return EXIT_DATAERR
     frame = combine(found)
     for e in found:
         for s in e.skipped:
-            print(f"skipped ({s.citation}): {s.phrase!r}: {s.reason}\n    in: {' '.join(s.quote.split())}",
-                  file=sys.stderr)
+            print(
+                f"skipped ({s.citation}): {s.phrase!r}: {s.reason}\n    in: {' '.join(s.quote.split())}",
+                file=sys.stderr,
+            )
     if args.skipped:
         import pandas as pd
 
         from ._io import atomic_path
 
-        table = pd.DataFrame([{"citation": s.citation, "phrase": s.phrase, "kind": s.kind, "reason": s.reason,
-                               "quote": s.quote} for e in found for s in e.skipped],
-                             columns=["citation", "phrase", "kind", "reason", "quote"])
+        table = pd.DataFrame(
+            [
+                {"citation": s.citation, "phrase": s.phrase, "kind": s.kind, "reason": s.reason, "quote": s.quote}
+                for e in found
+                for s in e.skipped
+            ],
+            columns=["citation", "phrase", "kind", "reason", "quote"],
+        )
         with _writing(args.skipped), atomic_path(args.skipped) as tmp:
             table.to_csv(tmp, index=False, lineterminator="\n")
     if existing is not None:
@@ -125,8 +137,9 @@ def _print_blanks(frame) -> None:
     counts = {c: n for c, n in counts.items() if n}
     if counts:
         listed = ", ".join(f"{c} in {n} row{'s' if n != 1 else ''}" for c, n in counts.items())
-        print(f"left blank for you to fill (the text does not say): {listed}; each row's notes say why",
-              file=sys.stderr)
+        print(
+            f"left blank for you to fill (the text does not say): {listed}; each row's notes say why", file=sys.stderr
+        )
 
 
 def _extract_merge(args, existing, frame) -> int:
@@ -146,10 +159,13 @@ def _extract_merge(args, existing, frame) -> int:
     where = target or "standard output"
     first_new = n_old + 2
     span = f" (rows {first_new}-{first_new + n_new - 1})" if n_new else ""
-    print(f"{where}: the {n_old} claims of {existing.path}, then {n_new} new candidate{'s' if n_new != 1 else ''}"
-          f"{span}; {len(result.already)} candidate{'s' if len(result.already) != 1 else ''} already in "
-          f"{existing.path} left out; {len(result.relays)} likely relay{'s' if len(result.relays) != 1 else ''} "
-          "marked in derived_from", file=sys.stderr)
+    print(
+        f"{where}: the {n_old} claims of {existing.path}, then {n_new} new candidate{'s' if n_new != 1 else ''}"
+        f"{span}; {len(result.already)} candidate{'s' if len(result.already) != 1 else ''} already in "
+        f"{existing.path} left out; {len(result.relays)} likely relay{'s' if len(result.relays) != 1 else ''} "
+        "marked in derived_from",
+        file=sys.stderr,
+    )
     for cand, claim, why in result.already:
         print(f"  already there: {cand} = {claim} ({why})", file=sys.stderr)
     if target and n_new:
@@ -204,8 +220,11 @@ def cmd_fit(args) -> int:
     diag = result.diagnostics
     if not args.quiet:
         head = result.headline().rename(columns={"q50": "median", "q05": "90% low", "q95": "90% high"})
-        print(head[["population", "category", "date", "median", "90% low", "90% high"]].to_string(
-            index=False, float_format=lambda v: f"{v:,.0f}"))
+        print(
+            head[["population", "category", "date", "median", "90% low", "90% high"]].to_string(
+                index=False, float_format=lambda v: f"{v:,.0f}"
+            )
+        )
         from .summary import describe_flags
 
         for line in describe_flags(result):
@@ -229,7 +248,9 @@ def cmd_simulate(args) -> int:
     if os.path.realpath(args.out) == os.path.realpath(args.truth) or (
         os.path.exists(args.out) and os.path.exists(args.truth) and os.path.samefile(args.out, args.truth)
     ):
-        _err(f"simulate: --out and --truth name the same file ({args.out}); give two different files (nothing was written)")
+        _err(
+            f"simulate: --out and --truth name the same file ({args.out}); give two different files (nothing was written)"
+        )
         return EXIT_USAGE
     try:
         sim = simulate(
@@ -258,7 +279,9 @@ def cmd_report(args) -> int:
         _err(f"{out}: no such directory (expected the output directory of `reconcile fit`)")
         return EXIT_NOINPUT
     if not (out / "posterior.nc").is_file():
-        _err(f"{out / 'posterior.nc'}: missing; `reconcile report` rebuilds a report from the posterior.nc written by `reconcile fit`")
+        _err(
+            f"{out / 'posterior.nc'}: missing; `reconcile report` rebuilds a report from the posterior.nc written by `reconcile fit`"
+        )
         return EXIT_NOINPUT
     try:
         result = load_fit(out)  # read whole and checked: a damaged file is refused here, not mid-way
@@ -287,7 +310,9 @@ def _report_failures(failures, out) -> int:
         return EXIT_OK
     for key, message in failures.items():
         _err(f"{key}: {message}")
-    _err(f"{len(failures)} fit(s) failed; the others are kept in {out}/jobs/: rerun the same command to retry only these")
+    _err(
+        f"{len(failures)} fit(s) failed; the others are kept in {out}/jobs/: rerun the same command to retry only these"
+    )
     return EXIT_FAILED
 
 
@@ -296,21 +321,38 @@ def cmd_calibrate(args) -> int:
     from .calibration import CalibrationSettings, calibrate
     from .config import load_config
 
-    refuse_overwriting({"configuration": args.config},
-                       _outputs_in(args.out, ("calibration.csv", "calibration_ranks.csv", "calibration.json", "plots", "jobs")))
+    refuse_overwriting(
+        {"configuration": args.config},
+        _outputs_in(args.out, ("calibration.csv", "calibration_ranks.csv", "calibration.json", "plots", "jobs")),
+    )
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"{args.config}: no such configuration file")
     config = load_config(args.config)
     try:
         settings = CalibrationSettings(
-            **{k: v for k, v in dict(n_populations=args.populations, n_days=args.days, n_claims=args.claims,
-                                     n_sources=args.sources, draws=args.draws, tune=args.tune,
-                                     chains=args.chains).items() if v is not None}
+            **{
+                k: v
+                for k, v in dict(
+                    n_populations=args.populations,
+                    n_days=args.days,
+                    n_claims=args.claims,
+                    n_sources=args.sources,
+                    draws=args.draws,
+                    tune=args.tune,
+                    chains=args.chains,
+                ).items()
+                if v is not None
+            }
         )
         from .simulation import SimulationSettings
 
-        SimulationSettings(n_populations=settings.n_populations, n_days=settings.n_days, n_claims=settings.n_claims,
-                           n_sources=settings.n_sources, n_groups=min(settings.n_groups, settings.n_sources))
+        SimulationSettings(
+            n_populations=settings.n_populations,
+            n_days=settings.n_days,
+            n_claims=settings.n_claims,
+            n_sources=settings.n_sources,
+            n_groups=min(settings.n_groups, settings.n_sources),
+        )
     except ValueError as exc:
         _err(f"calibrate: {exc}")
         return EXIT_USAGE
@@ -318,22 +360,31 @@ def cmd_calibrate(args) -> int:
     result = calibrate(args.simulations, out, settings=settings, config=config, **_batch_options(args))
     if not args.quiet and len(result.coverage):
         cov = result.coverage
-        table = cov[cov["quantity"].str.startswith("all ")].pivot(index="quantity", columns="nominal", values="coverage")
-        print(f"Coverage of the central intervals over {result.summary['n_simulations_fitted']} simulations "
-              f"({result.summary['n_converged']} converged fits):")
+        table = cov[cov["quantity"].str.startswith("all ")].pivot(
+            index="quantity", columns="nominal", values="coverage"
+        )
+        print(
+            f"Coverage of the central intervals over {result.summary['n_simulations_fitted']} simulations "
+            f"({result.summary['n_converged']} converged fits):"
+        )
         print(table.rename(columns=lambda v: f"{v:.0%} interval").to_string(float_format=lambda v: f"{v:.1%}"))
         print(f"Results written to {out}/ (calibration.csv, calibration_ranks.csv, calibration.json, plots/)")
     if result.summary["n_converged"] < result.summary["n_simulations_fitted"]:
-        _err(f"{result.summary['n_simulations_fitted'] - result.summary['n_converged']} of "
-             f"{result.summary['n_simulations_fitted']} calibration fits did not converge (see calibration.json)")
+        _err(
+            f"{result.summary['n_simulations_fitted'] - result.summary['n_converged']} of "
+            f"{result.summary['n_simulations_fitted']} calibration fits did not converge (see calibration.json)"
+        )
     return _report_failures(result.failures, out)
 
 
 def _claims_and_config(args, outputs):
     from ._io import refuse_overwriting
 
-    inputs = {"claims file": args.claims, "configuration": args.config,
-              "alternatives file": getattr(args, "alternatives", None)}
+    inputs = {
+        "claims file": args.claims,
+        "configuration": args.config,
+        "alternatives file": getattr(args, "alternatives", None),
+    }
     refuse_overwriting(inputs, _outputs_in(args.out, (*outputs, "plots", "jobs")))
     claims = _load_claims(args.claims)
     if args.config is not None and not Path(args.config).is_file():
@@ -344,7 +395,9 @@ def _claims_and_config(args, outputs):
 
 
 def _print_refits(table, column: str, out) -> None:
-    shown = table[table["category"] == "casualties"][[column, "population", "q05", "q50", "q95", "change_q50", "converged"]]
+    shown = table[table["category"] == "casualties"][
+        [column, "population", "q05", "q50", "q95", "change_q50", "converged"]
+    ]
     print(shown.to_string(index=False, float_format=lambda v: f"{v:,.3g}"))
     print(f"Results written to {out}/")
 
@@ -358,8 +411,16 @@ def cmd_loso(args) -> int:
 
     prepare(claims, config)
     out = writable_directory(args.out)
-    table = leave_one_source_out(claims, config, by=args.by, out_dir=out, draws=args.draws, tune=args.tune,
-                                 chains=args.chains, **_batch_options(args))
+    table = leave_one_source_out(
+        claims,
+        config,
+        by=args.by,
+        out_dir=out,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        **_batch_options(args),
+    )
     if not args.quiet:
         _print_refits(table, "left_out", out)
     return _report_failures(table.attrs.get("failures", {}), out)
@@ -372,19 +433,36 @@ def cmd_sensitivity(args) -> int:
     claims, config = _claims_and_config(args, ("sensitivity.csv",))
     alternatives = load_alternatives(args.alternatives, config)
     out = writable_directory(args.out)
-    table = sensitivity(claims, alternatives, config, out_dir=out, draws=args.draws, tune=args.tune,
-                        chains=args.chains, **_batch_options(args))
+    table = sensitivity(
+        claims,
+        alternatives,
+        config,
+        out_dir=out,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        **_batch_options(args),
+    )
     if not args.quiet:
         _print_refits(table, "alternative", out)
     return _report_failures(table.attrs.get("failures", {}), out)
 
 
 def _add_batch_arguments(p, *, seed_help: str) -> None:
-    p.add_argument("--out", required=True, metavar="DIR", help="directory for the results (created if needed); "
-                   "finished fits are kept in DIR/jobs/, so rerunning the command resumes")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="directory for the results (created if needed); "
+        "finished fits are kept in DIR/jobs/, so rerunning the command resumes",
+    )
     p.add_argument("--workers", type=int, metavar="K", help="local worker processes (default: the number of CPU cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run the fits on an existing Dask cluster "
-                   "(e.g. tcp://10.0.0.5:8786) instead of local processes; needs reconcile[dask]")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the fits on an existing Dask cluster "
+        "(e.g. tcp://10.0.0.5:8786) instead of local processes; needs reconcile[dask]",
+    )
     p.add_argument("--seed", type=int, default=1, help=seed_help)
     p.add_argument("--draws", type=int, help="posterior draws per chain of every fit")
     p.add_argument("--tune", type=int, help="tuning draws per chain of every fit")
@@ -402,41 +480,87 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reconcile {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("validate", help="check a claims file against the format", description="Check a claims file and summarise it per population.")
+    p = sub.add_parser(
+        "validate",
+        help="check a claims file against the format",
+        description="Check a claims file and summarise it per population.",
+    )
     p.add_argument("claims", metavar="CLAIMS.csv")
-    p.add_argument("--config", metavar="FILE.toml", help="the model configuration the fit will use: its population starts and lexicon overrides apply (default: the package defaults)")
+    p.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="the model configuration the fit will use: its population starts and lexicon overrides apply (default: the package defaults)",
+    )
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("extract", help="propose candidate claims from article text", description="Propose candidate claims rows (claims-format CSV) from French or English articles (text, Markdown or HTML files), for a person to review. Each row's notes say what its source, date, period and population were read from; relative figures are listed as skipped on standard error.")
-    p.add_argument("articles", nargs="+", metavar="ARTICLE", help="article files (.txt, .md, .html), UTF-8 unless --encoding")
+    p = sub.add_parser(
+        "extract",
+        help="propose candidate claims from article text",
+        description="Propose candidate claims rows (claims-format CSV) from French or English articles (text, Markdown or HTML files), for a person to review. Each row's notes say what its source, date, period and population were read from; relative figures are listed as skipped on standard error.",
+    )
+    p.add_argument(
+        "articles", nargs="+", metavar="ARTICLE", help="article files (.txt, .md, .html), UTF-8 unless --encoding"
+    )
     p.add_argument("--out", metavar="FILE", help="write the CSV here instead of standard output")
-    p.add_argument("--merge", metavar="CLAIMS.csv", help="propose only rows not already in this claims file; the output holds its claims, then the new rows (likely relays marked in derived_from)")
-    p.add_argument("--sources", metavar="FILE.toml", help="sources table laid over the shipped one (names, aliases, groups, camps)")
-    p.add_argument("--populations", metavar="FILE.toml", help="populations table laid over the shipped one (troops as named, start dates)")
+    p.add_argument(
+        "--merge",
+        metavar="CLAIMS.csv",
+        help="propose only rows not already in this claims file; the output holds its claims, then the new rows (likely relays marked in derived_from)",
+    )
+    p.add_argument(
+        "--sources", metavar="FILE.toml", help="sources table laid over the shipped one (names, aliases, groups, camps)"
+    )
+    p.add_argument(
+        "--populations",
+        metavar="FILE.toml",
+        help="populations table laid over the shipped one (troops as named, start dates)",
+    )
     p.add_argument("--language", choices=["fr", "en"], help="language of the articles (default: guessed per article)")
-    p.add_argument("--encoding", metavar="NAME", help="text encoding of the articles (default UTF-8), e.g. cp1252 or latin-1")
-    p.add_argument("--skipped", metavar="FILE", help="also write the skipped figures (relative figures, people neither lost nor deployed) as CSV")
+    p.add_argument(
+        "--encoding", metavar="NAME", help="text encoding of the articles (default UTF-8), e.g. cp1252 or latin-1"
+    )
+    p.add_argument(
+        "--skipped",
+        metavar="FILE",
+        help="also write the skipped figures (relative figures, people neither lost nor deployed) as CSV",
+    )
     p.set_defaults(func=cmd_extract)
 
-    p = sub.add_parser("fit", help="fit the model and write estimates", description="Fit the reconciliation model to a claims file and write the results to a directory.")
+    p = sub.add_parser(
+        "fit",
+        help="fit the model and write estimates",
+        description="Fit the reconciliation model to a claims file and write the results to a directory.",
+    )
     p.add_argument("claims", metavar="CLAIMS.csv")
     p.add_argument("--out", required=True, metavar="DIR", help="directory for the results (created if needed)")
     p.add_argument("--config", metavar="FILE", help="model configuration (TOML), merged over the package defaults")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1): same inputs and seed, same numbers")
     p.add_argument("--draws", type=int, help="posterior draws per chain (default: the configuration's sampler.draws)")
-    p.add_argument("--tune", type=int, help="tuning draws per chain (default: sampler.tune, or sampler.tune_data_rich in a war with a data-rich group of sources)")
+    p.add_argument(
+        "--tune",
+        type=int,
+        help="tuning draws per chain (default: sampler.tune, or sampler.tune_data_rich in a war with a data-rich group of sources)",
+    )
     p.add_argument("--chains", type=int, help="number of chains (default: sampler.chains)")
     p.add_argument("--sampler", choices=["nutpie", "pymc"], help="NUTS implementation (default: sampler.name, nutpie)")
     p.add_argument("--strict", action="store_true", help="exit with status 3 when the convergence checks fail")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_fit)
 
-    p = sub.add_parser("report", help="rebuild the report and plots of a finished fit", description="Rebuild DIR/report.html and DIR/plots/ from DIR/posterior.nc alone, without refitting.")
+    p = sub.add_parser(
+        "report",
+        help="rebuild the report and plots of a finished fit",
+        description="Rebuild DIR/report.html and DIR/plots/ from DIR/posterior.nc alone, without refitting.",
+    )
     p.add_argument("dir", metavar="DIR", help="the output directory of `reconcile fit`")
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("simulate", help="write a synthetic claims file with known truth", description="Simulate a war: true losses, sources with known biases, and claims drawn from them.")
+    p = sub.add_parser(
+        "simulate",
+        help="write a synthetic claims file with known truth",
+        description="Simulate a war: true losses, sources with known biases, and claims drawn from them.",
+    )
     p.add_argument("--out", required=True, metavar="CLAIMS.csv")
     p.add_argument("--truth", required=True, metavar="TRUTH.csv")
     p.add_argument("--seed", type=int, default=0)
@@ -446,10 +570,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sources", type=int, default=8, help="number of sources (default 8)")
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("calibrate", help="simulation-based calibration of the model's intervals",
-                       description="Draw synthetic wars from the model's prior, fit each, and measure how often the "
-                       "50%% and 90%% intervals hold the truth (Talts et al. 2018): DIR/calibration.csv, rank "
-                       "histograms in DIR/plots/.")
+    p = sub.add_parser(
+        "calibrate",
+        help="simulation-based calibration of the model's intervals",
+        description="Draw synthetic wars from the model's prior, fit each, and measure how often the "
+        "50%% and 90%% intervals hold the truth (Talts et al. 2018): DIR/calibration.csv, rank "
+        "histograms in DIR/plots/.",
+    )
     p.add_argument("--simulations", type=int, required=True, metavar="N", help="number of simulated wars")
     _add_batch_arguments(p, seed_help="root seed (default 1): every simulation's seed is spawned from it")
     p.add_argument("--config", metavar="FILE", help="model configuration (TOML) whose priors generate and fit the wars")
@@ -459,20 +586,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sources", type=int, help="sources per simulated war (default 6)")
     p.set_defaults(func=cmd_calibrate)
 
-    p = sub.add_parser("loso", help="leave one source out: refit without each source",
-                       description="Refit without each source (or source group) and show how the headline "
-                       "estimates move: DIR/loso.csv and DIR/plots/loso.png.")
+    p = sub.add_parser(
+        "loso",
+        help="leave one source out: refit without each source",
+        description="Refit without each source (or source group) and show how the headline "
+        "estimates move: DIR/loso.csv and DIR/plots/loso.png.",
+    )
     p.add_argument("claims", metavar="CLAIMS.csv")
     _add_batch_arguments(p, seed_help="root seed (default 1) of the refits' seeds")
     p.add_argument("--config", metavar="FILE", help="model configuration (TOML), merged over the package defaults")
-    p.add_argument("--by", choices=["source", "group"], default="source", help="leave out one source (default) or one source group at a time")
+    p.add_argument(
+        "--by",
+        choices=["source", "group"],
+        default="source",
+        help="leave out one source (default) or one source group at a time",
+    )
     p.set_defaults(func=cmd_loso)
 
-    p = sub.add_parser("sensitivity", help="refit under alternative configurations",
-                       description="Refit under each alternative configuration of a TOML file (one table per "
-                       "alternative, merged over the base configuration): DIR/sensitivity.csv and DIR/plots/sensitivity.png.")
+    p = sub.add_parser(
+        "sensitivity",
+        help="refit under alternative configurations",
+        description="Refit under each alternative configuration of a TOML file (one table per "
+        "alternative, merged over the base configuration): DIR/sensitivity.csv and DIR/plots/sensitivity.png.",
+    )
     p.add_argument("claims", metavar="CLAIMS.csv")
-    p.add_argument("--alternatives", required=True, metavar="FILE.toml", help="one table per alternative, e.g. models/sensitivity.toml")
+    p.add_argument(
+        "--alternatives",
+        required=True,
+        metavar="FILE.toml",
+        help="one table per alternative, e.g. models/sensitivity.toml",
+    )
     _add_batch_arguments(p, seed_help="root seed (default 1) of the refits' seeds")
     p.add_argument("--config", metavar="FILE", help="base model configuration (TOML)")
     p.set_defaults(func=cmd_sensitivity)
@@ -480,9 +623,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _LIMITS = {  # option -> (lowest, highest) accepted
-    "draws": (1, None), "tune": (0, None), "chains": (1, None),  # highest: from the configuration module
-    "seed": (0, SEED_MAX), "workers": (1, 1024), "simulations": (1, 100_000),
-    "populations": (1, 100), "days": (1, 36_500), "claims": (1, 1_000_000), "sources": (1, 10_000),
+    "draws": (1, None),
+    "tune": (0, None),
+    "chains": (1, None),  # highest: from the configuration module
+    "seed": (0, SEED_MAX),
+    "workers": (1, 1024),
+    "simulations": (1, 100_000),
+    "populations": (1, 100),
+    "days": (1, 36_500),
+    "claims": (1, 1_000_000),
+    "sources": (1, 10_000),
 }
 
 
@@ -582,8 +732,10 @@ def _run(args) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a message, not a traceback
         if os.environ.get("RECONCILE_DEBUG"):
             raise
-        _err(f"internal error ({type(exc).__name__}: {exc}); nothing partial was kept. This is a bug in "
-             "reconcile: please report it, with the command; RECONCILE_DEBUG=1 shows the traceback.")
+        _err(
+            f"internal error ({type(exc).__name__}: {exc}); nothing partial was kept. This is a bug in "
+            "reconcile: please report it, with the command; RECONCILE_DEBUG=1 shows the traceback."
+        )
         return EXIT_SOFTWARE
 
 

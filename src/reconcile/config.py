@@ -20,6 +20,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from reconcile.errors import ReconcileError
+
 IDENTIFICATION_MODES = ("neutral", "reference", "prior")
 SAMPLERS = ("nutpie", "pymc")
 _POPULATION_KEYS = {"start": str, "daily_rate_median": float}
@@ -52,7 +54,7 @@ MAX_CHAINS = 64
 MIN_LEXICON_HIGH, MAX_LEXICON = 1e-6, 1e10
 
 
-class ConfigError(ValueError):
+class ConfigError(ReconcileError, ValueError):
     """A configuration breaks the schema; the message names the key."""
 
 
@@ -138,10 +140,15 @@ def _merge(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, An
             continue
         if section == "lexicon":
             for phrase, interval in table.items():
-                ends = [_as_float(v) for v in interval] if isinstance(interval, list) else []
-                if len(ends) != 2 or None in ends or not (0 <= ends[0] <= ends[1] and MIN_LEXICON_HIGH <= ends[1] <= MAX_LEXICON):
+                read = [_as_float(v) for v in interval] if isinstance(interval, list) else []
+                ends = [v for v in read if v is not None]
+                if (
+                    len(read) != 2
+                    or len(ends) != 2
+                    or not (0 <= ends[0] <= ends[1] and MIN_LEXICON_HIGH <= ends[1] <= MAX_LEXICON)
+                ):
                     raise ConfigError(
-                        f"lexicon.\"{phrase}\": expected [low, high] with 0 <= low <= high and high from "
+                        f'lexicon."{phrase}": expected [low, high] with 0 <= low <= high and high from '
                         f"{MIN_LEXICON_HIGH:.6f} to {MAX_LEXICON:,.0f}, found {_show(interval)}"
                     )
                 merged["lexicon"][phrase] = ends
@@ -164,11 +171,17 @@ def _validate(cfg: Mapping[str, Any]) -> None:
             f"found {t['max_step_days']}"
         )
     if not 1 <= t["boundaries_per_step"] <= 1000:
-        raise ConfigError(f"time.boundaries_per_step: expected a whole number from 1 to 1000, found {t['boundaries_per_step']}")
+        raise ConfigError(
+            f"time.boundaries_per_step: expected a whole number from 1 to 1000, found {t['boundaries_per_step']}"
+        )
     if not 14 <= t["correlation_days"] <= 100_000:
-        raise ConfigError(f"time.correlation_days: expected a number of days from 14 to 100000, found {t['correlation_days']}")
+        raise ConfigError(
+            f"time.correlation_days: expected a number of days from 14 to 100000, found {t['correlation_days']}"
+        )
     if not 7 <= t["share_knot_days"] <= 3660:
-        raise ConfigError(f"time.share_knot_days: expected a whole number of days from 7 to 3660, found {t['share_knot_days']}")
+        raise ConfigError(
+            f"time.share_knot_days: expected a whole number of days from 7 to 3660, found {t['share_knot_days']}"
+        )
     dr = cfg["drift"]
     if dr["min_claims"] < 2:
         raise ConfigError(f"drift.min_claims: expected a whole number >= 2, found {dr['min_claims']}")
@@ -186,26 +199,41 @@ def _validate(cfg: Mapping[str, Any]) -> None:
         if key.endswith(("_sd", "_spread")) or key == "noise_floor":  # spreads on the log scale
             low, high, what = _SPREAD_RANGES.get(key, (MIN_LOG_SD, MAX_LOG_SD, "a spread on the log scale"))
             if not low <= value <= high:
-                raise ConfigError(f"priors.{key}: expected a positive number from {low:g} to {high:g} ({what}), found {value}")
+                raise ConfigError(
+                    f"priors.{key}: expected a positive number from {low:g} to {high:g} ({what}), found {value}"
+                )
         elif key.endswith("_mean"):  # log-scale stance effects
             if not -MAX_LOG_MEAN <= value <= MAX_LOG_MEAN:
-                raise ConfigError(f"priors.{key}: expected a number from {-MAX_LOG_MEAN:g} to {MAX_LOG_MEAN:g} (log scale), found {value}")
+                raise ConfigError(
+                    f"priors.{key}: expected a number from {-MAX_LOG_MEAN:g} to {MAX_LOG_MEAN:g} (log scale), found {value}"
+                )
         elif key in ("killed_share_a", "killed_share_b"):
             if not MIN_BETA_SHAPE <= value <= MAX_BETA_SHAPE:
-                raise ConfigError(f"priors.{key}: expected a positive number from {MIN_BETA_SHAPE:g} to {MAX_BETA_SHAPE:,.0f}, found {value}")
+                raise ConfigError(
+                    f"priors.{key}: expected a positive number from {MIN_BETA_SHAPE:g} to {MAX_BETA_SHAPE:,.0f}, found {value}"
+                )
     rates = [("priors.daily_rate_median", p["daily_rate_median"])]
-    rates += [(f"populations.{name}.daily_rate_median", pop["daily_rate_median"])
-              for name, pop in cfg["populations"].items() if "daily_rate_median" in pop]
+    rates += [
+        (f"populations.{name}.daily_rate_median", pop["daily_rate_median"])
+        for name, pop in cfg["populations"].items()
+        if "daily_rate_median" in pop
+    ]
     for key, value in rates:
         if not MIN_DAILY_RATE <= value <= MAX_DAILY_RATE:
-            raise ConfigError(f"{key}: expected a positive number from {MIN_DAILY_RATE:g} to {MAX_DAILY_RATE:,.0f} "
-                              f"(losses a day), found {value}")
+            raise ConfigError(
+                f"{key}: expected a positive number from {MIN_DAILY_RATE:g} to {MAX_DAILY_RATE:,.0f} "
+                f"(losses a day), found {value}"
+            )
     if not 0 <= p["outlier_prob"] < 1:
         raise ConfigError(f"priors.outlier_prob: expected a probability in [0, 1), found {p['outlier_prob']}")
     if s["name"] not in SAMPLERS:
         raise ConfigError(f"sampler.name: expected one of {SAMPLERS}, found {s['name']!r}")
-    for key, low, high in (("draws", 1, MAX_DRAWS), ("tune", 0, MAX_TUNE), ("tune_data_rich", 0, MAX_TUNE),
-                           ("chains", 1, MAX_CHAINS)):
+    for key, low, high in (
+        ("draws", 1, MAX_DRAWS),
+        ("tune", 0, MAX_TUNE),
+        ("tune_data_rich", 0, MAX_TUNE),
+        ("chains", 1, MAX_CHAINS),
+    ):
         if not low <= s[key] <= high:
             raise ConfigError(f"sampler.{key}: expected a whole number from {low} to {high:,}, found {s[key]}")
     if not 0 < s["target_accept"] < 1:
@@ -309,10 +337,7 @@ class Config:
             )
         if ident["mode"] == "reference":
             return "These sources are assumed unbiased: " + ", ".join(ident["reference_sources"]) + "."
-        return (
-            "No source is assumed unbiased: the level of losses rests on the priors of the stance "
-            "effects alone."
-        )
+        return "No source is assumed unbiased: the level of losses rests on the priors of the stance effects alone."
 
 
 def from_dict(data: Mapping[str, Any], *, origin: str = "dictionary") -> Config:
@@ -336,8 +361,9 @@ def read_toml(path: Path) -> dict:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset {exc.start}); "
-                          "save it as UTF-8") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at byte offset {exc.start}); save it as UTF-8"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -148,9 +148,7 @@ def rank_diagnostics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
         rhat = np.full(x.shape[-1], np.nan)
     bulk = _ess(_z_scale(split))
     flat = x.reshape(-1, x.shape[-1])
-    tail = np.minimum(
-        *(_ess(_split((x <= np.quantile(flat, p, axis=0)).astype(float))) for p in (0.05, 0.95))
-    )
+    tail = np.minimum(*(_ess(_split((x <= np.quantile(flat, p, axis=0)).astype(float))) for p in (0.05, 0.95)))
     for a in (rhat, bulk, tail):
         a[bad] = np.nan
     return rhat.reshape(shape), bulk.reshape(shape), tail.reshape(shape)

@@ -1,19 +1,28 @@
-"""The errors reconcile reports to its users. Light on purpose: the CLI imports it without PyMC."""
+"""The errors reconcile reports to its users. Light on purpose: the CLI imports it without PyMC.
+
+Every error reconcile raises on purpose derives from :class:`ReconcileError` (and from the
+built-in class it is a kind of, so ``except ValueError`` keeps working):
+``except reconcile.ReconcileError`` catches what reconcile has a message for, and nothing else.
+"""
 
 
-class ModelDataError(ValueError):
+class ReconcileError(Exception):
+    """Base of every error reconcile raises on purpose; its message is meant for the user."""
+
+
+class ModelDataError(ReconcileError, ValueError):
     """Valid claims that the model still cannot use (e.g. no loss claim at all)."""
 
 
-class OutputError(OSError):
+class OutputError(ReconcileError, OSError):
     """The output directory cannot be written."""
 
 
-class IncompatibleFit(ValueError):
+class IncompatibleFit(ReconcileError, ValueError):
     """A saved fit cannot be read by this version of reconcile."""
 
 
-class BatchError(RuntimeError):
+class BatchError(ReconcileError, RuntimeError):
     """Many fits could not be run at all (e.g. no Dask scheduler at the given address)."""
 
 
@@ -21,5 +30,9 @@ class BatchWarning(UserWarning):
     """Some fits of a batch failed (the others are kept); rerunning the same call retries them."""
 
 
-class InputFormatError(ValueError):
+class FitError(ReconcileError, RuntimeError):
+    """Sampling could not be carried out, or returned draws that cannot be used."""
+
+
+class InputFormatError(ReconcileError, ValueError):
     """An input file other than the claims (an article) is not text of the expected kind."""

@@ -30,6 +30,7 @@ the normal form of each sentence (see :func:`reconcile.lexicon.normalize_with_of
 Every vocabulary list lives in the module-level tables below (normalised: lower case,
 no accents, straight apostrophes).
 """
+
 from __future__ import annotations
 
 import csv
@@ -58,14 +59,40 @@ from reconcile.tables import PopulationTable, Source, SourceTable, default_popul
 from reconcile.when import day_of, find_dates, period_of, years_in
 
 __all__ = [
-    "ArticleError", "BLANKS_TO_FILL", "CLAIM_COLUMNS", "Extraction", "Skipped", "combine", "detect_language",
-    "extract_article", "extract_claims", "extract_files", "extract_paths", "write_candidates",
+    "ArticleError",
+    "BLANKS_TO_FILL",
+    "CLAIM_COLUMNS",
+    "Extraction",
+    "Skipped",
+    "combine",
+    "detect_language",
+    "extract_article",
+    "extract_claims",
+    "extract_files",
+    "extract_paths",
+    "write_candidates",
 ]
 
 CLAIM_COLUMNS = (
-    "claim_id", "population", "category", "source", "reported_on", "qualifier", "value",
-    "value_high", "phrase", "quote", "citation", "language", "period_start", "period_end",
-    "measure", "source_group", "stance", "derived_from", "notes",
+    "claim_id",
+    "population",
+    "category",
+    "source",
+    "reported_on",
+    "qualifier",
+    "value",
+    "value_high",
+    "phrase",
+    "quote",
+    "citation",
+    "language",
+    "period_start",
+    "period_end",
+    "measure",
+    "source_group",
+    "stance",
+    "derived_from",
+    "notes",
 )
 
 # --------------------------------------------------------------------------- vocabulary
@@ -73,19 +100,75 @@ CLAIM_COLUMNS = (
 
 #: words just before a number -> qualifier (longest match wins)
 QUALIFIER_WORDS: dict[str, tuple[str, ...]] = {
-    "at_least": ("au moins", "au minimum", "pas moins de", "pas moins d'", "at least",
-                 "no fewer than", "no less than", "not less than", "a minimum of"),
-    "more_than": ("plus de", "plus d'", "more than", "over", "well over", "in excess of",
-                  "upwards of", "above", "top", "tops", "topped", "pass", "passes", "passed",
-                  "exceed", "exceeds", "exceeded", "surpass", "surpassed", "surpasses", "depasse",
-                  "depassent", "depassait", "depassaient", "depasserait", "depasseraient",
-                  "depassant", "depasser", "excede", "excedent", "bien plus de", "largement plus de"),
-    "about": ("environ", "pres de", "pres d'", "quelque", "approximativement", "a peu pres",
-              "autour de", "autour d'", "presque", "about", "around", "some", "nearly",
-              "almost", "approximately", "roughly", "an estimated", "estimated", "~", "≈"),
+    "at_least": (
+        "au moins",
+        "au minimum",
+        "pas moins de",
+        "pas moins d'",
+        "at least",
+        "no fewer than",
+        "no less than",
+        "not less than",
+        "a minimum of",
+    ),
+    "more_than": (
+        "plus de",
+        "plus d'",
+        "more than",
+        "over",
+        "well over",
+        "in excess of",
+        "upwards of",
+        "above",
+        "top",
+        "tops",
+        "topped",
+        "pass",
+        "passes",
+        "passed",
+        "exceed",
+        "exceeds",
+        "exceeded",
+        "surpass",
+        "surpassed",
+        "surpasses",
+        "depasse",
+        "depassent",
+        "depassait",
+        "depassaient",
+        "depasserait",
+        "depasseraient",
+        "depassant",
+        "depasser",
+        "excede",
+        "excedent",
+        "bien plus de",
+        "largement plus de",
+    ),
+    "about": (
+        "environ",
+        "pres de",
+        "pres d'",
+        "quelque",
+        "approximativement",
+        "a peu pres",
+        "autour de",
+        "autour d'",
+        "presque",
+        "about",
+        "around",
+        "some",
+        "nearly",
+        "almost",
+        "approximately",
+        "roughly",
+        "an estimated",
+        "estimated",
+        "~",
+        "≈",
+    ),
     "fewer_than": ("moins de", "moins d'", "fewer than", "less than", "under", "below"),
-    "at_most": ("jusqu'a", "up to", "at most", "au plus", "au maximum", "as many as",
-                "no more than", "not more than"),
+    "at_most": ("jusqu'a", "up to", "at most", "au plus", "au maximum", "as many as", "no more than", "not more than"),
 }
 #: phrases ending with a qualifier word that are not qualifiers ("en plus de" = "as well as")
 QUALIFIER_FALSE_FRIENDS = ("en plus de", "en plus d'")
@@ -101,21 +184,33 @@ RANGE_CONNECTORS_AND = ("et", "and")
 CATEGORY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("casualties", r"(?:tue|mort|blesse)(?:e?s)?\s+(?:ou|et)\s+(?:tue|mort|blesse)(?:e?s)?"),
     ("casualties", r"(?:killed|dead|wounded|injured)\s+(?:or|and)\s+(?:killed|dead|wounded|injured|missing)"),
-    ("casualties", r"pertes?|victimes?|casualt(?:y|ies)|losses|hors de combat|out of action|"
-                   r"perdu|perd|perdent|perdrait|perdraient|perdre|lost|lose|loses|losing|"
-                   r"elimine(?:e|s|es)?|eliminated|neutralise(?:e|s|es)?|neutrali[sz]ed"),
-    ("killed", r"tue(?:e|s|es)?|morte?s?|deces|killed|kills?|dead|deaths?|died|perished|meurent|"
-               r"death toll|killing"),
+    (
+        "casualties",
+        r"pertes?|victimes?|casualt(?:y|ies)|losses|hors de combat|out of action|"
+        r"perdu|perd|perdent|perdrait|perdraient|perdre|lost|lose|loses|losing|"
+        r"elimine(?:e|s|es)?|eliminated|neutralise(?:e|s|es)?|neutrali[sz]ed",
+    ),
+    (
+        "killed",
+        r"tue(?:e|s|es)?|morte?s?|deces|killed|kills?|dead|deaths?|died|perished|meurent|"
+        r"death toll|killing",
+    ),
     ("wounded", r"blesse(?:e|s|es)?|wounded|injured|injuries"),
-    ("deployed", r"deploye(?:e|s|es)?|deploiements?|envoye(?:e|s|es)?|mobilise(?:e|s|es)?|"
-                 r"mobilisant|mobilisation|stationne(?:e|s|es)?|depeche(?:e|s|es)?|"
-                 r"deployed|deployments?|sent|dispatched|stationed|mobili[sz]ed|"
-                 r"contingent|renforts?|reinforcements|engage(?:e|s|es)?|presents?|"
-                 r"strength|effectifs?"),
+    (
+        "deployed",
+        r"deploye(?:e|s|es)?|deploiements?|envoye(?:e|s|es)?|mobilise(?:e|s|es)?|"
+        r"mobilisant|mobilisation|stationne(?:e|s|es)?|depeche(?:e|s|es)?|"
+        r"deployed|deployments?|sent|dispatched|stationed|mobili[sz]ed|"
+        r"contingent|renforts?|reinforcements|engage(?:e|s|es)?|presents?|"
+        r"strength|effectifs?",
+    ),
     # presence: "11,000 troops were in Russia", "des soldats se trouvent en Russie"
-    ("deployed", r"(?:troops|soldiers|forces|men|soldats|troupes|hommes|militaires)\s+"
-                 r"(?:were|are|remain|remained|sont|etaient|seraient|restent|se trouvent|se trouvaient|"
-                 r"se trouveraient)\s+(?:(?:deja|still|already|now|encore|toujours)\s+)?(?:in|en|au|aux|inside)"),
+    (
+        "deployed",
+        r"(?:troops|soldiers|forces|men|soldats|troupes|hommes|militaires)\s+"
+        r"(?:were|are|remain|remained|sont|etaient|seraient|restent|se trouvent|se trouvaient|"
+        r"se trouveraient)\s+(?:(?:deja|still|already|now|encore|toujours)\s+)?(?:in|en|au|aux|inside)",
+    ),
 )
 
 #: nouns that make a number a count of people (whole token, normal form)
@@ -148,11 +243,25 @@ NOUN_MODIFIERS = (
     r"and|et"
 )
 #: vague phrases without a scale: kept only when a people noun follows directly
-UNSCALED_VAGUE = frozenset({
-    "plusieurs", "several", "quelques", "a few", "quelques-uns", "quelques-unes", "many",
-    "numerous", "de nombreux", "de nombreuses", "bon nombre de", "a large number of",
-    "a handful", "une poignee", "a couple of",
-})
+UNSCALED_VAGUE = frozenset(
+    {
+        "plusieurs",
+        "several",
+        "quelques",
+        "a few",
+        "quelques-uns",
+        "quelques-unes",
+        "many",
+        "numerous",
+        "de nombreux",
+        "de nombreuses",
+        "bon nombre de",
+        "a large number of",
+        "a handful",
+        "une poignee",
+        "a couple of",
+    }
+)
 
 MONTHS = frozenset(
     "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre "
@@ -182,12 +291,16 @@ UNIT_SKIP = frozenset(
 #: words before a figure that make it an age ("aged between 18 and 25", "âgés de 20 ans")
 AGE_WORDS = frozenset("aged age agee agees ages ageds".split())
 #: people counted but not lost nor deployed: such figures are reported as skipped
-NOT_A_CLAIM = (r"captur\w*|prisonniers?|prisoners?|evacu\w*|deplace(?:e|s|es)?|displaced|refugi\w*|"
-               r"refugees?|disparus?|missing|recrut\w*|recruit(?:s|ed|ing)?|abonnes|subscribers|"
-               r"echange(?:s|es)?|exchanged|liberes|released")
+NOT_A_CLAIM = (
+    r"captur\w*|prisonniers?|prisoners?|evacu\w*|deplace(?:e|s|es)?|displaced|refugi\w*|"
+    r"refugees?|disparus?|missing|recrut\w*|recruit(?:s|ed|ing)?|abonnes|subscribers|"
+    r"echange(?:s|es)?|exchanged|liberes|released"
+)
 #: nouns a figure may be the value of ("the daily average was 1,271", "le bilan s'élève à 18")
-COUNT_NOUNS = (r"moyenne|average|bilan|toll|total|nombre|number|chiffre|figure|decompte|count|tally|"
-               r"estimation|estimate")
+COUNT_NOUNS = (
+    r"moyenne|average|bilan|toll|total|nombre|number|chiffre|figure|decompte|count|tally|"
+    r"estimation|estimate"
+)
 #: words after a figure that repeat the noun named before it ("3,000 more", "1 000 de plus")
 ELLIPSIS_WORDS = frozenset("more others autres supplementaires additional de plus".split())
 #: per-day figures ("Moscou perd chaque jour 1 200 soldats")
@@ -195,10 +308,14 @@ PER_DAY = r"chaque jour|par jour|quotidien(?:ne)?s?|quotidiennement|per day|each
 
 #: stop words for the language guess
 STOP_WORDS = {
-    "fr": frozenset("le la les de des du et est un une que qui dans pour au aux sur avec par "
-                    "ont a en ce ces il elle ils sont pas ne se son sa leurs selon".split()),
-    "en": frozenset("the of and to in is was were that for on with by at from have has are "
-                    "it its he she they their not be been this which said".split()),
+    "fr": frozenset(
+        "le la les de des du et est un une que qui dans pour au aux sur avec par "
+        "ont a en ce ces il elle ils sont pas ne se son sa leurs selon".split()
+    ),
+    "en": frozenset(
+        "the of and to in is was were that for on with by at from have has are "
+        "it its he she they their not be been this which said".split()
+    ),
 }
 
 #: abbreviations whose final dot does not end a sentence
@@ -225,13 +342,9 @@ _QUAL_RE = re.compile(
 )
 _QUAL_OF = {w: q for w, q in _QUAL_LIST}
 _OPENER_RE = re.compile(r"(?:^|(?<=[\s'\"«“(\[]))(?P<o>" + _alt(RANGE_OPENERS) + r")\s*$")
-_CATEGORY_RE = re.compile(
-    "|".join(f"{_B}(?P<c{i}>{pat}){_E}" for i, (_, pat) in enumerate(CATEGORY_PATTERNS))
-)
+_CATEGORY_RE = re.compile("|".join(f"{_B}(?P<c{i}>{pat}){_E}" for i, (_, pat) in enumerate(CATEGORY_PATTERNS)))
 _CATEGORY_OF = {f"c{i}": cat for i, (cat, _) in enumerate(CATEGORY_PATTERNS)}
-_CATEGORY_TOKEN_RE = re.compile(
-    "|".join(f"(?:{pat})" for _, pat in CATEGORY_PATTERNS if r"\s" not in pat)
-)
+_CATEGORY_TOKEN_RE = re.compile("|".join(f"(?:{pat})" for _, pat in CATEGORY_PATTERNS if r"\s" not in pat))
 _PERSON_RE = re.compile(PERSON_NOUNS)
 _MODIFIER_RE = re.compile(NOUN_MODIFIERS)
 _CURRENCY_RE = re.compile(CURRENCY_WORDS)
@@ -247,8 +360,7 @@ _DATE_RES = (
     re.compile(r"(?<!\d)\d{1,2}(?::\d{2}){1,2}(?!\d{3})"),
     re.compile(r"(?<![\w])\d{1,2}h\d{2}(?!\d)"),
 )
-_SCALE_WORDS = ("millions", "million", "milliards", "milliard", "billions", "billion",
-                "thousand", "mille")
+_SCALE_WORDS = ("millions", "million", "milliards", "milliard", "billions", "billion", "thousand", "mille")
 _DIGITS_RE = re.compile(
     r"(?<![\w.,/:#])(?P<num>\d{1,3}(?:[ .,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
     r"(?![\w/:#]|[.,]\d)(?P<plus>\s?\+)?(?:\s(?P<scale>" + "|".join(_SCALE_WORDS) + r")(?!\w))?"
@@ -281,8 +393,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
         e = start + len(line.rstrip())
         first = stripped[0]
         merge = prev is not None and (
-            first in ",.;:)]»”" or first.islower()
-            or (first in "\"«“" and (prev[-1].isalnum() or prev[-1] in ",'’"))
+            first in ",.;:)]»”" or first.islower() or (first in '"«“' and (prev[-1].isalnum() or prev[-1] in ",'’"))
         )
         if merge:
             units[-1][1] = e
@@ -294,13 +405,17 @@ def _sentences(text: str) -> list[tuple[int, int]]:
         chunk = text[us:ue]
         cut = 0
         for m in re.finditer(r"[.!?…]+[\"»”)]*\s+", chunk):
-            nxt = chunk[m.end():m.end() + 1]
-            if not nxt or not (nxt.isupper() or nxt.isdigit() or nxt in "\"«“"):
+            nxt = chunk[m.end() : m.end() + 1]
+            if not nxt or not (nxt.isupper() or nxt.isdigit() or nxt in '"«“'):
                 continue
-            before = re.search(r"(\w+)[.!?…]+[\"»”)]*\s+$", chunk[:m.end()])
-            if before and m.group(0).startswith(".") and (
-                before.group(1).lower() in ABBREVIATIONS
-                or (len(before.group(1)) == 1 and before.group(1).isupper())
+            before = re.search(r"(\w+)[.!?…]+[\"»”)]*\s+$", chunk[: m.end()])
+            if (
+                before
+                and m.group(0).startswith(".")
+                and (
+                    before.group(1).lower() in ABBREVIATIONS
+                    or (len(before.group(1)) == 1 and before.group(1).isupper())
+                )
             ):
                 continue
             end = us + m.end()
@@ -323,7 +438,7 @@ def _stop_word_counts(text: str) -> dict[str, int]:
 
 
 def detect_language(text: str) -> str:
-    """"fr" or "en", whichever has more stop words in ``text`` (ties: "fr")."""
+    """ "fr" or "en", whichever has more stop words in ``text`` (ties: "fr")."""
     counts = _stop_word_counts(text)
     return "en" if counts["en"] > counts["fr"] else "fr"
 
@@ -370,7 +485,7 @@ class _Sentence:
         masked = list(norm)
         for rx in _DATE_RES:
             for m in rx.finditer(norm):
-                masked[m.start():m.end()] = "#" * (m.end() - m.start())
+                masked[m.start() : m.end()] = "#" * (m.end() - m.start())
         masked_s = "".join(masked)
         tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(norm)]
         return cls(text, norm, offsets, masked_s, tokens)
@@ -381,15 +496,15 @@ class _Sentence:
     def original(self, start: int, end: int) -> str:
         if end <= start:
             return ""
-        return self.text[self.offsets[start]:self.offsets[end - 1] + 1]
+        return self.text[self.offsets[start] : self.offsets[end - 1] + 1]
 
     def tokens_after(self, pos: int, n: int = 6) -> list[str]:
         i = bisect_left([t[0] for t in self.tokens], pos)
-        return [t[2] for t in self.tokens[i:i + n]]
+        return [t[2] for t in self.tokens[i : i + n]]
 
     def tokens_before(self, pos: int, n: int = 3) -> list[str]:
         i = bisect_left([t[1] for t in self.tokens], pos + 1)
-        return [t[2] for t in self.tokens[max(0, i - n):i]]
+        return [t[2] for t in self.tokens[max(0, i - n) : i]]
 
 
 def _find_quantities(sent: _Sentence, lexicon: Lexicon, language: str | None) -> list[_Quantity]:
@@ -402,9 +517,19 @@ def _find_quantities(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
         value = parse_number(text, language)
         if value is None:
             continue
-        cands.append((2, _Quantity(m.start(), m.end(), "number", value=value,
-                                   digits="" if m.group("scale") else m.group("num"),
-                                   plus=bool(m.group("plus")))))
+        cands.append(
+            (
+                2,
+                _Quantity(
+                    m.start(),
+                    m.end(),
+                    "number",
+                    value=value,
+                    digits="" if m.group("scale") else m.group("num"),
+                    plus=bool(m.group("plus")),
+                ),
+            )
+        )
     vocab = number_word_set(language)
     toks = sent.tokens
     i = 0
@@ -414,12 +539,11 @@ def _find_quantities(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
             i += 1
             continue
         j = i + 1
-        while j < len(toks) and j - i < 10 and all(p in vocab or p in ("et", "and")
-                                                    for p in toks[j][2].split("-")):
+        while j < len(toks) and j - i < 10 and all(p in vocab or p in ("et", "and") for p in toks[j][2].split("-")):
             j += 1
         found = None
         for k in range(j, i, -1):
-            text = sent.norm[toks[i][0]:toks[k - 1][1]]
+            text = sent.norm[toks[i][0] : toks[k - 1][1]]
             value = parse_number(text, language)
             if value is not None:
                 found = (k, value)
@@ -431,9 +555,16 @@ def _find_quantities(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
         single = k == i + 1
         previous = toks[i - 1][2] if i else ""
         # "un"/"one" is an article, except as a part of a count: "dont un enfant", "including one child"
-        one_part = single and value == 1 and previous in ("dont", "including", "notamment") and k < len(toks) \
+        one_part = (
+            single
+            and value == 1
+            and previous in ("dont", "including", "notamment")
+            and k < len(toks)
             and bool(_PERSON_RE.fullmatch(toks[k][2]) or _PERSON_RE.fullmatch(toks[k][2] + "s"))
-        if (not (single and value < 2) or one_part) and not (toks[i][2] in ("cent", "cents") and previous in ("pour", "per")):
+        )
+        if (not (single and value < 2) or one_part) and not (
+            toks[i][2] in ("cent", "cents") and previous in ("pour", "per")
+        ):
             cands.append((1, _Quantity(toks[i][0], toks[k - 1][1], "number", value=value)))
         i = k
     # overlaps: longest first, then lexicon > words > digits
@@ -453,18 +584,31 @@ def _merge_ranges(sent: _Sentence, qs: list[_Quantity]) -> list[_Quantity]:
         q = qs[i]
         if q.kind == "number" and i + 1 < len(qs) and qs[i + 1].kind == "number":
             nxt = qs[i + 1]
-            between = sent.norm[q.end:nxt.start].strip()
-            opener = _OPENER_RE.search(sent.norm[:q.start])
+            between = sent.norm[q.end : nxt.start].strip()
+            opener = _OPENER_RE.search(sent.norm[: q.start])
             ok = between in RANGE_CONNECTORS or (
                 between in RANGE_CONNECTORS_AND and opener and opener.group("o") in RANGE_OPENERS_WITH_AND
             )
             # a range's ends are of one kind and size: not "since 2022 to 807,190"
             same_kind = _is_year(q.digits, q.value) == _is_year(nxt.digits, nxt.value)
-            if ok and same_kind and nxt.value is not None and q.value is not None and q.value <= nxt.value \
-                    and nxt.value <= 20 * max(q.value, 1):
-                merged = _Quantity(q.start, nxt.end, "number", value=q.value, value_high=nxt.value,
-                                   digits=nxt.digits, qualifier="range",
-                                   phrase_start=opener.start("o") if opener else q.start)
+            if (
+                ok
+                and same_kind
+                and nxt.value is not None
+                and q.value is not None
+                and q.value <= nxt.value
+                and nxt.value <= 20 * max(q.value, 1)
+            ):
+                merged = _Quantity(
+                    q.start,
+                    nxt.end,
+                    "number",
+                    value=q.value,
+                    value_high=nxt.value,
+                    digits=nxt.digits,
+                    qualifier="range",
+                    phrase_start=opener.start("o") if opener else q.start,
+                )
                 merged.low_digits = q.digits
                 out.append(merged)
                 i += 2
@@ -490,8 +634,8 @@ def _is_people_token(tok: str) -> bool:
 def _excluded(sent: _Sentence, q: _Quantity) -> bool:
     after = sent.tokens_after(q.end, 6)
     before = sent.tokens_before(q.start, 2)
-    rest = sent.norm[q.end:].lstrip()
-    head = sent.norm[:q.start].rstrip()
+    rest = sent.norm[q.end :].lstrip()
+    head = sent.norm[: q.start].rstrip()
     # percentages
     if rest.startswith("%") or any(" ".join(after[:2]).startswith(w) for w in PERCENT_WORDS):
         return True
@@ -517,27 +661,32 @@ def _excluded(sent: _Sentence, q: _Quantity) -> bool:
     # years
     first_is_people = bool(after) and _is_people_token(after[0])
     before2 = sent.tokens_before(q.start, 2)
-    possessed = bool(before2) and (before2[-1] in ("the", "its", "their", "ses", "leurs")
-                                   or (before2[-1] == "s" and len(before2) == 2 and before2[0].endswith("'")))
-    if (_is_year(q.digits, q.value if q.value_high is None else q.value_high)
-            or _is_year(q.low_digits, q.value)) and (not first_is_people or possessed):
+    possessed = bool(before2) and (
+        before2[-1] in ("the", "its", "their", "ses", "leurs")
+        or (before2[-1] == "s" and len(before2) == 2 and before2[0].endswith("'"))
+    )
+    if (_is_year(q.digits, q.value if q.value_high is None else q.value_high) or _is_year(q.low_digits, q.value)) and (
+        not first_is_people or possessed
+    ):
         return True  # a year, also as an adjective: "Russia's 2025 losses"
     return False
 
 
 #: verbs whose object is an amount of what was named before them
-_AMOUNT_VERB_RE = re.compile(r"(?<![\w-])(?:averag(?:e|es|ed|ing)|totall?(?:ed|ing)|reach(?:ed|ing)|atteign\w*|"
-                             r"atteint|s'elev(?:ant|e|ent|ait|aient) a|st(?:ood|ands) at|rose to|put at|"
-                             r"estimated at|estimee?s? a|chiffree?s? a|evaluee?s? a)\s*$")
+_AMOUNT_VERB_RE = re.compile(
+    r"(?<![\w-])(?:averag(?:e|es|ed|ing)|totall?(?:ed|ing)|reach(?:ed|ing)|atteign\w*|"
+    r"atteint|s'elev(?:ant|e|ent|ait|aient) a|st(?:ood|ands) at|rose to|put at|"
+    r"estimated at|estimee?s? a|chiffree?s? a|evaluee?s? a)\s*$"
+)
 _ANAPHORIC_BEFORE = re.compile(r"(?:^|\s)(?:the|les|ces|those|these|from|to|a|au|aux|contre|against|of|sur)\s*$")
 _NUMBER_OF_AFTER = re.compile(r"^\s*(?:le|the)\s+(?:nombre|number|total|bilan|toll)(?:\s+total)?\s+(?:de|d'|of)\s*")
 
 
 def _gate(sent: _Sentence, q: _Quantity) -> str:
-    """"noun" when a people noun / casualty word follows, "predicate" when the quantity
+    """ "noun" when a people noun / casualty word follows, "predicate" when the quantity
     ends a clause after such a word, "anaphoric" for "the 11,000 already there" after people
     were named, "" otherwise."""
-    rest = sent.norm[q.end:]
+    rest = sent.norm[q.end :]
     offset = q.end
     m = _NUMBER_OF_AFTER.match(rest)  # "portant à 770 000 le nombre total de soldats"
     if m:
@@ -553,9 +702,10 @@ def _gate(sent: _Sentence, q: _Quantity) -> str:
         if (_MODIFIER_RE.fullmatch(tok) or tok in capitalised) and n < 5:
             continue  # "40 Sudanese civilians": a proper adjective
         break
-    window = sent.norm[:q.phrase_start if q.phrase_start >= 0 else q.start]
+    window = sent.norm[: q.phrase_start if q.phrase_start >= 0 else q.start]
     people_named = bool(_CATEGORY_RE.search(window)) or any(
-        _PERSON_RE.fullmatch(t) for t in re.findall(r"\w+(?:-\w+)*", window))
+        _PERSON_RE.fullmatch(t) for t in re.findall(r"\w+(?:-\w+)*", window)
+    )
     named = people_named or bool(_COUNT_NOUN_RE.search(window))
     first = after[0] if after else ""
     per_day_next = bool(re.match(r"\s*(?:a day|per day|par jour|each day|chaque jour|daily)(?![\w-])", rest))
@@ -576,7 +726,7 @@ def _capitalised_tokens(sent: _Sentence, pos: int, n: int = 3) -> set[str]:
     """The next ``n`` tokens after ``pos`` that are written with a capital in the sentence."""
     i = bisect_left([t[0] for t in sent.tokens], pos)
     out = set()
-    for start, _, tok in sent.tokens[i:i + n]:
+    for start, _, tok in sent.tokens[i : i + n]:
         original = sent.text[sent.offsets[start]] if start < len(sent.offsets) else ""
         if original.isupper() and tok.isalpha():
             out.add(tok)
@@ -602,8 +752,8 @@ ROUND_NUMBER_NOUNS = {"un millier": 1000, "un bon millier": 1000}
 def _qualify(sent: _Sentence, q: _Quantity, lexicon: Lexicon) -> None:
     if q.qualifier == "range":
         return
-    m = _QUAL_RE.search(sent.norm[:q.start])
-    if m and re.search(rf"(?<![\w'])(?:{_alt(QUALIFIER_FALSE_FRIENDS)})$", sent.norm[:m.end("q")]):
+    m = _QUAL_RE.search(sent.norm[: q.start])
+    if m and re.search(rf"(?<![\w'])(?:{_alt(QUALIFIER_FALSE_FRIENDS)})$", sent.norm[: m.end("q")]):
         m = None
     word = m.group("q") if m else ""
     q.phrase_start = m.start("q") if m else q.start
@@ -628,43 +778,50 @@ def _category_right_before(sent: _Sentence, q: _Quantity) -> str:
     """The category of a casualty verb right before the figure ("killed 120", "a perdu 1 530",
     "avoir tué ou blessé « plus de 2 500 »")."""
     start = q.phrase_start if q.phrase_start >= 0 else q.start
-    head = sent.norm[max(0, start - 40):start].rstrip(" «\"“")
+    head = sent.norm[max(0, start - 40) : start].rstrip(' «"“')
     m = None
     for m in _CATEGORY_RE.finditer(head):
         pass
-    if m is None or head[m.end():].strip(" «\"“"):
+    if m is None or head[m.end() :].strip(' «"“'):
         return ""  # "Of the 12,000 troops deployed, about 4,000 ...": a comma ends that verb's reach
     return _CATEGORY_OF[m.lastgroup]
 
 
 #: where the clause of a figure ends, looking forward: a new clause with its own subject
 #: ("..., and that a small number had been killed", "; ...", "while ...", "tandis que ...")
-_NEW_CLAUSE_RE = re.compile(r"[;:]\s|,\s*(?:and |et |but |mais )?(?:that|que|qu')\s|"
-                            r"(?<![\w-])(?:while|whereas|tandis que|alors que|but|mais)(?![\w-])")
+_NEW_CLAUSE_RE = re.compile(
+    r"[;:]\s|,\s*(?:and |et |but |mais )?(?:that|que|qu')\s|"
+    r"(?<![\w-])(?:while|whereas|tandis que|alors que|but|mais)(?![\w-])"
+)
 
 
 def _own_clause(forward: str) -> str:
     """The part of ``forward`` (the text after a figure) that is still the figure's clause."""
     m = _NEW_CLAUSE_RE.search(forward)
-    return forward[:m.start()] if m else forward
+    return forward[: m.start()] if m else forward
 
 
 _COORDINATION = re.compile(
-    r"^(?:\s|,|et|and|or|ou|" + NOUN_MODIFIERS + r"|" + PERSON_NOUNS + r"|" +
-    "|".join(f"(?:{pat})" for _, pat in CATEGORY_PATTERNS) + r")*$")
+    r"^(?:\s|,|et|and|or|ou|"
+    + NOUN_MODIFIERS
+    + r"|"
+    + PERSON_NOUNS
+    + r"|"
+    + "|".join(f"(?:{pat})" for _, pat in CATEGORY_PATTERNS)
+    + r")*$"
+)
 
 
-def _distribute_qualifier(sent: _Sentence, prev: _Quantity, q: _Quantity,
-                          skip: tuple[int, int] | None = None) -> None:
+def _distribute_qualifier(sent: _Sentence, prev: _Quantity, q: _Quantity, skip: tuple[int, int] | None = None) -> None:
     """A figure with no qualifier of its own, listed right after one with a qualifier word,
     shares it: "environ 300 d'entre eux ont été tués et 2 700 blessés" -> both "about"."""
     if q.qualifier != "exact" or q.qualifier_word or q.plus or q.kind != "number":
         return
     if prev.qualifier in ("exact", "range", "vague") or not prev.qualifier_word:
         return
-    between = sent.norm[prev.end:q.phrase_start]
+    between = sent.norm[prev.end : q.phrase_start]
     if skip is not None:  # a part named in between ("including two children") is left out
-        between = sent.norm[skip[1]:q.phrase_start]
+        between = sent.norm[skip[1] : q.phrase_start]
     if len(between) > 70 or not _COORDINATION.match(between):
         return
     q.qualifier = prev.qualifier
@@ -687,8 +844,12 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
     # a figure listed before one that counts people counts them too ("1 200, 1 350 et 1 410 soldats")
     for i in range(len(cands) - 2, -1, -1):
         q, nxt = cands[i], cands[i + 1]
-        if not q.gate and nxt.gate and q.kind == "number" and _LIST_RE.fullmatch(
-                sent.norm[q.end:nxt.phrase_start if nxt.phrase_start >= 0 else nxt.start]):
+        if (
+            not q.gate
+            and nxt.gate
+            and q.kind == "number"
+            and _LIST_RE.fullmatch(sent.norm[q.end : nxt.phrase_start if nxt.phrase_start >= 0 else nxt.start])
+        ):
             q.gate = "list"
     # bulletins: "personnel ‒ about 898,590 (+1,250)", "tanks: 10,679 (+3)": a total and its
     # increase since the last report, counting what the item before them names
@@ -698,9 +859,15 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
     # counts what that one counts, whatever follows it
     last_kept = None
     for q in cands:
-        if not q.gate and last_kept is not None and q.kind == "number" and _PART_OPENER_RE.search(
-                sent.norm[max(last_kept.end, q.start - 60):q.phrase_start if q.phrase_start >= 0 else q.start]) \
-                and not re.search(r"[.;]", sent.norm[last_kept.end:q.start]):
+        if (
+            not q.gate
+            and last_kept is not None
+            and q.kind == "number"
+            and _PART_OPENER_RE.search(
+                sent.norm[max(last_kept.end, q.start - 60) : q.phrase_start if q.phrase_start >= 0 else q.start]
+            )
+            and not re.search(r"[.;]", sent.norm[last_kept.end : q.start])
+        ):
             q.gate = "part"
         if q.gate:
             last_kept = q
@@ -708,19 +875,32 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
     for i, q in enumerate(kept):
         if i:
             _distribute_qualifier(sent, kept[i - 1], q)
-        if i > 1 and q.qualifier == "exact" and _SUBPART_BEFORE_RE.search(
-                sent.norm[kept[i - 2].end:kept[i - 1].phrase_start]):
+        if (
+            i > 1
+            and q.qualifier == "exact"
+            and _SUBPART_BEFORE_RE.search(sent.norm[kept[i - 2].end : kept[i - 1].phrase_start])
+        ):
             # "at least 34 civilians, including two children, were killed and 117 wounded"
             _distribute_qualifier(sent, kept[i - 2], q, skip=(kept[i - 2].end, kept[i - 1].end))
         lo = kept[i - 1].end if i else 0
-        hi = kept[i + 1].phrase_start if i + 1 < len(kept) and kept[i + 1].phrase_start >= 0 \
+        hi = (
+            kept[i + 1].phrase_start
+            if i + 1 < len(kept) and kept[i + 1].phrase_start >= 0
             else (kept[i + 1].start if i + 1 < len(kept) else len(sent.norm))
-        forward = _own_clause(sent.norm[q.end:hi])
-        backward = sent.norm[lo:q.phrase_start]
+        )
+        forward = _own_clause(sent.norm[q.end : hi])
+        backward = sent.norm[lo : q.phrase_start]
         noun_phrase = _noun_phrase_category(sent, q, hi)
         cat = noun_phrase or _category_right_before(sent, q) or _category_attached(sent, q)
-        if not cat and i and kept[i - 1].category and not kept[i - 1].guessed and _PART_OPENER_RE.search(
-                sent.norm[max(kept[i - 1].end, q.start - 60):q.phrase_start if q.phrase_start >= 0 else q.start]):
+        if (
+            not cat
+            and i
+            and kept[i - 1].category
+            and not kept[i - 1].guessed
+            and _PART_OPENER_RE.search(
+                sent.norm[max(kept[i - 1].end, q.start - 60) : q.phrase_start if q.phrase_start >= 0 else q.start]
+            )
+        ):
             cat = kept[i - 1].category  # "34 civils, dont deux enfants, et en a blessé 117": a part of the 34
         if cat:
             pass
@@ -728,14 +908,21 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
             cat = _category_in(backward, last=True) or _category_in(forward, last=False)
         else:
             cat = _category_in(forward, last=False) or _category_in(backward, last=True)
-        if not cat and i + 1 < len(kept) and _SUBPART_RE.match(sent.norm[q.end:kept[i + 1].phrase_start]):
+        if not cat and i + 1 < len(kept) and _SUBPART_RE.match(sent.norm[q.end : kept[i + 1].phrase_start]):
             # "34 civilians, including two children, were killed": past the part
-            after_part = sent.norm[kept[i + 1].end:(kept[i + 2].phrase_start if i + 2 < len(kept) else len(sent.norm))]
+            after_part = sent.norm[
+                kept[i + 1].end : (kept[i + 2].phrase_start if i + 2 < len(kept) else len(sent.norm))
+            ]
             cat = _category_in(after_part, last=False)
         if not cat and i and q.gate == "part" and kept[i - 1].category and not kept[i - 1].guessed:
             cat = kept[i - 1].category  # a part counts what the whole counts
-        if not cat and i and _SUBPART_BEFORE_RE.search(sent.norm[kept[i - 1].end:q.phrase_start]) \
-                and kept[i - 1].category and not kept[i - 1].guessed:
+        if (
+            not cat
+            and i
+            and _SUBPART_BEFORE_RE.search(sent.norm[kept[i - 1].end : q.phrase_start])
+            and kept[i - 1].category
+            and not kept[i - 1].guessed
+        ):
             cat = kept[i - 1].category  # "14, including three children": a part of the figure before
         if not cat and i and q.gate == "predicate" and kept[i - 1].category and not kept[i - 1].guessed:
             cat = kept[i - 1].category
@@ -746,8 +933,13 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
         if not cat and _per_day(sent.norm, q):
             cat = "casualties"
             q.note = "; ".join(filter(None, [q.note, "category read as casualties: a per-day figure"]))
-        if not cat and i and kept[i - 1].category and not kept[i - 1].guessed and _LIST_RE.fullmatch(
-                sent.norm[kept[i - 1].end:q.phrase_start]):
+        if (
+            not cat
+            and i
+            and kept[i - 1].category
+            and not kept[i - 1].guessed
+            and _LIST_RE.fullmatch(sent.norm[kept[i - 1].end : q.phrase_start])
+        ):
             cat = kept[i - 1].category  # "1 350 et 1 410 soldats": listed with the figure before
         if not cat:
             cat = "deployed"
@@ -760,32 +952,42 @@ def _sentence_claims(sent: _Sentence, lexicon: Lexicon, language: str | None) ->
             j = i + 1
             while j < len(kept) and not kept[j].category:
                 j += 1
-            prev = kept[i - 1].category if i and _LIST_RE.fullmatch(sent.norm[kept[i - 1].end:q.start]) else ""
+            prev = kept[i - 1].category if i and _LIST_RE.fullmatch(sent.norm[kept[i - 1].end : q.start]) else ""
             q.category = prev or (kept[j].category if j < len(kept) else "deployed")
     for i in range(1, len(kept)):
         q, prev_q = kept[i], kept[i - 1]
-        if q.guessed and not prev_q.guessed and _LIST_RE.fullmatch(sent.norm[prev_q.end:q.phrase_start]):
+        if q.guessed and not prev_q.guessed and _LIST_RE.fullmatch(sent.norm[prev_q.end : q.phrase_start]):
             q.category, q.guessed = prev_q.category, False
-            q.note = q.note.replace("category guessed (no casualty or deployment word near)",
-                                    "category of the figure it is listed with")
+            q.note = q.note.replace(
+                "category guessed (no casualty or deployment word near)", "category of the figure it is listed with"
+            )
     for i in range(1, len(kept)):  # a part whose whole got its category from a list, above
         q, prev_q = kept[i], kept[i - 1]
-        if q.guessed and not prev_q.guessed and _PART_OPENER_RE.search(
-                sent.norm[max(prev_q.end, q.start - 60):q.phrase_start if q.phrase_start >= 0 else q.start]):
+        if (
+            q.guessed
+            and not prev_q.guessed
+            and _PART_OPENER_RE.search(
+                sent.norm[max(prev_q.end, q.start - 60) : q.phrase_start if q.phrase_start >= 0 else q.start]
+            )
+        ):
             q.category, q.guessed = prev_q.category, False
-            q.note = q.note.replace("category guessed (no casualty or deployment word near)",
-                                    "category of the figure it is a part of")
+            q.note = q.note.replace(
+                "category guessed (no casualty or deployment word near)", "category of the figure it is a part of"
+            )
     return kept
 
 
 _LIST_RE = re.compile(r"\s*(?:,|,?\s*(?:et|and|ou|or))\s*")
-_SUBPART_RE = re.compile(r"^[^.;]{0,40}?,?\s*(?:including|dont|y compris|among them|parmi lesquels|parmi lesquelles)\s*$")
+_SUBPART_RE = re.compile(
+    r"^[^.;]{0,40}?,?\s*(?:including|dont|y compris|among them|parmi lesquels|parmi lesquelles)\s*$"
+)
 _SUBPART_BEFORE_RE = re.compile(r"(?:including|dont|y compris|among them|parmi lesquels|parmi lesquelles)\s*$")
 #: words that open a part of the figure before, or restate it ("soit une moyenne de")
 _PART_OPENER_RE = re.compile(
     r"(?:^|[\s,(])(?:including|dont|y compris|among them|among whom|of whom|of them|parmi eux|parmi elles|"
     r"parmi lesquels|parmi lesquelles|d'entre eux|d'entre elles|soit|that is|or about)"
-    r"(?:\s+(?:une |an |a |la |the )?(?:moyenne|average|total|bilan)\s+(?:de|d'|of))?\s*[«\"“]?\s*$")
+    r"(?:\s+(?:une |an |a |la |the )?(?:moyenne|average|total|bilan)\s+(?:de|d'|of))?\s*[«\"“]?\s*$"
+)
 
 
 _INCREMENT_RE = re.compile(r"\s*\(\s*\+\s*$")
@@ -798,8 +1000,11 @@ def _bulletin_items(sent: _Sentence, cands: list[_Quantity]) -> list[_Quantity]:
     out = []
     drop: set[int] = set()
     for i, q in enumerate(cands):
-        if i + 1 >= len(cands) or not _INCREMENT_RE.fullmatch(sent.norm[q.end:cands[i + 1].start]) \
-                or not sent.norm[cands[i + 1].end:].lstrip().startswith(")"):
+        if (
+            i + 1 >= len(cands)
+            or not _INCREMENT_RE.fullmatch(sent.norm[q.end : cands[i + 1].start])
+            or not sent.norm[cands[i + 1].end :].lstrip().startswith(")")
+        ):
             continue
         m = cands[i + 1]
         start = q.phrase_start if q.phrase_start >= 0 else q.start
@@ -808,8 +1013,9 @@ def _bulletin_items(sent: _Sentence, cands: list[_Quantity]) -> list[_Quantity]:
         if _PERSON_RE.fullmatch(item):
             q.gate = q.gate or "noun"
             m.gate, m.increment = "part", True
-            m.note = "; ".join(filter(None, [m.note, f"'(+{m.value:g})' after {item!r}: the increase since "
-                                                     "the last report"]))
+            m.note = "; ".join(
+                filter(None, [m.note, f"'(+{m.value:g})' after {item!r}: the increase since the last report"])
+            )
         else:
             drop.update((i, i + 1))
     for i, q in enumerate(cands):
@@ -822,7 +1028,7 @@ def _category_attached(sent: _Sentence, q: _Quantity) -> str:
     """A casualty word right after the figure, past people nouns and modifiers ("600 dead",
     "1,000 North Koreans killed")."""
     i = bisect_left([t[0] for t in sent.tokens], q.end)
-    for start, _, tok in sent.tokens[i:i + 4]:
+    for start, _, tok in sent.tokens[i : i + 4]:
         if tok in _QUOTES:
             continue
         m = _CATEGORY_RE.match(sent.norm, start)
@@ -838,7 +1044,7 @@ def _noun_phrase_category(sent: _Sentence, q: _Quantity, hi: int) -> str:
     """A casualty word in the figure's own noun phrase ("198 000 soldats tués")."""
     i = bisect_left([t[0] for t in sent.tokens], q.end)
     seen_noun = False
-    for start, _, tok in sent.tokens[i:i + 6]:
+    for start, _, tok in sent.tokens[i : i + 6]:
         if tok in _QUOTES:
             continue
         m = _CATEGORY_RE.match(sent.norm, start)
@@ -856,22 +1062,23 @@ def _noun_phrase_category(sent: _Sentence, q: _Quantity, hi: int) -> str:
 #: a figure that gives the size of each group, wave or unit, not a count of people lost
 _GROUP_SIZE_RE = re.compile(
     r"(?<![\w-])(?P<w>vagues?|waves?|groupes?|groups?|escouades?|squads?|unites?|units?|colonnes?|columns?|"
-    r"detachements?|detachments?)(?:\s+(?:de|d'|of))?\s*$")
+    r"detachements?|detachments?)(?:\s+(?:de|d'|of))?\s*$"
+)
 
 
 def _not_a_claim(sent: _Sentence, q: _Quantity, hi: int) -> str:
     """The word that makes a figure count people neither lost nor deployed ("2 soldats
     capturés", "150 000 habitants évacués"), or ""."""
-    forward = sent.norm[q.end:min(hi, q.end + 60)]
+    forward = sent.norm[q.end : min(hi, q.end + 60)]
     start = q.phrase_start if q.phrase_start >= 0 else q.start
-    backward = sent.norm[max(0, start - 25):start]
-    group = _GROUP_SIZE_RE.search(sent.norm[max(0, start - 40):start])
+    backward = sent.norm[max(0, start - 25) : start]
+    group = _GROUP_SIZE_RE.search(sent.norm[max(0, start - 40) : start])
     if group:
         return group.group("w")  # "attaque par vagues de 100 à 150 soldats": the size of a group
     last = None
     for last in _NOT_A_CLAIM_RE.finditer(backward):
         pass
-    if last is not None and not backward[last.end():].strip(" «\"“") and not _noun_phrase_category(sent, q, hi):
+    if last is not None and not backward[last.end() :].strip(' «"“') and not _noun_phrase_category(sent, q, hi):
         return last.group()  # the object of the verb: "avoir fait prisonniers 300 soldats"
     nc = _NOT_A_CLAIM_RE.search(forward)
     cat = _CATEGORY_RE.search(forward)
@@ -896,7 +1103,8 @@ _RELATIVE_RE = re.compile(
     r"quarts|quarter|quarters|dixieme|tenth)|"
     r"(?:\d+(?:[.,]\d+)?\s*(?:-|a|to)\s*)?\d+(?:[.,]\d+)?\s*(?:%|pour cent|pourcent|percent|per cent))"
     r"(?:\s+(?:de|d'|des|du|of)\s*(?:the |la |les |l'|ces |ce |cette |these |those |its |their |leurs |ses )?"
-    r"[\w'-]+)?(?![\w])")
+    r"[\w'-]+)?(?![\w])"
+)
 _FRACTION_NOT = re.compile(r"^(?:a |the |un |une )?(?:half|third|quarter)(?:\s+of)?\s+(?:century|siecle|hour|heure)")
 
 
@@ -907,13 +1115,17 @@ def _relatives(sent: _Sentence) -> list[str]:
         return []
     out = []
     for m in _RELATIVE_RE.finditer(sent.norm):
-        text = sent.norm[m.start():m.end()]
-        if _FRACTION_NOT.match(text) or re.fullmatch(r"(?:la |une |the |a |un )?(?:half|tiers|third|quart|quarter)", text):
+        text = sent.norm[m.start() : m.end()]
+        if _FRACTION_NOT.match(text) or re.fullmatch(
+            r"(?:la |une |the |a |un )?(?:half|tiers|third|quart|quarter)", text
+        ):
             if not re.search(r"(?:moitie|half|tiers|third|quart|quarter)\s", text + " ") or _FRACTION_NOT.match(text):
                 continue
         if not re.search(r"\d", text) and not re.match(
-                r"(?:plus|moins|pres|environ|about|around|roughly|nearly|almost|more|less|over|some|at least|au moins|"
-                r"la|une|the|a|one|un|deux|trois|two|three)\W", text):
+            r"(?:plus|moins|pres|environ|about|around|roughly|nearly|almost|more|less|over|some|at least|au moins|"
+            r"la|une|the|a|one|un|deux|trois|two|three)\W",
+            text,
+        ):
             continue  # "pays tiers": a fraction word with nothing that makes it a share
         phrase = sent.original(m.start(), m.end()).strip()
         if phrase:
@@ -971,9 +1183,11 @@ def _citation_stem(citation: str) -> str:
     return stem or "claim"
 
 
-_PER_DAY_NEAR = re.compile(r"(?<![\w-])(?:chaque jour|par jour|per day|each day|every day|a day on average|"
-                           r"daily average|daily rate|daily toll|daily losses|on a daily basis|"
-                           r"moyenne quotidienne|pertes quotidiennes|bilan quotidien moyen)(?![\w-])")
+_PER_DAY_NEAR = re.compile(
+    r"(?<![\w-])(?:chaque jour|par jour|per day|each day|every day|a day on average|"
+    r"daily average|daily rate|daily toll|daily losses|on a daily basis|"
+    r"moyenne quotidienne|pertes quotidiennes|bilan quotidien moyen)(?![\w-])"
+)
 
 
 #: words by which a figure refers back to the figures before it
@@ -981,25 +1195,31 @@ _REFERS_BACK_RE = re.compile(
     r"(?<![\w-])(?:parmi (?:eux|elles|lesquels|lesquelles|ces|les (?:victimes|morts|tues|blesses|soldats|civils))|"
     r"among (?:them|those|these|the (?:dead|victims|killed|wounded|casualties))|of (?:them|those|whom)|"
     r"d'entre eux|d'entre elles|le meme decompte|la meme source|les memes donnees|le meme bilan|"
-    r"the same (?:count|data|source|report|tally))(?![\w-])")
+    r"the same (?:count|data|source|report|tally))(?![\w-])"
+)
 
 
 def _refers_back(norm: str, q: _Quantity) -> bool:
     """Whether the figure refers back to the figures before it ("50 autres", "others",
     "parmi eux", "among them", "selon le même décompte")."""
-    if re.match(r"\s*(?:d')?(?:autres|others|other)(?![\w-])", norm[q.end:]):
+    if re.match(r"\s*(?:d')?(?:autres|others|other)(?![\w-])", norm[q.end :]):
         return True
     return bool(_REFERS_BACK_RE.search(norm))
 
 
 def _per_day(norm: str, q: _Quantity) -> bool:
     start = q.phrase_start if q.phrase_start >= 0 else q.start
-    before = norm[max(0, start - 45):start]
-    after = norm[q.end:q.end + 50]
+    before = norm[max(0, start - 45) : start]
+    after = norm[q.end : q.end + 50]
     after = re.split(r"[;.]|,\s", after)[0]
-    return bool(_PER_DAY_NEAR.search(before) or _PER_DAY_NEAR.search(after)
-                or (re.match(r"\s*(?:[\w'-]+\s+){0,3}?a day(?![\w-])", after) is not None
-                    and not re.search(r"(?:in|within|over|during) a (?:single )?day", after)))
+    return bool(
+        _PER_DAY_NEAR.search(before)
+        or _PER_DAY_NEAR.search(after)
+        or (
+            re.match(r"\s*(?:[\w'-]+\s+){0,3}?a day(?![\w-])", after) is not None
+            and not re.search(r"(?:in|within|over|during) a (?:single )?day", after)
+        )
+    )
 
 
 @dataclass
@@ -1034,9 +1254,15 @@ def _paragraph_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer(r"\n[ \t\r\f\v]*\n|(?<=[.!?…])[ \t]*\n", text)]
 
 
-def extract_article(article: Article, *, language: str | None = None, lexicon: Lexicon | None = None,
-                    sources: SourceTable | None = None, populations: PopulationTable | None = None,
-                    id_prefix: str | None = None) -> Extraction:
+def extract_article(
+    article: Article,
+    *,
+    language: str | None = None,
+    lexicon: Lexicon | None = None,
+    sources: SourceTable | None = None,
+    populations: PopulationTable | None = None,
+    id_prefix: str | None = None,
+) -> Extraction:
     """Candidate claim rows read from one :class:`~reconcile.article.Article`.
 
     Each figure of each sentence becomes a row (claims-file columns, ``quote`` the sentence
@@ -1076,8 +1302,7 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
         if article.dateline_span:
             ds, de = article.dateline_span
             dates = [m for m in dates if not (ds <= s + sent.offsets[min(m.start, len(sent.offsets) - 1)] < de)]
-        infos.append(_SentenceInfo(s, e, par, is_title, sent, _sentence_claims(sent, lexicon, words_language),
-                                   dates))
+        infos.append(_SentenceInfo(s, e, par, is_title, sent, _sentence_claims(sent, lexicon, words_language), dates))
 
     article_date = article.meta.date
     date_note = ""
@@ -1132,8 +1357,18 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
         periods = [m for m in info.dates if id(m) not in said_ids]
         periods = [m for m in _drop_since_parts(periods) if not _comparison(norm, m)]
         # "three days of fighting ... last week": the days fall within the date named after them
-        periods = [m for m in periods if not (m.extra.get("of_event") and any(
-            0 <= o.start - m.end <= 60 and not re.search(r"[,;]", norm[m.end:o.start]) for o in periods if o is not m))]
+        periods = [
+            m
+            for m in periods
+            if not (
+                m.extra.get("of_event")
+                and any(
+                    0 <= o.start - m.end <= 60 and not re.search(r"[,;]", norm[m.end : o.start])
+                    for o in periods
+                    if o is not m
+                )
+            )
+        ]
         assigned = _one_day_each(norm, info.figures, assign_periods(norm, fig_spans, periods))
         for phrase in _relatives(sent):
             skipped.append(Skipped(citation, phrase, sent.text))
@@ -1142,9 +1377,15 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
             hi = info.figures[n + 1].phrase_start if n + 1 < len(info.figures) else len(norm)
             word = _not_a_claim(sent, q, hi if hi >= 0 else len(norm))
             if word:
-                skipped.append(Skipped(citation, sent.original(q.phrase_start, q.end).strip(), sent.text,
-                                       f"counts people neither killed, wounded nor deployed ({word!r})",
-                                       "not_a_claim"))
+                skipped.append(
+                    Skipped(
+                        citation,
+                        sent.original(q.phrase_start, q.end).strip(),
+                        sent.text,
+                        f"counts people neither killed, wounded nor deployed ({word!r})",
+                        "not_a_claim",
+                    )
+                )
                 continue
             claim_id = f"{stem}-{len(rows) + 1:03d}"
             phrase = sent.original(q.phrase_start, q.end).strip()
@@ -1157,13 +1398,22 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
             period_start = period_end = ""
             if pm is not None:
                 following = [m for m in info.dates if m.start >= pm.end]
-                got = period_of(pm, reported, population_start=pop.start if pop else None,
-                                following=following, last_month=state.last_month, context_year=context_year,
-                                last_period=state.last_period)
+                got = period_of(
+                    pm,
+                    reported,
+                    population_start=pop.start if pop else None,
+                    following=following,
+                    last_month=state.last_month,
+                    context_year=context_year,
+                    last_period=state.last_period,
+                )
                 if got is not None:
                     p_start, p_end, how = got
-                    if reported is not None and ((p_start and p_start > reported) or (p_end and p_end > reported)
-                                                 or (p_start and p_end and p_start > p_end)):
+                    if reported is not None and (
+                        (p_start and p_start > reported)
+                        or (p_end and p_end > reported)
+                        or (p_start and p_end and p_start > p_end)
+                    ):
                         notes.append(f"period {how} does not fit before the claim's date: left blank")
                     else:
                         period_start = p_start.isoformat() if p_start else ""
@@ -1175,8 +1425,12 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
                 day = reported - timedelta(days=1)
                 period_start = period_end = day.isoformat()
                 notes.append("period: the day before the report (a bulletin's daily increase)")
-            elif not info.title and state.prev_figure is not None and state.prev_figure[2] >= info.paragraph - 1 \
-                    and _refers_back(norm, q):
+            elif (
+                not info.title
+                and state.prev_figure is not None
+                and state.prev_figure[2] >= info.paragraph - 1
+                and _refers_back(norm, q)
+            ):
                 # "Près de 50 autres ont été blessés", "Among them were 400 ...": the figure
                 # before's period
                 p_start, p_end = state.prev_figure[:2]
@@ -1185,15 +1439,29 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
                 if period_start or period_end:
                     notes.append("period of the figure before: this one refers back to it")
             category = q.category
-            if q.guessed and not info.title and state.prev_figure is not None and state.prev_figure[3] \
-                    and _refers_back(norm, q):
+            if (
+                q.guessed
+                and not info.title
+                and state.prev_figure is not None
+                and state.prev_figure[3]
+                and _refers_back(norm, q)
+            ):
                 category = state.prev_figure[3]  # "Among them were 400 North Korean soldiers"
-                notes = [n.replace("category guessed (no casualty or deployment word near)",
-                                   "category of the figures it refers back to") for n in notes]
+                notes = [
+                    n.replace(
+                        "category guessed (no casualty or deployment word near)",
+                        "category of the figures it refers back to",
+                    )
+                    for n in notes
+                ]
             if not info.title:
                 end_day = date.fromisoformat(period_end) if period_end else (reported if period_start else None)
-                state.prev_figure = (date.fromisoformat(period_start) if period_start else None, end_day,
-                                     info.paragraph, category)
+                state.prev_figure = (
+                    date.fromisoformat(period_start) if period_start else None,
+                    end_day,
+                    info.paragraph,
+                    category,
+                )
             if src_note:
                 notes.append(src_note)
             if reported_note:
@@ -1227,8 +1495,7 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
                 notes.insert(0, "headline")
             if date_note and row["reported_on"]:
                 notes.append(date_note)
-            key = (category, q.qualifier, q.value, q.value_high,
-                   q.vague_key if q.kind == "vague" else "", measure)
+            key = (category, q.qualifier, q.value, q.value_high, q.vague_key if q.kind == "vague" else "", measure)
             derived = first_of.setdefault(key, claim_id)
             row["derived_from"] = "" if derived == claim_id else derived
             if row["derived_from"]:
@@ -1237,8 +1504,11 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
             row_meta.append((info.paragraph, info.title, src, notes))
         for m in info.dates:
             if m.kind in ("month", "months") and id(m) not in said_ids:
-                year = m.year or (reported.year if reported and (m.month2 or m.month) <= reported.month
-                                  else (reported.year - 1 if reported else None))
+                year = m.year or (
+                    reported.year
+                    if reported and (m.month2 or m.month) <= reported.month
+                    else (reported.year - 1 if reported else None)
+                )
                 if year:
                     state.last_month = (year, m.month2 or m.month)
     named = [b.source for b in body_sources if b.kind == "table"] + [b.text for b in body_sources if b.kind == "raw"]
@@ -1247,8 +1517,7 @@ def extract_article(article: Article, *, language: str | None = None, lexicon: L
     return Extraction(article.name, article.meta, frame, skipped)
 
 
-def _fill_from_article(rows, row_meta, infos, sources: SourceTable, populations: PopulationTable,
-                       named=()) -> None:
+def _fill_from_article(rows, row_meta, infos, sources: SourceTable, populations: PopulationTable, named=()) -> None:
     """Fill what a row's own sentence and paragraph left blank from the article: a headline's
     population from the body, a population from the figure before, a source from the title or
     the article's only source (``named``: the speakers of its body's sentences, with figures or
@@ -1256,8 +1525,11 @@ def _fill_from_article(rows, row_meta, infos, sources: SourceTable, populations:
     body = [(r, m) for r, m in zip(rows, row_meta) if not m[1]]
     title_sources = [m[2] for r, m in zip(rows, row_meta) if m[1] and m[2] is not None]
     body_sources = {_src_key(m[2]) for r, m in body if m[2] is not None} | {_src_key(x) for x in named}
-    only = next((m[2] for r, m in body if m[2] is not None), None) or next(iter(named), None) \
-        if len(body_sources) == 1 else None
+    only = (
+        next((m[2] for r, m in body if m[2] is not None), None) or next(iter(named), None)
+        if len(body_sources) == 1
+        else None
+    )
     for n, (row, (paragraph, headline, src, notes)) in enumerate(zip(rows, row_meta)):
         if not row["population"]:
             if headline:
@@ -1275,8 +1547,10 @@ def _fill_from_article(rows, row_meta, infos, sources: SourceTable, populations:
             if fill is not None:
                 src = fill
                 row["source"] = _src_key(fill)
-                notes.append(f"source {row['source']}: " + ("named by the headline" if title_sources
-                                                             else "the only source the article names"))
+                notes.append(
+                    f"source {row['source']}: "
+                    + ("named by the headline" if title_sources else "the only source the article names")
+                )
         if isinstance(src, Source):
             row["source_group"] = src.group
             row["stance"] = sources.stance(src.name, populations.by_id.get(str(row["population"])))
@@ -1332,13 +1606,27 @@ def _one_day_each(norm: str, figures: list[_Quantity], assigned: list) -> list:
     i = 0
     while i < len(figures):
         j = i
-        while j + 1 < len(figures) and assigned[j + 1] is assigned[i] and assigned[i] is not None \
-                and _LIST_RE.fullmatch(norm[figures[j].end:figures[j + 1].phrase_start
-                                            if figures[j + 1].phrase_start >= 0 else figures[j + 1].start]):
+        while (
+            j + 1 < len(figures)
+            and assigned[j + 1] is assigned[i]
+            and assigned[i] is not None
+            and _LIST_RE.fullmatch(
+                norm[
+                    figures[j].end : figures[j + 1].phrase_start
+                    if figures[j + 1].phrase_start >= 0
+                    else figures[j + 1].start
+                ]
+            )
+        ):
             j += 1
         pm, n = assigned[i], j - i + 1
-        days = (pm.days if pm is not None and pm.kind == "ndays" else
-                len(pm.extra["days"]) if pm is not None and pm.kind == "daylist" else 0)
+        days = (
+            pm.days
+            if pm is not None and pm.kind == "ndays"
+            else len(pm.extra["days"])
+            if pm is not None and pm.kind == "daylist"
+            else 0
+        )
         if n > 1 and days == n:
             for k in range(n):
                 out[i + k] = replace(pm, extra={**pm.extra, "index": k})
@@ -1350,7 +1638,8 @@ def _one_day_each(norm: str, figures: list[_Quantity], assigned: list) -> list:
 _SUPERLATIVE_RE = re.compile(
     r"(?<![\w-])(?:plus (?:lourd|eleve|meurtri|important|grand|fort)\w*|record\w*|highest|heaviest|deadliest|"
     r"largest|biggest|worst|pire|pires|the most|le plus|la plus|les plus|first time|premiere fois|jamais|ever|"
-    r"unprecedented|inedit\w*|sans precedent)(?![\w-])")
+    r"unprecedented|inedit\w*|sans precedent)(?![\w-])"
+)
 
 
 def _comparison(norm: str, m) -> bool:
@@ -1358,7 +1647,7 @@ def _comparison(norm: str, m) -> bool:
     le début de la guerre", "the highest daily figure since the start of the invasion")."""
     if m.kind not in ("since", "warstart", "popstart", "sinceyear", "yearstart"):
         return False
-    before = re.split(r"[,;:]\s", norm[max(0, m.start - 60):m.start])[-1]
+    before = re.split(r"[,;:]\s", norm[max(0, m.start - 60) : m.start])[-1]
     return bool(_SUPERLATIVE_RE.search(before))
 
 
@@ -1371,8 +1660,11 @@ def _drop_since_parts(periods: list) -> list:
         if m.start < skip_until:
             continue
         if m.kind in ("since", "warstart", "popstart"):
-            nxt = [f for f in periods[i + 1:] if f.kind in ("day", "month", "thismonth")
-                   or (m.kind == "since" and f.kind in ("weekday", "relday"))]
+            nxt = [
+                f
+                for f in periods[i + 1 :]
+                if f.kind in ("day", "month", "thismonth") or (m.kind == "since" and f.kind in ("weekday", "relday"))
+            ]
             limit = 60 if m.kind == "since" else 30
             if nxt and nxt[0].start - m.end <= limit:
                 skip_until = nxt[0].end
@@ -1394,20 +1686,29 @@ def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_
         if att.generic and info.title:
             specific = _first_specific(body_sources, att.source.country)
             if specific is not None:
-                note = (f"headline: {att.evidence!r} read as {specific.name}, the first "
-                        f"{att.source.country} source the article names")
+                note = (
+                    f"headline: {att.evidence!r} read as {specific.name}, the first "
+                    f"{att.source.country} source the article names"
+                )
                 src = specific
         elif att.generic:
             specific = state.by_country.get(att.source.country)
             if specific is not None:
                 src = specific
-                note = (f"source from {att.evidence!r}: a country named as the speaker, read as {src.name}, "
-                        f"whose figures come just before; check")
+                note = (
+                    f"source from {att.evidence!r}: a country named as the speaker, read as {src.name}, "
+                    f"whose figures come just before; check"
+                )
             else:
-                note = (f"source from {att.evidence!r}: a country named as the speaker, read as {src.name} "
-                        "(sources table); check which body spoke")
-    elif att.kind == "anaphor" and state.last_source is not None and not (
-            state.outlet and _FIRST_PERSON_RE.search(info.sent.norm)):
+                note = (
+                    f"source from {att.evidence!r}: a country named as the speaker, read as {src.name} "
+                    "(sources table); check which body spoke"
+                )
+    elif (
+        att.kind == "anaphor"
+        and state.last_source is not None
+        and not (state.outlet and _FIRST_PERSON_RE.search(info.sent.norm))
+    ):
         src = _referent(att.evidence, state)
         note = f"source: {att.evidence!r} refers to {_src_key(src)}, named before"
     elif att.kind == "raw":
@@ -1443,8 +1744,9 @@ def _resolve_source(att: Attribution, state: _State, sources: SourceTable, body_
     if not info.title and info.figures:
         # the body that gave the figures just before: "selon Moscou" after the ministry's figures
         # continues the ministry's statement; a country after anyone else is the country
-        state.by_country = ({src.country: src} if isinstance(src, Source) and src.country
-                            and not src.country_default else {})
+        state.by_country = (
+            {src.country: src} if isinstance(src, Source) and src.country and not src.country_default else {}
+        )
     if src is not None and not info.title and via in ("table", "raw", "anaphor"):
         state.last_source = (att, src, info.paragraph)
         state.history.append(src)
@@ -1458,7 +1760,8 @@ _FIRST_PERSON_RE = re.compile(
     r"(?<![\w-])(?:we (?:estimate|count|calculate|assess|found|find|put)|our (?:estimate|estimates|count|tally|"
     r"analysis|calculation|data)|by our (?:count|estimate|calculation)|nous (?:estimons|comptons|avons compte|"
     r"avons recense|evaluons)|selon nos (?:estimations|calculs|donnees)|d'apres nos (?:estimations|calculs|donnees)|"
-    r"notre (?:decompte|estimation|analyse|calcul))(?![\w-])")
+    r"notre (?:decompte|estimation|analyse|calcul))(?![\w-])"
+)
 
 
 def _referent(evidence: str, state: _State):
@@ -1498,9 +1801,11 @@ def _next_sentence_source(infos, k, sources):
 
 
 #: verbs that continue a statement already dated ("Syrskyi added", "a-t-il précisé")
-_CONTINUES_RE = re.compile(r"(?<![\w-])(?:added|adds|went on|also said|continued|a ajoute|a-t-il ajoute|"
-                           r"a-t-elle ajoute|ajoute-t-il|a precise|a-t-il precise|a-t-elle precise|a poursuivi|"
-                           r"a-t-il poursuivi|a-t-il encore|a egalement)(?![\w-])")
+_CONTINUES_RE = re.compile(
+    r"(?<![\w-])(?:added|adds|went on|also said|continued|a ajoute|a-t-il ajoute|"
+    r"a-t-elle ajoute|ajoute-t-il|a precise|a-t-il precise|a-t-elle precise|a poursuivi|"
+    r"a-t-il poursuivi|a-t-il encore|a egalement)(?![\w-])"
+)
 
 
 def _reported_on(said, state: _State, src, via, info, infos, k, sources, context_year):
@@ -1515,7 +1820,9 @@ def _reported_on(said, state: _State, src, via, info, infos, k, sources, context
             return d, f"reported_on from {m.text!r} (relative to {how})"
     if via == "next" and k + 1 < len(infos):
         nxt = infos[k + 1]
-        for m in statement_mentions(nxt.sent.norm, nxt.dates, []) or [d for d in nxt.dates if d.kind in ("weekday", "relday", "day")]:
+        for m in statement_mentions(nxt.sent.norm, nxt.dates, []) or [
+            d for d in nxt.dates if d.kind in ("weekday", "relday", "day")
+        ]:
             d = day_of(m, ref, context_year)
             if d is not None and (ref is None or d <= ref):
                 return d, f"reported_on from {m.text!r} in the next sentence"
@@ -1541,20 +1848,26 @@ def _population(q: _Quantity, info, infos, k, populations: PopulationTable, att:
         exclude = exclude + [(part.end(), len(norm))]
     found = population_near(norm, start, q.end, populations, exclude)
     if part:
-        named = populations.find(norm[part.end():part.end() + 60])
+        named = populations.find(norm[part.end() : part.end() + 60])
         if named and (found is None or found[0].id != named[0].key):
             ids = [named[0].key] + ([found[0].id] if found else [])
             combined = populations.combining(ids)
             if combined is not None:
-                return combined, (f"population {combined.id}: a total whose part is "
-                                  f"{named[0].text!r}" + (f" and whose own troops are {found[1]!r}" if found else ""))
+                return combined, (
+                    f"population {combined.id}: a total whose part is "
+                    f"{named[0].text!r}" + (f" and whose own troops are {found[1]!r}" if found else "")
+                )
     noun = people_near(norm, start, q.end, populations)
     if found and (found[2] == "next to the figure" or not noun or not _noun_right_after(norm, q.end, noun)):
         pop, words, where = found
         return pop, f"population from {words!r} ({where})"
     if noun:
-        contexts = [norm] + [i.sent.norm for i in reversed(infos[:k]) if i.paragraph == info.paragraph] \
-            + [i.sent.norm for i in infos if i.title] + [normalize_phrase(text)]
+        contexts = (
+            [norm]
+            + [i.sent.norm for i in reversed(infos[:k]) if i.paragraph == info.paragraph]
+            + [i.sent.norm for i in infos if i.title]
+            + [normalize_phrase(text)]
+        )
         got = populations.by_place(noun, contexts)
         if got:
             pop, place = got
@@ -1585,17 +1898,25 @@ def _population(q: _Quantity, info, infos, k, populations: PopulationTable, att:
 
 
 #: a part of the figure just before opens ("..., dont", ", including", "among them")
-_PART_AFTER_RE = re.compile(r"[^.;:]{0,60}?(?:,\s*|\s)(?:dont|including|y compris|among them|parmi lesquels|"
-                            r"parmi lesquelles|of whom)\s")
+_PART_AFTER_RE = re.compile(
+    r"[^.;:]{0,60}?(?:,\s*|\s)(?:dont|including|y compris|among them|parmi lesquels|"
+    r"parmi lesquelles|of whom)\s"
+)
 
 
 def _noun_right_after(norm: str, end: int, noun: str) -> bool:
-    return noun in norm[end:end + 30]
+    return noun in norm[end : end + 30]
 
 
-def extract_claims(text: str, citation: str, language: str | None = None,
-                   lexicon: Lexicon | None = None, *, sources: SourceTable | None = None,
-                   populations: PopulationTable | None = None) -> pd.DataFrame:
+def extract_claims(
+    text: str,
+    citation: str,
+    language: str | None = None,
+    lexicon: Lexicon | None = None,
+    *,
+    sources: SourceTable | None = None,
+    populations: PopulationTable | None = None,
+) -> pd.DataFrame:
     """Candidate claim rows found in ``text`` (one article, plain text or HTML), in claims-file
     columns; ``citation`` is the file name, used when the article names no URL or title.
 
@@ -1604,29 +1925,39 @@ def extract_claims(text: str, citation: str, language: str | None = None,
     phrase) gets ``derived_from`` set to the first row that stated it.
     """
     article = parse_article(text, citation)
-    return extract_article(article, language=language, lexicon=lexicon, sources=sources,
-                           populations=populations).rows
+    return extract_article(article, language=language, lexicon=lexicon, sources=sources, populations=populations).rows
 
 
-def extract_paths(paths: Sequence[str | PathLike[str]], language: str | None = None,
-                  lexicon: Lexicon | None = None, *, sources: SourceTable | None = None,
-                  populations: PopulationTable | None = None, encoding: str | None = None
-                  ) -> list[Extraction]:
+def extract_paths(
+    paths: Sequence[str | PathLike[str]],
+    language: str | None = None,
+    lexicon: Lexicon | None = None,
+    *,
+    sources: SourceTable | None = None,
+    populations: PopulationTable | None = None,
+    encoding: str | None = None,
+) -> list[Extraction]:
     """:func:`extract_article` over article files (see :func:`reconcile.article.read_article`)."""
     out = []
     for p in paths:
         article = read_article(p, encoding=encoding)
-        out.append(extract_article(article, language=language, lexicon=lexicon, sources=sources,
-                                   populations=populations))
+        out.append(
+            extract_article(article, language=language, lexicon=lexicon, sources=sources, populations=populations)
+        )
     return out
 
 
-def extract_files(paths: Sequence[str | PathLike[str]], language: str | None = None,
-                  lexicon: Lexicon | None = None, *, sources: SourceTable | None = None,
-                  populations: PopulationTable | None = None, encoding: str | None = None) -> pd.DataFrame:
+def extract_files(
+    paths: Sequence[str | PathLike[str]],
+    language: str | None = None,
+    lexicon: Lexicon | None = None,
+    *,
+    sources: SourceTable | None = None,
+    populations: PopulationTable | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
     """The rows of :func:`extract_paths`, one frame; claim ids stay unique across files."""
-    found = extract_paths(paths, language, lexicon, sources=sources, populations=populations,
-                          encoding=encoding)
+    found = extract_paths(paths, language, lexicon, sources=sources, populations=populations, encoding=encoding)
     return combine(found)
 
 

@@ -27,11 +27,11 @@ import pandas as pd
 import xarray as xr
 
 from . import __version__
+from ._signals import checkpoint
 from .claims import Claims, read_claims
 from .config import Config, config_from_json, load_config, sampler_overrides
 from .diagnostics import Diagnostics, diagnose
-from ._signals import checkpoint
-from .errors import IncompatibleFit
+from .errors import FitError, IncompatibleFit
 from .model import (
     _LOGISTIC,
     ModelInputs,
@@ -45,10 +45,6 @@ from .model import (
 )
 
 FORMAT_VERSION = 2  # of the saved posterior.nc; bumped when its layout changes
-
-
-class FitError(RuntimeError):
-    """Sampling could not be carried out."""
 
 
 @contextlib.contextmanager
@@ -317,7 +313,12 @@ def fit(
         observed["strength"] = (("bound",), inputs.bound["log_strength"])
     idata.add_groups(
         observed_data=xr.Dataset(
-            observed, coords={"claim": list(inputs.loss["claim_id"]), "end": ["low", "high"], "bound": list(inputs.bound["claim_id"])}
+            observed,
+            coords={
+                "claim": list(inputs.loss["claim_id"]),
+                "end": ["low", "high"],
+                "bound": list(inputs.bound["claim_id"]),
+            },
         )
     )
     idata.posterior.attrs.update(
@@ -372,7 +373,9 @@ def load_fit(path) -> Fit:
     try:
         version = int(attrs["reconcile_format"])
     except (TypeError, ValueError):
-        raise IncompatibleFit(f"{nc}: damaged provenance: format version {attrs['reconcile_format']!r} is not a number") from None
+        raise IncompatibleFit(
+            f"{nc}: damaged provenance: format version {attrs['reconcile_format']!r} is not a number"
+        ) from None
     if version != FORMAT_VERSION:
         raise IncompatibleFit(
             f"{nc}: written by reconcile {attrs.get('reconcile_version', '?')} in format "
@@ -384,7 +387,9 @@ def load_fit(path) -> Fit:
     try:
         config = config_from_json(attrs["config"], origin=str(attrs.get("config_origin") or "saved fit"))
         claims = read_claims(io.StringIO(attrs["claims_csv"]))
-        claims = dataclasses.replace(claims, sha256=str(attrs["claims_sha256"]), path=str(attrs.get("claims_path") or "") or None)
+        claims = dataclasses.replace(
+            claims, sha256=str(attrs["claims_sha256"]), path=str(attrs.get("claims_path") or "") or None
+        )
         inputs = prepare(claims, config)
         diag = json.loads(attrs["diagnostics"])
         diag["problems"] = tuple(diag.get("problems", ()))
@@ -414,7 +419,11 @@ def _check_saved(idata, d: ModelInputs, nc) -> None:
         expected[("posterior", "bound_casualties")] = ("bound", bound)
         expected[("log_likelihood", "strength")] = ("bound", bound)
     groups = set(idata.groups())
-    absent = [g for g in ("posterior", "posterior_predictive", "log_likelihood", "sample_stats", "observed_data") if g not in groups]
+    absent = [
+        g
+        for g in ("posterior", "posterior_predictive", "log_likelihood", "sample_stats", "observed_data")
+        if g not in groups
+    ]
     if absent:
         raise IncompatibleFit(f"{nc}: damaged: group(s) {', '.join(absent)} missing; refit")
     post = idata.posterior
@@ -428,19 +437,25 @@ def _check_saved(idata, d: ModelInputs, nc) -> None:
         da = ds[name]
         dims = tuple(da.dims)
         if dims[:2] != ("chain", "draw") or (da.sizes["chain"], da.sizes["draw"]) != shape:
-            raise IncompatibleFit(f"{nc}: damaged: {group}/{name} has dimensions {dict(da.sizes)}, expected "
-                                  f"{shape[0]} chains x {shape[1]} draws; refit")
+            raise IncompatibleFit(
+                f"{nc}: damaged: {group}/{name} has dimensions {dict(da.sizes)}, expected "
+                f"{shape[0]} chains x {shape[1]} draws; refit"
+            )
         if isinstance(want, int):
             ok = dims[2:] == (dim,) and da.sizes[dim] == want
         else:
             ok = dims[2:] == (dim,) and [str(v) for v in da[dim].values] == want
         if not ok:
-            raise IncompatibleFit(f"{nc}: damaged: {group}/{name} has dimensions {dict(da.sizes)}, which do not "
-                                  f"match the stored claims (expected {dim}: {want if isinstance(want, int) else len(want)}); refit")
+            raise IncompatibleFit(
+                f"{nc}: damaged: {group}/{name} has dimensions {dict(da.sizes)}, which do not "
+                f"match the stored claims (expected {dim}: {want if isinstance(want, int) else len(want)}); refit"
+            )
     if "diverging" not in idata.sample_stats:
         raise IncompatibleFit(f"{nc}: damaged: variable sample_stats/diverging missing; refit")
     if "stated" not in idata.observed_data or idata.observed_data["stated"].shape != (len(loss), 2):
-        raise IncompatibleFit(f"{nc}: damaged: observed_data/stated missing or not one [low, high] per loss claim; refit")
+        raise IncompatibleFit(
+            f"{nc}: damaged: observed_data/stated missing or not one [low, high] per loss claim; refit"
+        )
     for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data"):
         for name, da in idata[group].data_vars.items():
             try:
@@ -449,5 +464,7 @@ def _check_saved(idata, d: ModelInputs, nc) -> None:
                 raise IncompatibleFit(f"{nc}: damaged: {group}/{name} does not hold numbers; refit") from None
             bad = int(values.size - np.isfinite(values).sum())
             if bad:
-                raise IncompatibleFit(f"{nc}: damaged: {group}/{name} holds {bad} value(s) that are not finite "
-                                      "numbers (NaN or infinite); refit")
+                raise IncompatibleFit(
+                    f"{nc}: damaged: {group}/{name} holds {bad} value(s) that are not finite "
+                    "numbers (NaN or infinite); refit"
+                )

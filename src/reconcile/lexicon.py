@@ -12,6 +12,7 @@ not code):
 Matching is tolerant of case, accents, apostrophes and whitespace (see
 :func:`normalize_phrase`).
 """
+
 from __future__ import annotations
 
 import math
@@ -115,28 +116,21 @@ class LexiconMatch(NamedTuple):
 
 def _check_interval(phrase: str, value: object, where: str = "override") -> tuple[float, float]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise ValueError(
-            f"{where} for phrase {phrase!r}: expected 2 numbers [low, high], found {value!r}"
-        )
+        raise ValueError(f"{where} for phrase {phrase!r}: expected 2 numbers [low, high], found {value!r}")
     if len(value) != 2:
         raise ValueError(
-            f"{where} for phrase {phrase!r}: expected 2 numbers [low, high], "
-            f"found {len(value)} values {list(value)!r}"
+            f"{where} for phrase {phrase!r}: expected 2 numbers [low, high], found {len(value)} values {list(value)!r}"
         )
     out = []
     for v in value:
         if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
-            raise ValueError(
-                f"{where} for phrase {phrase!r}: expected 2 numbers [low, high], found {v!r}"
-            )
+            raise ValueError(f"{where} for phrase {phrase!r}: expected 2 numbers [low, high], found {v!r}")
         out.append(float(v))
     low, high = out
     if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(f"{where} for phrase {phrase!r}: bounds must be finite, found {value!r}")
     if not 0 <= low <= high:
-        raise ValueError(
-            f"{where} for phrase {phrase!r}: expected 0 <= low <= high, found [{low:g}, {high:g}]"
-        )
+        raise ValueError(f"{where} for phrase {phrase!r}: expected 0 <= low <= high, found [{low:g}, {high:g}]")
     return low, high
 
 
@@ -225,9 +219,7 @@ class Lexicon:
             languages.setdefault(key, "")
         if not overrides:
             return self
-        return Lexicon(
-            f"{self.version}+overrides", MappingProxyType(merged), MappingProxyType(languages)
-        )
+        return Lexicon(f"{self.version}+overrides", MappingProxyType(merged), MappingProxyType(languages))
 
 
 def _lexicon_from_data(data: Mapping, where: str) -> Lexicon:
@@ -254,9 +246,7 @@ def _lexicon_from_data(data: Mapping, where: str) -> Lexicon:
                     raise ValueError(f"{where}: entry {n}: empty phrase")
                 if key in entries:
                     raise ValueError(f"{where}: entry {n}: phrase {phrase!r} is listed twice")
-                entries[key] = _check_interval(
-                    phrase, [entry.get("low"), entry.get("high")], f"{where}: entry {n}"
-                )
+                entries[key] = _check_interval(phrase, [entry.get("low"), entry.get("high")], f"{where}: entry {n}")
                 languages[key] = str(lang)
     return Lexicon(version, MappingProxyType(entries), MappingProxyType(languages))
 
@@ -299,8 +289,7 @@ class _NumberWords:
 @lru_cache(maxsize=1)
 def _number_words() -> _NumberWords:
     data = _read_default_toml().get("number_words", {})
-    words = {k: {normalize_phrase(w): int(v) for w, v in t.items()}
-             for k, t in data.items() if isinstance(t, Mapping)}
+    words = {k: {normalize_phrase(w): int(v) for w, v in t.items()} for k, t in data.items() if isinstance(t, Mapping)}
     return _NumberWords(
         MappingProxyType(words),
         frozenset(data.get("articles", [])),
@@ -486,14 +475,58 @@ def parse_number(text: str, language: str | None = None) -> float | None:
 
 # --------------------------------------------------------------------------- formatting
 
-_FR_UNITS = ["zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf",
-             "dix", "onze", "douze", "treize", "quatorze", "quinze", "seize"]
+_FR_UNITS = [
+    "zéro",
+    "un",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
+]
 _FR_TENS = {20: "vingt", 30: "trente", 40: "quarante", 50: "cinquante", 60: "soixante"}
-_EN_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-             "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
-             "seventeen", "eighteen", "nineteen"]
-_EN_TENS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty",
-            70: "seventy", 80: "eighty", 90: "ninety"}
+_EN_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_EN_TENS = {
+    20: "twenty",
+    30: "thirty",
+    40: "forty",
+    50: "fifty",
+    60: "sixty",
+    70: "seventy",
+    80: "eighty",
+    90: "ninety",
+}
 
 
 def _fr_below_100(n: int) -> str:
@@ -528,7 +561,7 @@ def _fr_words(n: int) -> str:
         head = "mille" if th == 1 else re.sub(r"(vingt|cent)s$", r"\1", _fr_below_1000(th)) + " mille"
         return head if r == 0 else f"{head} {_fr_below_1000(r)}"
     mi, r = divmod(n, 1_000_000)
-    head = ("un million" if mi == 1 else _fr_below_1000(mi) + " millions")
+    head = "un million" if mi == 1 else _fr_below_1000(mi) + " millions"
     return head if r == 0 else f"{head} {_fr_words(r)}"
 
 
@@ -555,8 +588,7 @@ def _en_words(n: int) -> str:
     return head if r == 0 else f"{head} {_en_words(r)}"
 
 
-NUMBER_STYLES = ("plain", "en", "fr_dot", "fr_space", "fr_nbsp", "fr_nnbsp",
-                 "plus", "tilde", "words_fr", "words_en")
+NUMBER_STYLES = ("plain", "en", "fr_dot", "fr_space", "fr_nbsp", "fr_nnbsp", "plus", "tilde", "words_fr", "words_en")
 
 
 def format_number(n: int, style: str) -> str:

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -244,9 +245,9 @@ def share_knots(g: Grid, config: Config) -> dict[str, np.ndarray]:
             block[k, k] = np.sqrt(1.0 - phi[k - 1] ** 2)
         ou[first : first + n, first : first + n] = block
         steps = slice(int(g.offset[j]), int(g.offset[j] + g.n_steps[j]))
-        k = np.clip(np.searchsorted(knots, centre[steps], side="right") - 1, 0, n - 2)
-        weight1[steps] = np.clip((centre[steps] - knots[k]) / (knots[k + 1] - knots[k]), 0.0, 1.0)
-        knot0[steps] = first + k
+        left = np.clip(np.searchsorted(knots, centre[steps], side="right") - 1, 0, n - 2)
+        weight1[steps] = np.clip((centre[steps] - knots[left]) / (knots[left + 1] - knots[left]), 0.0, 1.0)
+        knot0[steps] = first + left
     return {
         "share_ou": ou,
         "share_knot_0": knot0,
@@ -300,8 +301,9 @@ def _day_positions(start: pd.Series, end: pd.Series, origin: pd.Series) -> tuple
     return a.astype(np.int64), b.astype(np.int64)
 
 
-def _grid(frame: pd.DataFrame, modelled: list[str], starts: dict[str, dt.date], config: Config,
-          loss_mask: np.ndarray) -> Grid:
+def _grid(
+    frame: pd.DataFrame, modelled: list[str], starts: dict[str, dt.date], config: Config, loss_mask: np.ndarray
+) -> Grid:
     """Each population's steps, from its start to the last day any of its claims covers or was
     reported on (or ``time.end``), with widths that follow its loss claims (``step_boundaries``)."""
     t = config["time"]
@@ -321,8 +323,14 @@ def _grid(frame: pd.DataFrame, modelled: list[str], starts: dict[str, dt.date], 
     n_steps = np.array([len(s) for s in step_start], dtype=np.int64)
     offset = np.concatenate([[0], np.cumsum(n_steps)[:-1]]).astype(np.int64)
     return Grid(
-        tuple(modelled), starts, np.array(n_days, dtype=np.int64), n_steps, offset,
-        np.concatenate(step_start).astype(np.int64), np.concatenate(width).astype(np.int64), int(t["step_days"]),
+        tuple(modelled),
+        starts,
+        np.array(n_days, dtype=np.int64),
+        n_steps,
+        offset,
+        np.concatenate(step_start).astype(np.int64),
+        np.concatenate(width).astype(np.int64),
+        int(t["step_days"]),
     )
 
 
@@ -344,7 +352,9 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
     dcfg = config["drift"]
     n_claims = len(loss_rows)
     empty = {
-        "series": pd.DataFrame(columns=["source", "population", "n_claims", "first_day", "last_day", "n_knots", "first_knot"]),
+        "series": pd.DataFrame(
+            columns=["source", "population", "n_claims", "first_day", "last_day", "n_knots", "first_knot"]
+        ),
         "knot_series": np.zeros(0, dtype=np.int64),
         "knot_first": np.zeros(0, dtype=bool),
         "knot_day": np.zeros(0),
@@ -358,7 +368,9 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
         return empty
     when = loss_rows["day_end"].to_numpy(dtype=float) - 0.5  # the middle of the last day a claim covers
     keys = list(zip(loss_rows["source"], loss_rows["population"]))
-    frame = pd.DataFrame({"source": loss_rows["source"].to_numpy(), "population": loss_rows["population"].to_numpy(), "when": when})
+    frame = pd.DataFrame(
+        {"source": loss_rows["source"].to_numpy(), "population": loss_rows["population"].to_numpy(), "when": when}
+    )
     stats_ = frame.groupby(["source", "population"], sort=True)["when"].agg(["size", "min", "max"]).reset_index()
     chosen = stats_[(stats_["size"] >= dcfg["min_claims"]) & (stats_["max"] - stats_["min"] >= dcfg["min_days"])]
     if chosen.empty:
@@ -376,20 +388,23 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
         knot_day += list(days)
         knot_scale += [0.0] + [float(np.sqrt(gap / _DRIFT_UNIT_DAYS))] * (n_knots - 1)
         first_knot += n_knots
-    series = pd.DataFrame(rows, columns=["source", "population", "n_claims", "first_day", "last_day", "n_knots", "first_knot"])
+    series = pd.DataFrame(
+        rows, columns=["source", "population", "n_claims", "first_day", "last_day", "n_knots", "first_knot"]
+    )
     n_knots_total = first_knot
     index = {(s, p): r for r, (s, p) in enumerate(zip(series["source"], series["population"]))}
     claim_knot = np.full((n_claims, 2), n_knots_total, dtype=np.int64)
     claim_weight = np.zeros((n_claims, 2))
     claim_series = np.full(n_claims, -1, dtype=np.int64)
     series_weight = np.zeros((len(series), n_knots_total))
-    knot_day = np.array(knot_day)
+    knot_days = np.array(knot_day)
     for i, key in enumerate(keys):
-        r = index.get(key)
-        if r is None:
+        found = index.get(key)
+        if found is None:
             continue
+        r = found
         first, n = int(series["first_knot"][r]), int(series["n_knots"][r])
-        days = knot_day[first : first + n]
+        days = knot_days[first : first + n]
         k = int(np.clip(np.searchsorted(days, when[i], side="right") - 1, 0, n - 2))
         w = float(np.clip((when[i] - days[k]) / (days[k + 1] - days[k]), 0.0, 1.0))
         claim_series[i] = r
@@ -401,7 +416,7 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
         "series": series,
         "knot_series": np.array(knot_series, dtype=np.int64),
         "knot_first": np.array(knot_first, dtype=bool),
-        "knot_day": knot_day,
+        "knot_day": knot_days,
         "knot_scale": np.array(knot_scale),
         "claim_knot": claim_knot,
         "claim_weight": claim_weight,
@@ -410,7 +425,9 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
     }
 
 
-def strength_bias(bound_rows: pd.DataFrame, pair_index: dict[tuple[str, str], int], config: Config) -> dict[str, np.ndarray]:
+def strength_bias(
+    bound_rows: pd.DataFrame, pair_index: dict[tuple[str, str], int], config: Config
+) -> dict[str, np.ndarray]:
     """How a stated strength is read: through its source's lean, like its loss figures.
 
     A source that inflates an enemy's losses tends to inflate its strength too, and an own side
@@ -424,9 +441,13 @@ def strength_bias(bound_rows: pd.DataFrame, pair_index: dict[tuple[str, str], in
     prior = stance_priors(config)
     pinned = {"neutral"} if config.identification["mode"] == "neutral" else set()
     total_sd = float(np.hypot(pr["group_sd"], pr["source_sd"]))
-    pair = np.array([pair_index.get((s, st), -1) for s, st in zip(bound_rows["source"], bound_rows["stance"])], dtype=np.int64)
+    pair = np.array(
+        [pair_index.get((s, st), -1) for s, st in zip(bound_rows["source"], bound_rows["stance"])], dtype=np.int64
+    )
     mean = np.array([0.0 if st in pinned else prior.get(st, (0.0, 0.0))[0] for st in bound_rows["stance"]], dtype=float)
-    spread = np.array([0.0 if st in pinned else prior.get(st, (0.0, 0.0))[1] for st in bound_rows["stance"]], dtype=float)
+    spread = np.array(
+        [0.0 if st in pinned else prior.get(st, (0.0, 0.0))[1] for st in bound_rows["stance"]], dtype=float
+    )
     own = pair >= 0
     softness = np.sqrt(pr["deployed_sd"] ** 2 + np.where(own, 0.0, spread**2 + total_sd**2))
     return {"pair": pair, "prior_log_bias": np.where(own, 0.0, mean), "softness": softness}
@@ -449,9 +470,7 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     is_loss = frame["category"].isin(CATEGORIES)
     modelled = sorted(frame.loc[is_loss & frame["counted"], "population"].unique())
     if not modelled:
-        raise ModelDataError(
-            "no counted loss claim (killed, wounded or casualties) in the claims: nothing to estimate"
-        )
+        raise ModelDataError("no counted loss claim (killed, wounded or casualties) in the claims: nothing to estimate")
     origin = pd.to_datetime(frame["population"].map(lambda p: claims.populations[p]))
 
     a, b = _day_positions(frame["period_start"], frame["period_end"], origin)
@@ -461,7 +480,7 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     loss_mask = (role == "") & is_loss.to_numpy()
     role[loss_mask] = ROLE_LOSS
     deployed = (role == "") & (frame["category"] == "deployed").to_numpy()
-    cumulative = (a <= 0)
+    cumulative = a <= 0
     role[deployed & ~cumulative] = ROLE_WINDOW_STRENGTH
     role[deployed & cumulative & (b <= 1)] = ROLE_EARLY_STRENGTH
     finite_high = np.isfinite(frame["high"].to_numpy(dtype=float))
@@ -506,7 +525,9 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         "day_end": loss_rows["day_end"].to_numpy(dtype=np.int64),  # since the population's start
         "category": loss_rows["category"].map({c: k for k, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64),
         "per_day": (loss_rows["measure"] == "per_day").to_numpy(),
-        "pair": np.array([pair_index[(s, st)] for s, st in zip(loss_rows["source"], loss_rows["stance"])], dtype=np.int64),
+        "pair": np.array(
+            [pair_index[(s, st)] for s, st in zip(loss_rows["source"], loss_rows["stance"])], dtype=np.int64
+        ),
         "source": loss_rows["source"].map(source_index).to_numpy(dtype=np.int64),
         "about": (loss_rows["qualifier"] == "about").to_numpy(),
         # what each claim states, as the likelihood reads it: [log low, log high], equal for a point
@@ -583,7 +604,9 @@ def strength_logp(log_strength, log_cumulative, softness):
     return -pt.softplus(-(log_strength - log_cumulative) / (softness * _LOGISTIC))
 
 
-def stated_loglik(stated: np.ndarray, mu: np.ndarray, sd: np.ndarray, outlier_prob: float, outlier_sd: float) -> np.ndarray:
+def stated_loglik(
+    stated: np.ndarray, mu: np.ndarray, sd: np.ndarray, outlier_prob: float, outlier_sd: float
+) -> np.ndarray:
     """:func:`stated_logp` in numpy, for posterior draws (the log-likelihood group of a fit, for
     LOO). Broadcasts ``stated`` (claim, 2) against ``mu`` and ``sd`` (..., claim); the tests check
     it equals PyMC's evaluation of the model's own likelihood."""
@@ -627,7 +650,11 @@ def claim_location_scale(
     mu = np.log(true_quantity) + np.log(bias)[..., L["pair"]]
     if bias_drift is not None and len(D.get("knot_series", ())):
         padded = np.concatenate([bias_drift, np.zeros((*np.shape(bias_drift)[:-1], 1))], axis=-1)
-        mu = mu + D["claim_weight"][:, 0] * padded[..., D["claim_knot"][:, 0]] + D["claim_weight"][:, 1] * padded[..., D["claim_knot"][:, 1]]
+        mu = (
+            mu
+            + D["claim_weight"][:, 0] * padded[..., D["claim_knot"][:, 0]]
+            + D["claim_weight"][:, 1] * padded[..., D["claim_knot"][:, 1]]
+        )
     floor = claim_noise_floor(L, config.priors)
     noise = np.asarray(noise_sd)[..., L["source"]]
     series = D.get("claim_series")
@@ -643,8 +670,13 @@ def observation_terms(posterior, d: ModelInputs, config: Config, chain: int) -> 
     drift = posterior["bias_drift"].values[chain] if "bias_drift" in posterior else None
     series = posterior["series_noise_sd"].values[chain] if "series_noise_sd" in posterior else None
     return claim_location_scale(
-        d, config, posterior["true_quantity"].values[chain], posterior["bias"].values[chain],
-        posterior["noise_sd"].values[chain], drift, series,
+        d,
+        config,
+        posterior["true_quantity"].values[chain],
+        posterior["bias"].values[chain],
+        posterior["noise_sd"].values[chain],
+        drift,
+        series,
     )
 
 
@@ -740,8 +772,19 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "pair_free": (~src["reference"].to_numpy()).astype(float),
         # claims informing each source's effect, free sources in each group (a reference source's
         # effect is pinned out of the likelihood: only its prior is left, best non-centred)
-        "source_centred": _centred(src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(), _SOURCE_CENTRED_FROM),
-        "group_centred": _centred(src["source"].where(~src["reference"]).groupby(src["group_index"]).nunique().reindex(range(len(d.groups)), fill_value=0).to_numpy(), _GROUP_SOURCES_CENTRED_FROM),
+        "source_centred": _centred(
+            src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(),
+            _SOURCE_CENTRED_FROM,
+        ),
+        "group_centred": _centred(
+            src["source"]
+            .where(~src["reference"])
+            .groupby(src["group_index"])
+            .nunique()
+            .reindex(range(len(d.groups)), fill_value=0)
+            .to_numpy(),
+            _GROUP_SOURCES_CENTRED_FROM,
+        ),
         # a source's noise scale is centred once its claims pin it
         "noise_centred": _centred(source_claims, _NOISE_CENTRED_FROM),
         **{name: value for name, value in structure.items() if name not in ("contrast_labels", "data_rich_group")},
@@ -916,12 +959,14 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     # parameters: each population's level, the free stance effects, the group means, the sources'
     # deviations from their group's mean
     offset = np.cumsum([0, n_pops, len(stances), n_groups, n_sources])
-    prior_variance = np.concatenate([
-        np.full(n_pops, float(pr["daily_rate_log_sd"]) ** 2),
-        [prior[s][1] ** 2 for s in stances],
-        group_sd**2,
-        np.full(n_sources, float(pr["source_sd"]) ** 2),
-    ])
+    prior_variance = np.concatenate(
+        [
+            np.full(n_pops, float(pr["daily_rate_log_sd"]) ** 2),
+            [prior[s][1] ** 2 for s in stances],
+            group_sd**2,
+            np.full(n_sources, float(pr["source_sd"]) ** 2),
+        ]
+    )
     pair = L["pair"]
     free = ~src["reference"].to_numpy()[pair]
     slot = src["stance"].map({s: i for i, s in enumerate(stances)}).to_numpy()[pair]
@@ -932,8 +977,8 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     for k, index in ((2, src["group_index"]), (3, src["source_index"])):
         rows.append(np.flatnonzero(free))
         cols.append(offset[k] + index.to_numpy()[pair][free])
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    design = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(pair), int(offset[-1])))
+    all_rows, all_cols = np.concatenate(rows), np.concatenate(cols)
+    design = sparse.csr_matrix((np.ones(len(all_rows)), (all_rows, all_cols)), shape=(len(pair), int(offset[-1])))
     precision = (design.T @ sparse.diags(_claim_precision(L, pr)) @ design).toarray() + np.diag(1.0 / prior_variance)
     groups = slice(int(offset[2]), int(offset[3]))
     covariance = np.linalg.inv(precision)[groups, groups]
@@ -1062,12 +1107,12 @@ def build_model(
     has_drift = bool(len(D.get("knot_series", ())))
     drift_labels = []
     if has_drift:
-        for r, row in D["series"].iterrows():
+        for _r, row in D["series"].iterrows():
             for k in range(int(row["n_knots"])):
                 day = D["knot_day"][int(row["first_knot"]) + k]
                 date = g.starts[row["population"]] + dt.timedelta(days=int(round(day)))
                 drift_labels.append(f"{row['source']} | {row['population']} | {date.isoformat()}")
-    coords = {
+    coords: dict[str, Any] = {
         "population": list(g.populations),
         "step": [f"{p} {k}" for j, p in enumerate(g.populations) for k in range(g.n_steps[j])],
         "estimate": np.arange(len(d.estimates)),
@@ -1143,7 +1188,9 @@ def build_model(
             drift_scale = x["prior_drift_scale"]
             drift_z = pm.Normal("drift_z", 0.0, 1.0, dims="drift_innovation")
             n_knots = len(drift_labels)
-            steps = pt.set_subtensor(pt.zeros(n_knots)[x["drift_innovation_knot"]], x["drift_innovation_scale"] * drift_z)
+            steps = pt.set_subtensor(
+                pt.zeros(n_knots)[x["drift_innovation_knot"]], x["drift_innovation_scale"] * drift_z
+            )
             running = pt.cumsum(steps)
             knots = drift_scale * (running - (running - steps)[x["drift_series_first"]])
             knots = knots - pt.dot(x["drift_series_weight"], knots)[x["drift_knot_series"]]
@@ -1180,7 +1227,9 @@ def build_model(
         # both where the claims pin the curve week by week and where none sees it
         scale_of, centring = rate_sd[pop_of], x["walk_centring"]
         rw_z = pm.Normal("rw_z", 0.0, scale_of**centring, dims="step")
-        walk = ou_walk(scale_of ** (1.0 - centring) * x["ou_scale"] * rw_z, x["ou_scan"], int(arrays["ou_scan"].shape[0]))
+        walk = ou_walk(
+            scale_of ** (1.0 - centring) * x["ou_scale"] * rw_z, x["ou_scan"], int(arrays["ou_scan"].shape[0])
+        )
         # normalised on the log scale: shifted by the highest weighted step of its population, the
         # weighted mean cannot underflow to 0 nor the exponentials overflow, however wide the curve
         weight = x["pop_day_weight"]
@@ -1190,6 +1239,7 @@ def build_model(
         log_norm = pt.log(pt.dot(weight, pt.exp(pt.minimum(shifted, 700.0))))
         log_rate = level[pop_of] + shifted - log_norm[pop_of]
         rate = pt.exp(log_rate)  # mean daily casualties per step
+
         def accumulate(step_rate):
             """The totals over periods of a per-step daily rate: from its running total at each
             step's end, a period's total is the difference of its two ends, each read off the step
@@ -1211,7 +1261,9 @@ def build_model(
         # 3. the killed share of each population's casualties: its typical value (killed_share),
         # moved on the logit scale by a slow stationary curve over coarse knots (share_knots),
         # shared in spread by every population; killed accumulate the rate times the share
-        killed_share = pm.Beta("killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population")
+        killed_share = pm.Beta(
+            "killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population"
+        )
         # its spread is fixed (killed_share_sd), not learnt: a few populations cannot tell it, and a
         # learnt one mixed slowly (R-hat 1.025 on a war of 500 claims)
         share_sd = x["prior_share_sd"]
@@ -1262,15 +1314,24 @@ def build_model(
         if has_drift:
             # what a running series' errors keep once its drift is taken out: its own scale, apart
             # from the statements' pool (a count published every day is far smoother than a speech)
-            series_noise = pm.LogNormal("series_noise_sd", x["prior_series_noise"][0], x["prior_series_noise"][1], dims="drift_series")
+            series_noise = pm.LogNormal(
+                "series_noise_sd", x["prior_series_noise"][0], x["prior_series_noise"][1], dims="drift_series"
+            )
             claim_noise = pt.where(x["claim_in_series"] > 0, series_noise[x["claim_series"]], claim_noise)
 
         # 6. the stated figures: points (density) and intervals (censoring), robust noise
         mu = pt.log(true_q) + claim_log_bias
         sigma = pt.sqrt(x["claim_noise_floor"] ** 2 + claim_noise**2)
         pm.CustomDist(
-            "stated", mu, sigma, x["prior_outlier"][0], x["prior_outlier"][1],
-            logp=stated_logp, signature="(),(),(),()->(2)", observed=x["stated_figures"], dims=("claim", "end"),
+            "stated",
+            mu,
+            sigma,
+            x["prior_outlier"][0],
+            x["prior_outlier"][1],
+            logp=stated_logp,
+            signature="(),(),(),()->(2)",
+            observed=x["stated_figures"],
+            dims=("claim", "end"),
         )
 
         # 7. stated force strengths bound cumulative casualties from above (softly)
@@ -1279,7 +1340,11 @@ def build_model(
             padded = pt.concatenate([log_bias, pt.zeros(1)])
             stated_at = pt.log(cum_at) + padded[x["bound_pair"]] + x["bound_prior_log_bias"]
             pm.CustomDist(
-                "strength", stated_at, x["bound_softness"],
-                logp=strength_logp, observed=x["stated_strength"], dims="bound",
+                "strength",
+                stated_at,
+                x["bound_softness"],
+                logp=strength_logp,
+                observed=x["stated_strength"],
+                dims="bound",
             )
     return model

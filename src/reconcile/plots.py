@@ -19,7 +19,6 @@ Conventions shared by all figures:
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Sequence
 
@@ -76,7 +75,12 @@ def _arrow_marker(direction: str) -> MarkerStyle:
     """An arrow starting at the data point (with a small base tick), pointing ``direction``."""
     verts = [(0, 0), (0, 1), (-0.32, 0.66), (0, 1), (0.32, 0.66), (-0.4, 0), (0.4, 0)]
     codes = [MPath.MOVETO, MPath.LINETO, MPath.MOVETO, MPath.LINETO, MPath.LINETO, MPath.MOVETO, MPath.LINETO]
-    rotate = {"up": lambda x, y: (x, y), "down": lambda x, y: (x, -y), "right": lambda x, y: (y, x), "left": lambda x, y: (-y, x)}
+    rotate = {
+        "up": lambda x, y: (x, y),
+        "down": lambda x, y: (x, -y),
+        "right": lambda x, y: (y, x),
+        "left": lambda x, y: (-y, x),
+    }
     return MarkerStyle(MPath([rotate[direction](x, y) for x, y in verts], codes))
 
 
@@ -139,8 +143,10 @@ def _source_styles(result) -> dict[str, dict]:
     frame = result.inputs.claims
     drawn = frame["role"].isin([ROLE_LOSS, ROLE_BOUND])
     # sources of the claims the fit uses come first, the most prolific first
-    key = {s: (-int((drawn & (frame["source"] == s)).sum()), -int((frame["counted"] & (frame["source"] == s)).sum()), s)
-           for s in frame["source"].unique()}
+    key = {
+        s: (-int((drawn & (frame["source"] == s)).sum()), -int((frame["counted"] & (frame["source"] == s)).sum()), s)
+        for s in frame["source"].unique()
+    }
     order = sorted(key, key=key.get)
     styles = {}
     for k, source in enumerate(order):
@@ -152,7 +158,12 @@ def _source_styles(result) -> dict[str, dict]:
                 "rank": k,
             }
         else:
-            styles[source] = {"color": _OTHER_COLOUR, "marker": "o", "label": "other sources", "rank": _MAX_SOURCE_ENTRIES}
+            styles[source] = {
+                "color": _OTHER_COLOUR,
+                "marker": "o",
+                "label": "other sources",
+                "rank": _MAX_SOURCE_ENTRIES,
+            }
     return styles
 
 
@@ -161,52 +172,128 @@ def _source_legend_handles(styles: dict[str, dict], sources_shown) -> list[Line2
     for s in sorted(set(sources_shown), key=lambda s: styles[s]["rank"]):
         st = styles[s]
         if st["label"] not in seen:
-            seen[st["label"]] = Line2D([], [], ls="none", marker=st["marker"], color=st["color"], mec="white", mew=0.5, ms=7, label=st["label"])
+            seen[st["label"]] = Line2D(
+                [], [], ls="none", marker=st["marker"], color=st["color"], mec="white", mew=0.5, ms=7, label=st["label"]
+            )
     return list(seen.values())
 
 
 def _glyph(ax, at, low, high, qualifier, color, marker="o", *, orient="v", hollow=False, alpha=1.0, size=1.0, zorder=4):
     """Draw one stated figure where it belongs. ``at`` is the position on the other axis
     (a date for time plots, a row for the claims check)."""
+
     def xy(pos, val):
         return (pos, val) if orient == "v" else (val, pos)
 
     lw = 1.6 * size
     if qualifier in _LOWER or (np.isfinite(low) and not np.isfinite(high) and qualifier not in ("exact", "about")):
-        ax.plot(*xy([at], [low]), ls="none", marker=_ARROWS["up" if orient == "v" else "right"], ms=20 * size,
-                mfc="none", mec=color, mew=lw, alpha=alpha, zorder=zorder)
+        ax.plot(
+            *xy([at], [low]),
+            ls="none",
+            marker=_ARROWS["up" if orient == "v" else "right"],
+            ms=20 * size,
+            mfc="none",
+            mec=color,
+            mew=lw,
+            alpha=alpha,
+            zorder=zorder,
+        )
     elif qualifier in _UPPER:
-        ax.plot(*xy([at], [high]), ls="none", marker=_ARROWS["down" if orient == "v" else "left"], ms=20 * size,
-                mfc="none", mec=color, mew=lw, alpha=alpha, zorder=zorder)
+        ax.plot(
+            *xy([at], [high]),
+            ls="none",
+            marker=_ARROWS["down" if orient == "v" else "left"],
+            ms=20 * size,
+            mfc="none",
+            mec=color,
+            mew=lw,
+            alpha=alpha,
+            zorder=zorder,
+        )
     elif low == high or qualifier in ("exact", "about"):
         value = low if np.isfinite(low) else high
-        ax.plot(*xy([at], [value]), ls="none", marker=marker, ms=6.5 * size, mfc="none" if hollow else color,
-                mec=color if hollow else "white", mew=1.3 if hollow else 0.5, alpha=alpha, zorder=zorder + 1)
+        ax.plot(
+            *xy([at], [value]),
+            ls="none",
+            marker=marker,
+            ms=6.5 * size,
+            mfc="none" if hollow else color,
+            mec=color if hollow else "white",
+            mew=1.3 if hollow else 0.5,
+            alpha=alpha,
+            zorder=zorder + 1,
+        )
     else:
         ls = (0, (2.5, 1.5)) if qualifier == "vague" else "-"
-        ax.plot(*xy([at, at], [max(low, 1e-9), high]), color=color, lw=lw + 0.4, ls=ls, alpha=alpha, zorder=zorder,
-                solid_capstyle="butt")
+        ax.plot(
+            *xy([at, at], [max(low, 1e-9), high]),
+            color=color,
+            lw=lw + 0.4,
+            ls=ls,
+            alpha=alpha,
+            zorder=zorder,
+            solid_capstyle="butt",
+        )
         cap = "_" if orient == "v" else "|"
-        ax.plot(*xy([at, at], [max(low, 1e-9), high]), ls="none", marker=cap, ms=7 * size, mew=lw, color=color,
-                alpha=alpha, zorder=zorder)
+        ax.plot(
+            *xy([at, at], [max(low, 1e-9), high]),
+            ls="none",
+            marker=cap,
+            ms=7 * size,
+            mew=lw,
+            color=color,
+            alpha=alpha,
+            zorder=zorder,
+        )
 
 
 def _glyph_key(*, with_bound: bool = True, with_corrected: bool = False, orient: str = "v") -> list:
     c = "#333333"
     handles = [
         Line2D([], [], ls="none", marker="o", color=c, mec="white", ms=7, label="stated figure (exact, about)"),
-        Line2D([], [], ls="none", marker=_ARROWS["up" if orient == "v" else "right"], mfc="none", mec=c, mew=1.5, ms=16,
-               label="lower bound (at least, more than)"),
-        Line2D([], [], ls="none", marker=_ARROWS["down" if orient == "v" else "left"], mfc="none", mec=c, mew=1.5, ms=16,
-               label="upper bound (at most, fewer than)"),
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker=_ARROWS["up" if orient == "v" else "right"],
+            mfc="none",
+            mec=c,
+            mew=1.5,
+            ms=16,
+            label="lower bound (at least, more than)",
+        ),
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker=_ARROWS["down" if orient == "v" else "left"],
+            mfc="none",
+            mec=c,
+            mew=1.5,
+            ms=16,
+            label="upper bound (at most, fewer than)",
+        ),
         Line2D([], [], color=c, lw=2, label="range (low to high)"),
         Line2D([], [], color=c, lw=2, ls=(0, (2.5, 1.5)), label="vague phrase (lexicon interval)"),
     ]
     if with_bound:
-        handles.append(Line2D([], [], color="#222222", lw=1.8, ls="--", label="stated force strength (bounds casualties)"))
+        handles.append(
+            Line2D([], [], color="#222222", lw=1.8, ls="--", label="stated force strength (bounds casualties)")
+        )
     if with_corrected:
-        handles.append(Line2D([], [], ls="none", marker="o", mfc="none", mec=c, mew=1.3, ms=7,
-                              label="claim ÷ its source's bias (median)"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                mfc="none",
+                mec=c,
+                mew=1.3,
+                ms=7,
+                label="claim ÷ its source's bias (median)",
+            )
+        )
     return handles
 
 
@@ -239,10 +326,12 @@ def _bias_medians(result) -> dict[tuple[str, str], float]:
 def _label_curve_ends(ax, items: list[tuple[str, float, float]], log: bool, x) -> None:
     """Name each median curve at its right end, nudged apart so the names never overlap."""
     lo, hi = ax.get_ylim()
+
     def frac(y):
         if log:
             return (np.log10(y) - np.log10(lo)) / (np.log10(hi) - np.log10(lo))
         return (y - lo) / (hi - lo)
+
     pos = sorted(((frac(max(y, lo)), name, colour) for name, y, colour in items), key=lambda t: t[0])
     gap = 0.075
     fixed = []
@@ -304,7 +393,9 @@ def _cumulative_panel(ax, result, pop, est, frame, styles, bias_med, corrected) 
 
     log = _set_count_axis(ax.yaxis, np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values]))
     if log:
-        top = max(float(np.nanmax([np.nanmax(np.where(np.isfinite(v), v, np.nan)) for v in map(np.asarray, values)])), 1)
+        top = max(
+            float(np.nanmax([np.nanmax(np.where(np.isfinite(v), v, np.nan)) for v in map(np.asarray, values)])), 1
+        )
         ax.set_ylim(bottom=max(ax.get_ylim()[0], top / 1e5))
     else:
         ax.set_ylim(bottom=0)
@@ -313,7 +404,9 @@ def _cumulative_panel(ax, result, pop, est, frame, styles, bias_med, corrected) 
     _label_curve_ends(ax, ends, log, last + span * 0.005)
     _date_axis(ax)
     ax.set_ylabel("cumulative losses")
-    ax.set_title(f"{pop}: cumulative losses since {start:%Y-%m-%d} (median, 50% and 90% intervals)", loc="left", fontsize=10)
+    ax.set_title(
+        f"{pop}: cumulative losses since {start:%Y-%m-%d} (median, 50% and 90% intervals)", loc="left", fontsize=10
+    )
     ax.grid(True, which="major", color="#E5E5E5", lw=0.6)
     ax.set_axisbelow(True)
 
@@ -323,7 +416,9 @@ def _cumulative_panel(ax, result, pop, est, frame, styles, bias_med, corrected) 
         notes.append(f"{n_relay} relay{'s' if n_relay > 1 else ''} of other claims not drawn (not counted twice)")
     n_other = int((kinds == "other").sum())
     if n_other:
-        notes.append(f"{n_other} strength claim{'s' if n_other > 1 else ''} that bound{'s' if n_other == 1 else ''} no cumulative loss not drawn")
+        notes.append(
+            f"{n_other} strength claim{'s' if n_other > 1 else ''} that bound{'s' if n_other == 1 else ''} no cumulative loss not drawn"
+        )
     n_window = int((kinds == "window").sum())
     return shown, n_window > 0, notes
 
@@ -339,8 +434,17 @@ def _window_panel(ax, result, pop, frame, check, styles) -> set:
         b = pd.Timestamp(r["period_end"]) + pd.Timedelta(days=1)
         q = check.loc[r["claim_id"]]
         per_day = r["measure"] == "per_day"
-        ax.fill_between([a, b], [q["true_q05"]] * 2, [q["true_q95"]] * 2, color="#9A9A9A", alpha=0.28, lw=0,
-                        hatch="////" if per_day else None, edgecolor="#777777" if per_day else None, zorder=1)
+        ax.fill_between(
+            [a, b],
+            [q["true_q05"]] * 2,
+            [q["true_q95"]] * 2,
+            color="#9A9A9A",
+            alpha=0.28,
+            lw=0,
+            hatch="////" if per_day else None,
+            edgecolor="#777777" if per_day else None,
+            zorder=1,
+        )
         ax.plot([a, b], [q["true_q50"]] * 2, color="#1A1A1A", lw=1.2, zorder=2)
         st = styles[r["source"]]
         ref = r["low"] if np.isfinite(r["low"]) and r["low"] > 0 else r["high"]
@@ -358,7 +462,8 @@ def _window_panel(ax, result, pop, frame, check, styles) -> set:
     ax.set_title(
         f"{pop}: window and daily claims (not cumulative): stated figure vs the model's loss over that window\n"
         "(black: median, grey: 90% interval; hatched: a daily average)",
-        loc="left", fontsize=8,
+        loc="left",
+        fontsize=8,
     )
     ax.grid(True, which="major", color="#E5E5E5", lw=0.6)
     ax.set_axisbelow(True)
@@ -385,8 +490,10 @@ def plot_cumulative(result, population: str | None = None, *, corrected: bool = 
     styles = _source_styles(result)
     bias_med = _bias_medians(result)
     has_window = {
-        p: bool(len(frame[frame["population"] == p])
-                and (frame[frame["population"] == p].apply(_claim_kind, axis=1) == "window").any())
+        p: bool(
+            len(frame[frame["population"] == p])
+            and (frame[frame["population"] == p].apply(_claim_kind, axis=1) == "window").any()
+        )
         for p in pops
     }
 
@@ -403,8 +510,16 @@ def plot_cumulative(result, population: str | None = None, *, corrected: bool = 
         bottom_room = 1.0
         total = sum(heights) + 0.75 * (len(heights) - 1) + bottom_room + 0.5
         fig = _new_figure(11.5, total)
-        gs = fig.add_gridspec(len(heights), 1, height_ratios=heights, hspace=0.75 * len(heights) / sum(heights) * 1.0,
-                              bottom=bottom_room / total, top=1 - 0.45 / total, left=0.09, right=0.76)
+        gs = fig.add_gridspec(
+            len(heights),
+            1,
+            height_ratios=heights,
+            hspace=0.75 * len(heights) / sum(heights) * 1.0,
+            bottom=bottom_room / total,
+            top=1 - 0.45 / total,
+            left=0.09,
+            right=0.76,
+        )
         axes_pairs = []
         k = 0
         for p in pops:
@@ -425,24 +540,56 @@ def plot_cumulative(result, population: str | None = None, *, corrected: bool = 
             shown |= _window_panel(win, result, p, frame, check, styles)
         elif any_window:
             n = int((frame[frame["population"] == p].apply(_claim_kind, axis=1) == "window").sum())
-            notes.append(f"{n} window/daily claim{'s' if n > 1 else ''} not on this scale (pass a second axes to draw them)")
+            notes.append(
+                f"{n} window/daily claim{'s' if n > 1 else ''} not on this scale (pass a second axes to draw them)"
+            )
         if notes:
-            main.text(0.985, 0.025, "\n".join(notes), transform=main.transAxes, va="bottom", ha="right", fontsize=7.5,
-                      color="#555555", bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#DDDDDD", alpha=0.85), zorder=6)
+            main.text(
+                0.985,
+                0.025,
+                "\n".join(notes),
+                transform=main.transAxes,
+                va="bottom",
+                ha="right",
+                fontsize=7.5,
+                color="#555555",
+                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#DDDDDD", alpha=0.85),
+                zorder=6,
+            )
 
     first = axes_pairs[0][0]
     handles = _source_legend_handles(styles, shown)
-    key = [Line2D([], [], color="#1A1A1A", ls=_CATEGORY_STYLE[c][1], lw=1.4, label=f"{c}: median") for c in reversed(CATEGORIES)]
-    key += [Patch(color="#8A8A8A", alpha=0.35, label="50% interval"), Patch(color="#8A8A8A", alpha=0.16, label="90% interval")]
+    key = [
+        Line2D([], [], color="#1A1A1A", ls=_CATEGORY_STYLE[c][1], lw=1.4, label=f"{c}: median")
+        for c in reversed(CATEGORIES)
+    ]
+    key += [
+        Patch(color="#8A8A8A", alpha=0.35, label="50% interval"),
+        Patch(color="#8A8A8A", alpha=0.16, label="90% interval"),
+    ]
     key += _glyph_key(with_corrected=corrected)
     if own:
         if handles:
-            first.legend(handles=handles, title="source", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5,
-                         title_fontsize=8, frameon=False, borderaxespad=0)
+            first.legend(
+                handles=handles,
+                title="source",
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                fontsize=7.5,
+                title_fontsize=8,
+                frameon=False,
+                borderaxespad=0,
+            )
         fig.legend(handles=key, loc="lower center", ncol=4, fontsize=7.5, frameon=False, bbox_to_anchor=(0.45, 0.0))
     else:  # someone else's figure: one legend beside the axes (an extra legend artist would be clipped)
-        first.legend(handles=handles + key, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
-                     borderaxespad=0)
+        first.legend(
+            handles=handles + key,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=7,
+            frameon=False,
+            borderaxespad=0,
+        )
     return fig
 
 
@@ -466,8 +613,17 @@ def plot_sources(result, ax=None) -> Figure:
     y = 0.0
     ticks, labels, colours = [], [], []
     for stance in stances:
-        ax.text(0.0, y, f"{stance} sources", transform=matplotlib.transforms.blended_transform_factory(ax.transAxes, ax.transData),
-                ha="left", va="center", fontsize=9, fontweight="bold", color=_STANCE_COLOURS.get(stance, "#333333"))
+        ax.text(
+            0.0,
+            y,
+            f"{stance} sources",
+            transform=matplotlib.transforms.blended_transform_factory(ax.transAxes, ax.transData),
+            ha="left",
+            va="center",
+            fontsize=9,
+            fontweight="bold",
+            color=_STANCE_COLOURS.get(stance, "#333333"),
+        )
         y += 1
         for _, r in src[src["stance"] == stance].iterrows():
             colour = _STANCE_COLOURS.get(stance, "#333333")
@@ -525,10 +681,12 @@ def plot_claims_check(result, ax=None) -> Figure:
     check["flagged"] = check["flag"].fillna("").astype(str) != ""
     check["surprise"] = (check["ppc_percentile"] - 0.5).abs()
     check["end"] = [frame.loc[c, "period_end"] for c in check["claim_id"]]
-    check = pd.concat([
-        check[check["flagged"]].sort_values("surprise", ascending=False),
-        check[~check["flagged"]].sort_values(["population", "end", "claim_id"]),
-    ])
+    check = pd.concat(
+        [
+            check[check["flagged"]].sort_values("surprise", ascending=False),
+            check[~check["flagged"]].sort_values(["population", "end", "claim_id"]),
+        ]
+    )
     n = len(check)
     if ax is None:
         n_cols = 1 if n <= 70 else min(3, int(np.ceil(n / 70)))
@@ -540,7 +698,7 @@ def plot_claims_check(result, ax=None) -> Figure:
         axs, per_col = [ax], max(n, 1)
     values = []
     for col, axis in enumerate(axs):
-        part = check.iloc[col * per_col:(col + 1) * per_col]
+        part = check.iloc[col * per_col : (col + 1) * per_col]
         labels = []
         for y, (_, r) in enumerate(part.iterrows()):
             q05, q50, q95 = fq[r["claim_id"]]
@@ -576,13 +734,18 @@ def plot_claims_check(result, ax=None) -> Figure:
     axs[0].set_title(
         f"Claims check: each source's predicted figure (grey: 90% interval, |: median) vs the stated figure\n"
         f"{n_flag} of {n} claims surprising (in orange, listed first)",
-        loc="left", fontsize=10,
+        loc="left",
+        fontsize=10,
     )
-    key = [Line2D([], [], color="#A0A0A0", lw=4.5, label="predicted figure, 90% interval"),
-           Line2D([], [], ls="none", marker="o", color=_OK_COLOUR, label="stated, consistent"),
-           Line2D([], [], ls="none", marker="o", color=_FLAG_COLOUR, label="stated, surprising")]
+    key = [
+        Line2D([], [], color="#A0A0A0", lw=4.5, label="predicted figure, 90% interval"),
+        Line2D([], [], ls="none", marker="o", color=_OK_COLOUR, label="stated, consistent"),
+        Line2D([], [], ls="none", marker="o", color=_FLAG_COLOUR, label="stated, surprising"),
+    ]
     key += _glyph_key(with_bound=False, orient="h")[1:]
-    axs[-1].legend(handles=key, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False, borderaxespad=0)
+    axs[-1].legend(
+        handles=key, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False, borderaxespad=0
+    )
     return fig
 
 
@@ -631,12 +794,29 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
         x = np.append(r["start"].to_numpy(), r["end"].to_numpy()[-1])
         colour = OKABE_ITO[k % len(OKABE_ITO)] if together else "#4D4D4D"
         ax_vals = [r["q05"], r["q95"]]
-        axis.fill_between(x, np.append(r["q05"], r["q05"].iloc[-1]), np.append(r["q95"], r["q95"].iloc[-1]),
-                          step="post", color=colour, alpha=0.22, lw=0)
-        axis.step(x, np.append(r["q50"], r["q50"].iloc[-1]), where="post", color=colour if together else "#1A1A1A",
-                  lw=1.5, label=f"{p}: median" if together else "median")
-        daily = frame[(frame["population"] == p) & (frame["role"] == ROLE_LOSS) & (frame["measure"] == "per_day")
-                      & (frame["category"] == "casualties")]
+        axis.fill_between(
+            x,
+            np.append(r["q05"], r["q05"].iloc[-1]),
+            np.append(r["q95"], r["q95"].iloc[-1]),
+            step="post",
+            color=colour,
+            alpha=0.22,
+            lw=0,
+        )
+        axis.step(
+            x,
+            np.append(r["q50"], r["q50"].iloc[-1]),
+            where="post",
+            color=colour if together else "#1A1A1A",
+            lw=1.5,
+            label=f"{p}: median" if together else "median",
+        )
+        daily = frame[
+            (frame["population"] == p)
+            & (frame["role"] == ROLE_LOSS)
+            & (frame["measure"] == "per_day")
+            & (frame["category"] == "casualties")
+        ]
         for _, c in daily.iterrows():
             st = styles[c["source"]]
             a, b = pd.Timestamp(c["period_start"]), pd.Timestamp(c["period_end"]) + pd.Timedelta(days=1)
@@ -651,7 +831,9 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
             log = _set_count_axis(axis.yaxis, vals, force_log=bool(vals.size and vals.max() / vals.min() > 20))
             if not log:
                 axis.set_ylim(bottom=0)
-            axis.set_title(f"{p}: daily casualties (killed + wounded), median and 90% interval", loc="left", fontsize=10)
+            axis.set_title(
+                f"{p}: daily casualties (killed + wounded), median and 90% interval", loc="left", fontsize=10
+            )
             axis.set_ylabel("casualties per day")
             _date_axis(axis)
             axis.grid(True, color="#E5E5E5", lw=0.6)
@@ -668,8 +850,16 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     elif shown:
         handles = _source_legend_handles(styles, shown)
-        axs[0].legend(handles=handles, title="daily figures stated by", loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                      fontsize=7.5, title_fontsize=8, frameon=False, borderaxespad=0)
+        axs[0].legend(
+            handles=handles,
+            title="daily figures stated by",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=7.5,
+            title_fontsize=8,
+            frameon=False,
+            borderaxespad=0,
+        )
     return fig
 
 
@@ -682,7 +872,6 @@ def _prior_panels(result) -> list[dict]:
     """Each key hyperparameter: posterior draws and the analytic prior (scipy) from the config."""
     from scipy import stats
 
-    pr = result.config.priors
     post = result.idata.posterior
     panels = []
 
@@ -712,8 +901,13 @@ def _prior_panels(result) -> list[dict]:
         for stance in post["stance_z"][dim[0]].values if dim else []:
             mean, sd = prior_of[str(stance)]
             z = draws("stance_z", **{dim[0]: stance})
-            panels.append(dict(title=f"stance effect: {stance}\n(bias factor exp(effect))", draws=np.exp(mean + sd * z),
-                               prior=stats.lognorm(s=sd, scale=np.exp(mean))))
+            panels.append(
+                dict(
+                    title=f"stance effect: {stance}\n(bias factor exp(effect))",
+                    draws=np.exp(mean + sd * z),
+                    prior=stats.lognorm(s=sd, scale=np.exp(mean)),
+                )
+            )
     return panels
 
 
@@ -740,19 +934,31 @@ def plot_priors(result, axes: Sequence | None = None) -> Figure:
         lo = max(lo, prior.support()[0])
         grid = np.linspace(lo, hi, 400)
         if d.size:
-            axis.hist(d, bins=np.linspace(d.min(), d.max(), 31), density=True, color="#D55E00", alpha=0.45, lw=0, label="posterior")
+            axis.hist(
+                d,
+                bins=np.linspace(d.min(), d.max(), 31),
+                density=True,
+                color="#D55E00",
+                alpha=0.45,
+                lw=0,
+                label="posterior",
+            )
         axis.plot(grid, prior.pdf(grid), color="#0072B2", lw=1.8, label="prior")
         axis.set_title(panel["title"], fontsize=8.5, loc="left")
         axis.set_yticks([])
         axis.tick_params(axis="x", labelsize=7.5)
         axis.set_xlim(lo, hi)
-    for axis in axs[len(panels):]:
+    for axis in axs[len(panels) :]:
         axis.set_visible(False)
     if panels:
         axs[0].legend(fontsize=7.5, frameon=False, loc="upper right")
         if axes is None:
-            fig.suptitle("Priors (blue: density from the configuration) vs posteriors (orange: histogram of draws)",
-                         fontsize=10, x=0.01, ha="left")
+            fig.suptitle(
+                "Priors (blue: density from the configuration) vs posteriors (orange: histogram of draws)",
+                fontsize=10,
+                x=0.01,
+                ha="left",
+            )
             fig.tight_layout(rect=(0, 0, 1, 0.97))
     else:
         axs[0].text(0.5, 0.5, "no hyperparameter in the posterior", transform=axs[0].transAxes, ha="center")

@@ -29,8 +29,18 @@ __all__ = ["leave_one_source_out", "sensitivity", "load_alternatives", "refit", 
 REFERENCE = "(none: all claims)"
 BASE = "(base configuration)"
 TABLE_COLUMNS = [
-    "population", "category", "date", "q05", "q50", "q95", "reference_q05", "reference_q50", "reference_q95",
-    "change_q50", "converged", "status",
+    "population",
+    "category",
+    "date",
+    "q05",
+    "q50",
+    "q95",
+    "reference_q05",
+    "reference_q50",
+    "reference_q95",
+    "change_q50",
+    "converged",
+    "status",
 ]
 
 
@@ -128,8 +138,9 @@ def _run(jobs, labels, column, out_dir, *, seed, workers, scheduler, progress, d
 
     if out_dir is None:
         out_dir = tempfile.mkdtemp(prefix="reconcile-refits-")
-    batch = run_jobs(jobs, out_dir, root_seed=seed, workers=workers, scheduler=scheduler, progress=progress,
-                     description=description)
+    batch = run_jobs(
+        jobs, out_dir, root_seed=seed, workers=workers, scheduler=scheduler, progress=progress, description=description
+    )
     table = _table(batch.results, labels, column, jobs[0].key)
     for key, message in batch.failures.items():
         table.loc[table[column] == labels[key], "status"] = f"failed: {message}"
@@ -177,9 +188,19 @@ def leave_one_source_out(
     jobs = [Job("reference", refit, common)]
     jobs += [Job(f"without {by} {v}", refit, {**common, "by": by, "leave_out": v}) for v in values]
     labels = {"reference": REFERENCE, **{f"without {by} {v}": v for v in values}}
-    return _run(jobs, labels, "left_out", out_dir, seed=seed, workers=workers, scheduler=scheduler, progress=progress,
-                description="leave-one-out fits", csv_name="loso.csv",
-                plot_title=f"Leaving out one {by.replace('_', ' ')} at a time (grey: all claims)")
+    return _run(
+        jobs,
+        labels,
+        "left_out",
+        out_dir,
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        description="leave-one-out fits",
+        csv_name="loso.csv",
+        plot_title=f"Leaving out one {by.replace('_', ' ')} at a time (grey: all claims)",
+    )
 
 
 def load_alternatives(source, base: Config | None = None) -> dict[str, Config]:
@@ -201,7 +222,9 @@ def load_alternatives(source, base: Config | None = None) -> dict[str, Config]:
     out = {}
     for name, table in data.items():
         if not isinstance(table, Mapping):
-            raise ConfigError(f"{where}alternative '{name}': expected a table of configuration sections, found {table!r}")
+            raise ConfigError(
+                f"{where}alternative '{name}': expected a table of configuration sections, found {table!r}"
+            )
         try:
             out[name] = base.replace(**table)
         except ConfigError as exc:
@@ -236,16 +259,31 @@ def sensitivity(
         alts = load_alternatives(alternatives, base)
     if BASE in alts:
         raise ConfigError(f"an alternative may not be called {BASE!r}")
-    configs = {BASE: _sampler(base, draws, tune, chains), **{k: _sampler(v, draws, tune, chains) for k, v in alts.items()}}
+    configs = {
+        BASE: _sampler(base, draws, tune, chains),
+        **{k: _sampler(v, draws, tune, chains) for k, v in alts.items()},
+    }
     for name, cfg in configs.items():  # every alternative must suit the claims before any fit
         try:
             prepare(claims, cfg)
         except ConfigError as exc:
             raise ConfigError(f"alternative [{name}]: {exc}") from None
     csv_text = claims.to_csv_text()
-    jobs = [Job(f"alternative {name}", refit, {"claims_csv": csv_text, "config_json": cfg.to_json()})
-            for name, cfg in configs.items()]
+    jobs = [
+        Job(f"alternative {name}", refit, {"claims_csv": csv_text, "config_json": cfg.to_json()})
+        for name, cfg in configs.items()
+    ]
     labels = {f"alternative {name}": name for name in configs}
-    return _run(jobs, labels, "alternative", out_dir, seed=seed, workers=workers, scheduler=scheduler,
-                progress=progress, description="sensitivity fits", csv_name="sensitivity.csv",
-                plot_title="Headline estimates under alternative configurations (grey: base)")
+    return _run(
+        jobs,
+        labels,
+        "alternative",
+        out_dir,
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        description="sensitivity fits",
+        csv_name="sensitivity.csv",
+        plot_title="Headline estimates under alternative configurations (grey: base)",
+    )

@@ -119,17 +119,30 @@ def _context(result, images: list[dict]) -> dict:
             f"[{_n(r['q05'])}, {_n(r['q95'])}]."
         )
     est_rows = [
-        {"population": r.population, "category": r.category, "date": r.date, "median": _n(r.q50),
-         "interval": f"{_n(r.q05)} – {_n(r.q95)}", "iqr": f"{_n(r.q25)} – {_n(r.q75)}",
-         "prior_driven": r.population in prior_driven}
+        {
+            "population": r.population,
+            "category": r.category,
+            "date": r.date,
+            "median": _n(r.q50),
+            "interval": f"{_n(r.q05)} – {_n(r.q95)}",
+            "iqr": f"{_n(r.q25)} – {_n(r.q75)}",
+            "prior_driven": r.population in prior_driven,
+        }
         for r in head.itertuples()
     ]
     src = summary.sources(result)
     source_rows = [
-        {"source": r.source, "group": r.source_group, "stance": r.stance, "n": int(r.n_claims),
-         "median": _factor(r.bias_q50), "interval": f"{_factor(r.bias_q05)} – {_factor(r.bias_q95)}",
-         "p_inflates": f"{r.p_inflates:.0%}", "populations": r.populations,
-         "assumed": bool(r.assumed_unbiased)}
+        {
+            "source": r.source,
+            "group": r.source_group,
+            "stance": r.stance,
+            "n": int(r.n_claims),
+            "median": _factor(r.bias_q50),
+            "interval": f"{_factor(r.bias_q05)} – {_factor(r.bias_q95)}",
+            "p_inflates": f"{r.p_inflates:.0%}",
+            "populations": r.populations,
+            "assumed": bool(r.assumed_unbiased),
+        }
         for r in src.itertuples()
     ]
     check = summary.claims_check(result).set_index("claim_id")
@@ -157,8 +170,9 @@ def _context(result, images: list[dict]) -> dict:
             "citation_is_url": str(row["citation"]).startswith(("http://", "https://")),
             "role": "not counted (relay of " + str(row["derived_from"]) + ")" if role == ROLE_RELAY else role,
             "counted": counted,
-            "true": (f"{_n(c['true_q50'])} [{_n(c['true_q05'])}, {_n(c['true_q95'])}]"
-                     if np.isfinite(c["true_q50"]) else ""),
+            "true": (
+                f"{_n(c['true_q50'])} [{_n(c['true_q05'])}, {_n(c['true_q95'])}]" if np.isfinite(c["true_q50"]) else ""
+            ),
             "percentile": f"{c['ppc_percentile']:.0%}" if np.isfinite(c["ppc_percentile"]) else "",
             "flag": flag,
             "notes": row.get("notes", ""),

@@ -16,6 +16,7 @@ claims already in a file and keeps only the new ones:
 file that ``reconcile validate`` reads; :func:`blanks_to_fill` lists what the person still
 has to fill (the required cells left blank), from the validator's own problems.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,13 +29,21 @@ from typing import Sequence
 
 import pandas as pd
 
+from reconcile.errors import ReconcileError
 from reconcile.lexicon import Lexicon, default_lexicon, normalize_phrase
 
-__all__ = ["ClaimsTable", "MergeResult", "ReviewError", "blanks_to_fill", "merge_candidates",
-           "read_claims_table", "write_merged"]
+__all__ = [
+    "ClaimsTable",
+    "MergeResult",
+    "ReviewError",
+    "blanks_to_fill",
+    "merge_candidates",
+    "read_claims_table",
+    "write_merged",
+]
 
 
-class ReviewError(ValueError):
+class ReviewError(ReconcileError, ValueError):
     """The claims file given to ``--merge`` cannot be read as a CSV table (message names the row)."""
 
 
@@ -65,9 +74,10 @@ def read_claims_table(path: str | PathLike[str]) -> ClaimsTable:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ReviewError(f"{p}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}, "
-                          f"row {line})") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise ReviewError(
+            f"{p}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}, row {line})"
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         table = list(reader)
@@ -121,8 +131,7 @@ def _root(claim_id: str, parent: dict[str, str]) -> str:
     return claim_id
 
 
-def merge_candidates(existing: ClaimsTable, candidates: pd.DataFrame,
-                     lexicon: Lexicon | None = None) -> MergeResult:
+def merge_candidates(existing: ClaimsTable, candidates: pd.DataFrame, lexicon: Lexicon | None = None) -> MergeResult:
     """The candidates that are not in ``existing`` yet, likely relays marked (see the module)."""
     lexicon = lexicon or default_lexicon()
     known = [dict(r) for r in existing.rows]
@@ -143,8 +152,11 @@ def merge_candidates(existing: ClaimsTable, candidates: pd.DataFrame,
             if a and b and (a == b or (min(len(a), len(b)) >= 40 and (a in b or b in a))):
                 dup = (row["claim_id"], "same figure, same quote")
                 break
-            if _same_source(row.get("source", ""), cand["source"]) and str(row.get("reported_on", "")) == \
-                    str(cand["reported_on"]) and cand["reported_on"]:
+            if (
+                _same_source(row.get("source", ""), cand["source"])
+                and str(row.get("reported_on", "")) == str(cand["reported_on"])
+                and cand["reported_on"]
+            ):
                 dup = (row["claim_id"], "same figure, source and date")
                 break
         if dup is not None:

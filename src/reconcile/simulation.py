@@ -94,15 +94,11 @@ QUALIFIERS: tuple[str, ...] = (
 )
 PERIOD_KINDS: tuple[str, ...] = ("cumulative", "window", "per_day")
 
-DEFAULT_STANCE_EFFECTS: Mapping[str, float] = MappingProxyType(
-    {"adversary": 0.35, "own": -0.4, "neutral": 0.0}
-)
+DEFAULT_STANCE_EFFECTS: Mapping[str, float] = MappingProxyType({"adversary": 0.35, "own": -0.4, "neutral": 0.0})
 DEFAULT_CATEGORY_PROBS: Mapping[str, float] = MappingProxyType(
     {"killed": 0.25, "wounded": 0.15, "casualties": 0.45, "deployed": 0.15}
 )
-DEFAULT_PERIOD_PROBS: Mapping[str, float] = MappingProxyType(
-    {"cumulative": 0.60, "window": 0.25, "per_day": 0.15}
-)
+DEFAULT_PERIOD_PROBS: Mapping[str, float] = MappingProxyType({"cumulative": 0.60, "window": 0.25, "per_day": 0.15})
 DEFAULT_QUALIFIER_PROBS: Mapping[str, float] = MappingProxyType(
     {
         "exact": 0.20,
@@ -223,17 +219,14 @@ class SimulationSettings:
         _int("n_sources", 3)  # a neutral, an adversary and an own source for every population
         _int("n_groups", 1)
         if self.n_groups > self.n_sources:
-            raise ValueError(
-                f"n_groups ({self.n_groups}) must not exceed n_sources ({self.n_sources})"
-            )
+            raise ValueError(f"n_groups ({self.n_groups}) must not exceed n_sources ({self.n_sources})")
         _int("stagger_days", 0)
         _int("min_report_day", 0)
         _int("min_window_days", 1)
         _int("max_window_days", 1)
         if self.max_window_days < self.min_window_days:
             raise ValueError(
-                f"max_window_days ({self.max_window_days}) must be at least "
-                f"min_window_days ({self.min_window_days})"
+                f"max_window_days ({self.max_window_days}) must be at least min_window_days ({self.min_window_days})"
             )
         _int("n_days", 1)
         if self.n_days < self.min_report_day + self.min_window_days + 1:
@@ -273,9 +266,7 @@ class SimulationSettings:
 
         effects = _frozen_mapping(self.stance_effects, "stance_effects")
         if set(effects) != set(STANCES):
-            raise ValueError(
-                f"stance_effects must have exactly the keys {sorted(STANCES)}, got {sorted(effects)}"
-            )
+            raise ValueError(f"stance_effects must have exactly the keys {sorted(STANCES)}, got {sorted(effects)}")
         object.__setattr__(self, "stance_effects", effects)
         for name, allowed in (
             ("category_probs", CATEGORIES),
@@ -325,7 +316,7 @@ def _round_with(x: float, digits: int, how: str) -> float:
     if x <= 0:
         return 0.0
     exponent = math.floor(math.log10(x)) - digits + 1
-    unit = 10.0 ** exponent
+    unit = 10.0**exponent
     q = x / unit
     n = {"round": round, "floor": math.floor, "ceil": math.ceil}[how](q)
     # guard against q being 9.999999 instead of 10 etc.
@@ -361,9 +352,7 @@ def _fmt_words(x: float) -> str:
     return f"{x:,.6f}".rstrip("0").rstrip(".")
 
 
-def _state_figure(
-    figure: float, qualifier: str, rng: np.random.Generator
-) -> tuple[float | None, float | None]:
+def _state_figure(figure: float, qualifier: str, rng: np.random.Generator) -> tuple[float | None, float | None]:
     """(value, value_high) for a non-vague qualifier, given the source's figure."""
     if qualifier == "exact":
         return float(round(figure)), None
@@ -432,9 +421,7 @@ def _choice(rng: np.random.Generator, probs: Mapping[str, float], size: int) -> 
     return [keys[i] for i in rng.choice(len(keys), size=size, p=p / p.sum())] if size else []
 
 
-def _ensure_coverage(
-    draws: list[str], wanted: Sequence[str], rng: np.random.Generator
-) -> list[str]:
+def _ensure_coverage(draws: list[str], wanted: Sequence[str], rng: np.random.Generator) -> list[str]:
     """Replace duplicated draws so that every option in ``wanted`` appears (when room)."""
     draws = list(draws)
     for option in wanted:
@@ -502,9 +489,7 @@ def _quote(
 # --------------------------------------------------------------------------- simulate
 
 
-def simulate(
-    settings: SimulationSettings | None = None, *, seed: int = 0, **overrides: Any
-) -> Simulation:
+def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **overrides: Any) -> Simulation:
     """Simulate a claims file and its truth; same ``seed`` and settings, same output."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -565,9 +550,7 @@ def simulate(
     u = dict(zip(group_names, rng.normal(0.0, s.group_sd, size=len(group_names))))
     v = dict(zip(sources, rng.normal(0.0, s.source_sd, size=len(sources))))
     log_bias = {
-        (src, p): float(s.stance_effects[stance[src, p]] + u[groups[src]] + v[src])
-        for src in sources
-        for p in pops
+        (src, p): float(s.stance_effects[stance[src, p]] + u[groups[src]] + v[src]) for src in sources for p in pops
     }
 
     # ---- how many originals, how many relayed copies
@@ -592,11 +575,10 @@ def simulate(
     )
     loss_idx = [i for i, c in enumerate(categories) if c != "deployed"]
     dep_idx = [i for i, c in enumerate(categories) if c == "deployed"]
+
     def covering(probs: Mapping[str, float], options: Sequence[str]) -> list[str]:
         """Draw one option per loss claim, every option with positive probability at least once."""
-        return _ensure_coverage(
-            _choice(rng, probs, len(loss_idx)), [o for o in options if probs.get(o, 0) > 0], rng
-        )
+        return _ensure_coverage(_choice(rng, probs, len(loss_idx)), [o for o in options if probs.get(o, 0) > 0], rng)
 
     kinds = ["cumulative"] * n_orig
     for i, k in zip(loss_idx, covering(s.period_probs, PERIOD_KINDS)):
@@ -684,8 +666,9 @@ def simulate(
     # the earliest cumulative claim of each population carries the start explicitly
     if s.mark_start:
         for p in pops:
-            cands = [c for c in claims if c["population"] == p and c["kind"] == "cumulative"
-                     and c["category"] != "deployed"]
+            cands = [
+                c for c in claims if c["population"] == p and c["kind"] == "cumulative" and c["category"] != "deployed"
+            ]
             if cands:
                 first = min(cands, key=lambda c: (c["end_idx"], c["r"]))
                 first["start_idx"] = 0
@@ -798,15 +781,23 @@ def simulate(
             )
     other: list[dict[str, Any]] = []
     for p in pops:
-        other.append({**blank, "quantity": "killed_share", "population": p, "category": "killed",
-                      "value": killed_share[p]})
-        other.append({**blank, "quantity": "strength", "population": p, "category": "deployed",
-                      "value": strength[p]})
+        other.append(
+            {**blank, "quantity": "killed_share", "population": p, "category": "killed", "value": killed_share[p]}
+        )
+        other.append({**blank, "quantity": "strength", "population": p, "category": "deployed", "value": strength[p]})
     for src in sources:
         for p in pops:
-            other.append({**blank, "quantity": "bias", "population": p, "category": "",
-                          "source": src, "stance": stance[src, p],
-                          "value": math.exp(log_bias[src, p])})
+            other.append(
+                {
+                    **blank,
+                    "quantity": "bias",
+                    "population": p,
+                    "category": "",
+                    "source": src,
+                    "stance": stance[src, p],
+                    "value": math.exp(log_bias[src, p]),
+                }
+            )
     truth_parts.append(pd.DataFrame(other, columns=list(TRUTH_COLUMNS)))
     truth_parts.append(pd.DataFrame(truth_rows, columns=list(TRUTH_COLUMNS)))
     truth = pd.concat(truth_parts, ignore_index=True)[list(TRUTH_COLUMNS)]
@@ -821,9 +812,7 @@ def simulate(
 # --------------------------------------------------------------------------- output
 
 
-def write_simulation(
-    sim: Simulation, claims_path: str | os.PathLike, truth_path: str | os.PathLike
-) -> None:
+def write_simulation(sim: Simulation, claims_path: str | os.PathLike, truth_path: str | os.PathLike) -> None:
     """Write the claims and the truth as UTF-8 CSV files (atomically, no index)."""
     claims_text = csv_text(sim.claims)  # (text cells that could run as formulas neutralised)
     truth_text = csv_text(sim.truth)
@@ -831,9 +820,7 @@ def write_simulation(
     atomic_write_text(truth_path, truth_text)
 
 
-def truth_at(
-    truth: pd.DataFrame, population: str, category: str, date: str | _dt.date
-) -> float:
+def truth_at(truth: pd.DataFrame, population: str, category: str, date: str | _dt.date) -> float:
     """True cumulative ``category`` of ``population`` through the end of ``date``.
 
     ``deployed`` gives the (constant) force strength. Before the population's start the

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ._io import csv_text, staged_directory
 from .errors import OutputError  # noqa: F401  (re-exported)
-from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, _LOGISTIC, bound_terms
+from .model import _LOGISTIC, CATEGORIES, ROLE_LOSS, bound_terms
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SURPRISE = 0.05  # a stated figure outside the central 90% of its predictive distribution is flagged
@@ -120,7 +120,9 @@ def population_flags(result) -> pd.DataFrame:
         reasons = []
         if n_groups < MIN_SOURCE_GROUPS:
             names = ", ".join(sorted(mine["source"].unique()))
-            reasons.append(f"its loss figures come from {'one source group' if n_groups == 1 else 'no source'} ({names})")
+            reasons.append(
+                f"its loss figures come from {'one source group' if n_groups == 1 else 'no source'} ({names})"
+            )
         ratio = post_width / prior_width if prior_width and np.isfinite(prior_width) else np.nan
         if np.isfinite(ratio) and ratio > PRIOR_WIDTH_SHARE:
             reasons.append(f"the claims narrow the prior's 90% interval only to {ratio:.0%} of its width")

@@ -8,6 +8,7 @@ of the same name and add the others, or replace the whole table with ``replace =
 Names are matched in the normal form of :func:`reconcile.lexicon.normalize_phrase` (case,
 accents and apostrophes ignored), as whole words; where two names overlap, the longer wins.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,17 +21,25 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from reconcile.errors import ReconcileError
 from reconcile.lexicon import normalize_phrase
 
 __all__ = [
-    "Population", "PopulationTable", "Source", "SourceTable", "TableError",
-    "default_populations", "default_sources", "load_populations", "load_sources",
+    "Population",
+    "PopulationTable",
+    "Source",
+    "SourceTable",
+    "TableError",
+    "default_populations",
+    "default_sources",
+    "load_populations",
+    "load_sources",
 ]
 
 STANCES = ("own", "adversary", "neutral")
 
 
-class TableError(ValueError):
+class TableError(ReconcileError, ValueError):
     """A sources or populations file breaks its format; the message names file, entry and key."""
 
 
@@ -124,7 +133,8 @@ class SourceTable:
         """The source whose name or an alias is ``text`` (normalised), or None."""
         key = normalize_phrase(text)
         name = self._owner.get(key) or self._owner.get(
-            re.sub(r"^(?:the|a|an|le|la|les|un|une|des|du)\s+|^(?:l|d)'", "", key))
+            re.sub(r"^(?:the|a|an|le|la|les|un|une|des|du)\s+|^(?:l|d)'", "", key)
+        )
         return self.by_name.get(name) if name else None
 
     def country_default(self, country: str) -> Source | None:
@@ -134,7 +144,7 @@ class SourceTable:
         return None
 
     def stance(self, source: str, population: Population | None) -> str:
-        """"own", "adversary", "neutral" or "" (unknown) of ``source`` towards ``population``."""
+        """ "own", "adversary", "neutral" or "" (unknown) of ``source`` towards ``population``."""
         s = self.by_name.get(source)
         if s is None or population is None:
             return ""
@@ -194,8 +204,11 @@ class PopulationTable:
         not as the adjective of a thing ("des bombardements russes", "Russian strikes"). A
         country as the subject of a loss ("Russia has suffered", "l'Ukraine aurait perdu")
         names its army (``subjects``)."""
-        found = [m for m in _find(self._regex, self._owner, norm)
-                 if " " in m.text or not _adjective_of_a_thing(norm, m.start)]
+        found = [
+            m
+            for m in _find(self._regex, self._owner, norm)
+            if " " in m.text or not _adjective_of_a_thing(norm, m.start)
+        ]
         rx, owner = self._subject_regex
         if rx is not None:
             for m in rx.finditer(norm):
@@ -228,25 +241,33 @@ class PopulationTable:
 
 
 #: a loss verb after a country, with its auxiliaries ("has suffered", "is losing", "aurait perdu")
-_LOSS_VERB = (r"(?:(?:has|had|have|is|was|were|are|would have|may have|could have|a|avait|aurait|auraient|"
-              r"aurait deja|a deja|has already|had already)\s+)?(?:been\s+)?"
-              r"(?:lost|losing|loses|lose|suffered|suffering|suffers|perdu|perd|perdrait|perdent|subi|subit|"
-              r"subirait)(?![\w-])")
+_LOSS_VERB = (
+    r"(?:(?:has|had|have|is|was|were|are|would have|may have|could have|a|avait|aurait|auraient|"
+    r"aurait deja|a deja|has already|had already)\s+)?(?:been\s+)?"
+    r"(?:lost|losing|loses|lose|suffered|suffering|suffers|perdu|perd|perdrait|perdent|subi|subit|"
+    r"subirait)(?![\w-])"
+)
 
 #: words after which a one-word population name is a noun
-_NOUN_BEFORE = frozenset("les des aux the of de d' ces these those et and ou or some many all tous "
-                         "plusieurs several other autres more plus deja already".split())
+_NOUN_BEFORE = frozenset(
+    "les des aux the of de d' ces these those et and ou or some many all tous "
+    "plusieurs several other autres more plus deja already".split()
+)
 
 
 def _adjective_of_a_thing(norm: str, start: int) -> bool:
     from reconcile.extract import is_people_word  # the extractor's nouns of people (no cycle at run time)
 
-    before = re.findall(r"[\w'-]+|[^\w\s]", norm[max(0, start - 40):start])
+    before = re.findall(r"[\w'-]+|[^\w\s]", norm[max(0, start - 40) : start])
     if not before:
         return False
     prev = before[-1]
-    return (prev.replace("-", "").isalpha() and prev not in _NOUN_BEFORE and not prev.endswith("'")
-            and not is_people_word(prev))
+    return (
+        prev.replace("-", "").isalpha()
+        and prev not in _NOUN_BEFORE
+        and not prev.endswith("'")
+        and not is_people_word(prev)
+    )
 
 
 # --------------------------------------------------------------------------- loading
@@ -280,8 +301,9 @@ def _names(entry: Mapping, key: str, where: str) -> tuple[str, ...]:
     if isinstance(value, list):
         value = {"any": value}
     if not isinstance(value, Mapping):
-        raise TableError(f"{where}: `{key}` must be a table of lists, e.g. {{ fr = [...], en = [...] }}, "
-                         f"found {value!r}")
+        raise TableError(
+            f"{where}: `{key}` must be a table of lists, e.g. {{ fr = [...], en = [...] }}, found {value!r}"
+        )
     out: list[str] = []
     for lang, items in value.items():
         if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
@@ -327,11 +349,17 @@ def _sources_from(data: Mapping, where: str) -> SourceTable:
         default = entry.get("country_default", False)
         if not isinstance(default, bool):
             raise TableError(f"{at}: `country_default` must be true or false, found {default!r}")
-        sources.append(Source(
-            name=name, group=_str(entry, "group", at, required=False) or name, camp=camp,
-            aliases=_names(entry, "aliases", at), country=_str(entry, "country", at, required=False),
-            country_default=default, stance=dict(stance),
-        ))
+        sources.append(
+            Source(
+                name=name,
+                group=_str(entry, "group", at, required=False) or name,
+                camp=camp,
+                aliases=_names(entry, "aliases", at),
+                country=_str(entry, "country", at, required=False),
+                country_default=default,
+                stance=dict(stance),
+            )
+        )
     version = data.get("version", "")
     return SourceTable(str(version), tuple(sources), dict(camps), anaphora)
 
@@ -361,11 +389,18 @@ def _populations_from(data: Mapping, where: str) -> PopulationTable:
         parts = entry.get("parts", [])
         if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
             raise TableError(f"{at}: `parts` must be a list of population ids, found {parts!r}")
-        pops.append(Population(
-            id=pid, camp=_str(entry, "camp", at, required=False), names=_names(entry, "names", at),
-            start=start, people=_names(entry, "people", at),
-            places=tuple(normalize_phrase(p) for p in places), parts=tuple(parts), subjects=subjects,
-        ))
+        pops.append(
+            Population(
+                id=pid,
+                camp=_str(entry, "camp", at, required=False),
+                names=_names(entry, "names", at),
+                start=start,
+                people=_names(entry, "people", at),
+                places=tuple(normalize_phrase(p) for p in places),
+                parts=tuple(parts),
+                subjects=subjects,
+            )
+        )
     for pop in pops:
         unknown = [p for p in pop.parts if p not in seen]
         if unknown:

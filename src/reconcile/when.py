@@ -26,6 +26,7 @@ Conventions (those of the shipped ``data/claims.csv``):
 Explicit dates with a year ("19/12/2024", "December 19, 2024 10:41 AM") are parsed with
 ``dateparser`` (:func:`parse_date`), which knows both languages' month names and formats.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -37,36 +38,119 @@ from functools import lru_cache
 __all__ = ["DateMention", "find_dates", "day_of", "period_of", "parse_date", "month_end", "years_in"]
 
 MONTHS: dict[str, int] = {
-    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "janvier": 1,
+    "fevrier": 2,
+    "mars": 3,
+    "avril": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "aout": 8,
+    "septembre": 9,
+    "octobre": 10,
+    "novembre": 11,
+    "decembre": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
 }
 #: abbreviations: only beside a day number ("Dec 19", "19 déc.")
 MONTH_ABBREVIATIONS: dict[str, int] = {
-    "janv": 1, "jan": 1, "fevr": 2, "fev": 2, "feb": 2, "mar": 3, "avr": 4, "apr": 4,
-    "juil": 7, "jul": 7, "jun": 6, "aug": 8, "sept": 9, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+    "janv": 1,
+    "jan": 1,
+    "fevr": 2,
+    "fev": 2,
+    "feb": 2,
+    "mar": 3,
+    "avr": 4,
+    "apr": 4,
+    "juil": 7,
+    "jul": 7,
+    "jun": 6,
+    "aug": 8,
+    "sept": 9,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 WEEKDAYS: dict[str, int] = {
-    "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6,
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+    "lundi": 0,
+    "mardi": 1,
+    "mercredi": 2,
+    "jeudi": 3,
+    "vendredi": 4,
+    "samedi": 5,
+    "dimanche": 6,
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
 }
 #: days relative to the reference day
 RELATIVE_DAYS: dict[str, int] = {
-    "avant-hier": -2, "hier soir": -1, "hier matin": -1, "hier": -1, "la veille": -1,
-    "yesterday": -1, "last night": -1, "aujourd'hui": 0, "ce matin": 0, "ce soir": 0,
-    "cet apres-midi": 0, "today": 0, "this morning": 0, "tonight": 0, "earlier today": 0,
+    "avant-hier": -2,
+    "hier soir": -1,
+    "hier matin": -1,
+    "hier": -1,
+    "la veille": -1,
+    "yesterday": -1,
+    "last night": -1,
+    "aujourd'hui": 0,
+    "ce matin": 0,
+    "ce soir": 0,
+    "cet apres-midi": 0,
+    "today": 0,
+    "this morning": 0,
+    "tonight": 0,
+    "earlier today": 0,
 }
 
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ABBR = "|".join(sorted(MONTH_ABBREVIATIONS, key=len, reverse=True))
 _WEEKDAY = "|".join(WEEKDAYS)
 _YEAR = r"(?:19|20)\d\d"
-_NUMBER_WORDS = {"un": 1, "une": 1, "a": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3,
-                 "quatre": 4, "four": 4, "cinq": 5, "five": 5, "six": 6, "sept": 7, "seven": 7,
-                 "huit": 8, "eight": 8, "dix": 10, "ten": 10, "quinze": 15, "fifteen": 15,
-                 "vingt-quatre": 24, "twenty-four": 24, "quarante-huit": 48, "forty-eight": 48,
-                 "soixante-douze": 72, "seventy-two": 72}
+_NUMBER_WORDS = {
+    "un": 1,
+    "une": 1,
+    "a": 1,
+    "one": 1,
+    "deux": 2,
+    "two": 2,
+    "trois": 3,
+    "three": 3,
+    "quatre": 4,
+    "four": 4,
+    "cinq": 5,
+    "five": 5,
+    "six": 6,
+    "sept": 7,
+    "seven": 7,
+    "huit": 8,
+    "eight": 8,
+    "dix": 10,
+    "ten": 10,
+    "quinze": 15,
+    "fifteen": 15,
+    "vingt-quatre": 24,
+    "twenty-four": 24,
+    "quarante-huit": 48,
+    "forty-eight": 48,
+    "soixante-douze": 72,
+    "seventy-two": 72,
+}
 _N = r"\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 
 
@@ -102,80 +186,197 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("dmy", re.compile(r"(?<![\d/])(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>" + _YEAR + r")(?![\d/])")),
     ("dmy", re.compile(r"(?<![\d.,])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>" + _YEAR + r"|\d\d)(?![\d.,]\d|\d)")),
     # days listed one by one: "les 12, 13 et 14 janvier", "on January 12, 13 and 14"
-    ("daylist", re.compile(
-        r"(?P<days>\d{1,2}(?:er)?(?:,\s*\d{1,2})*,?\s+(?:et|and)\s+\d{1,2})\s+(?P<mon>" + _MONTH +
-        r")(?:\s+(?P<y>" + _YEAR + r"))?(?![\w-])")),
-    ("daylist", re.compile(
-        r"(?P<mon>" + _MONTH + r")\s+(?P<days>\d{1,2}(?:st|nd|rd|th)?(?:,\s*\d{1,2}(?:st|nd|rd|th)?)*,?\s+"
-        r"(?:et|and)\s+\d{1,2}(?:st|nd|rd|th)?)(?![\d\w])(?:,?\s+(?P<y>" + _YEAR + r"))?")),
-    ("day", re.compile(
-        r"(?:(?P<wd>" + _WEEKDAY + r")\s+)?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?\s+(?:(?P<mon>" + _MONTH +
-        r")|(?P<abbr>" + _ABBR + r")\.?)(?:,?\s+(?P<y>" + _YEAR + r"))?(?![\w-])")),
-    ("day", re.compile(
-        r"(?:(?P<wd>" + _WEEKDAY + r"),?\s+)?(?:(?P<mon>" + _MONTH + r")|(?P<abbr>" + _ABBR +
-        r")\.?)\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d\w])(?:,?\s+(?P<y>" + _YEAR + r"))?")),
-    ("months", re.compile(
-        r"(?:entre|between|from|de|d')\s*(?P<m1>" + _MONTH + r")(?:\s+(?P<y1>" + _YEAR + r"))?\s+"
-        r"(?:et|and|to|a|-)\s+(?P<m2>" + _MONTH + r")(?:\s+(?P<y>" + _YEAR + r"))?")),
-    ("months", re.compile(
-        r"(?:en|in|during|durant|pendant)\s+(?P<m1>" + _MONTH + r")\s+(?:et|and)\s+(?P<m2>" + _MONTH +
-        r")(?:\s+(?P<y>" + _YEAR + r"))?")),
-    ("ndays", re.compile(
-        r"(?:au cours|lors|pendant|durant)?\s*(?:des|les|ces|the|over the|in the|during the|for the)\s+"
-        r"(?:(?P<n1>" + _N + r")\s+)?(?:derniers|dernieres|past|last|previous)\s+(?:(?P<n2>" + _N +
-        r")\s+)?(?P<u>jours|days|heures|hours|semaines|weeks|day|week|24 heures|24 hours)")),
-    ("ndays", re.compile(
-        r"(?:en|in|over|within|sur)\s+(?P<n1>" + _N + r")\s+(?P<u>jours|days|heures|hours|semaines|weeks|"
-        r"semaine|week|journee|day)(?![\w-])(?!\s+(?:de|d'|of)(?![\w-])(?!\s*(?:combats?|fighting|violences?|"
-        r"frappes?|bombardements?|offensive|attaques?|assauts?|guerre|war|strikes?|shelling|battles?|bataille)))")),
+    (
+        "daylist",
+        re.compile(
+            r"(?P<days>\d{1,2}(?:er)?(?:,\s*\d{1,2})*,?\s+(?:et|and)\s+\d{1,2})\s+(?P<mon>"
+            + _MONTH
+            + r")(?:\s+(?P<y>"
+            + _YEAR
+            + r"))?(?![\w-])"
+        ),
+    ),
+    (
+        "daylist",
+        re.compile(
+            r"(?P<mon>" + _MONTH + r")\s+(?P<days>\d{1,2}(?:st|nd|rd|th)?(?:,\s*\d{1,2}(?:st|nd|rd|th)?)*,?\s+"
+            r"(?:et|and)\s+\d{1,2}(?:st|nd|rd|th)?)(?![\d\w])(?:,?\s+(?P<y>" + _YEAR + r"))?"
+        ),
+    ),
+    (
+        "day",
+        re.compile(
+            r"(?:(?P<wd>"
+            + _WEEKDAY
+            + r")\s+)?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?\s+(?:(?P<mon>"
+            + _MONTH
+            + r")|(?P<abbr>"
+            + _ABBR
+            + r")\.?)(?:,?\s+(?P<y>"
+            + _YEAR
+            + r"))?(?![\w-])"
+        ),
+    ),
+    (
+        "day",
+        re.compile(
+            r"(?:(?P<wd>"
+            + _WEEKDAY
+            + r"),?\s+)?(?:(?P<mon>"
+            + _MONTH
+            + r")|(?P<abbr>"
+            + _ABBR
+            + r")\.?)\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d\w])(?:,?\s+(?P<y>"
+            + _YEAR
+            + r"))?"
+        ),
+    ),
+    (
+        "months",
+        re.compile(
+            r"(?:entre|between|from|de|d')\s*(?P<m1>" + _MONTH + r")(?:\s+(?P<y1>" + _YEAR + r"))?\s+"
+            r"(?:et|and|to|a|-)\s+(?P<m2>" + _MONTH + r")(?:\s+(?P<y>" + _YEAR + r"))?"
+        ),
+    ),
+    (
+        "months",
+        re.compile(
+            r"(?:en|in|during|durant|pendant)\s+(?P<m1>"
+            + _MONTH
+            + r")\s+(?:et|and)\s+(?P<m2>"
+            + _MONTH
+            + r")(?:\s+(?P<y>"
+            + _YEAR
+            + r"))?"
+        ),
+    ),
+    (
+        "ndays",
+        re.compile(
+            r"(?:au cours|lors|pendant|durant)?\s*(?:des|les|ces|the|over the|in the|during the|for the)\s+"
+            r"(?:(?P<n1>"
+            + _N
+            + r")\s+)?(?:derniers|dernieres|past|last|previous)\s+(?:(?P<n2>"
+            + _N
+            + r")\s+)?(?P<u>jours|days|heures|hours|semaines|weeks|day|week|24 heures|24 hours)"
+        ),
+    ),
+    (
+        "ndays",
+        re.compile(
+            r"(?:en|in|over|within|sur)\s+(?P<n1>" + _N + r")\s+(?P<u>jours|days|heures|hours|semaines|weeks|"
+            r"semaine|week|journee|day)(?![\w-])(?!\s+(?:de|d'|of)(?![\w-])(?!\s*(?:combats?|fighting|violences?|"
+            r"frappes?|bombardements?|offensive|attaques?|assauts?|guerre|war|strikes?|shelling|battles?|bataille)))"
+        ),
+    ),
     ("ndays", re.compile(r"(?:au cours de |pendant |durant |sur )?(?P<u>la semaine ecoulee|the week just ended)")),
-    ("ndays", re.compile(r"(?P<u>over the past day|in the past day|au cours de la derniere journee|"
-                         r"in a single day|in one day|in a day|en une journee|en un jour|en 24 heures|"
-                         r"in 24 hours)")),
+    (
+        "ndays",
+        re.compile(
+            r"(?P<u>over the past day|in the past day|au cours de la derniere journee|"
+            r"in a single day|in one day|in a day|en une journee|en un jour|en 24 heures|"
+            r"in 24 hours)"
+        ),
+    ),
     ("lastweek", re.compile(r"la semaine (?:derniere|passee)|last week")),
-    ("prevweek", re.compile(r"la semaine (?:precedente|d'avant|anterieure)|the (?:previous|preceding|prior) week|"
-                            r"the week before")),
-    ("firstweek", re.compile(r"(?:in |during |en |durant |pendant |au cours de )?(?:the first week of|la premiere semaine de|"
-                             r"la premiere semaine d')\s*(?P<mon>" + _MONTH + r")(?:\s+(?P<y>" + _YEAR + r"))?")),
-    ("warstart", re.compile(
-        r"(?:depuis|since)\s+(?:le debut de |le declenchement de |the start of |the beginning of |"
-        r"the outbreak of )?(?:la |l'|the |leur |their )?(?:(?:full-scale|large-scale) )?"
-        r"(?:guerre|invasion|war|conflit|conflict|offensive russe|russian invasion)"
-        r"(?: russe| a grande echelle| de l'ukraine| in ukraine| en ukraine| began| started)?"
-        r"|(?:apres|after)\s+(?:le debut de |le declenchement de |the start of |the beginning of |the outbreak of )"
-        r"(?:la |l'|the )?(?:(?:full-scale|large-scale) )?(?:guerre|invasion|war|conflit|conflict|offensive russe|"
-        r"russian invasion)(?: russe| a grande echelle| de l'ukraine| in ukraine| en ukraine)?"
-        r"|(?:depuis que|since)\s+(?:la russie|moscou|russia|moscow)\s+(?:a|avait|had|has)?\s*"
-        r"(?:lance|launched|envahi|invaded)")),
-    ("popstart", re.compile(
-        r"(?:depuis|since)\s+(?:le debut de |the start of |the beginning of )?"
-        r"(?:leur|leurs|son|sa|ses|their|its|his|her|they|the troops|les troupes)\s+"
-        r"(?:arrivee|deploiement|engagement|entree (?:au|en|dans les) (?:combat|combats|guerre)|arrival|deployment|"
-        r"(?:first )?(?:joined|entered|went into)(?: the)? (?:fighting|combat|battle|the war)|"
-        r"(?:arrived|were deployed|were sent))"
-        r"|depuis qu'(?:ils|elles|il|elle) (?:sont|a ete|ont ete|est) (?:arrive|deploye|engage)e?s?")),
-    ("sameperiod", re.compile(r"(?:over|during|in|for) the same (?:period|time|days?)|(?:au cours de|sur|pendant|durant) "
-                              r"la meme periode|dans le meme temps")),
-    ("yearstart", re.compile(r"(?:depuis|since) (?:le debut de l'annee|the (?:start|beginning) of the year|"
-                             r"the start of this year|le 1er janvier|january 1)(?! \d)(?! (?:19|20)\d\d)")),
+    (
+        "prevweek",
+        re.compile(
+            r"la semaine (?:precedente|d'avant|anterieure)|the (?:previous|preceding|prior) week|"
+            r"the week before"
+        ),
+    ),
+    (
+        "firstweek",
+        re.compile(
+            r"(?:in |during |en |durant |pendant |au cours de )?(?:the first week of|la premiere semaine de|"
+            r"la premiere semaine d')\s*(?P<mon>" + _MONTH + r")(?:\s+(?P<y>" + _YEAR + r"))?"
+        ),
+    ),
+    (
+        "warstart",
+        re.compile(
+            r"(?:depuis|since)\s+(?:le debut de |le declenchement de |the start of |the beginning of |"
+            r"the outbreak of )?(?:la |l'|the |leur |their )?(?:(?:full-scale|large-scale) )?"
+            r"(?:guerre|invasion|war|conflit|conflict|offensive russe|russian invasion)"
+            r"(?: russe| a grande echelle| de l'ukraine| in ukraine| en ukraine| began| started)?"
+            r"|(?:apres|after)\s+(?:le debut de |le declenchement de |the start of |the beginning of |the outbreak of )"
+            r"(?:la |l'|the )?(?:(?:full-scale|large-scale) )?(?:guerre|invasion|war|conflit|conflict|offensive russe|"
+            r"russian invasion)(?: russe| a grande echelle| de l'ukraine| in ukraine| en ukraine)?"
+            r"|(?:depuis que|since)\s+(?:la russie|moscou|russia|moscow)\s+(?:a|avait|had|has)?\s*"
+            r"(?:lance|launched|envahi|invaded)"
+        ),
+    ),
+    (
+        "popstart",
+        re.compile(
+            r"(?:depuis|since)\s+(?:le debut de |the start of |the beginning of )?"
+            r"(?:leur|leurs|son|sa|ses|their|its|his|her|they|the troops|les troupes)\s+"
+            r"(?:arrivee|deploiement|engagement|entree (?:au|en|dans les) (?:combat|combats|guerre)|arrival|deployment|"
+            r"(?:first )?(?:joined|entered|went into)(?: the)? (?:fighting|combat|battle|the war)|"
+            r"(?:arrived|were deployed|were sent))"
+            r"|depuis qu'(?:ils|elles|il|elle) (?:sont|a ete|ont ete|est) (?:arrive|deploye|engage)e?s?"
+        ),
+    ),
+    (
+        "sameperiod",
+        re.compile(
+            r"(?:over|during|in|for) the same (?:period|time|days?)|(?:au cours de|sur|pendant|durant) "
+            r"la meme periode|dans le meme temps"
+        ),
+    ),
+    (
+        "yearstart",
+        re.compile(
+            r"(?:depuis|since) (?:le debut de l'annee|the (?:start|beginning) of the year|"
+            r"the start of this year|le 1er janvier|january 1)(?! \d)(?! (?:19|20)\d\d)"
+        ),
+    ),
     ("weekstart", re.compile(r"(?:depuis|since) (?:le debut de la semaine|the (?:start|beginning) of the week)")),
-    ("thismonth", re.compile(r"ce mois-ci|this month|du mois en cours|depuis le debut du mois(?! de)|"
-                             r"early this month|debut du mois(?! de)")),
-    ("themonth", re.compile(r"(?:au cours du mois|pendant le mois|durant le mois|sur le mois|for the month|"
-                            r"over the month|in the month|that month|ce mois-la)(?!\s+(?:de|d'|of)\s+(?:" + _MONTH +
-                            r"))")),
-    ("month", re.compile(
-        r"(?:(?P<edge>debut|fin|mi-|mi |early|late|mid-|mid |end of|the end of|the start of|"
-        r"the beginning of|le debut du mois de|la fin du mois de|du mois de|au mois de|"
-        r"le debut de|la fin de|courant)\s*)?(?P<mon>" + _MONTH + r")(?:\s+(?P<y>" + _YEAR + r"))?(?![\w-])")),
-    ("sinceyear", re.compile(r"(?:depuis|since)\s+(?:debut |early |the start of |le debut de l'annee )?(?P<y>" + _YEAR + r")(?![\d-])")),
+    (
+        "thismonth",
+        re.compile(
+            r"ce mois-ci|this month|du mois en cours|depuis le debut du mois(?! de)|"
+            r"early this month|debut du mois(?! de)"
+        ),
+    ),
+    (
+        "themonth",
+        re.compile(
+            r"(?:au cours du mois|pendant le mois|durant le mois|sur le mois|for the month|"
+            r"over the month|in the month|that month|ce mois-la)(?!\s+(?:de|d'|of)\s+(?:" + _MONTH + r"))"
+        ),
+    ),
+    (
+        "month",
+        re.compile(
+            r"(?:(?P<edge>debut|fin|mi-|mi |early|late|mid-|mid |end of|the end of|the start of|"
+            r"the beginning of|le debut du mois de|la fin du mois de|du mois de|au mois de|"
+            r"le debut de|la fin de|courant)\s*)?(?P<mon>" + _MONTH + r")(?:\s+(?P<y>" + _YEAR + r"))?(?![\w-])"
+        ),
+    ),
+    (
+        "sinceyear",
+        re.compile(
+            r"(?:depuis|since)\s+(?:debut |early |the start of |le debut de l'annee )?(?P<y>" + _YEAR + r")(?![\d-])"
+        ),
+    ),
     ("year", re.compile(r"(?:(?<=en )|(?<=in ))(?P<y>" + _YEAR + r")(?![\d-])")),
-    ("weekday", re.compile(
-        r"(?P<wd>" + _WEEKDAY + r")(?:\s+(?:et|and)\s+(?P<wd2>" + _WEEKDAY + r"))?"
-        r"(?:\s+(?:dernier|soir|matin|night|morning|evening))?(?![\w-])")),
-    ("relday", re.compile(
-        r"(?<![\w-])(?:" + "|".join(re.escape(k) for k in sorted(RELATIVE_DAYS, key=len, reverse=True)) +
-        r")(?![\w-])")),
+    (
+        "weekday",
+        re.compile(
+            r"(?P<wd>" + _WEEKDAY + r")(?:\s+(?:et|and)\s+(?P<wd2>" + _WEEKDAY + r"))?"
+            r"(?:\s+(?:dernier|soir|matin|night|morning|evening))?(?![\w-])"
+        ),
+    ),
+    (
+        "relday",
+        re.compile(
+            r"(?<![\w-])(?:"
+            + "|".join(re.escape(k) for k in sorted(RELATIVE_DAYS, key=len, reverse=True))
+            + r")(?![\w-])"
+        ),
+    ),
     ("since", re.compile(r"(?<![\w-])(?:depuis|since)(?![\w-])")),
 ]
 
@@ -212,19 +413,48 @@ def find_dates(norm: str) -> list[DateMention]:
                 day = int(g["d"])
                 if not month or not 1 <= day <= 31:
                     continue
-                found.append(DateMention(s, e, "day", text, day=day, month=month, year=int(g["y"]) if g.get("y") else None,
-                                         weekday=WEEKDAYS.get(g.get("wd") or "")))
+                found.append(
+                    DateMention(
+                        s,
+                        e,
+                        "day",
+                        text,
+                        day=day,
+                        month=month,
+                        year=int(g["y"]) if g.get("y") else None,
+                        weekday=WEEKDAYS.get(g.get("wd") or ""),
+                    )
+                )
             elif kind == "daylist":
                 days = [int(d) for d in re.findall(r"\d{1,2}", g["days"])]
                 if not all(1 <= d <= 31 for d in days) or days != sorted(days):
                     continue
-                found.append(DateMention(s, e, "daylist", text, day=days[0], month=MONTHS[g["mon"]],
-                                         year=int(g["y"]) if g.get("y") else None, extra={"days": days}))
+                found.append(
+                    DateMention(
+                        s,
+                        e,
+                        "daylist",
+                        text,
+                        day=days[0],
+                        month=MONTHS[g["mon"]],
+                        year=int(g["y"]) if g.get("y") else None,
+                        extra={"days": days},
+                    )
+                )
             elif kind == "months":
                 y = int(g["y"]) if g.get("y") else (int(g["y1"]) if g.get("y1") else None)
-                found.append(DateMention(s, e, "months", text, month=MONTHS[g["m1"]],
-                                         month2=MONTHS[g["m2"]], year=y,
-                                         extra={"year1": int(g["y1"]) if g.get("y1") else None}))
+                found.append(
+                    DateMention(
+                        s,
+                        e,
+                        "months",
+                        text,
+                        month=MONTHS[g["m1"]],
+                        month2=MONTHS[g["m2"]],
+                        year=y,
+                        extra={"year1": int(g["y1"]) if g.get("y1") else None},
+                    )
+                )
             elif kind == "ndays":
                 of_event = bool(re.match(r"\s+(?:de|d'|of)(?![\w-])", norm[e:]))  # "three days of fighting"
                 found.append(DateMention(s, e, "ndays", text, days=_days(g), extra={"of_event": of_event}))
@@ -233,21 +463,36 @@ def find_dates(norm: str) -> list[DateMention]:
                 edge_word = (g.get("edge") or "").strip()
                 if mon in _MONTH_WORDS_NEED_CONTEXT and not (g.get("y") or edge_word or _preposition_before(norm, s)):
                     continue
-                edge = ("start" if edge_word.startswith(("debut", "early", "the start", "the beginning", "le debut"))
-                        else "mid" if edge_word.startswith("mi") else
-                        "end" if edge_word.startswith(("fin", "late", "end", "the end", "la fin")) else "")
-                found.append(DateMention(s, e, "month", text, month=MONTHS[mon],
-                                         year=int(g["y"]) if g.get("y") else None, edge=edge))
+                edge = (
+                    "start"
+                    if edge_word.startswith(("debut", "early", "the start", "the beginning", "le debut"))
+                    else "mid"
+                    if edge_word.startswith("mi")
+                    else "end"
+                    if edge_word.startswith(("fin", "late", "end", "the end", "la fin"))
+                    else ""
+                )
+                found.append(
+                    DateMention(
+                        s, e, "month", text, month=MONTHS[mon], year=int(g["y"]) if g.get("y") else None, edge=edge
+                    )
+                )
             elif kind == "firstweek":
-                found.append(DateMention(s, e, "firstweek", text, month=MONTHS[g["mon"]],
-                                         year=int(g["y"]) if g.get("y") else None))
+                found.append(
+                    DateMention(
+                        s, e, "firstweek", text, month=MONTHS[g["mon"]], year=int(g["y"]) if g.get("y") else None
+                    )
+                )
             elif kind == "sinceyear":
                 found.append(DateMention(s, e, "sinceyear", text, year=int(g["y"])))
             elif kind == "year":
                 found.append(DateMention(s, e, "year", text, year=int(g["y"])))
             elif kind == "weekday":
-                found.append(DateMention(s, e, "weekday", text, weekday=WEEKDAYS[g["wd"]],
-                                         weekday2=WEEKDAYS.get(g.get("wd2") or "")))
+                found.append(
+                    DateMention(
+                        s, e, "weekday", text, weekday=WEEKDAYS[g["wd"]], weekday2=WEEKDAYS.get(g.get("wd2") or "")
+                    )
+                )
             elif kind == "relday":
                 key = text
                 found.append(DateMention(s, e, "relday", text, offset=RELATIVE_DAYS[key]))
@@ -258,16 +503,20 @@ def find_dates(norm: str) -> list[DateMention]:
 
 
 def _spans(norm: str, found: list[DateMention]) -> list[DateMention]:
-    """"du 24 février 2022 au 22 avril 2025", "from 24.02.22 to 15.03.25": one span."""
+    """ "du 24 février 2022 au 22 avril 2025", "from 24.02.22 to 15.03.25": one span."""
     out: list[DateMention] = []
     i = 0
     while i < len(found):
         a = found[i]
         b = found[i + 1] if i + 1 < len(found) else None
-        if b is not None and a.kind == "day" and b.kind == "day" \
-                and re.fullmatch(r"\s*(?:au|to|a|until|till|through|jusqu'au|-|et le|and)\s*", norm[a.end:b.start]) \
-                and re.search(r"(?:^|\s)(?:du|from|de|entre le|between)\s*$", norm[:a.start]):
-            out.append(DateMention(a.start, b.end, "span", norm[a.start:b.end], extra={"from": a, "to": b}))
+        if (
+            b is not None
+            and a.kind == "day"
+            and b.kind == "day"
+            and re.fullmatch(r"\s*(?:au|to|a|until|till|through|jusqu'au|-|et le|and)\s*", norm[a.end : b.start])
+            and re.search(r"(?:^|\s)(?:du|from|de|entre le|between)\s*$", norm[: a.start])
+        ):
+            out.append(DateMention(a.start, b.end, "span", norm[a.start : b.end], extra={"from": a, "to": b}))
             i += 2
             continue
         out.append(a)
@@ -276,15 +525,30 @@ def _spans(norm: str, found: list[DateMention]) -> list[DateMention]:
 
 
 def _preposition_before(norm: str, start: int) -> bool:
-    return bool(re.search(r"(?:^|\s)(?:en|in|depuis|since|de|d'|du|from|until|jusqu'en|during|durant|pendant|"
-                          r"fin|debut|mi-|early|late|of)\s*$", norm[:start]))
+    return bool(
+        re.search(
+            r"(?:^|\s)(?:en|in|depuis|since|de|d'|du|from|until|jusqu'en|during|durant|pendant|"
+            r"fin|debut|mi-|early|late|of)\s*$",
+            norm[:start],
+        )
+    )
 
 
 def _days(g: dict) -> int:
     unit = g.get("u") or ""
     n = g.get("n1") or g.get("n2")
-    if unit in ("over the past day", "in the past day", "au cours de la derniere journee", "in a single day",
-                "in one day", "in a day", "en une journee", "en un jour", "en 24 heures", "in 24 hours"):
+    if unit in (
+        "over the past day",
+        "in the past day",
+        "au cours de la derniere journee",
+        "in a single day",
+        "in one day",
+        "in a day",
+        "en une journee",
+        "en un jour",
+        "en 24 heures",
+        "in 24 hours",
+    ):
         return 1
     if not n and unit in ("jours", "days", "heures", "hours", "semaines", "weeks"):
         return 0  # "ces dernières semaines", "in recent days": no count, no period
@@ -358,9 +622,16 @@ def _month_year(month: int, year: int | None, ref: date | None, context_year: in
     return None
 
 
-def period_of(m: DateMention, ref: date | None, *, population_start: date | None = None,
-              following: list[DateMention] | None = None, last_month: tuple[int, int] | None = None,
-              context_year: int | None = None, last_period: tuple[date | None, date | None] | None = None) -> tuple[date | None, date | None, str] | None:
+def period_of(
+    m: DateMention,
+    ref: date | None,
+    *,
+    population_start: date | None = None,
+    following: list[DateMention] | None = None,
+    last_month: tuple[int, int] | None = None,
+    context_year: int | None = None,
+    last_period: tuple[date | None, date | None] | None = None,
+) -> tuple[date | None, date | None, str] | None:
     """The period ``(start, end, how)`` that ``m`` gives a figure, relative to ``ref`` (the day the
     claim was made); ``end`` None means "up to the claim"; None when ``m`` gives no period.
 
@@ -382,14 +653,24 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
             return population_start, None, f"{m.text!r}: the population's start, in that year"
         return date(m.year, 1, 1), None, repr(m.text)  # type: ignore[arg-type]
     if m.kind in ("warstart", "popstart"):
-        nxt = next((f for f in following if (f is target or f.start - m.end <= 30)
-                    and f.kind in ("day", "month", "thismonth")), None)
+        nxt = next(
+            (
+                f
+                for f in following
+                if (f is target or f.start - m.end <= 30) and f.kind in ("day", "month", "thismonth")
+            ),
+            None,
+        )
         if nxt is not None and nxt.kind in ("day", "thismonth"):
             return _since(nxt, ref, population_start, context_year)
         if nxt is not None and nxt.kind == "month":
             got = _since(nxt, ref, population_start, context_year)
-            if got and population_start and got[0] and (got[0].year, got[0].month) == (
-                    population_start.year, population_start.month):
+            if (
+                got
+                and population_start
+                and got[0]
+                and (got[0].year, got[0].month) == (population_start.year, population_start.month)
+            ):
                 return population_start, None, f"{m.text!r} + {nxt.text!r}: the population's start"
             if got:
                 return got
@@ -398,8 +679,11 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
         return population_start, None, f"{m.text!r}: the population's start"
     if ref is None:
         if m.kind == "months" and m.year:
-            return (date(m.extra.get("year1") or m.year, m.month, 1), month_end(m.year, m.month2),  # type: ignore[arg-type]
-                    repr(m.text))
+            return (
+                date(m.extra.get("year1") or m.year, m.month, 1),
+                month_end(m.year, m.month2),  # type: ignore[arg-type]
+                repr(m.text),
+            )
         if m.kind == "month" and m.year:
             return date(m.year, m.month, 1), month_end(m.year, m.month), repr(m.text)  # type: ignore[arg-type]
         if m.kind == "day" and m.year:
@@ -450,10 +734,17 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
     if m.kind == "weekstart":
         return ref - timedelta(days=ref.weekday()), None, f"{m.text!r}: the Monday of the claim's week"
     if m.kind == "prevweek":  # the week before the week named before, else before last week
-        if last_period is not None and last_period[0] and last_period[1] \
-                and (last_period[1] - last_period[0]).days == 6:
-            return (last_period[0] - timedelta(days=7), last_period[1] - timedelta(days=7),
-                    f"{m.text!r}: the week before the week named before")
+        if (
+            last_period is not None
+            and last_period[0]
+            and last_period[1]
+            and (last_period[1] - last_period[0]).days == 6
+        ):
+            return (
+                last_period[0] - timedelta(days=7),
+                last_period[1] - timedelta(days=7),
+                f"{m.text!r}: the week before the week named before",
+            )
         monday = ref - timedelta(days=ref.weekday() + 14)
         return monday, monday + timedelta(days=6), f"{m.text!r}: the week before last week"
     if m.kind == "thismonth":
@@ -469,8 +760,9 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
         return date(y, mo, 1), min(month_end(y, mo), ref), f"{m.text!r}: the month named before"
     if m.kind == "daylist":
         days = m.extra["days"]
-        first = day_of(DateMention(m.start, m.end, "day", m.text, day=days[0], month=m.month, year=m.year), ref,
-                       context_year)
+        first = day_of(
+            DateMention(m.start, m.end, "day", m.text, day=days[0], month=m.month, year=m.year), ref, context_year
+        )
         if first is None:
             return None
         pick = m.extra.get("index")
@@ -489,8 +781,9 @@ def period_of(m: DateMention, ref: date | None, *, population_start: date | None
     return None
 
 
-def _since(m: DateMention, ref: date | None, population_start: date | None,
-           context_year: int | None) -> tuple[date | None, date | None, str] | None:
+def _since(
+    m: DateMention, ref: date | None, population_start: date | None, context_year: int | None
+) -> tuple[date | None, date | None, str] | None:
     if m.kind in ("weekday", "relday") and m.weekday2 is None:  # "depuis jeudi", "since yesterday"
         d = day_of(m, ref, context_year)
         return (d, None, f"since {m.text!r}") if d else None
@@ -505,8 +798,11 @@ def _since(m: DateMention, ref: date | None, population_start: date | None,
             return None
         day = {"mid": 15, "end": 21}.get(m.edge, 1)
         start = date(year, m.month, day)  # type: ignore[arg-type]
-        if population_start and (start.year, start.month) == (population_start.year, population_start.month) \
-                and not m.edge:
+        if (
+            population_start
+            and (start.year, start.month) == (population_start.year, population_start.month)
+            and not m.edge
+        ):
             return population_start, None, f"since {m.text!r}: the population's start, in that month"
         return start, None, f"since {m.text!r}"
     return None
@@ -539,9 +835,11 @@ def parse_date(text: str, languages: tuple[str, ...] = ("fr", "en")) -> date | N
             except ValueError:
                 return None
     text = re.sub(r"\s[\u2014\u2013-]\s", " ", text)
-    got = _dateparser().parse(text, languages=list(languages),
-                              settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first",
-                                        "REQUIRE_PARTS": ["day", "month", "year"]})
+    got = _dateparser().parse(
+        text,
+        languages=list(languages),
+        settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "REQUIRE_PARTS": ["day", "month", "year"]},
+    )
     if isinstance(got, datetime):
         return got.date()
     return None
