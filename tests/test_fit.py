@@ -594,3 +594,24 @@ def test_wars_with_a_data_rich_group_tune_longer(monkeypatch, war, tune, expecte
     with pytest.raises(_Stop):
         fitting.fit(claims, config, seed=1, tune=tune, progress=False)
     assert seen["tune"] == expected
+
+
+def test_posterior_nc_read_with_arviz_and_xarray_alone_selects_losses_by_population_and_date(shipped_fit_dir):
+    """A stranger with ArviZ and xarray only (no reconcile) can pick a population's cumulative
+    casualties on a date, and gets what estimates.csv says."""
+    import arviz as az
+
+    idata = az.from_netcdf(shipped_fit_dir / "posterior.nc")
+    post = idata.posterior
+    kursk = post["cumulative_casualties"].where(post["estimate_population"] == "dprk_kursk", drop=True)
+    by_date = kursk.swap_dims(estimate="estimate_date")
+    on_day = by_date.sel(estimate_date="2025-01-01", method="nearest")
+    assert on_day.dims == ("chain", "draw")
+    table = read_csv(shipped_fit_dir / "estimates.csv")
+    row = table[
+        (table["population"] == "dprk_kursk")
+        & (table["category"] == "casualties")
+        & (table["date"] == str(on_day["estimate_date"].values)[:10])
+    ]
+    assert len(row) == 1
+    assert float(on_day.median()) == pytest.approx(float(row["q50"].iloc[0]), rel=1e-4)  # the CSV rounds

@@ -144,6 +144,18 @@ def _sample_pymc(model, settings, seed: int, progress: bool):
     return az.InferenceData(**{group: idata[group] for group in ("posterior", "sample_stats")})
 
 
+def _label_estimates(idata, d: ModelInputs) -> None:
+    """Give the ``estimate`` dimension its population and date (``estimate_population``,
+    ``estimate_date``), so that ``posterior.nc`` read with ArviZ or xarray alone can select a
+    population's cumulative losses by date."""
+    est = d.estimates
+    labels = {
+        "estimate_population": ("estimate", est["population"].astype(str).to_numpy()),
+        "estimate_date": ("estimate", pd.to_datetime(est["date"]).to_numpy(dtype="datetime64[ns]")),
+    }
+    idata.posterior = idata.posterior.assign_coords(labels)
+
+
 def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> xr.Dataset:
     """Draw each loss claim's figure as its source would state it, given the posterior."""
     rng = np.random.default_rng([seed, 1])
@@ -303,6 +315,7 @@ def fit(
         seconds = time.perf_counter() - started
     _require_complete(idata, settings)
     checkpoint("summarising")
+    _label_estimates(idata, inputs)
     idata.add_groups(log_likelihood=_log_likelihood(idata, inputs, config))
     idata.add_groups(prior=_prior_totals(model, inputs, seed))
     free = tuple(v.name for v in model.free_RVs)
