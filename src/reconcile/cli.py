@@ -189,19 +189,19 @@ def _outputs_in(directory, names) -> list[Path]:
     return [Path(directory) / name for name in (*names, STORE)]
 
 
-def cmd_fit(args) -> int:
+def _fit_and_save(args):
+    """Validate, fit and save (the stages `reconcile fit` shows); returns the fit and DIR."""
     from ._io import refuse_overwriting, results_directory
     from ._signals import checkpoint
     from .config import load_config
     from .fitting import fit
+    from .model import prepare
 
     refuse_overwriting({"claims file": args.claims, "configuration": args.config}, _outputs_in(args.out, FIT_OUTPUTS))
     claims = _load_claims(args.claims)
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"{args.config}: no such configuration file")
     config = load_config(args.config)
-    from .model import prepare
-
     prepare(claims, config)  # refuse bad data/configuration before anything is compiled
     checkpoint("validated")
     with results_directory(args.out) as out:  # locked for this run; what killed runs left is removed
@@ -217,6 +217,15 @@ def cmd_fit(args) -> int:
         )
         result.save(out)
     checkpoint("done")
+    return result, out
+
+
+def cmd_fit(args) -> int:
+    from ._progress import reporting, stage
+
+    with reporting(not args.quiet):
+        stage("reading the claims, loading PyMC")
+        result, out = _fit_and_save(args)
     diag = result.diagnostics
     if not args.quiet:
         head = result.headline().rename(columns={"q50": "median", "q05": "90% low", "q95": "90% high"})
@@ -229,7 +238,7 @@ def cmd_fit(args) -> int:
 
         for line in describe_flags(result):
             print(f"Warning: {line}")
-        print(f"Identifying assumption: {config.describe_identification()}")
+        print(f"Identifying assumption: {result.config.describe_identification()}")
         print(f"Results written to {out}/")
     if diag.converged:
         if not args.quiet:
@@ -283,17 +292,21 @@ def cmd_report(args) -> int:
             f"{out / 'posterior.nc'}: missing; `reconcile report` rebuilds a report from the posterior.nc written by `reconcile fit`"
         )
         return EXIT_NOINPUT
-    try:
-        result = load_fit(out)  # read whole and checked: a damaged file is refused here, not mid-way
-    except IncompatibleFit as exc:
-        _err(f"cannot rebuild the report: {exc}")
-        return EXIT_DATAERR
-    from .report import write_report
+    from ._progress import reporting, stage
 
-    # the posterior and the tables are kept as they are; the plots and the page are redrawn
-    with staged_directory(out, kind="fit", keep=FIT_DATA) as staging:
-        write_report(result, staging)
-        figures = len(list((staging / "plots").glob("*.png")))
+    with reporting(not args.quiet):
+        stage("reading posterior.nc")
+        try:
+            result = load_fit(out)  # read whole and checked: a damaged file is refused here, not mid-way
+        except IncompatibleFit as exc:
+            _err(f"cannot rebuild the report: {exc}")
+            return EXIT_DATAERR
+        from .report import write_report
+
+        # the posterior and the tables are kept as they are; the plots and the page are redrawn
+        with staged_directory(out, kind="fit", keep=FIT_DATA) as staging:
+            write_report(result, staging)
+            figures = len(list((staging / "plots").glob("*.png")))
     if not args.quiet:
         print(f"Report written to {out / 'report.html'} ({figures} figures in {out / 'plots'}/)")
         print(result.diagnostics.verdict())

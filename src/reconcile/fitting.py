@@ -16,7 +16,6 @@ import datetime as dt
 import io
 import logging
 import os
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from . import __version__
+from ._progress import paused, reporting, stage
 from ._signals import checkpoint
 from .claims import Claims, read_claims
 from .config import Config, config_from_json, load_config, sampler_overrides
@@ -65,22 +65,17 @@ def quiet_libraries() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _say(message: str, progress: bool) -> None:
-    if progress:
-        print(message, file=sys.stderr, flush=True)
-
-
 def _sample_nutpie(model, settings, seed: int, progress: bool, timings: dict):
     import nutpie
 
     from ._nutpie import compile_model
 
-    _say("Compiling the model (nutpie/numba)...", progress)
+    stage("compiling the model (nutpie, numba)")
     checkpoint("compiling")
     started = time.perf_counter()
     compiled = compile_model(model)
     timings["compile_seconds"] = time.perf_counter() - started
-    _say("Sampling...", progress)
+    stage("sampling")
     started = time.perf_counter()
     # In the background, so that an interruption cancels the sampler's threads and discards its
     # draws: nutpie's blocking call returns the partial trace on Ctrl-C as if sampling had ended.
@@ -99,7 +94,8 @@ def _sample_nutpie(model, settings, seed: int, progress: bool, timings: dict):
     )
     try:
         checkpoint("sampling")
-        idata = sampler.wait()
+        with paused():  # nutpie draws its own progress bar
+            idata = sampler.wait()
     except BaseException:
         sampler.cancel()
         raise
@@ -126,7 +122,7 @@ def _sample_pymc(model, settings, seed: int, progress: bool):
     import arviz as az
     import pymc as pm
 
-    _say("Compiling and sampling (PyMC NUTS)...", progress)
+    stage("compiling and sampling (PyMC's NUTS)")
     idata = pm.sample(
         draws=settings["draws"],
         tune=settings["tune"],
@@ -288,8 +284,15 @@ def fit(
     ``draws``, ``tune``, ``chains`` and ``sampler`` override ``config.sampler`` (``tune`` both
     ``tune`` and ``tune_data_rich``: a war where some group of sources makes 40 claims or more
     adapts for ``tune_data_rich`` steps, others for ``tune``). Same claims, configuration and seed
-    give the same numbers.
+    give the same numbers. ``progress``: show each stage on standard error (a spinner on a
+    terminal) and the sampler's progress bar.
     """
+    with reporting(progress):
+        return _fit(claims, config, seed, draws, tune, chains, sampler, progress)
+
+
+def _fit(claims, config, seed, draws, tune, chains, sampler, progress) -> Fit:
+    stage("building the model")
     config = config if config is not None else load_config()
     overrides = sampler_overrides(draws=draws, tune=tune, chains=chains, name=sampler)
     if overrides:
@@ -307,7 +310,9 @@ def fit(
             try:
                 idata = _sample_nutpie(model, settings, seed, progress, timings)
             except ImportError as exc:
-                _say(f"nutpie is unavailable ({exc}); falling back to PyMC's NUTS.", True)
+                warnings.warn(
+                    f"nutpie is unavailable ({exc}); falling back to PyMC's NUTS", RuntimeWarning, stacklevel=3
+                )
                 used = "pymc"
         if used == "pymc":
             checkpoint("sampling")
@@ -315,6 +320,7 @@ def fit(
         seconds = time.perf_counter() - started
     _require_complete(idata, settings)
     checkpoint("summarising")
+    stage("diagnostics, log likelihood, predictive checks")
     _label_estimates(idata, inputs)
     idata.add_groups(log_likelihood=_log_likelihood(idata, inputs, config))
     idata.add_groups(prior=_prior_totals(model, inputs, seed))

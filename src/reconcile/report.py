@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import __version__, summary
 from ._io import atomic_write_text
+from ._progress import stage
 from ._signals import checkpoint
 from .model import CATEGORIES, ROLE_LOSS, ROLE_RELAY
 from .plots import save_plots
@@ -253,8 +254,10 @@ def write_report(result, out_dir) -> list[Path]:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    stage("drawing the figures")
     paths = save_plots(result, out / "plots")
     checkpoint("writing")  # (plots written, the page not yet: a stage of the fault-injection tests)
+    stage("writing the report")
     page = out / "report.html"
     atomic_write_text(page, render_report(result, paths))
     return [*paths, page]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import csv_text, staged_directory
+from ._progress import stage
 from .errors import OutputError  # noqa: F401  (re-exported)
 from .model import _LOGISTIC, CATEGORIES, ROLE_LOSS, bound_terms
 
@@ -298,6 +299,7 @@ def write_outputs(result, out_dir) -> list[Path]:
     """Write every file of a fit into ``out_dir``: staged first, then moved into place together,
     so a failure leaves the previous results in ``out_dir`` untouched."""
     with staged_directory(out_dir) as staging:
+        stage("saving posterior.nc and the tables")
         result.idata.to_netcdf(str(staging / "posterior.nc"), engine="h5netcdf")
         (staging / "estimates.csv").write_text(_csv(estimates(result)), encoding="utf-8")
         (staging / "sources.csv").write_text(_csv(sources(result)), encoding="utf-8")

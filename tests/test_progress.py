@@ -1,0 +1,63 @@
+"""Stages shown on standard error: plain lines off a terminal, a spinner on one, nothing unless asked."""
+
+from __future__ import annotations
+
+import io
+
+from reconcile import _progress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_nothing_is_shown_unless_reporting():
+    assert not _progress.is_reporting()
+    _progress.stage("compiling")  # no reporter: a no-op
+
+
+def test_plain_lines_off_a_terminal():
+    out = io.StringIO()
+    with _progress.reporting(stream=out):
+        _progress.stage("compiling the model")
+        _progress.stage("compiling the model")  # the same stage again: one line
+        with _progress.paused():
+            _progress.stage("sampling")
+    lines = out.getvalue().splitlines()
+    assert [line.split("...")[0] for line in lines] == ["reconcile: compiling the model", "reconcile: sampling"]
+    assert all(line.endswith(" s)") for line in lines)
+    assert not _progress.is_reporting()
+
+
+def test_a_terminal_gets_each_finished_stage_with_its_seconds():
+    out = Terminal()
+    with _progress.reporting(stream=out):
+        _progress.stage("compiling the model")
+        with _progress.paused():  # another library's progress bar draws meanwhile
+            pass
+        _progress.stage("sampling")
+    text = out.getvalue()
+    assert "  compiling the model: " in text and "  sampling: " in text
+
+
+def test_disabled_or_nested_reporting_changes_nothing():
+    out, inner = io.StringIO(), io.StringIO()
+    with _progress.reporting(enabled=False, stream=out):
+        _progress.stage("a")
+    assert out.getvalue() == ""
+    with _progress.reporting(stream=out):
+        with _progress.reporting(stream=inner):  # fit(progress=True) inside the command's reporting
+            _progress.stage("b")
+    assert "reconcile: b..." in out.getvalue() and inner.getvalue() == ""
+
+
+def test_an_exception_ends_reporting():
+    out = io.StringIO()
+    try:
+        with _progress.reporting(stream=out):
+            _progress.stage("a")
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert not _progress.is_reporting()
