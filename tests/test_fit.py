@@ -513,7 +513,10 @@ def test_cli_exit_code_follows_the_verdict(shipped_fit, tmp_path, capsys, monkey
     assert "Results written to" in out
     assert (tmp_path / "r" / "estimates.csv").exists()
     # one plain line per stage on a standard error that is not a terminal
-    assert "reconcile: reading the claims, loading PyMC..." in err and "reconcile: saving posterior.nc and the tables..." in err
+    assert (
+        "reconcile: reading the claims, loading PyMC..." in err
+        and "reconcile: saving posterior.nc and the tables..." in err
+    )
 
 
 # --------------------------------------------------------------------------------------

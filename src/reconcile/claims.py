@@ -908,6 +908,42 @@ class Claims:
         starts = dict(self._population_starts) if population_starts is None else population_starts
         return _build(self._table, starts, self._lexicon if lexicon is None else lexicon, self.sha256, self.path)
 
+    def as_of(self, when: date | str) -> "Claims":
+        """The claims reported on or before ``when`` (a date or ``YYYY-MM-DD``): what was known
+        that day. A kept claim whose ``derived_from`` names a claim reported later (a relay seen
+        before its original) counts on its own. The hash (``sha256``) and path stay the file's.
+        Raises :class:`ClaimsError` when no claim is left."""
+        day = when if isinstance(when, date) else _to_date(str(when))[0]
+        if day is None:
+            raise ValueError(f"as-of date: expected YYYY-MM-DD, found {when!r}")
+        reported = pd.to_datetime(self._frame["reported_on"]).dt.date
+        keep_rows = set(self._frame.loc[(reported <= day).to_numpy(), "row"].astype(int))
+        header = self._table.header
+        id_at = header.index("claim_id")
+        derived_at = header.index("derived_from") if "derived_from" in header else None
+        kept = [(cells, n) for cells, n in zip(self._table.rows, self._table.row_numbers) if n in keep_rows]
+        if not kept:
+            first = min(reported) if len(reported) else None
+            raise ClaimsError(
+                [
+                    Problem(
+                        None,
+                        "reported_on",
+                        str(day),
+                        f"at least one claim reported on or before it (the first is {first})",
+                    )
+                ],
+                self.path,
+            )
+        ids = {cells[id_at] for cells, _ in kept}
+        rows = []
+        for cells, _ in kept:
+            if derived_at is not None and cells[derived_at] and cells[derived_at] not in ids:
+                cells = (*cells[:derived_at], "", *cells[derived_at + 1 :])
+            rows.append(cells)
+        table = _RawTable(header, tuple(rows), tuple(n for _, n in kept))
+        return _build(table, dict(self._population_starts) or None, self._lexicon, self.sha256, self.path)
+
     def configured_for(self, config: Any) -> "Claims":
         """The claims as a fit with ``config`` (a :class:`reconcile.Config`) reads them: its
         populations' starts and its lexicon overrides applied. Raises :class:`ClaimsError`

@@ -202,6 +202,8 @@ def _fit_and_save(args):
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"{args.config}: no such configuration file")
     config = load_config(args.config)
+    if args.as_of is not None:
+        claims = claims.as_of(args.as_of)
     prepare(claims, config)  # refuse bad data/configuration before anything is compiled
     checkpoint("validated")
     with results_directory(args.out) as out:  # locked for this run; what killed runs left is removed
@@ -214,6 +216,7 @@ def _fit_and_save(args):
             chains=args.chains,
             sampler=args.sampler,
             progress=not args.quiet,
+            as_of=args.as_of,
         )
         result.save(out)
     checkpoint("done")
@@ -239,6 +242,8 @@ def cmd_fit(args) -> int:
         for line in describe_flags(result):
             print(f"Warning: {line}")
         print(f"Identifying assumption: {result.config.describe_identification()}")
+        if result.as_of is not None:
+            print(f"As of {result.as_of}: {len(result.claims)} claims reported on or before that day were used")
         print(f"Results written to {out}/")
     if diag.converged:
         if not args.quiet:
@@ -248,6 +253,42 @@ def cmd_fit(args) -> int:
         print(f"{banner}\n{diag.verdict()}\n{banner}", file=sys.stderr)
         if args.strict:
             return EXIT_NOT_CONVERGED
+    return EXIT_OK
+
+
+def _date_argument(text: str):
+    import argparse
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {text!r}") from None
+
+
+def cmd_query(args) -> int:
+    from .errors import IncompatibleFit
+    from .fitting import load_fit
+
+    out = Path(args.dir)
+    if not (out / "posterior.nc").is_file():
+        _err(f"{out / 'posterior.nc'}: missing; `reconcile query` reads the posterior.nc written by `reconcile fit`")
+        return EXIT_NOINPUT
+    try:
+        result = load_fit(out)
+    except IncompatibleFit as exc:
+        _err(f"cannot read the fit: {exc}")
+        return EXIT_DATAERR
+    try:
+        window = result.losses(args.population, args.start, args.end, args.category)
+    except ValueError as exc:
+        _err(f"query: {exc}")
+        return EXIT_USAGE
+    table = window.summary().rename(columns={"q50": "median", "q05": "90% low", "q95": "90% high"})
+    columns = ["population", "category", "start", "end", "median", "90% low", "90% high", "mean"]
+    print(table[columns].to_string(index=False, float_format=lambda v: f"{v:,.0f}"))
+    if result.as_of is not None:
+        print(f"(as of {result.as_of}: claims reported after that day were not used)")
     return EXIT_OK
 
 
@@ -557,8 +598,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chains", type=int, help="number of chains (default: sampler.chains)")
     p.add_argument("--sampler", choices=["nutpie", "pymc"], help="NUTS implementation (default: sampler.name, nutpie)")
     p.add_argument("--strict", action="store_true", help="exit with status 3 when the convergence checks fail")
+    p.add_argument(
+        "--as-of",
+        type=_date_argument,
+        metavar="YYYY-MM-DD",
+        help="use only the claims reported on or before this day (the estimate as it stood then); recorded in the outputs",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser(
+        "query",
+        help="losses over a window of days, from a finished fit",
+        description="Print the posterior of a population's losses between two dates (both included), "
+        "read from DIR/posterior.nc without refitting.",
+    )
+    p.add_argument("dir", metavar="DIR", help="the output directory of `reconcile fit`")
+    p.add_argument("--population", required=True, help="a population of the fit")
+    p.add_argument("--from", dest="start", required=True, type=_date_argument, metavar="YYYY-MM-DD", help="first day")
+    p.add_argument("--to", dest="end", required=True, type=_date_argument, metavar="YYYY-MM-DD", help="last day")
+    p.add_argument("--category", default="casualties", choices=["killed", "wounded", "casualties"])
+    p.set_defaults(func=cmd_query)
 
     p = sub.add_parser(
         "report",

@@ -224,6 +224,7 @@ class Fit:
     inputs: ModelInputs = field(repr=False)
     diagnostics: Diagnostics
     seed: int
+    as_of: dt.date | None = None  # only the claims reported on or before this day were used
 
     # Tidy summaries (see reconcile.summary)
     def estimates(self) -> pd.DataFrame:
@@ -250,6 +251,14 @@ class Fit:
         from .summary import population_flags
 
         return population_flags(self)
+
+    def losses(self, population: str, start, end, category: str = "casualties"):
+        """The posterior of ``population``'s losses of ``category`` from ``start`` to ``end``
+        (dates, both days included): a :class:`reconcile.summary.WindowLosses` with the draws and
+        a one-row summary (``.summary()``)."""
+        from .summary import losses
+
+        return losses(self, population, start, end, category)
 
     def save(self, out_dir) -> None:
         from .summary import write_outputs
@@ -278,8 +287,12 @@ def fit(
     chains: int | None = None,
     sampler: str | None = None,
     progress: bool = True,
+    as_of=None,
 ) -> Fit:
     """Fit the reconciliation model to ``claims``; returns a :class:`Fit`.
+
+    ``as_of`` (a date or ``YYYY-MM-DD``): use only the claims reported on or before that day, as
+    the estimate stood then (see :meth:`reconcile.Claims.as_of`); the date is recorded in the fit.
 
     ``draws``, ``tune``, ``chains`` and ``sampler`` override ``config.sampler`` (``tune`` both
     ``tune`` and ``tune_data_rich``: a war where some group of sources makes 40 claims or more
@@ -287,11 +300,15 @@ def fit(
     give the same numbers. ``progress``: show each stage on standard error (a spinner on a
     terminal) and the sampler's progress bar.
     """
+    as_of_day = None
+    if as_of is not None:
+        claims = claims.as_of(as_of)
+        as_of_day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
     with reporting(progress):
-        return _fit(claims, config, seed, draws, tune, chains, sampler, progress)
+        return _fit(claims, config, seed, draws, tune, chains, sampler, progress, as_of_day)
 
 
-def _fit(claims, config, seed, draws, tune, chains, sampler, progress) -> Fit:
+def _fit(claims, config, seed, draws, tune, chains, sampler, progress, as_of_day) -> Fit:
     stage("building the model")
     config = config if config is not None else load_config()
     overrides = sampler_overrides(draws=draws, tune=tune, chains=chains, name=sampler)
@@ -350,13 +367,16 @@ def _fit(claims, config, seed, draws, tune, chains, sampler, progress) -> Fit:
             "claims_csv": claims.to_csv_text(),
             "claims_path": claims.path or "",
             "seed": int(seed),
+            "as_of": as_of_day.isoformat() if as_of_day is not None else "",
             "sampler": used,
             "tune": int(settings["tune"]),
             "diagnostics": diagnostics.to_json(),
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
     )
-    return Fit(idata=idata, claims=claims, config=config, inputs=inputs, diagnostics=diagnostics, seed=seed)
+    return Fit(
+        idata=idata, claims=claims, config=config, inputs=inputs, diagnostics=diagnostics, seed=seed, as_of=as_of_day
+    )
 
 
 def load_fit(path) -> Fit:
@@ -414,10 +434,13 @@ def load_fit(path) -> Fit:
         diag["problems"] = tuple(diag.get("problems", ()))
         diagnostics = Diagnostics(**diag)
         seed = int(attrs["seed"])
+        as_of = dt.date.fromisoformat(str(attrs["as_of"])) if attrs.get("as_of") else None
     except (ClaimsError, ConfigError, ValueError, TypeError, KeyError) as exc:
         raise IncompatibleFit(f"{nc}: damaged provenance ({type(exc).__name__}: {exc}); refit") from None
     _check_saved(idata, inputs, nc)
-    return Fit(idata=idata, claims=claims, config=config, inputs=inputs, diagnostics=diagnostics, seed=seed)
+    return Fit(
+        idata=idata, claims=claims, config=config, inputs=inputs, diagnostics=diagnostics, seed=seed, as_of=as_of
+    )
 
 
 def _check_saved(idata, d: ModelInputs, nc) -> None:

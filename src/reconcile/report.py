@@ -218,6 +218,7 @@ def _context(result, images: list[dict]) -> dict:
         "config_json": json.dumps(result.config.to_dict(), indent=2, sort_keys=True, ensure_ascii=False),
         "config_origin": result.config.origin,
         "seed": result.seed,
+        "as_of": result.as_of.isoformat() if result.as_of is not None else "",
         "claims_sha256": result.claims.sha256,
         "claims_path": attrs.get("claims_path", "") or (result.claims.path or ""),
         "version": attrs.get("reconcile_version", __version__),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +78,81 @@ def estimates(result) -> pd.DataFrame:
     out = out.sort_values(["population", "category", "date"], key=lambda s: s.map(order) if s.name == "category" else s)
     out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
     return out.reset_index(drop=True)[ESTIMATE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class WindowLosses:
+    """The posterior of one population's losses of one category over a window of days."""
+
+    population: str
+    category: str
+    start: dt.date
+    end: dt.date
+    draws: np.ndarray = field(repr=False)  # one value per posterior draw (chains stacked)
+
+    def summary(self) -> pd.DataFrame:
+        """One row: population, category, start, end, then the median and intervals, mean and sd."""
+        stats = {k: float(v[0]) for k, v in _stats(self.draws[:, None]).items()}
+        row = {
+            "population": self.population,
+            "category": self.category,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            **stats,
+        }
+        return pd.DataFrame([row])[["population", "category", "start", "end", *WINDOW_STAT_COLUMNS]]
+
+
+WINDOW_STAT_COLUMNS = ["q50", "q05", "q95", "q25", "q75", "mean", "sd"]
+
+
+def losses(result, population: str, start, end, category: str = "casualties") -> WindowLosses:
+    """Losses of ``population`` (``category``: killed, wounded or casualties) from the day
+    ``start`` to the day ``end``, both included: the cumulative losses at the end of ``end`` less
+    those at the end of the day before ``start``, per posterior draw. The cumulative losses are
+    estimated every few days (``time.step_days``) and read linearly in between; before the
+    population's start they are 0. Raises ValueError for an unknown population or category, a
+    window that ends before it starts, or one that ends after the last day estimated."""
+    points = result.inputs.estimates
+    if population not in set(points["population"]):
+        raise ValueError(f"population {population!r}: expected one of {', '.join(sorted(set(points['population'])))}")
+    if category not in CATEGORIES:
+        raise ValueError(f"category {category!r}: expected one of {', '.join(CATEGORIES)}")
+    first, last = _as_day(start, "start"), _as_day(end, "end")
+    if last < first:
+        raise ValueError(f"the window ends ({last}) before it starts ({first})")
+    mine = points["population"].to_numpy() == population
+    dates = pd.to_datetime(points.loc[mine, "date"]).dt.date.to_numpy()
+    origin = dates[0] - dt.timedelta(days=1)  # the day before the population's first day: 0 losses
+    if last > dates[-1]:
+        raise ValueError(
+            f"the window ends on {last}, after the last day estimated for {population} ({dates[-1]}); "
+            "fit with later claims to estimate later days"
+        )
+    cumulative = category_draws(result)[category][:, mine]
+    days = np.array([(d - origin).days for d in dates], dtype=float)
+    curve_days = np.concatenate([[0.0], days])
+    curve = np.concatenate([np.zeros((cumulative.shape[0], 1)), cumulative], axis=1)
+
+    def at(day: dt.date) -> np.ndarray:
+        x = min(max((day - origin).days, 0), curve_days[-1])
+        k = int(np.clip(np.searchsorted(curve_days, x, side="right") - 1, 0, len(curve_days) - 2))
+        w = (x - curve_days[k]) / (curve_days[k + 1] - curve_days[k])
+        return (1.0 - w) * curve[:, k] + w * curve[:, k + 1]
+
+    draws = at(last) - at(first - dt.timedelta(days=1))
+    return WindowLosses(population, category, first, last, draws)
+
+
+def _as_day(value, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{name}: expected a date (YYYY-MM-DD), found {value!r}") from None
 
 
 HEADLINE_COLUMNS = ["population", "category", "date", "q50", "q05", "q95", "q25", "q75", "mean", "sd"]
