@@ -42,7 +42,7 @@ ESTIMATE_COLUMNS = ["population", "category", "date", "mean", "sd", "q05", "q25"
 SOURCE_COLUMNS = ["source", "source_group", "stance", "n_claims", "bias_q05", "bias_q50", "bias_q95"]
 CHECK_COLUMNS = ["claim_id", "true_q05", "true_q50", "true_q95", "ppc_percentile", "flag"]
 DIAGNOSTIC_KEYS = {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences", "sampler", "seconds", "converged"}
-RESULT_FILES = ["claims_check.csv", "diagnostics.json", "estimates.csv", "posterior.nc", "sources.csv"]
+RESULT_FILES = ["claims_check.csv", "daily.csv", "diagnostics.json", "estimates.csv", "posterior.nc", "sources.csv"]
 QUANTILE_COLUMNS = ["q05", "q25", "q50", "q75", "q95"]
 
 
@@ -620,3 +620,29 @@ def test_posterior_nc_read_with_arviz_and_xarray_alone_selects_losses_by_populat
     ]
     assert len(row) == 1
     assert float(on_day.median()) == pytest.approx(float(row["q50"].iloc[0]), rel=1e-4)  # the CSV rounds
+
+
+def test_daily_csv_is_the_cumulative_estimates_differenced(shipped_fit, shipped_fit_dir):
+    """daily.csv: average losses per day between consecutive estimate dates; day-weighted, they add
+    up to the cumulative estimate (per draw, so the means add up exactly)."""
+    daily = read_csv(shipped_fit_dir / "daily.csv")
+    assert list(daily.columns) == [
+        "population",
+        "category",
+        "start",
+        "end",
+        "days",
+        "mean",
+        "sd",
+        "q05",
+        "q25",
+        "q50",
+        "q75",
+        "q95",
+    ]
+    est = read_csv(shipped_fit_dir / "estimates.csv")
+    for (population, category), rows in daily.groupby(["population", "category"]):
+        last = est[(est["population"] == population) & (est["category"] == category)].iloc[-1]
+        assert (rows["mean"] * rows["days"]).sum() == pytest.approx(last["mean"], rel=1e-4)
+        assert rows["end"].iloc[-1] == last["date"]
+        assert (rows["q05"] <= rows["q95"]).all() and (rows["days"] >= 1).all()

@@ -21,7 +21,7 @@ EXIT_DATAERR, EXIT_NOINPUT, EXIT_UNAVAILABLE, EXIT_SOFTWARE, EXIT_CANTCREAT = 65
 EXIT_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 
 #: What ``reconcile fit`` writes in DIR: the tables and posterior, then what ``report`` redraws.
-FIT_DATA = ("posterior.nc", "estimates.csv", "sources.csv", "claims_check.csv", "diagnostics.json")
+FIT_DATA = ("posterior.nc", "estimates.csv", "sources.csv", "claims_check.csv", "daily.csv", "diagnostics.json")
 FIT_OUTPUTS = (*FIT_DATA, "report.html", "plots")
 SEED_MAX = 2**63 - 1  # seeds are stored as 64-bit integers in posterior.nc
 

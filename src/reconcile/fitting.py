@@ -252,6 +252,11 @@ class Fit:
 
         return population_flags(self)
 
+    def daily(self) -> pd.DataFrame:
+        from .summary import daily
+
+        return daily(self)
+
     def losses(self, population: str, start, end, category: str = "casualties"):
         """The posterior of ``population``'s losses of ``category`` from ``start`` to ``end``
         (dates, both days included): a :class:`reconcile.summary.WindowLosses` with the draws and

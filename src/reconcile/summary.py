@@ -80,6 +80,42 @@ def estimates(result) -> pd.DataFrame:
     return out.reset_index(drop=True)[ESTIMATE_COLUMNS]
 
 
+DAILY_COLUMNS = ["population", "category", "start", "end", "days", "mean", "sd", "q05", "q25", "q50", "q75", "q95"]
+
+
+@_memoized
+def daily(result) -> pd.DataFrame:
+    """Average daily losses (not cumulative) per population and category, between consecutive
+    estimate dates: ``start`` to ``end`` (both included, ``days`` long), with the posterior's mean,
+    sd and quantiles of the losses per day over those days."""
+    points = result.inputs.estimates
+    frames = []
+    for category, samples in category_draws(result).items():
+        for population in result.inputs.populations:
+            idx = np.flatnonzero(points["population"].to_numpy() == population)
+            if not len(idx):
+                continue
+            day = points["day"].to_numpy()[idx].astype(int)
+            dates = pd.to_datetime(points["date"].to_numpy()[idx])
+            cumulative = np.concatenate([np.zeros((samples.shape[0], 1)), samples[:, idx]], axis=1)
+            lengths = np.diff(np.concatenate([[0], day]))
+            rate = np.diff(cumulative, axis=1) / lengths
+            starts = dates - pd.to_timedelta(lengths - 1, unit="D")
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "population": population,
+                        "category": category,
+                        "start": starts.strftime("%Y-%m-%d"),
+                        "end": dates.strftime("%Y-%m-%d"),
+                        "days": lengths,
+                        **_stats(rate),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)[DAILY_COLUMNS]
+
+
 @dataclass(frozen=True)
 class WindowLosses:
     """The posterior of one population's losses of one category over a window of days."""
@@ -381,6 +417,7 @@ def write_outputs(result, out_dir) -> list[Path]:
         (staging / "estimates.csv").write_text(_csv(estimates(result)), encoding="utf-8")
         (staging / "sources.csv").write_text(_csv(sources(result)), encoding="utf-8")
         (staging / "claims_check.csv").write_text(_csv(claims_check(result)), encoding="utf-8")
+        (staging / "daily.csv").write_text(_csv(daily(result)), encoding="utf-8")
         (staging / "diagnostics.json").write_text(result.diagnostics.to_json() + "\n", encoding="utf-8")
         _write_extras(result, staging)
         staged = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
