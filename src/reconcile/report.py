@@ -20,7 +20,7 @@ from . import __version__, summary
 from ._io import atomic_write_text
 from ._progress import stage
 from ._signals import checkpoint
-from .model import CATEGORIES, ROLE_LOSS, ROLE_RELAY
+from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY
 from .plots import save_plots
 
 __all__ = ["render_report", "write_report"]
@@ -156,7 +156,7 @@ def _context(result, images: list[dict]) -> dict:
         c = check.loc[cid]
         flag = str(c["flag"] or "") if isinstance(c["flag"], str) else ""
         role = row["role"]
-        counted = bool(row["counted"]) and role != ROLE_RELAY
+        counted = bool(row["counted"]) and role in (ROLE_LOSS, ROLE_BOUND)  # what the fit reads
         item = {
             "claim_id": cid,
             "population": row["population"],
@@ -178,6 +178,10 @@ def _context(result, images: list[dict]) -> dict:
             "flag": flag,
             "notes": row.get("notes", ""),
             "pareto_k": f"{c['pareto_k']:.2f}" if np.isfinite(c.get("pareto_k", np.nan)) else "",
+            "elpd_loo": f"{c['elpd_loo']:.3f}" if np.isfinite(c.get("elpd_loo", np.nan)) else "",
+            # the claim's own fit barely depends on it: a high k with an elpd near 0 (e.g. a strength
+            # far above the losses) means an unreliable estimate, not a claim the fit rests on
+            "loo_matters": bool(np.isfinite(c.get("elpd_loo", np.nan)) and abs(c["elpd_loo"]) >= 0.05),
             "loo_flag": str(c.get("loo_flag", "") or "") if isinstance(c.get("loo_flag", ""), str) else "",
         }
         claims.append(item)
