@@ -496,3 +496,9 @@ def test_a_spread_of_the_curves_spread_past_what_floating_point_holds_is_refused
     with pytest.raises(ConfigError, match=r"priors.rate_log_sd: expected a positive number from 0.05 to 2 .*found 5.0"):
         from_dict({"priors": {"rate_log_sd": 5.0}})
     assert from_dict({"priors": {"rate_log_sd": 2.0}}).priors["rate_log_sd"] == 2.0
+
+
+def test_differences_from_the_defaults():
+    assert load_config().differences() == []
+    cfg = load_config().replace(priors={"group_sd": 0.5}, populations={"alpha": {"start": "2024-01-01"}})
+    assert cfg.differences() == [("populations.alpha.start", "2024-01-01", None), ("priors.group_sd", 0.5, 0.2)]

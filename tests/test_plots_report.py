@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 
 import re  # noqa: E402
 import shutil  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -235,6 +236,29 @@ def test_report_is_self_contained_and_escaped(result, fit_dir):
     assert re.search(
         r"Cumulative casualties of alpha by \d{4}-\d{2}-\d{2}: median [\d,]+, 90% interval \[[\d,]+, [\d,]+\]\.", page
     )
+
+
+def test_report_reads_on_a_narrow_screen_and_explains_its_configuration(result, fit_dir):
+    page = (fit_dir / "report.html").read_text(encoding="utf-8")
+    # every table can scroll sideways on its own (a phone), instead of pushing the page wider
+    assert page.count("<table>") == page.count('<div class="table-scroll"><table>') > 0
+    assert "@media (max-width: 40rem)" in page and "@media print" in page
+    # every figure says in words what it shows
+    alts = re.findall(r'<img src="[^"]+" alt="([^"]+)"', page)
+    assert len(alts) == 5 and all(len(alt) > 40 for alt in alts)
+    # the configuration: what differs from the defaults as a table (the short sampling here), the
+    # whole JSON folded away
+    rows = re.findall(r"<tr><td><code>([^<]+)</code></td><td>([^<]+)</td><td>([^<]+)</td></tr>", page)
+    assert ("sampler.draws", "200", "1000") in rows and not any(key.startswith("priors.") for key, _, _ in rows)
+    assert re.search(r"<details><summary>[^<]+</summary>\s*<pre>\{", page)
+
+
+def test_report_lists_the_settings_that_differ_from_the_defaults(result):
+    changed = replace(result, config=result.config.replace(priors={"group_sd": 0.4}, sampler={"draws": 200}))
+    page = render_report(changed)
+    rows = re.findall(r"<tr><td><code>([^<]+)</code></td><td>([^<]+)</td><td>([^<]+)</td></tr>", page)
+    assert ("priors.group_sd", "0.4", "0.2") in rows
+    assert [key for key, _, _ in rows if key.startswith("priors.")] == ["priors.group_sd"]
 
 
 def test_render_report_without_figures(result):

@@ -322,6 +322,26 @@ class Config:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
 
+    def differences(self) -> list[tuple[str, Any, Any]]:
+        """Every setting that differs from the package defaults, as ``(key, value, default)``
+        (``key`` dotted, e.g. ``"priors.group_sd"``; ``default`` is ``None`` for a key the defaults
+        do not have, such as a population's start), sorted by key."""
+
+        def flat(value: Any, prefix: str = "") -> dict[str, Any]:
+            if isinstance(value, Mapping):
+                out: dict[str, Any] = {}
+                for key, item in value.items():
+                    out.update(flat(item, f"{prefix}{key}."))
+                return out
+            return {prefix[:-1]: value}
+
+        mine, defaults = flat(self.to_dict()), flat(from_dict({}).to_dict())
+        return [
+            (key, mine.get(key), defaults.get(key))
+            for key in sorted(set(mine) | set(defaults))
+            if mine.get(key) != defaults.get(key)
+        ]
+
     def replace(self, **sections: Mapping[str, Any]) -> "Config":
         """A new configuration with some keys changed, e.g. ``replace(sampler={"draws": 200})``."""
         return from_dict(_merge(self.to_dict(), sections), origin=self.origin)

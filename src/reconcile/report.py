@@ -86,6 +86,17 @@ def _period(row) -> str:
     return f"since the start, by {end:%Y-%m-%d}"
 
 
+def _setting(value) -> str:
+    """A configuration value as a reader would write it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_setting(v) for v in value) or "(empty)"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
 def _images(plot_paths: list[Path]) -> list[dict]:
     captions = {
         "cumulative": "Cumulative losses per population with every claim drawn where it belongs; window and daily "
@@ -99,7 +110,16 @@ def _images(plot_paths: list[Path]) -> list[dict]:
     out = []
     for path in plot_paths:
         data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-        out.append({"name": path.stem, "caption": captions.get(path.stem, ""), "uri": f"data:image/png;base64,{data}"})
+        caption = captions.get(path.stem, "")
+        out.append(
+            {
+                "name": path.stem,
+                "caption": caption,
+                # what the figure shows, for a reader who cannot see it
+                "alt": f"Figure {path.stem.replace('_', ' ')}: {caption}" if caption else f"Figure {path.stem}",
+                "uri": f"data:image/png;base64,{data}",
+            }
+        )
     return out
 
 
@@ -220,6 +240,10 @@ def _context(result, images: list[dict]) -> dict:
         },
         "identification": result.config.describe_identification(),
         "config_json": json.dumps(result.config.to_dict(), indent=2, sort_keys=True, ensure_ascii=False),
+        "config_changes": [
+            {"key": key, "value": _setting(value), "default": "(none)" if default is None else _setting(default)}
+            for key, value, default in result.config.differences()
+        ],
         "config_origin": result.config.origin,
         "seed": result.seed,
         "as_of": result.as_of.isoformat() if result.as_of is not None else "",
