@@ -15,6 +15,7 @@ import shutil  # noqa: E402
 from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import browser  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -259,6 +260,44 @@ def test_report_lists_the_settings_that_differ_from_the_defaults(result):
     rows = re.findall(r"<tr><td><code>([^<]+)</code></td><td>([^<]+)</td><td>([^<]+)</td></tr>", page)
     assert ("priors.group_sd", "0.4", "0.2") in rows
     assert [key for key, _, _ in rows if key.startswith("priors.")] == ["priors.group_sd"]
+
+
+def _need_chromium():
+    if browser.chromium() is None:
+        if os.environ.get("RECONCILE_REQUIRE_BROWSER"):
+            pytest.fail("RECONCILE_REQUIRE_BROWSER is set but no Chromium is on PATH")
+        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium package)")
+
+
+@pytest.mark.parametrize("width", [420, 1280])
+def test_report_in_a_real_browser(fit_dir, tmp_path, width):
+    """The report as a reader sees it, in headless Chromium: at a phone's width and a laptop's,
+    nothing pushes the page sideways (tables and figures scroll in their own boxes), every figure
+    loads, and the page fetches nothing. Screenshots land in the test's temporary directory."""
+    _need_chromium()
+    page = (fit_dir / "report.html").read_text(encoding="utf-8")
+    seen = browser.inspect(page, width, tmp_path)
+    assert seen["viewport"] == width
+    assert seen["wide"] == [] and seen["scroll_width"] <= width, seen
+    assert seen["images"] == 5 and seen["broken"] == 0
+    assert seen["requests"] == []
+    assert seen["screenshot"].stat().st_size > 10_000
+    print(f"screenshot: {seen['screenshot']}")
+
+
+def test_the_browser_probe_sees_what_it_checks(tmp_path):
+    """The probe behind the test above is not blind: a page with a wide block, a broken image and
+    a request to a remote host is reported as such."""
+    _need_chromium()
+    page = (
+        '<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width"></head><body>'
+        '<div style="width:900px">wide</div><img src="data:image/png;base64,AAAA" alt="broken">'
+        '<img src="https://example.invalid/x.png" alt="remote"></body></html>'
+    )
+    seen = browser.inspect(page, 420, tmp_path)
+    assert seen["viewport"] == 420 and seen["scroll_width"] > 420 and "div" in seen["wide"]
+    assert seen["images"] == 2 and seen["broken"] == 2
+    assert seen["requests"] == ["https://example.invalid/x.png"]
 
 
 def test_render_report_without_figures(result):
