@@ -204,6 +204,11 @@ def _fit_and_save(args):
     config = load_config(args.config)
     if args.as_of is not None:
         claims = claims.as_of(args.as_of)
+    if args.until is not None:
+        from .fitting import extend_until
+
+        config = extend_until(config, claims, args.until)
+        args.until = None  # carried by the configuration from here on
     prepare(claims, config)  # refuse bad data/configuration before anything is compiled
     checkpoint("validated")
     with results_directory(args.out) as out:  # locked for this run; what killed runs left is removed
@@ -217,6 +222,7 @@ def _fit_and_save(args):
             sampler=args.sampler,
             progress=not args.quiet,
             as_of=args.as_of,
+            until=args.until,
         )
         result.save(out)
     checkpoint("done")
@@ -237,10 +243,12 @@ def cmd_fit(args) -> int:
                 index=False, float_format=lambda v: f"{v:,.0f}"
             )
         )
-        from .summary import describe_flags
+        from .summary import describe_extrapolation, describe_flags
 
         for line in describe_flags(result):
             print(f"Warning: {line}")
+        for line in describe_extrapolation(result):
+            print(f"Extrapolated: {line}")
         print(f"Identifying assumption: {result.config.describe_identification()}")
         if result.as_of is not None:
             print(f"As of {result.as_of}: {len(result.claims)} claims reported on or before that day were used")
@@ -264,6 +272,17 @@ def _date_argument(text: str):
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {text!r}") from None
+
+
+def _until_argument(text: str):
+    import argparse
+
+    from .fitting import until_day
+
+    try:
+        return until_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("until: ")) from None
 
 
 def cmd_query(args) -> int:
@@ -603,6 +622,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_date_argument,
         metavar="YYYY-MM-DD",
         help="use only the claims reported on or before this day (the estimate as it stood then); recorded in the outputs",
+    )
+    p.add_argument(
+        "--until",
+        type=_until_argument,
+        metavar="YYYY-MM-DD|today",
+        help="estimate every population up to this day, past its last claim if need be (a nowcast or short "
+        "forecast; the intervals widen with the horizon); recorded in the outputs",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_fit)

@@ -29,7 +29,7 @@ from . import __version__
 from ._progress import paused, reporting, stage
 from ._signals import checkpoint
 from .claims import Claims, read_claims
-from .config import Config, config_from_json, load_config, sampler_overrides
+from .config import Config, ConfigError, config_from_json, load_config, sampler_overrides
 from .diagnostics import Diagnostics, diagnose
 from .errors import FitError, IncompatibleFit
 from .model import (
@@ -257,6 +257,13 @@ class Fit:
 
         return daily(self)
 
+    def extrapolation(self) -> pd.DataFrame:
+        """Per population: its last claim's day, the day it is estimated to, the days between
+        (more than 0 only in a fit asked to reach a later day, ``until``)."""
+        from .summary import extrapolation
+
+        return extrapolation(self)
+
     def losses(self, population: str, start, end, category: str = "casualties"):
         """The posterior of ``population``'s losses of ``category`` from ``start`` to ``end``
         (dates, both days included): a :class:`reconcile.summary.WindowLosses` with the draws and
@@ -282,6 +289,40 @@ class Fit:
         )
 
 
+def until_day(until) -> dt.date:
+    """``until`` as a date: a date, ``YYYY-MM-DD`` or ``"today"`` (this machine's date)."""
+    if isinstance(until, dt.datetime):
+        return until.date()
+    if isinstance(until, dt.date):
+        return until
+    text = str(until).strip()
+    if text.lower() == "today":
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"until: expected a date YYYY-MM-DD or 'today', found {until!r}") from None
+
+
+def last_claim_day(claims: Claims) -> dt.date:
+    """The last day any claim covers or was reported on: how far the claims alone take a fit."""
+    frame = claims.frame
+    days = pd.concat([pd.to_datetime(frame["period_end"]), pd.to_datetime(frame["reported_on"])]).dropna()
+    return days.max().date()
+
+
+def extend_until(config: Config, claims: Claims, until) -> Config:
+    """``config`` with its estimates carried to ``until`` (``time.end``); refuses a day before
+    the last one the claims cover (there would be nothing to extend)."""
+    day, last = until_day(until), last_claim_day(claims)
+    if day < last:
+        raise ConfigError(
+            f"until {day}: before the last day the claims cover ({last}); the estimates already reach "
+            f"{last} (pass a later day to extend them)"
+        )
+    return config.replace(time={"end": day.isoformat()})
+
+
 def fit(
     claims: Claims,
     config: Config | None = None,
@@ -293,11 +334,19 @@ def fit(
     sampler: str | None = None,
     progress: bool = True,
     as_of=None,
+    until=None,
 ) -> Fit:
     """Fit the reconciliation model to ``claims``; returns a :class:`Fit`.
 
     ``as_of`` (a date or ``YYYY-MM-DD``): use only the claims reported on or before that day, as
     the estimate stood then (see :meth:`reconcile.Claims.as_of`); the date is recorded in the fit.
+
+    ``until`` (a date, ``YYYY-MM-DD`` or ``"today"``): estimate every population up to that day,
+    past its last claim if need be (a nowcast or a short forecast): beyond the claims the daily
+    rate follows the model's dynamics (it reverts towards its level, its uncertainty grows), so
+    the intervals widen with the horizon. Sets ``time.end`` in the configuration (recorded in the
+    fit); :func:`reconcile.summary.extrapolation` says how far past its last claim each population
+    is estimated. It may not lie before the last day the claims cover.
 
     ``draws``, ``tune``, ``chains`` and ``sampler`` override ``config.sampler`` (``tune`` both
     ``tune`` and ``tune_data_rich``: a war where some group of sources makes 40 claims or more
@@ -309,6 +358,8 @@ def fit(
     if as_of is not None:
         claims = claims.as_of(as_of)
         as_of_day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    if until is not None:
+        config = extend_until(config if config is not None else load_config(), claims, until)
     with reporting(progress):
         return _fit(claims, config, seed, draws, tune, chains, sampler, progress, as_of_day)
 

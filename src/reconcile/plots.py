@@ -349,6 +349,28 @@ def _label_curve_ends(ax, items: list[tuple[str, float, float]], log: bool, x) -
         ax.text(x, f, " " + name, transform=trans, va="center", ha="left", fontsize=8, color="#222222")
 
 
+def _shade_extrapolated(ax, result, pop) -> None:
+    """Shade the days a population is estimated past its last claim (a fit asked to reach a later
+    day, ``until``): there the curve follows the model's dynamics alone."""
+    row = summary.extrapolation(result).set_index("population").loc[pop]
+    if row["days_past"] <= 0:
+        return
+    first, last = pd.Timestamp(row["last_claim"]), pd.Timestamp(row["estimated_to"])
+    ax.axvspan(first, last, color="#6A6A6A", alpha=0.10, hatch="///", lw=0, zorder=0)
+    ax.axvline(first, color="#6A6A6A", lw=0.9, ls=":", zorder=1)
+    ax.text(
+        first,
+        0.98,
+        f" no claim: extrapolated\n {row['days_past']} days ",
+        transform=ax.get_xaxis_transform(),
+        va="top",
+        ha="left",
+        fontsize=7.5,
+        color="#444444",
+        zorder=6,
+    )
+
+
 def _cumulative_panel(ax, result, pop, est, frame, styles, bias_med, corrected) -> tuple[set, bool, list[str]]:
     start = result.inputs.grid.starts[pop]
     rows = frame[frame["population"] == pop]
@@ -399,6 +421,7 @@ def _cumulative_panel(ax, result, pop, est, frame, styles, bias_med, corrected) 
         ax.set_ylim(bottom=max(ax.get_ylim()[0], top / 1e5))
     else:
         ax.set_ylim(bottom=0)
+    _shade_extrapolated(ax, result, pop)
     span = last - pd.Timestamp(start)
     ax.set_xlim(pd.Timestamp(start) - span * 0.02, last + span * 0.13)
     _label_curve_ends(ax, ends, log, last + span * 0.005)
@@ -831,6 +854,7 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
             log = _set_count_axis(axis.yaxis, vals, force_log=bool(vals.size and vals.max() / vals.min() > 20))
             if not log:
                 axis.set_ylim(bottom=0)
+            _shade_extrapolated(axis, result, p)
             axis.set_title(
                 f"{p}: daily casualties (killed + wounded), median and 90% interval", loc="left", fontsize=10
             )

@@ -216,6 +216,7 @@ def _context(result, images: list[dict]) -> dict:
         "populations": list(d.populations),
         "sentences": sentences,
         "flag_sentences": flag_sentences,
+        "extrapolated": summary.describe_extrapolation(result),
         "estimates": est_rows,
         "sources": source_rows,
         "surprising": surprising,

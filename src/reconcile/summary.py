@@ -267,6 +267,36 @@ def describe_flags(result) -> list[str]:
 
 
 @_memoized
+def extrapolation(result) -> pd.DataFrame:
+    """Per population: the last day any of its claims covers or was reported on
+    (``last_claim``), the last day it is estimated for (``estimated_to``: later when the fit was
+    asked to reach a day, ``until``) and the ``days_past`` the claims, over which the estimate
+    follows the model's dynamics alone."""
+    d = result.inputs
+    rows = []
+    for j, pop in enumerate(d.populations):
+        mine = d.claims[d.claims["population"] == pop]
+        last = pd.concat([pd.to_datetime(mine["period_end"]), pd.to_datetime(mine["reported_on"])]).dropna().max()
+        last = last.date() if pd.notna(last) else d.grid.starts[pop]
+        end = d.grid.starts[pop] + dt.timedelta(days=int(d.grid.n_days[j]) - 1)
+        rows.append(
+            {"population": pop, "last_claim": last, "estimated_to": end, "days_past": max((end - last).days, 0)}
+        )
+    return pd.DataFrame(rows, columns=["population", "last_claim", "estimated_to", "days_past"])
+
+
+def describe_extrapolation(result) -> list[str]:
+    """One sentence per population estimated past its last claim (for the CLI and report)."""
+    return [
+        f"{r.population} is estimated to {r.estimated_to}, {r.days_past} day{'s' if r.days_past != 1 else ''} past "
+        f"its last claim ({r.last_claim}): there the estimate follows the model's dynamics alone, and its "
+        "intervals widen with the horizon."
+        for r in extrapolation(result).itertuples()
+        if r.days_past > 0
+    ]
+
+
+@_memoized
 def sources(result) -> pd.DataFrame:
     """Each source's bias factor (reported / true; 1 = unbiased) per stance."""
     d = result.inputs
