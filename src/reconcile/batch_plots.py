@@ -122,3 +122,53 @@ def plot_refits(table: pd.DataFrame, *, by: str, title: str, category: str = "ca
 
 def save_refit_plot(table: pd.DataFrame, path, *, by: str, title: str) -> Path:
     return _save(plot_refits(table, by=by, title=title), Path(path))
+
+
+def plot_vintages(table: pd.DataFrame, category: str = "casualties") -> Figure:
+    """The history of an estimate (backtests): per population, the cumulative losses at each
+    vintage's day as that vintage saw them (median, 50% and 90% intervals: the nowcast of the day)
+    and, dashed, the same days as the last vintage sees them with every claim (hindsight). The gap
+    between the two is how much the number for a day moved as claims arrived."""
+    rows = table[(table["category"] == category) & table["q50"].notna()]
+    pops = list(dict.fromkeys(rows["population"]))
+    fig = Figure(figsize=(9.0, 0.6 + 2.8 * max(1, len(pops))), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(max(1, len(pops)), 1, squeeze=False)).ravel()
+    last = rows["vintage"].max() if len(rows) else None
+    for ax, pop in zip(axes, pops):
+        mine = rows[rows["population"] == pop]
+        now = mine[mine["at_vintage"].astype(bool)].sort_values("date")
+        x = pd.to_datetime(now["date"])
+        ax.fill_between(
+            x, now["q05"], now["q95"], color="#4D4D4D", alpha=0.15, lw=0, label="90% interval, as of the day"
+        )
+        ax.fill_between(
+            x, now["q25"], now["q75"], color="#4D4D4D", alpha=0.25, lw=0, label="50% interval, as of the day"
+        )
+        ax.plot(x, now["q50"], color="#1A1A1A", lw=1.5, marker="o", ms=3, label="median, as of the day")
+        late = mine[mine["vintage"] == last].sort_values("date")
+        ax.plot(
+            pd.to_datetime(late["date"]),
+            late["q50"],
+            color="#0072B2",
+            lw=1.3,
+            ls="--",
+            label=f"median with every claim (vintage {last})",
+        )
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(f"{pop}: cumulative {category}, estimated as of each vintage", loc="left", fontsize=10)
+        ax.set_ylabel(f"cumulative {category}")
+        ax.grid(True, color="#E5E5E5", lw=0.6)
+        ax.legend(fontsize=7.5, loc="upper left", frameon=False)
+    if not pops:
+        axes[0].text(0.5, 0.5, "no vintage could be fitted", transform=axes[0].transAxes, ha="center")
+    return fig
+
+
+def save_vintage_plot(table: pd.DataFrame, path: Path) -> Path:
+    fig = plot_vintages(table)
+    try:
+        return _save(fig, Path(path))
+    finally:
+        fig.clear()

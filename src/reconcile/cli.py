@@ -521,6 +521,52 @@ def cmd_sensitivity(args) -> int:
     return _report_failures(table.attrs.get("failures", {}), out)
 
 
+def _every_argument(text: str) -> int:
+    import argparse
+
+    value = text.strip().lower().removesuffix("d")
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of days such as 30d or 30, found {text!r}")
+    return int(value)
+
+
+def cmd_backtest(args) -> int:
+    from ._io import writable_directory
+    from .backtest import backtest
+    from .model import prepare
+
+    claims, config = _claims_and_config(args, ("vintages.csv",))
+    prepare(claims, config)
+    try:
+        from .backtest import vintage_dates
+
+        vintage_dates(claims, args.every, args.start)
+    except ValueError as exc:
+        _err(f"backtest: {exc}")
+        return EXIT_USAGE
+    out = writable_directory(args.out)
+    table = backtest(
+        claims,
+        config,
+        every=args.every,
+        start=args.start,
+        out_dir=out,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        **_batch_options(args),
+    )
+    if not args.quiet:
+        now = table[(table["category"] == "casualties") & (table["at_vintage"] == True)]  # noqa: E712
+        columns = ["vintage", "population", "n_claims", "q05", "q50", "q95", "converged"]
+        print(now[columns].to_string(index=False, float_format=lambda v: f"{v:,.3g}"))
+        skipped = table[table["q50"].isna()]
+        for r in skipped.itertuples():
+            print(f"vintage {r.vintage}: {r.status}")
+        print(f"Results written to {out}/")
+    return _report_failures(table.attrs.get("failures", {}), out)
+
+
 def _add_batch_arguments(p, *, seed_help: str) -> None:
     p.add_argument(
         "--out",
@@ -701,6 +747,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out one source (default) or one source group at a time",
     )
     p.set_defaults(func=cmd_loso)
+
+    p = sub.add_parser(
+        "backtest",
+        help="as-of fits at regular vintages: how the estimate moved as claims arrived",
+        description="Fit the claims as they stood every N days (only the claims reported by then, the "
+        "estimates carried to that day): DIR/vintages.csv (each vintage's estimate at its own day and at "
+        "every earlier vintage's day) and DIR/plots/vintages.png.",
+    )
+    p.add_argument("claims", metavar="CLAIMS.csv")
+    _add_batch_arguments(p, seed_help="root seed (default 1) of the vintages' seeds")
+    p.add_argument("--config", metavar="FILE", help="model configuration (TOML), merged over the package defaults")
+    p.add_argument(
+        "--every", type=_every_argument, default=30, metavar="DAYS", help="days between vintages, e.g. 30d (default)"
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        type=_date_argument,
+        metavar="YYYY-MM-DD",
+        help="the first vintage (default: --every days after the first claim was reported)",
+    )
+    p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser(
         "sensitivity",
