@@ -209,6 +209,8 @@ def test_sensitivity_alternative_naming_an_unknown_reference_source_exits_65(tmp
         ["sensitivity", str(CLAIMS_CSV), "--alternatives", "{missing}", "--out", "{out}"],
         ["loso", str(CLAIMS_CSV), "--config", "{missing}", "--out", "{out}"],
         ["calibrate", "--simulations", "2", "--config", "{missing}", "--out", "{out}"],
+        ["backtest", "{missing}", "--out", "{out}"],
+        ["backtest", str(CLAIMS_CSV), "--config", "{missing}", "--out", "{out}"],
     ],
 )
 def test_missing_inputs_exit_66(tmp_path, capsys, no_batch, argv):
@@ -223,6 +225,7 @@ def test_missing_inputs_exit_66(tmp_path, capsys, no_batch, argv):
         ["calibrate", "--simulations", "2"],
         ["loso", str(CLAIMS_CSV)],
         ["sensitivity", str(CLAIMS_CSV), "--alternatives", str(SENSITIVITY_TOML)],
+        ["backtest", str(CLAIMS_CSV)],
     ],
 )
 def test_unwritable_out_exits_73_before_any_fit(tmp_path, capsys, no_batch, command):
@@ -240,6 +243,8 @@ def test_unwritable_out_exits_73_before_any_fit(tmp_path, capsys, no_batch, comm
         ["calibrate", "--out", "x"],
         ["loso", str(CLAIMS_CSV), "--by", "nation", "--out", "x"],
         ["calibrate", "--simulations", "2", "--sources", "1", "--out", "x"],
+        ["backtest", str(CLAIMS_CSV), "--every", "weekly", "--out", "x"],
+        ["backtest", str(CLAIMS_CSV), "--from", "2020-01-01", "--out", "x"],
     ],
 )
 def test_bad_usage_of_the_many_fit_commands_exits_2(tmp_path, capsys, no_batch, monkeypatch, argv):
@@ -256,6 +261,15 @@ def test_loso_bad_claims_exit_65(tmp_path, capsys, no_batch):
     bad.write_text(CLAIMS_CSV.read_text(encoding="utf-8").replace(",killed,", ",kiled,", 1), encoding="utf-8")
     code, err = _run(["loso", bad, "--out", tmp_path / "out"], capsys)
     assert code == 65 and "kiled" in err
+
+
+def test_backtest_bad_claims_exit_65(tmp_path, capsys, no_batch):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CLAIMS_CSV.read_text(encoding="utf-8").replace(",killed,", ",kiled,", 1), encoding="utf-8")
+    before = bad.read_bytes()
+    code, err = _run(["backtest", bad, "--out", tmp_path / "out"], capsys)
+    assert code == 65 and "kiled" in err
+    assert bad.read_bytes() == before and not (tmp_path / "out" / "vintages.csv").exists()
 
 
 # --------------------------------------------------------------------------- real runs (slow)
