@@ -906,6 +906,7 @@ def _prior_panels(result) -> list[dict]:
     priors = hyperpriors(result.config)
     labels = {
         "noise_typical": "noise_typical: typical log error of a source's figures",
+        "noise_group_sd": "noise_group_sd: spread of the source groups' log noise",
         "noise_source_sd": "noise_source_sd: spread of the sources' log noise",
         "rate_sd": "rate_sd: spread of the log daily rate around its level",
         "killed_share": "killed_share",
