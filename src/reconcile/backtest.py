@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Config, ConfigError, load_config, sampler_overrides
+from .config import Config, ConfigError, load_config
 
 __all__ = ["backtest", "vintage_dates", "vintage_fit", "VINTAGE_COLUMNS"]
 
@@ -77,9 +77,9 @@ def vintage_fit(*, seed: int, claims_csv: str, config_json: str, as_of: str, ref
         return {"status": f"not estimable: {str(exc).splitlines()[0]}", "rows": [], "converged": None}
     rows = []
     ext = result.extrapolation().set_index("population")
+    days = sorted({day, *(dt.date.fromisoformat(r) for r in reference_dates)})
     for pop in result.inputs.populations:
         start = result.inputs.grid.starts[pop]
-        days = sorted({day, *(dt.date.fromisoformat(r) for r in reference_dates)})
         for when in days:
             if when < start or when > ext.loc[pop, "estimated_to"]:
                 continue
@@ -133,9 +133,7 @@ def backtest(
     from .model import prepare
     from .summary import _csv
 
-    config = config if config is not None else load_config()
-    over = sampler_overrides(draws=draws, tune=tune, chains=chains)
-    config = config.replace(sampler=over) if over else config
+    config = (config if config is not None else load_config()).with_sampler(draws=draws, tune=tune, chains=chains)
     prepare(claims, config)  # refuse bad data/configuration before any fit
     days = vintage_dates(claims, every, start)
     common = {"claims_csv": claims.to_csv_text(), "config_json": config.to_json()}

@@ -207,8 +207,7 @@ def _fit_and_save(args):
     if args.until is not None:
         from .fitting import extend_until
 
-        config = extend_until(config, claims, args.until)
-        args.until = None  # carried by the configuration from here on
+        config = extend_until(config, claims, args.until)  # recorded in the configuration
     prepare(claims, config)  # refuse bad data/configuration before anything is compiled
     checkpoint("validated")
     with results_directory(args.out) as out:  # locked for this run; what killed runs left is removed
@@ -222,7 +221,6 @@ def _fit_and_save(args):
             sampler=args.sampler,
             progress=not args.quiet,
             as_of=args.as_of,
-            until=args.until,
         )
         result.save(out)
     checkpoint("done")
@@ -532,14 +530,12 @@ def _every_argument(text: str) -> int:
 
 def cmd_backtest(args) -> int:
     from ._io import writable_directory
-    from .backtest import backtest
+    from .backtest import backtest, vintage_dates
     from .model import prepare
 
     claims, config = _claims_and_config(args, ("vintages.csv",))
     prepare(claims, config)
     try:
-        from .backtest import vintage_dates
-
         vintage_dates(claims, args.every, args.start)
     except ValueError as exc:
         _err(f"backtest: {exc}")

@@ -342,6 +342,12 @@ class Config:
             if mine.get(key) != defaults.get(key)
         ]
 
+    def with_sampler(self, **settings: Any) -> "Config":
+        """This configuration with the sampler settings given (not None) overriding its own
+        (see :func:`sampler_overrides`); itself when none is given."""
+        over = sampler_overrides(**settings)
+        return self.replace(sampler=over) if over else self
+
     def replace(self, **sections: Mapping[str, Any]) -> "Config":
         """A new configuration with some keys changed, e.g. ``replace(sampler={"draws": 200})``."""
         return from_dict(_merge(self.to_dict(), sections), origin=self.origin)

@@ -29,7 +29,7 @@ from . import __version__
 from ._progress import paused, reporting, stage
 from ._signals import checkpoint
 from .claims import Claims, read_claims
-from .config import Config, ConfigError, config_from_json, load_config, sampler_overrides
+from .config import Config, ConfigError, config_from_json, load_config
 from .diagnostics import Diagnostics, diagnose
 from .errors import FitError, IncompatibleFit
 from .model import (
@@ -37,6 +37,7 @@ from .model import (
     ModelInputs,
     bound_terms,
     build_model,
+    last_day_covered,
     observation_terms,
     prepare,
     stated_loglik,
@@ -306,9 +307,7 @@ def until_day(until) -> dt.date:
 
 def last_claim_day(claims: Claims) -> dt.date:
     """The last day any claim covers or was reported on: how far the claims alone take a fit."""
-    frame = claims.frame
-    days = pd.concat([pd.to_datetime(frame["period_end"]), pd.to_datetime(frame["reported_on"])]).dropna()
-    return days.max().date()
+    return last_day_covered(claims.frame)
 
 
 def extend_until(config: Config, claims: Claims, until) -> Config:
@@ -367,9 +366,7 @@ def fit(
 def _fit(claims, config, seed, draws, tune, chains, sampler, progress, as_of_day) -> Fit:
     stage("building the model")
     config = config if config is not None else load_config()
-    overrides = sampler_overrides(draws=draws, tune=tune, chains=chains, name=sampler)
-    if overrides:
-        config = config.replace(sampler=overrides)
+    config = config.with_sampler(draws=draws, tune=tune, chains=chains, name=sampler)
     inputs = prepare(claims, config)
     settings = dict(config.sampler)
     if uses_group_means(inputs):  # a war with a data-rich group of sources adapts longer

@@ -301,6 +301,13 @@ def _day_positions(start: pd.Series, end: pd.Series, origin: pd.Series) -> tuple
     return a.astype(np.int64), b.astype(np.int64)
 
 
+def last_day_covered(rows: pd.DataFrame) -> dt.date:
+    """The last day any of ``rows``' claims (at least one) covers (``period_end``) or was
+    reported on: how far the claims alone carry the estimates."""
+    days = pd.concat([pd.to_datetime(rows["period_end"]), pd.to_datetime(rows["reported_on"])]).dropna()
+    return days.max().date()
+
+
 def _grid(
     frame: pd.DataFrame, modelled: list[str], starts: dict[str, dt.date], config: Config, loss_mask: np.ndarray
 ) -> Grid:
@@ -310,7 +317,7 @@ def _grid(
     n_days, step_start, width = [], [], []
     for p in modelled:
         rows = frame[frame["population"] == p]
-        end = max(rows["period_end"].max(), rows["reported_on"].max()).date()
+        end = last_day_covered(rows)
         if config.end is not None:
             end = max(end, config.end)
         days = (end - starts[p]).days + 1

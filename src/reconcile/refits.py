@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .config import Config, ConfigError, load_config, read_toml, sampler_overrides
+from .config import Config, ConfigError, load_config, read_toml
 
 __all__ = ["leave_one_source_out", "sensitivity", "load_alternatives", "refit", "REFERENCE"]
 
@@ -91,11 +91,6 @@ def refit(*, seed: int, claims_csv: str, config_json: str, by: str | None = None
 
 
 # --------------------------------------------------------------------------- many refits (parent)
-
-
-def _sampler(config: Config, draws, tune, chains) -> Config:
-    over = sampler_overrides(draws=draws, tune=tune, chains=chains)
-    return config.replace(sampler=over) if over else config
 
 
 def _table(results: Mapping[str, dict], labels: Mapping[str, str], column: str, reference_key: str) -> pd.DataFrame:
@@ -180,7 +175,7 @@ def leave_one_source_out(
 
     if by not in ("source", "source_group"):
         raise ValueError(f"by must be 'source' or 'source_group', got {by!r}")
-    config = _sampler(config if config is not None else load_config(), draws, tune, chains)
+    config = (config if config is not None else load_config()).with_sampler(draws=draws, tune=tune, chains=chains)
     inputs = prepare(claims, config)  # refuse bad data/configuration before any fit
     counted = inputs.claims[inputs.claims["role"].isin([ROLE_LOSS, ROLE_BOUND])]
     values = sorted(counted[by].unique())
@@ -260,8 +255,8 @@ def sensitivity(
     if BASE in alts:
         raise ConfigError(f"an alternative may not be called {BASE!r}")
     configs = {
-        BASE: _sampler(base, draws, tune, chains),
-        **{k: _sampler(v, draws, tune, chains) for k, v in alts.items()},
+        BASE: base.with_sampler(draws=draws, tune=tune, chains=chains),
+        **{k: v.with_sampler(draws=draws, tune=tune, chains=chains) for k, v in alts.items()},
     }
     for name, cfg in configs.items():  # every alternative must suit the claims before any fit
         try:

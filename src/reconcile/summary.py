@@ -14,7 +14,7 @@ import pandas as pd
 from ._io import csv_text, staged_directory
 from ._progress import stage
 from .errors import OutputError  # noqa: F401  (re-exported)
-from .model import _LOGISTIC, CATEGORIES, ROLE_LOSS, bound_terms
+from .model import _LOGISTIC, CATEGORIES, ROLE_LOSS, bound_terms, last_day_covered
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SURPRISE = 0.05  # a stated figure outside the central 90% of its predictive distribution is flagged
@@ -275,9 +275,7 @@ def extrapolation(result) -> pd.DataFrame:
     d = result.inputs
     rows = []
     for j, pop in enumerate(d.populations):
-        mine = d.claims[d.claims["population"] == pop]
-        last = pd.concat([pd.to_datetime(mine["period_end"]), pd.to_datetime(mine["reported_on"])]).dropna().max()
-        last = last.date() if pd.notna(last) else d.grid.starts[pop]
+        last = last_day_covered(d.claims[d.claims["population"] == pop])
         end = d.grid.starts[pop] + dt.timedelta(days=int(d.grid.n_days[j]) - 1)
         rows.append(
             {"population": pop, "last_claim": last, "estimated_to": end, "days_past": max((end - last).days, 0)}
