@@ -11,6 +11,7 @@ from conftest import CLAIMS_CSV, KURSK_TOML
 from reconcile import backtest as bt
 from reconcile.claims import read_claims
 from reconcile.config import load_config
+from reconcile.forecast import FORECAST_COLUMNS, PREDICTED
 
 
 def test_vintages_run_every_n_days_and_end_with_the_last_report():
@@ -53,7 +54,20 @@ def test_backtest_collects_every_vintage_into_one_table(monkeypatch, tmp_path):
             for i, d in enumerate(r for r in reference_dates if r <= as_of)
             for c in ("killed", "wounded", "casualties")
         ]
-        return {"status": "fitted", "rows": rows, "n_claims": 3, "converged": True}
+        forecast = [
+            {
+                **dict.fromkeys(FORECAST_COLUMNS),
+                "vintage": as_of,
+                "claim_id": "later",
+                "horizon": "0-30 days",
+                "stance": "own",
+                "pit": 0.4,
+                "in_50": True,
+                "in_90": True,
+                "status": PREDICTED,
+            }
+        ]
+        return {"status": "fitted", "rows": rows, "n_claims": 3, "converged": True, "forecast": forecast}
 
     monkeypatch.setattr(bt, "vintage_fit", fake_vintage_fit)
     claims = read_claims(CLAIMS_CSV)
@@ -68,6 +82,11 @@ def test_backtest_collects_every_vintage_into_one_table(monkeypatch, tmp_path):
     last = written[(written["vintage"] == days[-1]) & (written["category"] == "casualties")]
     assert sorted(last["date"]) == days and last["at_vintage"].sum() == 1
     assert (tmp_path / "b" / "plots" / "vintages.png").stat().st_size > 0
+    check = pd.read_csv(tmp_path / "b" / "forecast_check.csv")
+    assert list(check.columns) == FORECAST_COLUMNS and list(check["vintage"]) == days[1:]
+    coverage = pd.read_csv(tmp_path / "b" / "forecast_coverage.csv").set_index(["by", "group"])
+    assert coverage.loc[("all", "all"), "n"] == len(days) - 1 and coverage.loc[("all", "all"), "coverage_90"] == 1
+    assert (tmp_path / "b" / "plots" / "forecast_check.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize(
@@ -117,3 +136,14 @@ def test_backtest_of_the_shipped_data(tmp_path):
         assert (now.loc[now["vintage"] == d, "date"] == d).all()
     assert (now["q05"] <= now["q50"]).all() and (now["q50"] <= now["q95"]).all()
     assert (tmp_path / "b" / "plots" / "vintages.png").is_file()
+    # every loss claim reported after a vintage is predicted by it (or says why not)
+    check = pd.read_csv(tmp_path / "b" / "forecast_check.csv")
+    loss = claims.frame[claims.frame["category"].isin(["killed", "wounded", "casualties"])]
+    for d in days:
+        later = loss.loc[loss["reported_on"].dt.date > dt.date.fromisoformat(d), "claim_id"]
+        assert set(check.loc[check["vintage"] == d, "claim_id"]) <= set(later)
+    done = check[check["status"] == "predicted"]
+    assert len(done) > 0 and done["pit"].between(0, 1).all()
+    assert (done["pred_q05"] <= done["pred_q50"]).all() and (done["pred_q50"] <= done["pred_q95"]).all()
+    assert (tmp_path / "b" / "plots" / "forecast_check.png").is_file()
+    assert (tmp_path / "b" / "forecast_coverage.csv").is_file()

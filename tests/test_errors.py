@@ -16,6 +16,7 @@ from reconcile.errors import (
     ModelDataError,
     OutputError,
     ReconcileError,
+    UsageError,
 )
 from reconcile.review import ReviewError
 from reconcile.tables import TableError
@@ -33,6 +34,7 @@ from reconcile.tables import TableError
         (BatchError, RuntimeError),
         (FitError, RuntimeError),
         (InputFormatError, ValueError),
+        (UsageError, ValueError),
         (ArticleError, ValueError),
         (ReviewError, ValueError),
         (TableError, ValueError),

@@ -55,7 +55,7 @@ def test_fit_command_passes_until_on_through_the_configuration(monkeypatch, tmp_
     "value, code, fragment",
     [
         ("next week", 2, "expected a date YYYY-MM-DD or 'today', found 'next week'"),
-        ("2024-01-01", 65, "until 2024-01-01: before the last day the claims cover"),
+        ("2024-01-01", 2, "until 2024-01-01: before the last day the claims cover"),
     ],
 )
 def test_fit_command_refuses_a_bad_until(tmp_path, capsys, value, code, fragment):

@@ -60,28 +60,34 @@ def vintage_dates(claims, every: int, start: dt.date | str | None = None) -> lis
 
 def vintage_fit(*, seed: int, claims_csv: str, config_json: str, as_of: str, reference_dates: list[str]) -> dict:
     """One vintage (a batch job: plain data in, JSON-able dict out): fit the claims reported by
-    ``as_of``, carried to that day, and return each population's cumulative losses at ``as_of``
-    and at each of ``reference_dates`` before it."""
+    ``as_of``, carried to the last day any claim of the file covers, and return each population's
+    cumulative losses at ``as_of`` and at each of ``reference_dates`` up to it (``rows``), and the
+    fit's prediction of every loss claim reported after ``as_of`` (``forecast``:
+    :func:`reconcile.forecast.forecast_rows`)."""
     from .claims import ClaimsError, read_claims
     from .config import config_from_json
     from .errors import ModelDataError
     from .fitting import fit, last_claim_day
-    from .model import CATEGORIES
+    from .forecast import forecast_rows
+    from .model import CATEGORIES, prepare
 
     day = dt.date.fromisoformat(as_of)
+    config = config_from_json(config_json)
     try:
-        claims = read_claims(io.StringIO(claims_csv)).as_of(day)
-        until = max(day, last_claim_day(claims))
-        result = fit(claims, config_from_json(config_json), seed=seed, progress=False, until=until)
+        every_claim = read_claims(io.StringIO(claims_csv))
+        claims = every_claim.as_of(day)
+        known_to = max(day, last_claim_day(claims))  # how far the vintage's own claims reach
+        # carried on to the last day of the file, so that it predicts every claim still to come
+        until = max(known_to, last_claim_day(every_claim))
+        result = fit(claims, config, seed=seed, progress=False, until=until)
     except (ClaimsError, ModelDataError, ConfigError) as exc:  # no claim yet, or no loss figure to fit
         return {"status": f"not estimable: {str(exc).splitlines()[0]}", "rows": [], "converged": None}
     rows = []
-    ext = result.extrapolation().set_index("population")
     days = sorted({day, *(dt.date.fromisoformat(r) for r in reference_dates)})
     for pop in result.inputs.populations:
         start = result.inputs.grid.starts[pop]
         for when in days:
-            if when < start or when > ext.loc[pop, "estimated_to"]:
+            if when < start or when > known_to:
                 continue
             for category in CATEGORIES:
                 summary = result.losses(pop, start, when, category).summary().iloc[0]
@@ -97,6 +103,7 @@ def vintage_fit(*, seed: int, claims_csv: str, config_json: str, as_of: str, ref
     return {
         "status": "fitted",
         "rows": rows,
+        "forecast": forecast_rows(result, prepare(every_claim, config), config, day, seed),
         "n_claims": len(claims),
         "converged": bool(result.diagnostics.converged),
         "diagnostics": json.loads(result.diagnostics.to_json()),
@@ -129,7 +136,8 @@ def backtest(
     """
     from ._io import staged_directory
     from .batch import Job, run_jobs
-    from .batch_plots import save_vintage_plot
+    from .batch_plots import save_forecast_plot, save_vintage_plot
+    from .forecast import FORECAST_COLUMNS, PREDICTED, forecast_coverage
     from .model import prepare
     from .summary import _csv
 
@@ -144,7 +152,7 @@ def backtest(
     batch = run_jobs(
         jobs, out_dir, root_seed=seed, workers=workers, scheduler=scheduler, progress=progress, description="vintages"
     )
-    frames = []
+    frames, predictions = [], []
     for d in iso:
         key = f"vintage {d}"
         res = batch.results.get(key)
@@ -152,6 +160,7 @@ def backtest(
             status, rows, n, converged = f"failed: {batch.failures.get(key, 'unknown error')}", [], None, None
         else:
             status, rows, n, converged = res["status"], res["rows"], res.get("n_claims"), res.get("converged")
+            predictions += res.get("forecast", [])
         frame = pd.DataFrame(rows) if rows else pd.DataFrame([{}])
         frame.insert(0, "vintage", d)
         frame["n_claims"], frame["converged"], frame["status"] = n, converged, status
@@ -161,10 +170,18 @@ def backtest(
         if column not in table:
             table[column] = None
     table = table[VINTAGE_COLUMNS]
+    check = pd.DataFrame(predictions, columns=FORECAST_COLUMNS)
+    coverage = forecast_coverage(check)
     with staged_directory(out_dir, kind="vintages") as staging:
         (staging / "vintages.csv").write_text(_csv(table), encoding="utf-8")
+        (staging / "forecast_check.csv").write_text(_csv(check), encoding="utf-8")
+        (staging / "forecast_coverage.csv").write_text(_csv(coverage), encoding="utf-8")
         if table["q50"].notna().any():
             save_vintage_plot(table, staging / "plots" / "vintages.png")
+        if (check["status"] == PREDICTED).any():
+            save_forecast_plot(check, staging / "plots" / "forecast_check.png")
+    table.attrs["forecast_check"] = check
+    table.attrs["forecast_coverage"] = coverage
     table.attrs["failures"] = dict(batch.failures)
     table.attrs["out_dir"] = str(Path(out_dir))
     return table

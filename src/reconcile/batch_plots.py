@@ -172,3 +172,57 @@ def save_vintage_plot(table: pd.DataFrame, path: Path) -> Path:
         return _save(fig, Path(path))
     finally:
         fig.clear()
+
+
+def plot_forecast_check(check: pd.DataFrame) -> Figure:
+    """How well the vintages predicted the claims that came after them (backtests): left, the
+    histogram of the later figures' percentiles in the vintages' predictive distributions (flat
+    if the predictions are calibrated; the grey band holds 99% of the bin counts uniform
+    percentiles would give); right, the share of later figures inside the 50% and 90% predictive
+    intervals by horizon, with +-2 binomial standard errors, against the nominal levels."""
+    from scipy import stats
+
+    from .forecast import HORIZONS, PREDICTED
+
+    done = check[check["status"] == PREDICTED]
+    fig = Figure(figsize=(9.0, 3.2), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=(1.1, 1.0))
+    counts, edges = np.histogram(done["pit"].astype(float), bins=_BINS, range=(0.0, 1.0))
+    if len(done):
+        lo, hi = stats.binom.ppf([0.005, 0.995], len(done), 1 / _BINS)
+        left.axhspan(lo, hi, color="0.85", zorder=0, label="99% of bins if calibrated")
+        left.axhline(len(done) / _BINS, color="0.5", lw=0.8, zorder=1)
+    left.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#3b6ea8", edgecolor="white", zorder=2)
+    left.set_xlim(0, 1)
+    left.set_xlabel("percentile of the later figure in the vintage's prediction")
+    left.set_ylabel("later claims (all vintages)")
+    left.set_title(f"Percentiles of {len(done):,} predicted figures", fontsize=10)
+    left.legend(loc="upper center", fontsize=7)
+    labels = [label for *_, label in HORIZONS]
+    x = np.arange(len(labels))
+    for nominal, column, color, shift in ((0.5, "in_50", "#d08c2a", -0.1), (0.9, "in_90", "#3b6ea8", 0.1)):
+        share, err, n = [], [], []
+        for label in labels:
+            g = done[done["horizon"] == label][column].astype(bool)
+            n.append(len(g))
+            p = float(g.mean()) if len(g) else np.nan
+            share.append(p)
+            err.append(2 * np.sqrt(p * (1 - p) / len(g)) if len(g) else np.nan)
+        right.errorbar(x + shift, share, yerr=err, fmt="o", ms=5, color=color, label=f"{nominal:.0%} interval")
+        right.axhline(nominal, color=color, lw=0.8, ls="--")
+    right.set_xticks(x, [f"{label}\n(n={k:,})" for label, k in zip(labels, n)], fontsize=8)
+    right.set_xlim(-0.5, len(labels) - 0.5)
+    right.set_ylim(0, 1.02)
+    right.set_xlabel("reported after the vintage")
+    right.set_ylabel("share inside the predictive interval")
+    right.set_title("Coverage of later claims by horizon", fontsize=10)
+    right.legend(loc="lower left", fontsize=7)
+    return fig
+
+
+def save_forecast_plot(check: pd.DataFrame, path: Path) -> Path:
+    fig = plot_forecast_check(check)
+    try:
+        return _save(fig, Path(path))
+    finally:
+        fig.clear()

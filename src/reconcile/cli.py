@@ -193,7 +193,8 @@ def _fit_and_save(args):
     """Validate, fit and save (the stages `reconcile fit` shows); returns the fit and DIR."""
     from ._io import refuse_overwriting, results_directory
     from ._signals import checkpoint
-    from .config import load_config
+    from .config import ConfigError, load_config
+    from .errors import UsageError
     from .fitting import fit
     from .model import prepare
 
@@ -207,7 +208,10 @@ def _fit_and_save(args):
     if args.until is not None:
         from .fitting import extend_until
 
-        config = extend_until(config, claims, args.until)  # recorded in the configuration
+        try:
+            config = extend_until(config, claims, args.until)  # recorded in the configuration
+        except ConfigError as exc:  # a --until the claims already pass: wrong usage, like backtest --from
+            raise UsageError(f"fit: {exc}") from None
     prepare(claims, config)  # refuse bad data/configuration before anything is compiled
     checkpoint("validated")
     with results_directory(args.out) as out:  # locked for this run; what killed runs left is removed
@@ -559,6 +563,17 @@ def cmd_backtest(args) -> int:
         skipped = table[table["q50"].isna()]
         for r in skipped.itertuples():
             print(f"vintage {r.vintage}: {r.status}")
+        coverage = table.attrs.get("forecast_coverage")
+        if coverage is not None:
+            for r in coverage[coverage["by"].isin(["all", "horizon"])].itertuples():
+                what = "Later claims" if r.by == "all" else f"  reported {r.group} after"
+                if r.n:
+                    print(
+                        f"{what}: {r.n} predicted, {r.coverage_50:.0%} inside the 50% predictive interval, "
+                        f"{r.coverage_90:.0%} inside the 90% (calibrated: about 50% and 90%)"
+                    )
+                else:
+                    print(f"{what}: none")
         print(f"Results written to {out}/")
     return _report_failures(table.attrs.get("failures", {}), out)
 
@@ -859,10 +874,13 @@ def _run(args) -> int:
     """Run the command; every failure becomes a message and an exit code, never a traceback."""
     from .claims import ClaimsError
     from .config import ConfigError
-    from .errors import BatchError, IncompatibleFit, InputFormatError, ModelDataError, OutputError
+    from .errors import BatchError, IncompatibleFit, InputFormatError, ModelDataError, OutputError, UsageError
 
     try:
         return args.func(args)
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
     except ClaimsError as exc:
         _err(f"the claims break the format; nothing was written.\n{exc}")
         return EXIT_DATAERR

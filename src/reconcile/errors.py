@@ -36,3 +36,8 @@ class FitError(ReconcileError, RuntimeError):
 
 class InputFormatError(ReconcileError, ValueError):
     """An input file other than the claims (an article) is not text of the expected kind."""
+
+
+class UsageError(ReconcileError, ValueError):
+    """A command-line argument that the input makes meaningless (``--until`` before the claims'
+    last day): the command's usage is wrong (exit 2), not the data."""

@@ -1245,7 +1245,9 @@ def build_model(
         shifted = pt.maximum(walk - shift[pop_of], -600.0)
         log_norm = pt.log(pt.dot(weight, pt.exp(pt.minimum(shifted, 700.0))))
         log_rate = level[pop_of] + shifted - log_norm[pop_of]
-        rate = pt.exp(log_rate)  # mean daily casualties per step
+        # mean daily casualties per step (kept in the posterior: any period's losses follow
+        # exactly, e.g. the claims a backtest's vintage had not seen yet; reconcile.forecast)
+        rate = pm.Deterministic("step_rate", pt.exp(log_rate), dims="step")
 
         def accumulate(step_rate):
             """The totals over periods of a per-step daily rate: from its running total at each
@@ -1281,7 +1283,8 @@ def build_model(
         typical = pt.clip(killed_share, 1e-12, 1.0 - 1e-12)
         logit_share = (pt.log(typical) - pt.log1p(-typical))[pop_of] + deviation
 
-        killed_total = accumulate(rate * pm.math.sigmoid(logit_share))
+        killed_share_step = pm.Deterministic("step_killed_share", pm.math.sigmoid(logit_share), dims="step")
+        killed_total = accumulate(rate * killed_share_step)
         pm.Deterministic("cumulative_killed", killed_total("estimate"), dims="estimate")
 
         # 4. the true quantity each loss claim refers to (killed, wounded or casualties); wounded

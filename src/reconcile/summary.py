@@ -159,13 +159,54 @@ def losses(result, population: str, start, end, category: str = "casualties") ->
         raise ValueError(f"the window ends ({last}) before it starts ({first})")
     mine = points["population"].to_numpy() == population
     dates = pd.to_datetime(points.loc[mine, "date"]).dt.date.to_numpy()
-    origin = dates[0] - dt.timedelta(days=1)  # the day before the population's first day: 0 losses
     if last > dates[-1]:
         raise ValueError(
             f"the window ends on {last}, after the last day estimated for {population} ({dates[-1]}); "
             "fit with later claims to estimate later days"
         )
-    cumulative = category_draws(result)[category][:, mine]
+    totals = step_totals(result)
+    if totals is not None:
+        draws = period_draws(result, totals, population, category, first, last)
+    else:  # a posterior saved before the step rates were kept: read between the estimates' days
+        draws = window_draws(category_draws(result)[category][:, mine], dates, first, last)
+    return WindowLosses(population, category, first, last, draws)
+
+
+def step_totals(result) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """Per category, the daily rate of each step of the grid and its running total at each step's
+    end, each (draw, flat step), from the posterior's ``step_rate`` and ``step_killed_share``
+    (None if it lacks them). Any period's losses are the difference of its two ends."""
+    post = result.idata.posterior
+    if "step_rate" not in post or "step_killed_share" not in post:
+        return None
+    rate, share = _draws(post["step_rate"]), _draws(post["step_killed_share"])
+    width = result.inputs.grid.width.astype(float)
+    rates = {"killed": rate * share, "wounded": rate * (1.0 - share), "casualties": rate}
+    return {c: (r, np.cumsum(r * width, axis=1)) for c, r in rates.items()}
+
+
+def period_draws(result, totals, population: str, category: str, first: dt.date, last: dt.date) -> np.ndarray:
+    """Per draw, the losses of ``population`` from the day ``first`` to the day ``last`` (both
+    included), exactly as the model sums a claim's period (``totals``: :func:`step_totals`): the
+    rate is constant within a step. Days before the population's start count 0; ``last`` must not
+    be after the last day of the grid."""
+    d = result.inputs
+    j = list(d.populations).index(population)
+    start = d.grid.starts[population]
+    ends = np.array([max((first - start).days, 0), max((last - start).days + 1, 0)])
+    step, rest = d.grid.positions(np.array([j, j]), ends)
+    rate, at_end = totals[category]
+    cumulative = at_end[:, step] - rest * rate[:, step]
+    return cumulative[:, 1] - cumulative[:, 0]
+
+
+def window_draws(cumulative: np.ndarray, dates, first: dt.date, last: dt.date) -> np.ndarray:
+    """Per draw, the losses from the day ``first`` to the day ``last`` (both included) of one
+    population, from its cumulative losses ``cumulative`` (draw, point) at the grid's ``dates``
+    (ascending, the first being the population's first day): the cumulative losses at the end of
+    ``last`` less those at the end of the day before ``first``, read linearly between points;
+    0 before the population's start, held at the last point after it."""
+    origin = dates[0] - dt.timedelta(days=1)  # the day before the population's first day: 0 losses
     days = np.array([(d - origin).days for d in dates], dtype=float)
     curve_days = np.concatenate([[0.0], days])
     curve = np.concatenate([np.zeros((cumulative.shape[0], 1)), cumulative], axis=1)
@@ -176,8 +217,7 @@ def losses(result, population: str, start, end, category: str = "casualties") ->
         w = (x - curve_days[k]) / (curve_days[k + 1] - curve_days[k])
         return (1.0 - w) * curve[:, k] + w * curve[:, k + 1]
 
-    draws = at(last) - at(first - dt.timedelta(days=1))
-    return WindowLosses(population, category, first, last, draws)
+    return at(last) - at(first - dt.timedelta(days=1))
 
 
 def _as_day(value, name: str) -> dt.date:
