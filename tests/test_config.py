@@ -502,3 +502,28 @@ def test_differences_from_the_defaults():
     assert load_config().differences() == []
     cfg = load_config().replace(priors={"group_sd": 0.5}, populations={"alpha": {"start": "2024-01-01"}})
     assert cfg.differences() == [("populations.alpha.start", "2024-01-01", None), ("priors.group_sd", 0.5, 0.2)]
+
+
+def test_display_names_for_populations_and_sources():
+    cfg = load_config().replace(
+        populations={"alpha": {"label": " The Alpha brigade "}}, source_labels={"Observer B (long name)": "Obs. B"}
+    )
+    assert cfg.population_label("alpha") == "The Alpha brigade" and cfg.population_label("beta") == "beta"
+    assert cfg.source_label("Observer B (long name)") == "Obs. B" and cfg.source_label("Other") == "Other"
+    assert ("source_labels.Observer B (long name)", "Obs. B", None) in cfg.differences()
+    assert config_from_json(cfg.to_json()).population_label("alpha") == "The Alpha brigade"
+
+
+@pytest.mark.parametrize(
+    "section, fragment",
+    [
+        ({"populations": {"alpha": {"label": ""}}}, "populations.alpha.label: expected a label, a text of 1 to 80"),
+        ({"populations": {"alpha": {"label": 3}}}, "populations.alpha.label: expected a label"),
+        ({"source_labels": {"X": ["a"]}}, 'source_labels."X": expected a label'),
+        ({"source_labels": {"X": "y" * 81}}, 'source_labels."X": expected a label, a text of 1 to 80 characters'),
+    ],
+)
+def test_bad_display_names_are_refused(section, fragment):
+    with pytest.raises(ConfigError) as info:
+        load_config().replace(**section)
+    assert fragment in str(info.value)

@@ -203,6 +203,32 @@ def test_cumulative_corrected_and_single_population(result):
         plots.plot_cumulative(result, "nobody")
 
 
+def test_figures_and_report_use_the_configured_names(result):
+    """Display names from the configuration (a population's ``label``, ``[source_labels]``) in
+    every figure's titles and legends and in the report; the codes stay in the tables' files."""
+    from matplotlib.text import Text
+
+    from reconcile.report import render_report
+
+    config = result.config.replace(
+        populations={"alpha": {"label": "The Alpha brigade"}}, source_labels={"Observer B": "Obs. B (UN)"}
+    )
+    named = replace(result, config=config)
+
+    def texts(fig):
+        return " | ".join(t.get_text() for t in fig.findobj(Text))
+
+    cumulative = texts(plots.plot_cumulative(named))
+    assert "The Alpha brigade: cumulative losses" in cumulative and "alpha:" not in cumulative
+    assert "Obs. B (UN)" in cumulative and "Observer B" not in cumulative
+    assert "The Alpha brigade: daily casualties" in texts(plots.plot_daily_rate(named))
+    sources = texts(plots.plot_sources(named))
+    assert "Obs. B (UN)" in sources and "Observer B" not in sources
+    html = render_report(named, [])
+    assert "Cumulative casualties of The Alpha brigade by" in html and "Obs. B (UN)" in html
+    assert set(named.estimates()["population"]) == set(result.estimates()["population"])
+
+
 def test_save_plots_writes_five_pngs(result, tmp_path):
     paths = plots.save_plots(result, tmp_path / "plots")
     assert sorted(p.name for p in paths) == sorted(PLOT_NAMES)

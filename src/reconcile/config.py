@@ -24,7 +24,8 @@ from reconcile.errors import ReconcileError
 
 IDENTIFICATION_MODES = ("neutral", "reference", "prior")
 SAMPLERS = ("nutpie", "pymc")
-_POPULATION_KEYS = {"start": str, "daily_rate_median": float}
+MAX_LABEL = 80  # characters of a display name: it must fit a figure's title
+_POPULATION_KEYS = {"start": str, "daily_rate_median": float, "label": str}
 
 # The ranges every value must lie in for the model to be fitted (checked by _validate; the tests
 # fit the ends of every range, alone and together). Log-scale spreads below 0.05 (5%) pin what
@@ -117,6 +118,12 @@ def _parse_date(path: str, value: str) -> dt.date:
         raise ConfigError(f"{path}: expected a date YYYY-MM-DD, found {value!r}") from None
 
 
+def _label(path: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_LABEL:
+        raise ConfigError(f"{path}: expected a label, a text of 1 to {MAX_LABEL} characters, found {_show(value)}")
+    return value.strip()
+
+
 def _merge(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(dict(defaults))
     for section, table in user.items():
@@ -134,9 +141,15 @@ def _merge(defaults: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, An
                         raise ConfigError(f"unknown key '{path}'{_hint(key, list(_POPULATION_KEYS))}")
                     if key == "start":
                         _parse_date(path, _check_type(path, value, ""))
+                    elif key == "label":
+                        _label(path, value)
                     else:
                         _check_type(path, value, 1.0)
                 merged["populations"][name] = {**merged["populations"].get(name, {}), **settings}
+            continue
+        if section == "source_labels":
+            for name, label in table.items():
+                merged["source_labels"][name] = _label(f'source_labels."{name}"', label)
             continue
         if section == "lexicon":
             for phrase, interval in table.items():
@@ -311,6 +324,16 @@ class Config:
     def daily_rate_median(self, population: str) -> float:
         pop = self.data["populations"].get(population, {})
         return float(pop.get("daily_rate_median", self.priors["daily_rate_median"]))
+
+    def population_label(self, population: str) -> str:
+        """The name figures, tables and sentences give ``population``: its configured ``label``
+        (``[populations.NAME] label = "..."``), else its code."""
+        return str(self.data["populations"].get(population, {}).get("label") or population).strip()
+
+    def source_label(self, source: str) -> str:
+        """The name figures and the report give ``source``: its entry in ``[source_labels]``,
+        else the name the claims give it."""
+        return str(self.data["source_labels"].get(source) or source)
 
     @property
     def lexicon_overrides(self) -> dict[str, tuple[float, float]]:

@@ -138,6 +138,11 @@ def _figure_of(ax) -> Figure:
         return ax.figure
 
 
+def _name(result, population: str) -> str:
+    """A population's display name (its configured label, else its code)."""
+    return result.config.population_label(population)
+
+
 def _source_styles(result) -> dict[str, dict]:
     """Colour, marker and legend label of every source of the claims (stable across figures)."""
     frame = result.inputs.claims
@@ -154,7 +159,7 @@ def _source_styles(result) -> dict[str, dict]:
             styles[source] = {
                 "color": _SOURCE_COLOURS[k % len(_SOURCE_COLOURS)],
                 "marker": _MARKERS[(k // len(_SOURCE_COLOURS)) % len(_MARKERS)],
-                "label": _short(source, 40),
+                "label": _short(result.config.source_label(source), 40),
                 "rank": k,
             }
         else:
@@ -428,7 +433,9 @@ def _cumulative_panel(ax, result, pop, est, frame, styles, bias_med, corrected) 
     _date_axis(ax)
     ax.set_ylabel("cumulative losses")
     ax.set_title(
-        f"{pop}: cumulative losses since {start:%Y-%m-%d} (median, 50% and 90% intervals)", loc="left", fontsize=10
+        f"{_name(result, pop)}: cumulative losses since {start:%Y-%m-%d} (median, 50% and 90% intervals)",
+        loc="left",
+        fontsize=10,
     )
     ax.grid(True, which="major", color="#E5E5E5", lw=0.6)
     ax.set_axisbelow(True)
@@ -483,7 +490,7 @@ def _window_panel(ax, result, pop, frame, check, styles) -> set:
     _date_axis(ax)
     ax.set_ylabel("figure for\nthe window", fontsize=8)
     ax.set_title(
-        f"{pop}: window and daily claims (not cumulative): stated figure vs the model's loss over that window\n"
+        f"{_name(result, pop)}: window and daily claims (not cumulative): stated figure vs the model's loss over that window\n"
         "(black: median, grey: 90% interval; hatched: a daily average)",
         loc="left",
         fontsize=8,
@@ -653,7 +660,9 @@ def plot_sources(result, ax=None) -> Figure:
             ax.plot([r["bias_q05"], r["bias_q95"]], [y, y], color=colour, lw=2.2, solid_capstyle="butt")
             ax.plot([r["bias_q50"]], [y], "o", color=colour, mec="white", ms=7)
             n = int(r["n_claims"])
-            text = f"{_short(r['source'], 60)} [{stance}] ({n} claim{'s' if n != 1 else ''})"
+            text = (
+                f"{_short(result.config.source_label(r['source']), 60)} [{stance}] ({n} claim{'s' if n != 1 else ''})"
+            )
             if bool(r.get("assumed_unbiased", False)):
                 text += " · assumed unbiased"
             ticks.append(y)
@@ -832,7 +841,7 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
             where="post",
             color=colour if together else "#1A1A1A",
             lw=1.5,
-            label=f"{p}: median" if together else "median",
+            label=f"{_name(result, p)}: median" if together else "median",
         )
         daily = frame[
             (frame["population"] == p)
@@ -856,7 +865,9 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
                 axis.set_ylim(bottom=0)
             _shade_extrapolated(axis, result, p)
             axis.set_title(
-                f"{p}: daily casualties (killed + wounded), median and 90% interval", loc="left", fontsize=10
+                f"{_name(result, p)}: daily casualties (killed + wounded), median and 90% interval",
+                loc="left",
+                fontsize=10,
             )
             axis.set_ylabel("casualties per day")
             _date_axis(axis)
@@ -917,7 +928,10 @@ def _prior_panels(result) -> list[dict]:
         dim = [d for d in post[name].dims if d not in ("chain", "draw")]
         if dim:
             for p in post[name][dim[0]].values:
-                panels.append(dict(title=f"{label}\n{p}", draws=draws(name, **{dim[0]: p}), prior=priors[name]))
+                who = {"population": result.config.population_label, "source": result.config.source_label}.get(
+                    dim[0], str
+                )(str(p))
+                panels.append(dict(title=f"{label}\n{who}", draws=draws(name, **{dim[0]: p}), prior=priors[name]))
         else:
             panels.append(dict(title=label, draws=draws(name), prior=priors[name]))
     if "stance_z" in post:

@@ -125,6 +125,7 @@ def _images(plot_paths: list[Path]) -> list[dict]:
 
 def _context(result, images: list[dict]) -> dict:
     d = result.inputs
+    name, source_name = result.config.population_label, result.config.source_label
     head = summary.headline(result)
     flags = summary.population_flags(result)
     prior_driven = set(flags.loc[flags["prior_driven"], "population"])
@@ -136,12 +137,12 @@ def _context(result, images: list[dict]) -> dict:
             continue
         r = rows.loc["casualties"]
         sentences.append(
-            f"Cumulative casualties of {pop} by {r['date']}: median {_n(r['q50'])}, 90% interval "
+            f"Cumulative casualties of {name(pop)} by {r['date']}: median {_n(r['q50'])}, 90% interval "
             f"[{_n(r['q05'])}, {_n(r['q95'])}]."
         )
     est_rows = [
         {
-            "population": r.population,
+            "population": name(r.population),
             "category": r.category,
             "date": r.date,
             "median": _n(r.q50),
@@ -154,14 +155,14 @@ def _context(result, images: list[dict]) -> dict:
     src = summary.sources(result)
     source_rows = [
         {
-            "source": r.source,
+            "source": source_name(r.source),
             "group": r.source_group,
             "stance": r.stance,
             "n": int(r.n_claims),
             "median": _factor(r.bias_q50),
             "interval": f"{_factor(r.bias_q05)} – {_factor(r.bias_q95)}",
             "p_inflates": f"{r.p_inflates:.0%}",
-            "populations": r.populations,
+            "populations": "; ".join(name(p) for p in str(r.populations).split(";") if p),
             "assumed": bool(r.assumed_unbiased),
         }
         for r in src.itertuples()
@@ -179,9 +180,9 @@ def _context(result, images: list[dict]) -> dict:
         counted = bool(row["counted"]) and role in (ROLE_LOSS, ROLE_BOUND)  # what the fit reads
         item = {
             "claim_id": cid,
-            "population": row["population"],
+            "population": name(row["population"]),
             "category": row["category"],
-            "source": row["source"],
+            "source": source_name(row["source"]),
             "stance": row["stance"],
             "stated": _stated(row),
             "period": _period(row),
@@ -213,7 +214,7 @@ def _context(result, images: list[dict]) -> dict:
     attrs = result.idata.posterior.attrs
     return {
         "title": "reconcile: casualty estimates",
-        "populations": list(d.populations),
+        "populations": [name(p) for p in d.populations],
         "sentences": sentences,
         "flag_sentences": flag_sentences,
         "extrapolated": summary.describe_extrapolation(result),

@@ -300,7 +300,7 @@ def describe_flags(result) -> list[str]:
     """One sentence per population whose estimate rests on its prior (for the CLI and report)."""
     flags = population_flags(result)
     return [
-        f"{r.population}: driven by the prior, not the claims: {r.reason}. Read its estimate as an order of magnitude."
+        f"{result.config.population_label(r.population)}: driven by the prior, not the claims: {r.reason}. Read its estimate as an order of magnitude."
         for r in flags.itertuples()
         if r.prior_driven
     ]
@@ -326,7 +326,7 @@ def extrapolation(result) -> pd.DataFrame:
 def describe_extrapolation(result) -> list[str]:
     """One sentence per population estimated past its last claim (for the CLI and report)."""
     return [
-        f"{r.population} is estimated to {r.estimated_to}, {r.days_past} day{'s' if r.days_past != 1 else ''} past "
+        f"{result.config.population_label(r.population)} is estimated to {r.estimated_to}, {r.days_past} day{'s' if r.days_past != 1 else ''} past "
         f"its last claim ({r.last_claim}): there the estimate follows the model's dynamics alone, and its "
         "intervals widen with the horizon."
         for r in extrapolation(result).itertuples()
