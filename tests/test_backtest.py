@@ -147,3 +147,28 @@ def test_backtest_of_the_shipped_data(tmp_path):
     assert (done["pred_q05"] <= done["pred_q50"]).all() and (done["pred_q50"] <= done["pred_q95"]).all()
     assert (tmp_path / "b" / "plots" / "forecast_check.png").is_file()
     assert (tmp_path / "b" / "forecast_coverage.csv").is_file()
+
+
+def test_vintage_and_forecast_plots_name_populations_and_horizons():
+    from matplotlib.text import Text
+
+    from reconcile.batch_plots import plot_forecast_check, plot_vintages
+
+    table = pd.DataFrame(
+        [
+            {"vintage": v, "population": "p", "category": "casualties", "date": v, "at_vintage": True}
+            | {"q50": 10.0, "q05": 5.0, "q95": 20.0, "q25": 8.0, "q75": 12.0}
+            for v in ("2025-01-01", "2025-02-01")
+        ]
+    )
+    fig = plot_vintages(table, name=lambda p: f"The {p} brigade")
+    assert "The p brigade: cumulative casualties" in fig.axes[0].get_title(loc="left")
+    check = pd.DataFrame(
+        [
+            {"horizon": h, "pit": 0.5, "in_50": True, "in_90": True, "status": PREDICTED}
+            for h in ("0-30 days", "90+ days")
+        ],
+        columns=FORECAST_COLUMNS,
+    )
+    texts = " ".join(t.get_text() for t in plot_forecast_check(check).findobj(Text))
+    assert "Percentiles of 2 predicted figures" in texts and "(n=0)" in texts and "90+ days" in texts

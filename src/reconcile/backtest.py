@@ -177,7 +177,7 @@ def backtest(
         (staging / "forecast_check.csv").write_text(_csv(check), encoding="utf-8")
         (staging / "forecast_coverage.csv").write_text(_csv(coverage), encoding="utf-8")
         if table["q50"].notna().any():
-            save_vintage_plot(table, staging / "plots" / "vintages.png")
+            save_vintage_plot(table, staging / "plots" / "vintages.png", name=config.population_label)
         if (check["status"] == PREDICTED).any():
             save_forecast_plot(check, staging / "plots" / "forecast_check.png")
     table.attrs["forecast_check"] = check

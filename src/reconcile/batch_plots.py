@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -86,9 +87,12 @@ def save_calibration_plots(ranks: pd.DataFrame, coverage: pd.DataFrame, out_dir)
     return paths
 
 
-def plot_refits(table: pd.DataFrame, *, by: str, title: str, category: str = "casualties") -> Figure:
+def plot_refits(
+    table: pd.DataFrame, *, by: str, title: str, category: str = "casualties", name: Callable[[str], str] = str
+) -> Figure:
     """Final cumulative ``category`` per population under each refit (median and 90% interval),
-    against the reference fit (grey band)."""
+    against the reference fit (grey band). ``name`` gives a population's display name
+    (e.g. ``Config.population_label``)."""
     frame = table[table["category"] == category]
     pops = list(dict.fromkeys(frame["population"]))
     fig = Figure(figsize=(7.5, 1.0 + 0.32 * frame[by].nunique() * max(1, len(pops))), layout="constrained")
@@ -114,17 +118,17 @@ def plot_refits(table: pd.DataFrame, *, by: str, title: str, category: str = "ca
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else f"{v:.2g}"))
-        ax.set_title(f"{pop}: cumulative {category} by {g['date'].iloc[0]}", fontsize=10)
+        ax.set_title(f"{name(pop)}: cumulative {category} by {g['date'].iloc[0]}", fontsize=10)
         ax.legend(loc="best", fontsize=7)
     fig.suptitle(title, fontsize=11)
     return fig
 
 
-def save_refit_plot(table: pd.DataFrame, path, *, by: str, title: str) -> Path:
-    return _save(plot_refits(table, by=by, title=title), Path(path))
+def save_refit_plot(table: pd.DataFrame, path, *, by: str, title: str, name: Callable[[str], str] = str) -> Path:
+    return _save(plot_refits(table, by=by, title=title, name=name), Path(path))
 
 
-def plot_vintages(table: pd.DataFrame, category: str = "casualties") -> Figure:
+def plot_vintages(table: pd.DataFrame, category: str = "casualties", name: Callable[[str], str] = str) -> Figure:
     """The history of an estimate (backtests): per population, the cumulative losses at each
     vintage's day as that vintage saw them (median, 50% and 90% intervals: the nowcast of the day)
     and, dashed, the same days as the last vintage sees them with every claim (hindsight). The gap
@@ -157,7 +161,7 @@ def plot_vintages(table: pd.DataFrame, category: str = "casualties") -> Figure:
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_title(f"{pop}: cumulative {category}, estimated as of each vintage", loc="left", fontsize=10)
+        ax.set_title(f"{name(pop)}: cumulative {category}, estimated as of each vintage", loc="left", fontsize=10)
         ax.set_ylabel(f"cumulative {category}")
         ax.grid(True, color="#E5E5E5", lw=0.6)
         ax.legend(fontsize=7.5, loc="upper left", frameon=False)
@@ -166,8 +170,8 @@ def plot_vintages(table: pd.DataFrame, category: str = "casualties") -> Figure:
     return fig
 
 
-def save_vintage_plot(table: pd.DataFrame, path: Path) -> Path:
-    fig = plot_vintages(table)
+def save_vintage_plot(table: pd.DataFrame, path: Path, name: Callable[[str], str] = str) -> Path:
+    fig = plot_vintages(table, name=name)
     try:
         return _save(fig, Path(path))
     finally:

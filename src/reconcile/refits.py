@@ -125,7 +125,9 @@ def _table(results: Mapping[str, dict], labels: Mapping[str, str], column: str, 
     return out[[column, *TABLE_COLUMNS, "reference"]]
 
 
-def _run(jobs, labels, column, out_dir, *, seed, workers, scheduler, progress, description, csv_name, plot_title):
+def _run(
+    jobs, labels, column, out_dir, *, seed, workers, scheduler, progress, description, csv_name, plot_title, name=str
+):
     from ._io import staged_directory
     from .batch import run_jobs
     from .batch_plots import save_refit_plot
@@ -143,7 +145,13 @@ def _run(jobs, labels, column, out_dir, *, seed, workers, scheduler, progress, d
         (staging / csv_name).write_text(_csv(table), encoding="utf-8")
         plotted = table.dropna(subset=["q50"])
         if len(plotted):
-            save_refit_plot(plotted, staging / "plots" / csv_name.replace(".csv", ".png"), by=column, title=plot_title)
+            save_refit_plot(
+                plotted,
+                staging / "plots" / csv_name.replace(".csv", ".png"),
+                by=column,
+                title=plot_title,
+                name=name,
+            )
     table.attrs["failures"] = dict(batch.failures)
     table.attrs["out_dir"] = str(out_dir)
     return table
@@ -195,6 +203,7 @@ def leave_one_source_out(
         description="leave-one-out fits",
         csv_name="loso.csv",
         plot_title=f"Leaving out one {by.replace('_', ' ')} at a time (grey: all claims)",
+        name=config.population_label,
     )
 
 
@@ -281,4 +290,5 @@ def sensitivity(
         description="sensitivity fits",
         csv_name="sensitivity.csv",
         plot_title="Headline estimates under alternative configurations (grey: base)",
+        name=base.population_label,
     )
