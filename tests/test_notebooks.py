@@ -13,7 +13,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 
 def test_notebooks_are_stored_with_their_outputs():
-    assert len(NOTEBOOKS) >= 2
+    assert len(NOTEBOOKS) >= 3
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
@@ -24,13 +24,13 @@ def test_notebooks_are_stored_with_their_outputs():
         assert not stderr, f"{path.name}: library chatter in the outputs: {stderr}"
 
 
-@pytest.mark.slow  # two real fits with a cold compile each: ~3 min of the default run's 10
+@pytest.mark.slow  # real fits with a cold compile each (the third notebook: a backtest)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_executes(path, tmp_path, monkeypatch):
     workdir = tmp_path / "notebooks"
     workdir.mkdir()
     shutil.copy(path, workdir / path.name)
-    for folder in ("data", "models"):  # the notebooks read ../data and ../models
+    for folder in ("data", "models", "analyses"):  # the notebooks read ../data, ../models, ../analyses
         shutil.copytree(path.parent.parent / folder, tmp_path / folder)
     monkeypatch.setenv("RECONCILE_NOTEBOOK_DRAWS", "200")
     monkeypatch.setenv("MPLBACKEND", "Agg")
