@@ -838,9 +838,8 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
 
 
 # From how many claims an effect is parameterized centred: a source's effect (or its contrast
-# with the better-informed sources of its group, see bias_structure), by its own claims. Centring
-# sources from 10 claims gave the 80-claim simulated wars of tests/test_recovery.py 11-133
-# divergences (1-3 of their 8 sources have 10-20 claims), so only data-rich sources are centred.
+# with the better-informed sources of its group, see bias_structure), by its own claims; only
+# data-rich sources are centred (docs/decisions.md, "Centre a source's effect only from 40 claims").
 # In the group effect + source effect form, a group effect is centred from 10 free sources. A group
 # whose free sources make _DATA_RICH_FROM claims makes the war data-rich (uses_group_means); its
 # group means are then centred direction by direction, by information (group_mean_basis).
@@ -928,9 +927,8 @@ def walk_centring(d: ModelInputs, config: Config) -> np.ndarray:
 
 # The group means' centring is computed as if the claims knew a quarter of what the linearisation
 # says (the information at half the prior's scale of the group means): the posterior reaches small
-# between-group spreads, where the claims pin the differences less than at the prior's mean scale.
-# Over 15 (war, fit seed) fits of 500 and 2,000 claims: 1 divergent transition in 1 fit, against
-# 3 in 2 at the full information (benchmarks/RESULTS.md, "Group means rotated, again").
+# between-group spreads, where the claims pin the differences less than at the prior's mean scale
+# (docs/decisions.md, "Rotate the group means into the claims' information basis").
 _GROUP_MEAN_INFORMATION_SCALE = 0.25
 
 
@@ -945,9 +943,7 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     is partially centred by its eigenvalue ``rho`` (``w = rho / (1 + rho)``, see
     ``_informed_basis``), taken at a quarter (``_GROUP_MEAN_INFORMATION_SCALE``). The claims pin
     the *differences* between groups, but hardly their common shift, which the population's level
-    absorbs: centred, that direction funnelled against the spread of the biases (sim-500 seed 3:
-    4 divergent transitions, all at a group spread under a third of its median;
-    benchmarks/RESULTS.md, "Group means rotated, again").
+    absorbs: centred, that direction funnels against the spread of the biases (docs/decisions.md).
 
     The information is exact for a linearised model: each loss claim one observation of the log
     of its quantity with the noise the prior expects (``_claim_precision``), plus its population's
@@ -1011,8 +1007,8 @@ def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
     ``m_G = g_G + mean(s)``, ``~ N(0, sqrt(group_sd² + source_sd² / n_G))``, and the sources'
     deviations from it, ``source_sd * H z`` with ``H`` an orthonormal (Helmert) basis of the
     n_G - 1 within-group contrasts and ``z ~ N(0, 1)``. The split of the mean between ``g`` and
-    ``mean(s)`` is never sampled: it is the direction the data cannot see, whose funnel against
-    the two scales gave the larger simulated wars their divergences.
+    ``mean(s)`` is never sampled: it is the direction the data cannot see, which funnels against
+    the two scales (docs/decisions.md, "Sample group means and within-group contrasts").
 
     The group means themselves are sampled in a rotation that separates their differences, which
     the claims pin, from their common shift, which the levels absorb (``group_mean_basis``).
@@ -1150,8 +1146,7 @@ def build_model(
         stance_effect = pt.concatenate([x["stance_mean"] + x["stance_sd"] * stance_z, pt.zeros(1)])
         # The spreads of the biases between groups and between a group's sources are fixed at
         # their configured values, not learnt: a war has a handful of groups, too few to learn a
-        # spread from, and a learnt spread made a funnel NUTS diverged in (wars of 500 claims:
-        # 40-150 divergent transitions, all at large spreads; none with them fixed).
+        # spread from (docs/decisions.md, "Fix the spreads of the biases...").
         group_sd, source_sd = x["prior_group_sd"], x["prior_source_sd"]
         if group_means:
             # A source's effect is its group's mean effect plus its contrast with the group's other
@@ -1190,8 +1185,7 @@ def build_model(
         claim_log_bias = log_bias[x["claim_pair"]]
         if has_drift:
             # fixed, like the spreads of the biases: a war has a few long series, too few to learn
-            # how fast biases drift from, and a learnt scale mixed slowly (R-hat 1.03) and made a
-            # funnel with the series' noise
+            # how fast biases drift from (docs/decisions.md)
             drift_scale = x["prior_drift_scale"]
             drift_z = pm.Normal("drift_z", 0.0, 1.0, dims="drift_innovation")
             n_knots = len(drift_labels)
@@ -1273,8 +1267,8 @@ def build_model(
         killed_share = pm.Beta(
             "killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population"
         )
-        # its spread is fixed (killed_share_sd), not learnt: a few populations cannot tell it, and a
-        # learnt one mixed slowly (R-hat 1.025 on a war of 500 claims)
+        # its spread is fixed (killed_share_sd), not learnt: a few populations cannot tell it
+        # (docs/decisions.md)
         share_sd = x["prior_share_sd"]
         share_z = pm.Normal("share_z", 0.0, 1.0, dims="share_knot")
         knots = share_sd * pt.dot(x["share_ou"], share_z)
@@ -1314,8 +1308,7 @@ def build_model(
         )
         # softly capped at half the outliers' scale: a source's noise wider than the outliers'
         # would swap the mixture's two components, a second mode in which every statement is noise
-        # and one running tally alone sets the curve (one chain of four fell in it on a war of 500
-        # claims: R-hat 1.6)
+        # and one running tally alone sets the curve (docs/decisions.md, "Cap each source's noise")
         # (noise / sqrt(1 + (noise / cap)^2), computed on the log scale so it cannot overflow)
         log_cap = pt.log(0.5 * x["prior_outlier"][1])
         capped = log_noise - 0.5 * pt.softplus(2.0 * (log_noise - log_cap))
