@@ -229,12 +229,22 @@ def test_figures_and_report_use_the_configured_names(result):
     assert set(named.estimates()["population"]) == set(result.estimates()["population"])
 
 
-def test_save_plots_writes_five_pngs(result, tmp_path):
+def test_save_plots_writes_five_pngs_at_print_resolution_and_five_svgs(result, tmp_path):
+    from PIL import Image
+
     paths = plots.save_plots(result, tmp_path / "plots")
     assert sorted(p.name for p in paths) == sorted(PLOT_NAMES)
     for p in paths:
         data = p.read_bytes()
         assert len(data) > 5000 and data.startswith(PNG_HEADER)
+        with Image.open(p) as image:
+            assert image.info["dpi"][0] == pytest.approx(200, abs=1)
+        svg = p.with_suffix(".svg").read_text(encoding="utf-8")
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<dc:date>" not in svg
+    # the same figures again: the same bytes (no date, no random ids)
+    again = plots.save_plots(result, tmp_path / "again")
+    for p, q in zip(paths, again):
+        assert p.with_suffix(".svg").read_bytes() == q.with_suffix(".svg").read_bytes()
 
 
 # -- report ----------------------------------------------------------------------------------------
@@ -242,7 +252,8 @@ def test_save_plots_writes_five_pngs(result, tmp_path):
 
 def test_report_is_self_contained_and_escaped(result, fit_dir):
     page = (fit_dir / "report.html").read_text(encoding="utf-8")
-    assert sorted(p.name for p in (fit_dir / "plots").iterdir()) == sorted(PLOT_NAMES)
+    svgs = [n.replace(".png", ".svg") for n in PLOT_NAMES]
+    assert sorted(p.name for p in (fit_dir / "plots").iterdir()) == sorted(PLOT_NAMES + svgs)
     # self-contained: every image is embedded, nothing is fetched
     assert 'src="http' not in page and "<link" not in page
     images = re.findall(r'<img src="([^"]+)"', page)

@@ -278,7 +278,8 @@ def render_report(result, plot_paths: list[Path] | None = None) -> str:
 
 
 def write_report(result, out_dir) -> list[Path]:
-    """Write ``out_dir/plots/*.png`` and ``out_dir/report.html`` (figures embedded); returns the paths.
+    """Write ``out_dir/plots/*.png`` and ``*.svg`` and ``out_dir/report.html`` (the PNGs embedded);
+    returns the PNG paths and the page's.
 
     Callers wanting all-or-nothing output pass a staging directory (as ``summary.write_outputs``
     and ``reconcile report`` do); the HTML file itself is written atomically.
