@@ -222,6 +222,9 @@ def test_figures_and_report_use_the_configured_names(result):
     assert "The Alpha brigade: cumulative losses" in cumulative and "alpha:" not in cumulative
     assert "Obs. B (UN)" in cumulative and "Observer B" not in cumulative
     assert "The Alpha brigade: daily casualties" in texts(plots.plot_daily_rate(named))
+    # the claims check names each row by source, category and report date, not by the claim's id
+    rows = [t.get_text() for t in plots.plot_claims_check(named).axes[0].get_yticklabels()]
+    assert "Obs. B (UN), killed, 2024-03-10" in rows and not any(r.startswith("c-") for r in rows)
     sources = texts(plots.plot_sources(named))
     assert "Obs. B (UN)" in sources and "Observer B" not in sources
     html = render_report(named, [])

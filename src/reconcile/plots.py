@@ -741,8 +741,11 @@ def plot_claims_check(result, ax=None) -> Figure:
             colour = _FLAG_COLOUR if r["flagged"] else _OK_COLOUR
             f = frame.loc[r["claim_id"]]
             _glyph(axis, y, f["low"], f["high"], f["qualifier"], colour, orient="h", size=0.8)
-            per_day = " (per day)" if f["measure"] == "per_day" else ""
-            labels.append(_short(r["claim_id"], 34) + per_day)
+            per_day = ", per day" if f["measure"] == "per_day" else ""
+            # who said it, what and when (the claim's id is in the report's table and the CSV)
+            when = pd.Timestamp(f["reported_on"]).strftime("%Y-%m-%d")
+            who = _short(result.config.source_label(f["source"]), 30)
+            labels.append(f"{who}, {f['category']}{per_day}, {when}")
             values += [q05, q95, f["low"], f["high"]]
         axis.set_yticks(range(len(part)))
         axis.set_yticklabels(labels, fontsize=7.5 if per_col <= 40 else 6.5)
