@@ -112,8 +112,6 @@ class Predictor:
             raise ValueError("the fit's posterior lacks the step rates (step_rate): refit with this version")
         self.totals = totals
         self.n = totals["casualties"][0].shape[0]
-        self.est_pop = d.estimates["population"].to_numpy()
-        self.est_dates = pd.to_datetime(d.estimates["date"]).dt.date.to_numpy()
         src = d.sources
         self.pair_of = {(s, st): k for k, (s, st) in enumerate(zip(src["source"], src["stance"]))}
         self.source_of = dict(zip(src["source"], src["source_index"]))
@@ -137,6 +135,7 @@ class Predictor:
     def terms(self, i: int, row) -> tuple[np.ndarray, np.ndarray] | str:
         """``(mu, sigma)`` per draw of loss claim ``i`` (``row``: its row of the claims), or why
         the fit cannot predict it."""
+        from .model import _DRIFT_UNIT_DAYS, knot_position
         from .summary import period_draws
 
         d, full, rng, n, pr = self.result.inputs, self.full, self.rng, self.n, self.config.priors
@@ -146,8 +145,8 @@ class Predictor:
         origin = full.grid.starts[pop]
         first = origin + dt.timedelta(days=int(full.loss["day_start"][i]))
         last = origin + dt.timedelta(days=int(full.loss["day_end"][i]) - 1)
-        mine = self.est_pop == pop
-        if last > self.est_dates[mine][-1]:
+        j = list(d.populations).index(pop)
+        if last > d.grid.starts[pop] + dt.timedelta(days=int(d.grid.n_days[j]) - 1):
             return "window ends after the vintage's estimates"
         total = period_draws(self.result, self.totals, pop, row["category"], first, last)
         if full.loss["per_day"][i]:
@@ -177,11 +176,10 @@ class Predictor:
             walk = self.knots[:, first_knot : first_knot + n_knots]
             when = (last - d.grid.starts[pop]).days + 0.5  # the middle of the claim's last day
             if when <= days[-1]:
-                k = int(np.clip(np.searchsorted(days, when, side="right") - 1, 0, n_knots - 2))
-                w = float(np.clip((when - days[k]) / (days[k + 1] - days[k]), 0.0, 1.0))
+                k, w = knot_position(days, when)
                 mu = mu + (1.0 - w) * walk[:, k] + w * walk[:, k + 1]
-            else:
-                step = pr["drift_sd"] * np.sqrt((when - days[-1]) / 30.0)
+            else:  # the walk goes on past its last knot at its prior scale (per _DRIFT_UNIT_DAYS)
+                step = pr["drift_sd"] * np.sqrt((when - days[-1]) / _DRIFT_UNIT_DAYS)
                 mu = mu + walk[:, -1] + rng.normal(0.0, step, n)
             noise = self.series_noise[:, r]
         elif source in self.source_of:

@@ -341,6 +341,14 @@ def _grid(
     )
 
 
+def knot_position(days: np.ndarray, when: float) -> tuple[int, float]:
+    """Where day ``when`` falls between a series' knots ``days`` (ascending, at least two): the
+    knot ``k`` before it and the weight ``w`` of knot ``k + 1`` for linear interpolation, both
+    clamped to the series' span."""
+    k = int(np.clip(np.searchsorted(days, when, side="right") - 1, 0, len(days) - 2))
+    return k, float(np.clip((when - days[k]) / (days[k + 1] - days[k]), 0.0, 1.0))
+
+
 def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Config) -> dict:
     """The (source, population) series whose bias drifts in time, and how each claim reads it.
 
@@ -411,9 +419,7 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
             continue
         r = found
         first, n = int(series["first_knot"][r]), int(series["n_knots"][r])
-        days = knot_days[first : first + n]
-        k = int(np.clip(np.searchsorted(days, when[i], side="right") - 1, 0, n - 2))
-        w = float(np.clip((when[i] - days[k]) / (days[k + 1] - days[k]), 0.0, 1.0))
+        k, w = knot_position(knot_days[first : first + n], when[i])
         claim_series[i] = r
         claim_knot[i] = (first + k, first + k + 1)
         claim_weight[i] = (1.0 - w, w)
