@@ -163,11 +163,39 @@ def test_ou_walk_is_stationary_with_the_configured_correlation(shipped):
     np.testing.assert_allclose(scanned, m @ z, atol=1e-12)
 
 
-@pytest.mark.parametrize("war", ["shipped", "rich_war"])
+@pytest.fixture(scope="module")
+def anchored_war():
+    """The shipped claims with Russia's one loss claim counting killed and every Kursk loss claim
+    counting wounded: two populations whose curves are sampled on one category's rate."""
+    from reconcile.claims import claims_from_frame
+
+    frame = pd.read_csv("data/claims.csv", dtype=str, keep_default_na=False)
+    loss = frame["category"].isin(["killed", "wounded", "casualties"])
+    frame.loc[loss & (frame["population"] == "russia_military"), "category"] = "killed"
+    frame.loc[loss & (frame["population"] == "dprk_kursk"), "category"] = "wounded"
+    claims = claims_from_frame(frame)
+    config = load_config("models/kursk.toml")
+    return claims, config, prepare(claims, config)
+
+
+def test_anchor_categories(shipped, anchored_war):
+    """A population is sampled on the rate of the category that makes 80% of its loss claims."""
+    from reconcile.model import _ANCHOR_SHARE, anchor_categories
+
+    assert _ANCHOR_SHARE == 0.8
+    _, _, d = shipped
+    assert list(anchor_categories(d)) == [2, 2, 2]  # mixed categories, or casualties: no anchor
+    _, _, d = anchored_war
+    anchor = dict(zip(d.grid.populations, anchor_categories(d)))
+    assert anchor == {"dprk_kursk": 1, "russia_military": 0, "ukraine_military": 2}
+
+
+@pytest.mark.parametrize("war", ["shipped", "rich_war", "anchored_war"])
 def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     """The model reads a period's total off the running sum at its two ends (O(claims)); that is
     exactly the days it spends in each step times the step's rate (the dense formulation), in a
-    small war and in a data-rich one with drifting biases."""
+    small war, in a data-rich one with drifting biases, and in one whose curves are sampled on the
+    killed or the wounded rate."""
     claims, config, d = request.getfixturevalue(war)
     model = build_model(claims, config, d)
     point = model.initial_point()
@@ -187,8 +215,6 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     window_share = overlap / overlap.sum(axis=1, keepdims=True)
     coverage = np.stack([window_share[L["pop"] == j].mean(axis=0) for j in range(len(g.populations))])
     mean_walk = coverage @ walk
-    rate = np.exp(level[g.pop]) * walk / mean_walk[g.pop]
-    np.testing.assert_allclose(coverage @ rate, np.exp(level), rtol=1e-10)
     # the killed share of each step: the typical share moved on the logit scale by the knots'
     # curve, read at the step's centre by linear interpolation
     typical = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
@@ -198,6 +224,13 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
         + arrays["share_weight_1"] * knots[arrays["share_knot_1"]]
     )
     share = 1.0 / (1.0 + np.exp(-(np.log(typical / (1 - typical))[g.pop] + deviation)))
+    # the level and the walk are those of the anchor category's rate (killed, wounded or all
+    # casualties); casualties are that rate over the anchor's share
+    anchor = arrays["pop_anchor"][g.pop]
+    anchor_share = np.choose(anchor, [share, 1.0 - share, np.ones_like(share)])
+    anchor_rate = np.exp(level[g.pop]) * walk / mean_walk[g.pop]
+    np.testing.assert_allclose(coverage @ anchor_rate, np.exp(level), rtol=1e-10)
+    rate = anchor_rate / anchor_share
     overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
     killed, total = overlap @ (rate * share), overlap @ rate
     expected = np.choose(L["category"], [killed, total - killed, total]) / np.where(L["per_day"], L["days"], 1.0)
@@ -282,6 +315,20 @@ def test_prior_predictive_losses_are_plausible(shipped):
     assert 0.2 < np.median(share) < 0.33  # one killed for every 2-4 wounded
 
 
+def test_anchored_populations_keep_plausible_prior_losses(anchored_war):
+    """A population sampled on its killed or wounded rate has the same prior scale of casualties:
+    the walk's median is the casualty median times the prior's typical share of that category."""
+    claims, config, d = anchored_war
+    model = build_model(claims, config, d)
+    draws = pm.draw(model["cumulative_casualties"], draws=2000, random_seed=3)
+    est = d.estimates
+    for population in ("dprk_kursk", "russia_military"):
+        last = est.index[est.population == population][-1]
+        days = (est.date.iloc[last] - d.grid.starts[population]).days + 1
+        median_rate = config.daily_rate_median(population)
+        assert median_rate * days / 5 < np.median(draws[:, last]) < median_rate * days * 5
+
+
 def test_hyperpriors_match_the_model(shipped):
     """The scipy priors used by plots are the PyMC model's own priors."""
     claims, config, d = shipped
@@ -293,13 +340,20 @@ def test_hyperpriors_match_the_model(shipped):
         assert stats.kstest(draws, dist.cdf).pvalue > 1e-3, name
 
 
-def test_anchored_level_keeps_the_level_prior(shipped):
+@pytest.mark.parametrize("war", ["shipped", "anchored_war"])
+def test_anchored_level_keeps_the_level_prior(war, request):
     """The sampler moves the level plus the claims' mean log bias; drawn from the model, the level
-    must still be N(log median, daily_rate_log_sd), independent of the biases."""
-    claims, config, d = shipped
+    must still be N(log median, daily_rate_log_sd), independent of the biases; for a population
+    sampled on its killed (wounded) rate, the median is the casualty median times the prior's
+    typical killed (wounded) share."""
+    claims, config, d = request.getfixturevalue(war)
     model = build_model(claims, config, d)
     level, bias = pm.draw([model["log_rate_level"], model["bias"]], draws=4000, random_seed=5)
-    median = np.log([config.daily_rate_median(p) for p in d.grid.populations])
+    pr = config.priors
+    killed = pr["killed_share_a"] / (pr["killed_share_a"] + pr["killed_share_b"])
+    share = {0: killed, 1: 1.0 - killed, 2: 1.0}
+    anchor = reconcile.model.anchor_categories(d)
+    median = np.log([config.daily_rate_median(p) * share[int(a)] for p, a in zip(d.grid.populations, anchor)])
     sd = config.priors["daily_rate_log_sd"]
     np.testing.assert_allclose(level.mean(axis=0), median, atol=4 * sd / np.sqrt(4000))
     np.testing.assert_allclose(level.std(axis=0), sd, rtol=0.05)

@@ -87,6 +87,14 @@ class CalibrationSettings:
     #: cumulative figures a running tally adds (one source, every few days over the last two
     #: thirds of the war): its bias drifts (model.drift_series), so calibration checks the drift
     tally_claims: int = 20
+    #: shares of the design's claims that count killed and wounded (the rest count casualties);
+    #: where one category makes 80% of a population's claims its curve is sampled on that
+    #: category's rate (model.anchor_categories), so ``killed_claims=0.9, tally_category="killed"``
+    #: calibrates that parameterisation
+    killed_claims: float = 0.3
+    wounded_claims: float = 0.2
+    #: what the running tally counts
+    tally_category: str = "casualties"
     draws: int = 500
     tune: int = 500
     chains: int = 4
@@ -102,6 +110,16 @@ class CalibrationSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+        for name in ("killed_claims", "wounded_claims"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a share between 0 and 1, got {value!r}")
+        if self.killed_claims + self.wounded_claims > 1.0 + 1e-9:
+            raise ValueError(
+                f"killed_claims + wounded_claims must not exceed 1, got {self.killed_claims} + {self.wounded_claims}"
+            )
+        if self.tally_category not in ("killed", "wounded", "casualties"):
+            raise ValueError(f"tally_category must be killed, wounded or casualties, got {self.tally_category!r}")
         if self.rank_draws > self.draws * self.chains:
             raise ValueError(
                 f"rank_draws ({self.rank_draws}) must not exceed draws x chains ({self.draws * self.chains})"
@@ -138,7 +156,11 @@ def _design(settings: CalibrationSettings, seed: int) -> pd.DataFrame:
         n_sources=settings.n_sources,
         n_groups=min(settings.n_groups, settings.n_sources),
         relay_prob=0.0,
-        category_probs={"killed": 0.3, "wounded": 0.2, "casualties": 0.5},
+        category_probs={
+            "killed": settings.killed_claims,
+            "wounded": settings.wounded_claims,
+            "casualties": max(0.0, 1.0 - settings.killed_claims - settings.wounded_claims),
+        },
     )
     claims = sim.claims
     if settings.tally_claims:
@@ -148,7 +170,7 @@ def _design(settings: CalibrationSettings, seed: int) -> pd.DataFrame:
 
 def _tally(claims: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
     """A running tally: one more source (in the first source's group, an adversary) stating the
-    first population's cumulative casualties every few days over the last two thirds of the war."""
+    first population's cumulative losses (``tally_category``) every few days over the last two thirds of the war."""
     template = claims.iloc[0]
     population = template["population"]
     start = pd.Timestamp(
@@ -167,7 +189,7 @@ def _tally(claims: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
                 **{c: "" for c in claims.columns},
                 "claim_id": f"tally-{k + 1:03d}",
                 "population": population,
-                "category": "casualties",
+                "category": settings.tally_category,
                 "source": "tally",
                 "source_group": template["source_group"],
                 "stance": "adversary",

@@ -412,6 +412,9 @@ def cmd_calibrate(args) -> int:
                     n_days=args.days,
                     n_claims=args.claims,
                     n_sources=args.sources,
+                    killed_claims=args.killed_claims,
+                    wounded_claims=args.wounded_claims,
+                    tally_category=args.tally_category,
                     draws=args.draws,
                     tune=args.tune,
                     chains=args.chains,
@@ -740,6 +743,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, help="days per simulated war (default 150)")
     p.add_argument("--claims", type=int, help="claims per simulated war (default 40)")
     p.add_argument("--sources", type=int, help="sources per simulated war (default 6)")
+    p.add_argument(
+        "--killed-claims", type=float, metavar="SHARE", help="share of claims that count killed (default 0.3)"
+    )
+    p.add_argument(
+        "--wounded-claims", type=float, metavar="SHARE", help="share of claims that count wounded (default 0.2)"
+    )
+    p.add_argument(
+        "--tally-category",
+        choices=["killed", "wounded", "casualties"],
+        help="what the simulated running tally counts (default casualties)",
+    )
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser(

@@ -44,6 +44,7 @@ Identification (which biases are pinned) comes from ``config.identification``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -748,6 +749,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     np.add.at(pair_claims, (L["pop"], L["pair"]), 1.0)
     pair_weight = pair_claims / np.maximum(pair_claims.sum(axis=1, keepdims=True), 1.0)
     phi, ou_scale = ou_coefficients(g, config["time"]["correlation_days"])
+    anchor = anchor_categories(d)
     n_levels = int(np.ceil(np.log2(max(int(g.n_steps.max()), 2))))
     structure = bias_structure(d)
     n_sources = len(structure["source_group_of"])
@@ -761,7 +763,10 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "walk_centring": walk_centring(d, config),
         "pop_day_weight": claim_coverage(g, L),
         "pop_pair_weight": pair_weight,
-        "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations]),
+        # the walk's level is the log daily rate of each population's anchor category
+        "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations])
+        + np.log(_anchor_share_mean(anchor, config.priors)),
+        "pop_anchor": anchor,
         "estimate_start_step": est_start[0],
         "estimate_start_rest": est_start[1],
         "estimate_end_step": est_end[0],
@@ -853,6 +858,33 @@ _SOURCE_CENTRED_FROM = 40
 _DATA_RICH_FROM = 40
 _GROUP_SOURCES_CENTRED_FROM = 10
 _NOISE_CENTRED_FROM = 40
+
+
+# A population whose loss claims are this share or more of one category (killed or wounded) has
+# its curve sampled on that category's daily rate (docs/decisions.md, "Anchor the curve on the
+# category the claims count")
+_ANCHOR_SHARE = 0.8
+
+
+def anchor_categories(d: ModelInputs) -> np.ndarray:
+    """Per population: the category (index in CATEGORIES) its curve's walk is the daily rate of:
+    killed or wounded where that category makes at least _ANCHOR_SHARE of its loss claims, else
+    casualties."""
+    L = d.loss
+    out = np.full(len(d.grid.populations), 2, dtype=np.int64)
+    pops, cats = np.asarray(L["pop"]), np.asarray(L["category"])
+    for j in range(len(out)):
+        own = cats[pops == j]
+        for k in (0, 1):
+            if len(own) and np.mean(own == k) >= _ANCHOR_SHARE:
+                out[j] = k
+    return out
+
+
+def _anchor_share_mean(anchor: np.ndarray, pr: Mapping[str, Any]) -> np.ndarray:
+    """The prior's typical share of casualties each population's anchor category is."""
+    typical = pr["killed_share_a"] / (pr["killed_share_a"] + pr["killed_share_b"])
+    return np.where(anchor == 0, typical, np.where(anchor == 1, 1.0 - typical, 1.0))
 
 
 def _centred(counts: np.ndarray, threshold: int) -> np.ndarray:
@@ -1245,9 +1277,34 @@ def build_model(
         shifted = pt.maximum(walk - shift[pop_of], -600.0)
         log_norm = pt.log(pt.dot(weight, pt.exp(pt.minimum(shifted, 700.0))))
         log_rate = level[pop_of] + shifted - log_norm[pop_of]
+        # 3. the killed share of each population's casualties: its typical value (killed_share),
+        # moved on the logit scale by a slow stationary curve over coarse knots (share_knots),
+        # shared in spread by every population
+        killed_share = pm.Beta(
+            "killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population"
+        )
+        # its spread is fixed (killed_share_sd), not learnt: a few populations cannot tell it
+        # (docs/decisions.md)
+        share_sd = x["prior_share_sd"]
+        share_z = pm.Normal("share_z", 0.0, 1.0, dims="share_knot")
+        knots = share_sd * pt.dot(x["share_ou"], share_z)
+        deviation = x["share_weight_0"] * knots[x["share_knot_0"]] + x["share_weight_1"] * knots[x["share_knot_1"]]
+        # (clipped: a share that rounds to 0 or 1 would make the logit infinite)
+        typical = pt.clip(killed_share, 1e-12, 1.0 - 1e-12)
+        logit_share = (pt.log(typical) - pt.log1p(-typical))[pop_of] + deviation
+        killed_share_step = pm.Deterministic("step_killed_share", pm.math.sigmoid(logit_share), dims="step")
+        # the walk is the daily rate of the population's anchor category (anchor_categories): the
+        # category its claims count, so claims of killed alone pin the walk without passing through
+        # the share; casualties = anchor rate / anchor share
+        anchor = x["pop_anchor"][pop_of]
+        log_anchor_share = pt.switch(
+            pt.eq(anchor, 0),
+            -pt.softplus(-logit_share),
+            pt.switch(pt.eq(anchor, 1), -pt.softplus(logit_share), 0.0),
+        )
         # mean daily casualties per step (kept in the posterior: any period's losses follow
         # exactly, e.g. the claims a backtest's vintage had not seen yet; reconcile.forecast)
-        rate = pm.Deterministic("step_rate", pt.exp(log_rate), dims="step")
+        rate = pm.Deterministic("step_rate", pt.exp(log_rate - log_anchor_share), dims="step")
 
         def accumulate(step_rate):
             """The totals over periods of a per-step daily rate: from its running total at each
@@ -1267,23 +1324,7 @@ def build_model(
 
         period_total = accumulate(rate)
         pm.Deterministic("cumulative_casualties", period_total("estimate"), dims="estimate")
-        # 3. the killed share of each population's casualties: its typical value (killed_share),
-        # moved on the logit scale by a slow stationary curve over coarse knots (share_knots),
-        # shared in spread by every population; killed accumulate the rate times the share
-        killed_share = pm.Beta(
-            "killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population"
-        )
-        # its spread is fixed (killed_share_sd), not learnt: a few populations cannot tell it
-        # (docs/decisions.md)
-        share_sd = x["prior_share_sd"]
-        share_z = pm.Normal("share_z", 0.0, 1.0, dims="share_knot")
-        knots = share_sd * pt.dot(x["share_ou"], share_z)
-        deviation = x["share_weight_0"] * knots[x["share_knot_0"]] + x["share_weight_1"] * knots[x["share_knot_1"]]
-        # (clipped: a share that rounds to 0 or 1 would make the logit infinite)
-        typical = pt.clip(killed_share, 1e-12, 1.0 - 1e-12)
-        logit_share = (pt.log(typical) - pt.log1p(-typical))[pop_of] + deviation
-
-        killed_share_step = pm.Deterministic("step_killed_share", pm.math.sigmoid(logit_share), dims="step")
+        # killed accumulate the rate times the share
         killed_total = accumulate(rate * killed_share_step)
         pm.Deterministic("cumulative_killed", killed_total("estimate"), dims="estimate")
 
