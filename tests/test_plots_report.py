@@ -244,13 +244,129 @@ def test_save_plots_writes_five_pngs_at_print_resolution_and_five_svgs(result, t
             assert image.info["dpi"][0] == pytest.approx(200, abs=1)
         svg = p.with_suffix(".svg").read_text(encoding="utf-8")
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<dc:date>" not in svg
+        assert svg.count('id="figure-caption"') == 1, p.name  # the caption travels with the figure
     # the same figures again: the same bytes (no date, no random ids)
     again = plots.save_plots(result, tmp_path / "again")
     for p, q in zip(paths, again):
         assert p.with_suffix(".svg").read_bytes() == q.with_suffix(".svg").read_bytes()
 
 
+def _legend_texts(ax_or_legend) -> list[str]:
+    legend = ax_or_legend.get_legend() if hasattr(ax_or_legend, "get_legend") else ax_or_legend
+    return [" ".join(t.get_text().split()) for t in legend.get_texts()] if legend else []
+
+
+def _sources_of(result, kinds) -> set[str]:
+    frame = result.inputs.claims
+    drawn = frame[frame.apply(plots._claim_kind, axis=1).isin(kinds)]
+    return {result.config.source_label(s) for s in drawn["source"]}
+
+
+def test_cumulative_has_a_legend_per_panel_of_the_sources_drawn_in_it(result):
+    """Issue 22: each panel lists the sources whose marks it shows, and only those, whole; a
+    source has the same colour and marker in every panel."""
+    fig = plots.plot_cumulative(result)
+    main, window = fig.axes  # one population: its cumulative panel and its window panel
+    in_main, in_window = _sources_of(result, ["cumulative", "bound"]), _sources_of(result, ["window"])
+    assert in_window == {"Observer B"} and "Observer B" in in_main and len(in_main) == 4
+    assert set(_legend_texts(main)) == in_main
+    assert set(_legend_texts(window)) == in_window
+    assert "Newswire D" not in _legend_texts(main) + _legend_texts(window)  # a relay: not drawn
+    assert not fig.legends or not any(t in in_main for t in _legend_texts(fig.legends[0]))
+    # a legend entry has the colour and marker of the marks it names, the same in both panels
+    styles = plots._source_styles(result)
+    for ax in (main, window):
+        colours = {
+            matplotlib.colors.to_hex(c)
+            for line in ax.lines
+            for c in (line.get_color(), line.get_markeredgecolor(), line.get_markerfacecolor())
+        }
+        for handle in ax.get_legend().legend_handles:
+            source = next(s for s, st in styles.items() if st["label"] == " ".join(handle.get_label().split()))
+            assert handle.get_color() == styles[source]["color"] and handle.get_marker() == styles[source]["marker"]
+            assert styles[source]["color"].lower() in colours
+
+
+def test_legends_keep_long_source_names_whole(result):
+    name = "The Observatory of Very Long Names for Sources, Geneva Office"
+    named = replace(result, config=result.config.replace(source_labels={"Observer B": name}))
+    fig = plots.plot_cumulative(named)
+    for ax in fig.axes:
+        assert name in _legend_texts(ax)
+    assert name in _legend_texts(plots.plot_daily_rate(named).axes[0])
+
+
+def test_window_panel_draws_one_row_per_claim_with_what_it_says(result):
+    """Window and daily claims never overlap: one row each, the model's interval and the stated
+    figure on it, and what the claim says (category, figure, source, window) beside it."""
+    fig = Figure()
+    main, window = fig.subplots(2, 1)
+    plots.plot_cumulative(result, "alpha", ax=(main, window))
+    model_bars = [line for line in window.lines if matplotlib.colors.to_hex(line.get_color()) == "#a8a8a8"]
+    rows = sorted(float(line.get_ydata()[0]) for line in model_bars)
+    assert rows == [0.0, 1.0]  # c-window (March), then c-per-day (April)
+    texts = [t.get_text() for t in window.texts]
+    assert texts[:2] == ["casualties ~300", "Observer B · 1–31 Mar 2024"]
+    assert texts[2:] == ["casualties 12/day", "Observer B · 1–30 Apr 2024"]
+    assert window.get_yticks().size == 0 and window.get_ylim() == (1.5, -0.5)
+    # the window panel's own key, beside it
+    assert {"model: 90% interval for the window", "model: median for the window"} <= set(_legend_texts(window))
+
+
+def test_every_count_axis_is_logarithmic(result):
+    """One axis convention (issue 22): counts on a log scale in every panel, whatever their range."""
+    fig = plots.plot_cumulative(result)
+    main, window = fig.axes
+    assert main.get_yscale() == "log" and window.get_xscale() == "log"
+    fig = plots.plot_daily_rate(result)
+    assert fig.axes and all(ax.get_yscale() == "log" for ax in fig.axes)
+    for make in (plots.plot_daily_rate, plots.plot_claims_check, plots.plot_sources):
+        ax = Figure().add_subplot()
+        make(result, ax=ax)
+        assert "log" in (ax.get_xscale(), ax.get_yscale()), make.__name__
+    fig = Figure()
+    main, window = fig.subplots(2, 1)
+    plots.plot_cumulative(result, "alpha", ax=(main, window))
+    assert main.get_yscale() == "log" and window.get_xscale() == "log"
+
+
+@pytest.mark.parametrize("name", [n.removesuffix(".png") for n in PLOT_NAMES])
+def test_each_figure_carries_its_caption_below_everything_else(result, name):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = getattr(plots, f"plot_{name}")(result)
+    captions = [t for t in fig.texts if t.get_gid() == "figure-caption"]
+    assert len(captions) == 1
+    assert " ".join(captions[0].get_text().split()) == " ".join(plots.CAPTIONS[name].split())
+    if name in ("cumulative", "daily_rate", "claims_check"):
+        assert "log scale" in plots.CAPTIONS[name] and "equal distances are equal ratios" in plots.CAPTIONS[name]
+    # within the figure's width, under every axes (tick labels included) and the figure's legends
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = captions[0].get_window_extent(renderer)
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y0 >= 0
+    for other in [*fig.axes, *fig.legends]:
+        if other.get_visible():
+            assert box.y1 <= other.get_tightbbox(renderer).y0 + 1, other
+
+
+def test_no_caption_in_a_figure_the_caller_made(result):
+    for make in (plots.plot_sources, plots.plot_claims_check, plots.plot_daily_rate):
+        fig = Figure()
+        make(result, ax=fig.add_subplot())
+        assert not [t for t in fig.texts if t.get_gid() == "figure-caption"], make.__name__
+
+
 # -- report ----------------------------------------------------------------------------------------
+
+
+def test_report_captions_are_the_figures_own(fit_dir):
+    from markupsafe import escape
+
+    page = (fit_dir / "report.html").read_text(encoding="utf-8")
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page, flags=re.S)
+    assert sorted(captions) == sorted(str(escape(c)) for c in plots.CAPTIONS.values())
 
 
 def test_report_is_self_contained_and_escaped(result, fit_dir):

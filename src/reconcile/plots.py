@@ -13,12 +13,16 @@ Conventions shared by all figures:
   bound (``at_least``, ``more_than``) as an arrow pointing up from the value, an upper bound
   (``at_most``, ``fewer_than``) as an arrow pointing down, a range as a bar from low to high, a
   vague phrase as a dashed bar over its lexicon interval;
-* counts have thousands separators; an axis whose values span more than two decades is
-  logarithmic.
+* every count axis is logarithmic (in every panel of every figure, whatever the range of its
+  values), with thousands separators: populations and categories that differ by orders of
+  magnitude share one reading, equal distances being equal ratios;
+* each figure a function builds itself carries a short caption at its bottom (:data:`CAPTIONS`,
+  which the HTML report also uses) saying what its bands and marks are and the axis convention.
 """
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Sequence
 
@@ -27,16 +31,20 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MPath
+from matplotlib.text import Text
+from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from . import summary
 from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY, STANCE_ORDER, hyperpriors, stance_priors
 
 __all__ = [
+    "CAPTIONS",
     "OKABE_ITO",
     "plot_cumulative",
     "plot_sources",
@@ -66,6 +74,55 @@ _UPPER = ("at_most", "fewer_than")
 # PNG files at a print resolution (a 9-inch figure is 1,800 pixels wide: 300 dpi printed 6 inches
 # wide), beside a vector SVG of each figure for print and editing
 _DPI = 200
+
+_LOG_REASON = (
+    "so that populations and categories that differ by orders of magnitude share one reading: "
+    "equal distances are equal ratios"
+)
+#: What each figure shows, in words: the caption at the bottom of the figure (when a plotting
+#: function builds its own figure) and the report's caption and alt text, from this one place.
+#: Keys are the stems of the files :func:`save_plots` writes.
+CAPTIONS: dict[str, str] = {
+    "cumulative": (
+        "Cumulative losses of each population since its start. Lines: posterior medians (solid: casualties, "
+        "i.e. killed + wounded; dashed: wounded; dotted: killed); dark and light grey bands: their 50% and 90% "
+        "intervals. Marks: the claims, each in its source's colour and marker (the legend beside each panel "
+        "lists the sources drawn in it): a dot is a stated figure, an arrow a lower or upper bound, a bar a "
+        "range, a dashed bar a vague phrase, a dashed line with the source's marker a stated force strength "
+        "(which bounds casualties). Below a population, its window and daily claims (not cumulative), one row each: the "
+        "stated figure against the model's 90% interval (grey bar) and median (black tick) for that same "
+        "window, a daily average for a daily claim. Hatched: days past the last claim (extrapolated). "
+        f"Counts on a log scale, {_LOG_REASON}."
+    ),
+    "daily_rate": (
+        "Daily casualties (killed + wounded) of each population. Black step line: posterior median of the "
+        "daily average between successive estimate dates; grey band: its 90% interval. A mark with a "
+        "horizontal bar: a daily average stated by a source over the days the bar spans, in the source's "
+        "colour and marker (legend beside the panel). Hatched: days past the last claim (extrapolated). "
+        f"Counts on a log scale, {_LOG_REASON}."
+    ),
+    "sources": (
+        "Each source's bias factor, the figure it reports divided by the true figure: dot, posterior median; "
+        "bar, 90% interval; grouped and coloured by stance. Right of the dashed line (×1) a source inflates, "
+        "left of it it understates. Factors on a log scale, so that a source that doubles and one that halves "
+        "lie at equal distances from ×1."
+    ),
+    "claims_check": (
+        "Each counted loss claim (one row: source, category, report date) against the figure its source would "
+        "be expected to state given the fit: grey bar, the 90% posterior predictive interval; black tick, its "
+        "median. The stated figure: a dot (exact, about), an arrow (a bound), a bar (a range; dashed: a vague "
+        "phrase); blue when consistent, orange and listed first when surprising (outside the central 90%). "
+        f"Figures on a log scale, {_LOG_REASON}."
+    ),
+    "priors": (
+        "Each key hyperparameter of the model: the prior density from the configuration (blue line) against "
+        "the posterior draws (orange histogram). A posterior narrower than its prior, or moved away from it, "
+        "was learnt from the claims; one that repeats its prior was not. Parameter values on linear axes "
+        "(no count axis here); densities are not to scale across panels."
+    ),
+}
+_CAPTION_SIZE = 7.5
+_CAPTION_GID = "figure-caption"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -100,18 +157,76 @@ def _count(v: float, _pos=None) -> str:
     return f"{v:.3g}"
 
 
-def _set_count_axis(axis, values, *, force_log: bool | None = None) -> bool:
-    """Linear or log (when the positive values span > 2 decades) count axis with separators."""
+def _set_count_axis(axis, values) -> None:
+    """A count axis: logarithmic whatever the range of ``values`` (one convention in every panel of
+    every figure), ticks at 1, 2, 5 × 10^k (1, 1.5, 2, 3, 5, 7 × 10^k over less than a decade, only
+    the powers of ten over more than three), and thousands separators."""
     values = np.asarray([v for v in np.ravel(values) if np.isfinite(v) and v > 0], dtype=float)
-    log = force_log if force_log is not None else bool(values.size and values.max() / values.min() > 100)
-    if log:
-        axis.axes.set_xscale("log") if axis.axis_name == "x" else axis.axes.set_yscale("log")
-        span = values.max() / values.min() if values.size else 10
-        axis.set_major_locator(LogLocator(base=10, subs=(1.0,) if span > 1e3 else (1.0, 2.0, 5.0)))
-        axis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10) * 1.0))
-        axis.set_minor_formatter(NullFormatter())
+    axis.axes.set_xscale("log") if axis.axis_name == "x" else axis.axes.set_yscale("log")
+    span = values.max() / values.min() if values.size else 10
+    subs = (1.0,) if span > 1e3 else (1.0, 2.0, 5.0) if span > 10 else (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    axis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10) * 1.0))
+    axis.set_minor_formatter(NullFormatter())
     axis.set_major_formatter(FuncFormatter(_count))
-    return log
+
+
+def _wrap(text: str, width_pt: float, fontsize: float) -> list[str]:
+    """``text`` broken into lines no wider than ``width_pt`` points at ``fontsize`` (measured with
+    the font matplotlib draws in, so the lines fit whatever the backend)."""
+    prop = FontProperties(size=fontsize)
+
+    def width(s: str) -> float:
+        return text_to_path.get_text_width_height_descent(s.replace("$", "S"), prop, ismath=False)[0]
+
+    lines: list[str] = []
+    for word in text.split():
+        if lines and width(lines[-1] + " " + word) <= width_pt:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _caption_lines(key: str, width_in: float, extra: str = "") -> list[str]:
+    return _wrap(CAPTIONS[key] + extra, width_in * 72, _CAPTION_SIZE)
+
+
+def _caption_height(lines: list[str]) -> float:
+    """Height in inches of a caption of ``lines``."""
+    return len(lines) * _CAPTION_SIZE * 1.25 / 72 + 0.04
+
+
+def _place_caption(fig: Figure, lines: list[str], left_in: float, bottom_in: float = 0.08) -> Text:
+    """The caption at the bottom of ``fig`` (a figure text, marked with the gid ``figure-caption``)."""
+    w, h = fig.get_size_inches()
+    return fig.text(
+        left_in / w,
+        bottom_in / h,
+        "\n".join(lines).replace("$", r"\$"),
+        ha="left",
+        va="bottom",
+        fontsize=_CAPTION_SIZE,
+        color="#333333",
+        linespacing=1.25,
+        gid=_CAPTION_GID,
+    )
+
+
+def _caption_below_subplots(fig: Figure, key: str, *, axis_room: float = 0.55) -> Text:
+    """Caption a figure laid out by subplot parameters (no layout engine): the figure grows at
+    the bottom by the caption's height, keeping the axes' size, with ``axis_room`` inches left
+    for the tick labels and axis label of the bottom axes."""
+    w, h0 = fig.get_size_inches()
+    pars = fig.subplotpars
+    left_in = pars.left * w
+    lines = _caption_lines(key, w - left_in - 0.15)
+    bottom_in = axis_room + _caption_height(lines) + 0.1
+    top_room, body = (1 - pars.top) * h0, (pars.top - pars.bottom) * h0
+    h = top_room + body + bottom_in
+    fig.set_size_inches(w, h)
+    fig.subplots_adjust(bottom=bottom_in / h, top=1 - top_room / h)
+    return _place_caption(fig, lines, left_in)
 
 
 def _date_axis(ax) -> None:
@@ -125,6 +240,11 @@ def _short(text: str, limit: int = 38) -> str:
     text = str(text)
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return text.replace("$", r"\$")
+
+
+def _plain(text: str) -> str:
+    """A name for a label, whole, with "$" escaped so matplotlib never reads it as maths."""
+    return str(text).replace("$", r"\$")
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -161,7 +281,7 @@ def _source_styles(result) -> dict[str, dict]:
             styles[source] = {
                 "color": _SOURCE_COLOURS[k % len(_SOURCE_COLOURS)],
                 "marker": _MARKERS[(k // len(_SOURCE_COLOURS)) % len(_MARKERS)],
-                "label": _short(result.config.source_label(source), 40),
+                "label": _plain(result.config.source_label(source)),  # whole: legends wrap it
                 "rank": k,
             }
         else:
@@ -174,15 +294,44 @@ def _source_styles(result) -> dict[str, dict]:
     return styles
 
 
-def _source_legend_handles(styles: dict[str, dict], sources_shown) -> list[Line2D]:
+def _source_legend_handles(styles: dict[str, dict], sources_shown, *, wrap: int = 30) -> list[Line2D]:
+    """One legend entry per source in ``sources_shown`` (in the order of ``styles``), its name
+    whole, broken over lines of about ``wrap`` characters."""
     seen: dict[str, Line2D] = {}
     for s in sorted(set(sources_shown), key=lambda s: styles[s]["rank"]):
         st = styles[s]
         if st["label"] not in seen:
             seen[st["label"]] = Line2D(
-                [], [], ls="none", marker=st["marker"], color=st["color"], mec="white", mew=0.5, ms=7, label=st["label"]
+                [],
+                [],
+                ls="none",
+                marker=st["marker"],
+                color=st["color"],
+                mec="white",
+                mew=0.5,
+                ms=7,
+                label=textwrap.fill(st["label"], wrap, break_long_words=False),
             )
     return list(seen.values())
+
+
+def _source_legend(ax, styles, sources_shown, *, title: str = "source", extra: Sequence = (), fontsize=7.5):
+    """The legend of one panel, beside it on the right: the sources whose marks are drawn in it
+    (and ``extra`` entries after them); none when there is nothing to list."""
+    handles = _source_legend_handles(styles, sources_shown) + list(extra)
+    if not handles:
+        return None
+    return ax.legend(
+        handles=handles,
+        title=title if sources_shown else None,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=fontsize,
+        title_fontsize=8,
+        alignment="left",
+        frameon=False,
+        borderaxespad=0,
+    )
 
 
 def _glyph(ax, at, low, high, qualifier, color, marker="o", *, orient="v", hollow=False, alpha=1.0, size=1.0, zorder=4):
@@ -285,7 +434,17 @@ def _glyph_key(*, with_bound: bool = True, with_corrected: bool = False, orient:
     ]
     if with_bound:
         handles.append(
-            Line2D([], [], color="#222222", lw=1.8, ls="--", label="stated force strength (bounds casualties)")
+            Line2D(
+                [],
+                [],
+                color="#222222",
+                lw=1.8,
+                ls=(0, (3, 1.6)),
+                marker="o",
+                ms=4.5,
+                markevery=[1],
+                label="stated force strength (bounds casualties)",
+            )
         )
     if with_corrected:
         handles.append(
@@ -413,27 +572,28 @@ def _cumulative_panel(ax, result, pop, est, frame, styles, bias_med, corrected) 
             values += [[lo, hi]]
     bounds = rows[kinds == "bound"]
     width = pd.Timedelta(days=max(2, int((last - pd.Timestamp(start)).days * 0.03)))
-    for _, r in bounds.iterrows():
-        x = pd.Timestamp(r["period_end"])
-        colour = styles[r["source"]]["color"]
-        ax.plot([x - width, x + width], [r["high"], r["high"]], color=colour, lw=1.8, ls="--", zorder=3)
-        shown.add(r["source"])
-        values += [[r["high"]]]
+    # a stated strength: a dashed line at its value with the source's marker in the middle (two
+    # sources may share a colour); strengths stated on the same day at the same value share the
+    # line's length, one segment each, so that none hides another
+    for (end, high), same in bounds.groupby(["period_end", "high"], sort=False):
+        x0, step = pd.Timestamp(end) - width, 2 * width / len(same)
+        for j, (_, r) in enumerate(same.iterrows()):
+            st = styles[r["source"]]
+            a, b = x0 + step * j, x0 + step * (j + 1)
+            ax.plot([a, b], [high, high], color=st["color"], lw=1.8, ls=(0, (3, 1.6)), zorder=3)
+            ax.plot([a + (b - a) / 2], [high], ls="none", marker=st["marker"], ms=4.5, color=st["color"], zorder=3)
+            shown.add(r["source"])
+        values += [[high]]
 
-    log = _set_count_axis(ax.yaxis, np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values]))
-    if log:
-        top = max(
-            float(np.nanmax([np.nanmax(np.where(np.isfinite(v), v, np.nan)) for v in map(np.asarray, values)])), 1
-        )
-        ax.set_ylim(bottom=max(ax.get_ylim()[0], top / 1e5))
-    else:
-        ax.set_ylim(bottom=0)
+    _set_count_axis(ax.yaxis, np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values]))
+    top = max(float(np.nanmax([np.nanmax(np.where(np.isfinite(v), v, np.nan)) for v in map(np.asarray, values)])), 1)
+    ax.set_ylim(bottom=max(ax.get_ylim()[0], top / 1e5))
     _shade_extrapolated(ax, result, pop)
     span = last - pd.Timestamp(start)
     ax.set_xlim(pd.Timestamp(start) - span * 0.02, last + span * 0.13)
-    _label_curve_ends(ax, ends, log, last + span * 0.005)
+    _label_curve_ends(ax, ends, True, last + span * 0.005)
     _date_axis(ax)
-    ax.set_ylabel("cumulative losses")
+    ax.set_ylabel("cumulative losses (log scale)")
     ax.set_title(
         f"{_name(result, pop)}: cumulative losses since {start:%Y-%m-%d} (median, 50% and 90% intervals)",
         loc="left",
@@ -455,59 +615,150 @@ def _cumulative_panel(ax, result, pop, est, frame, styles, bias_med, corrected) 
     return shown, n_window > 0, notes
 
 
-def _window_panel(ax, result, pop, frame, check, styles) -> set:
+def _window_claims(frame: pd.DataFrame, pop: str) -> pd.DataFrame:
+    """A population's window and daily claims (loss figures over a window, not since the start),
+    in the order of their windows: the rows of its window panel."""
     rows = frame[frame["population"] == pop]
-    kinds = rows.apply(_claim_kind, axis=1) if len(rows) else pd.Series(dtype=object)
-    win = rows[kinds == "window"].sort_values(["period_start", "period_end"])
+    if not len(rows):
+        return rows
+    return rows[rows.apply(_claim_kind, axis=1) == "window"].sort_values(["period_start", "period_end", "claim_id"])
+
+
+def _stated_short(r) -> str:
+    """A claim's stated figure in a few characters: "killed ≥100", "casualties ~1,200/day"."""
+    q, low, high = r["qualifier"], float(r["low"]), float(r["high"])
+    if q in _LOWER or (np.isfinite(low) and not np.isfinite(high) and q not in ("exact", "about")):
+        text = (">" if q == "more_than" else "≥") + _count(low)
+    elif q in _UPPER:
+        text = ("<" if q == "fewer_than" else "≤") + _count(high)
+    elif q == "about":
+        text = "~" + _count(low)
+    elif q == "exact" or low == high:
+        text = _count(low)
+    else:
+        text = f"{_count(low)}–{_count(high)}"
+        phrase = str(r.get("phrase") or "").strip()
+        if q == "vague" and phrase and phrase.lower() != "nan":
+            text += f" (“{_short(phrase, 30)}”)"
+    unit = "/day" if r["measure"] == "per_day" else ""
+    return f"{r['category']} {text}{unit}"
+
+
+def _window_text(a: pd.Timestamp, b: pd.Timestamp) -> str:
+    """Days ``a`` to ``b`` (both included) as a reader writes them: "1–19 Dec 2024"."""
+    if a == b:
+        return f"{a.day} {a:%b %Y}"
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day}–{b.day} {b:%b %Y}"
+    if a.year == b.year:
+        return f"{a.day} {a:%b} – {b.day} {b:%b %Y}"
+    return f"{a.day} {a:%b %Y} – {b.day} {b:%b %Y}"
+
+
+_WINDOW_DATA_SHARE = 0.5  # of the window panel's width, left of the claims' labels
+
+
+def _window_key() -> list[Line2D]:
+    return [
+        Line2D([], [], color="#A8A8A8", lw=6, solid_capstyle="butt", label="model: 90% interval for the window"),
+        Line2D([], [], ls="none", marker="|", ms=11, mew=1.6, color="#1A1A1A", label="model: median for the window"),
+    ]
+
+
+def _window_panel(ax, result, pop, frame, check, styles) -> set:
+    """One row per window or daily claim of ``pop`` (none drawn over another): the model's 90%
+    interval (grey bar) and median (black tick) for that claim's window, the stated figure in its
+    source's colour and marker, and on the right what the claim says, who said it and when."""
+    win = _window_claims(frame, pop)
     shown: set = set()
     values = []
-    for _, r in win.iterrows():
-        a = pd.Timestamp(r["period_start"])
-        b = pd.Timestamp(r["period_end"]) + pd.Timedelta(days=1)
+    n = len(win)
+    ends = []
+    for y, (_, r) in enumerate(win.iterrows()):
         q = check.loc[r["claim_id"]]
-        per_day = r["measure"] == "per_day"
-        ax.fill_between(
-            [a, b],
-            [q["true_q05"]] * 2,
-            [q["true_q95"]] * 2,
-            color="#9A9A9A",
-            alpha=0.28,
-            lw=0,
-            hatch="////" if per_day else None,
-            edgecolor="#777777" if per_day else None,
-            zorder=1,
-        )
-        ax.plot([a, b], [q["true_q50"]] * 2, color="#1A1A1A", lw=1.2, zorder=2)
         st = styles[r["source"]]
-        ref = r["low"] if np.isfinite(r["low"]) and r["low"] > 0 else r["high"]
-        ax.plot([a, b], [ref, ref], color=st["color"], lw=1.0, alpha=0.8, zorder=3)
-        _glyph(ax, a + (b - a) / 2, r["low"], r["high"], r["qualifier"], st["color"], st["marker"], size=0.8)
+        ax.plot([q["true_q05"], q["true_q95"]], [y, y], color="#A8A8A8", lw=6, solid_capstyle="butt", zorder=1)
+        ax.plot([q["true_q50"]], [y], ls="none", marker="|", ms=11, mew=1.6, color="#1A1A1A", zorder=2)
+        _glyph(ax, y, r["low"], r["high"], r["qualifier"], st["color"], st["marker"], orient="h", size=0.85)
         shown.add(r["source"])
-        values += [q["true_q05"], q["true_q95"], r["low"], r["high"]]
-    vals = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
-    # daily averages and window totals share this axis: go logarithmic early
-    log = _set_count_axis(ax.yaxis, vals, force_log=bool(vals.size and vals.max() / vals.min() > 20))
-    if not log:
-        ax.set_ylim(bottom=0)
-    _date_axis(ax)
-    ax.set_ylabel("figure for\nthe window", fontsize=8)
+        row = [q["true_q05"], q["true_q95"], r["low"], r["high"]]
+        values += row
+        ends.append(max(v for v in row if np.isfinite(v)))
+    finite = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
+    lo, hi = (finite.min() / 1.6, finite.max() * 1.6) if finite.size else (1.0, 10.0)
+    if hi / lo < 10:  # at least a decade, around the values
+        mid = np.sqrt(lo * hi)
+        lo, hi = mid / np.sqrt(10), mid * np.sqrt(10)
+    # the figures in the left part of the panel, what each claim says in the right part
+    right = lo * (hi / lo) ** (1 / _WINDOW_DATA_SHARE)
+    _set_count_axis(ax.xaxis, [lo, hi])
+    ax.set_xlim(lo, right)
+    for which, locator in (("major", ax.xaxis.get_major_locator()), ("minor", ax.xaxis.get_minor_locator())):
+        ticks = [t for t in locator.tick_values(lo, hi) if lo <= t <= hi]
+        (ax.xaxis.set_major_locator if which == "major" else ax.xaxis.set_minor_locator)(FixedLocator(ticks))
+    ax.spines["bottom"].set_bounds(lo, hi)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_yticks([])
+    ax.set_ylim(max(n, 1) - 0.5, -0.5)
+    at = _WINDOW_DATA_SHARE + 0.015
+    text_x = lo * (right / lo) ** at
+    trans = matplotlib.transforms.blended_transform_factory(ax.transAxes, ax.transData)
+    for y, ((_, r), end) in enumerate(zip(win.iterrows(), ends)):
+        a, b = pd.Timestamp(r["period_start"]), pd.Timestamp(r["period_end"])
+        ax.plot([end * 1.25, text_x * 0.97], [y, y], color="#C8C8C8", lw=0.7, ls=(0, (1, 2)), zorder=0)
+        ax.annotate(
+            _stated_short(r),
+            xy=(at, y),
+            xycoords=trans,
+            xytext=(0, 0.5),
+            textcoords="offset points",
+            va="bottom",
+            ha="left",
+            fontsize=8,
+            color="#1A1A1A",
+        )
+        ax.annotate(
+            f"{styles[r['source']]['label']} · {_window_text(a, b)}",
+            xy=(at, y),
+            xycoords=trans,
+            xytext=(0, -1.0),
+            textcoords="offset points",
+            va="top",
+            ha="left",
+            fontsize=7,
+            color="#555555",
+        )
+    ax.set_xlabel("figure over the window (a daily claim: per day; log scale)", fontsize=8, loc="left")
+    ax.tick_params(axis="x", labelsize=8)
     ax.set_title(
-        f"{_name(result, pop)}: window and daily claims (not cumulative): stated figure vs the model's loss over that window\n"
-        "(black: median, grey: 90% interval; hatched: a daily average)",
+        f"{_name(result, pop)}: window and daily claims (not cumulative), each against the model's loss over "
+        "the same window",
         loc="left",
-        fontsize=8,
+        fontsize=8.5,
     )
-    ax.grid(True, which="major", color="#E5E5E5", lw=0.6)
+    ax.grid(True, axis="x", which="major", color="#E5E5E5", lw=0.6)
     ax.set_axisbelow(True)
     return shown
+
+
+# the cumulative figure's vertical layout, in inches
+_CUM_WIDTH, _CUM_LEFT, _CUM_RIGHT = 11.5, 1.0, 0.74  # right: a fraction (the legends beside it)
+_CUM_MAIN, _CUM_ROW = 3.6, 0.42  # a cumulative panel; a row of the window panel
+_CUM_TOP = 0.4
+
+
+def _window_height(n: int) -> float:
+    return 0.35 + _CUM_ROW * max(n, 1)
 
 
 def plot_cumulative(result, population: str | None = None, *, corrected: bool = False, ax=None) -> Figure:
     """Cumulative killed, wounded and casualties over time with every claim drawn on them.
 
     One panel per population (or only ``population``), each followed by a small panel of the
-    window and daily claims when there are any. ``ax`` may be one Axes (one population; window
-    claims are then only counted in a note) or a pair ``(cumulative_ax, window_ax)``.
+    window and daily claims when there are any, one row per claim. Each panel has its own legend
+    of the sources drawn in it. ``ax`` may be one Axes (one population; window claims are then
+    only counted in a note) or a pair ``(cumulative_ax, window_ax)``.
     ``corrected=True`` also draws each claim divided by its source's median bias (hollow).
     """
     d = result.inputs
@@ -521,14 +772,20 @@ def plot_cumulative(result, population: str | None = None, *, corrected: bool = 
     frame = d.claims
     styles = _source_styles(result)
     bias_med = _bias_medians(result)
-    has_window = {
-        p: bool(
-            len(frame[frame["population"] == p])
-            and (frame[frame["population"] == p].apply(_claim_kind, axis=1) == "window").any()
-        )
-        for p in pops
-    }
+    n_window = {p: len(_window_claims(frame, p)) for p in pops}
 
+    key = [
+        Line2D([], [], color="#1A1A1A", ls=_CATEGORY_STYLE[c][1], lw=1.4, label=f"{c}: median")
+        for c in reversed(CATEGORIES)
+    ]
+    key += [
+        Patch(color="#8A8A8A", alpha=0.35, label="50% interval"),
+        Patch(color="#8A8A8A", alpha=0.16, label="90% interval"),
+    ]
+    key += _glyph_key(with_corrected=corrected)
+    extra = " Hollow marks: each claim divided by its source's median bias." if corrected else ""
+
+    caption_lines: list[str] = []
     if ax is not None:
         if len(pops) > 1:
             raise ValueError("plot_cumulative(ax=...) draws one population: pass population=")
@@ -536,42 +793,45 @@ def plot_cumulative(result, population: str | None = None, *, corrected: bool = 
         fig = _figure_of(axes_pairs[0][0])
         own = False
     else:
-        heights = []
-        for p in pops:
-            heights += [3.6] + ([1.5] if has_window[p] else [])
-        bottom_room = 1.0
-        total = sum(heights) + 0.75 * (len(heights) - 1) + bottom_room + 0.5
-        fig = _new_figure(11.5, total)
-        gs = fig.add_gridspec(
-            len(heights),
-            1,
-            height_ratios=heights,
-            hspace=0.75 * len(heights) / sum(heights) * 1.0,
-            bottom=bottom_room / total,
-            top=1 - 0.45 / total,
-            left=0.09,
-            right=0.76,
-        )
+        # top to bottom, in inches: each population's panel, then its window panel
+        slots: list[tuple[float, float]] = []  # (top, height) of each axes
+        y = _CUM_TOP
+        for k, p in enumerate(pops):
+            if k:
+                y += 0.95 if n_window[pops[k - 1]] else 0.75  # the x ticks (and label) above, a title
+            slots.append((y, _CUM_MAIN))
+            y += _CUM_MAIN
+            if n_window[p]:
+                y += 0.62
+                slots.append((y, _window_height(n_window[p])))
+                y += _window_height(n_window[p])
+        caption_lines = _caption_lines("cumulative", _CUM_WIDTH - 0.5, extra)
+        key_room = 0.75 + (0.2 if corrected else 0)
+        bottom = 0.08 + _caption_height(caption_lines) + 0.1 + key_room
+        y += 0.55 if n_window[pops[-1]] else 0.4
+        total = y + bottom
+        fig = _new_figure(_CUM_WIDTH, total)
+        width = _CUM_RIGHT - _CUM_LEFT / _CUM_WIDTH
+        made = [fig.add_axes((_CUM_LEFT / _CUM_WIDTH, 1 - (t + h) / total, width, h / total)) for t, h in slots]
         axes_pairs = []
         k = 0
         for p in pops:
-            main = fig.add_subplot(gs[k])
+            main, win = made[k], None
             k += 1
-            win = None
-            if has_window[p]:
-                win = fig.add_subplot(gs[k], sharex=main)
+            if n_window[p]:
+                win = made[k]
                 k += 1
             axes_pairs.append((main, win))
         own = True
 
-    shown: set = set()
     for p, (main, win) in zip(pops, axes_pairs):
-        s, any_window, notes = _cumulative_panel(main, result, p, est, frame, styles, bias_med, corrected)
-        shown |= s
+        shown, any_window, notes = _cumulative_panel(main, result, p, est, frame, styles, bias_med, corrected)
+        _source_legend(main, styles, shown, extra=() if own else key, fontsize=7.5 if own else 7)
         if any_window and win is not None:
-            shown |= _window_panel(win, result, p, frame, check, styles)
+            shown_window = _window_panel(win, result, p, frame, check, styles)
+            _source_legend(win, styles, shown_window, extra=() if own else _window_key())
         elif any_window:
-            n = int((frame[frame["population"] == p].apply(_claim_kind, axis=1) == "window").sum())
+            n = n_window[p]
             notes.append(
                 f"{n} window/daily claim{'s' if n > 1 else ''} not on this scale (pass a second axes to draw them)"
             )
@@ -589,39 +849,13 @@ def plot_cumulative(result, population: str | None = None, *, corrected: bool = 
                 zorder=6,
             )
 
-    first = axes_pairs[0][0]
-    handles = _source_legend_handles(styles, shown)
-    key = [
-        Line2D([], [], color="#1A1A1A", ls=_CATEGORY_STYLE[c][1], lw=1.4, label=f"{c}: median")
-        for c in reversed(CATEGORIES)
-    ]
-    key += [
-        Patch(color="#8A8A8A", alpha=0.35, label="50% interval"),
-        Patch(color="#8A8A8A", alpha=0.16, label="90% interval"),
-    ]
-    key += _glyph_key(with_corrected=corrected)
     if own:
-        if handles:
-            first.legend(
-                handles=handles,
-                title="source",
-                loc="upper left",
-                bbox_to_anchor=(1.01, 1.0),
-                fontsize=7.5,
-                title_fontsize=8,
-                frameon=False,
-                borderaxespad=0,
-            )
-        fig.legend(handles=key, loc="lower center", ncol=4, fontsize=7.5, frameon=False, bbox_to_anchor=(0.45, 0.0))
-    else:  # someone else's figure: one legend beside the axes (an extra legend artist would be clipped)
-        first.legend(
-            handles=handles + key,
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            fontsize=7,
-            frameon=False,
-            borderaxespad=0,
-        )
+        if any(n_window.values()):
+            key += _window_key()
+        _place_caption(fig, caption_lines, 0.25)
+        above = (0.08 + _caption_height(caption_lines) + 0.1) / fig.get_figheight()
+        centre = (_CUM_LEFT / _CUM_WIDTH + _CUM_RIGHT) / 2
+        fig.legend(handles=key, loc="lower center", ncol=4, fontsize=7.5, frameon=False, bbox_to_anchor=(centre, above))
     return fig
 
 
@@ -637,6 +871,7 @@ def plot_sources(result, ax=None) -> Figure:
     src = src.sort_values(["stance_rank", "bias_q50", "source"], ascending=[True, False, True]).reset_index(drop=True)
     stances = list(dict.fromkeys(src["stance"]))
     n_rows = len(src) + len(stances)
+    own = ax is None
     if ax is None:
         fig = _new_figure(9.0, 1.3 + 0.3 * n_rows)
         ax = fig.add_subplot()
@@ -691,6 +926,8 @@ def plot_sources(result, ax=None) -> Figure:
     ax.set_axisbelow(True)
     ax.set_xlabel("bias factor: reported ÷ true (1 = unbiased; right of the dashed line: inflates)")
     ax.set_title("Sources' biases: posterior median and 90% interval, grouped by stance", loc="left", fontsize=10)
+    if own:
+        _caption_below_subplots(fig, "sources")
     return fig
 
 
@@ -722,6 +959,7 @@ def plot_claims_check(result, ax=None) -> Figure:
         ]
     )
     n = len(check)
+    own = ax is None
     if ax is None:
         n_cols = 1 if n <= 70 else min(3, int(np.ceil(n / 70)))
         per_col = int(np.ceil(n / n_cols)) if n else 1
@@ -762,7 +1000,7 @@ def plot_claims_check(result, ax=None) -> Figure:
         axis.set_xlabel("figure (log scale)")
     finite = np.asarray([v for v in values if np.isfinite(v) and v > 0], dtype=float)
     for axis in axs:
-        _set_count_axis(axis.xaxis, finite, force_log=True)
+        _set_count_axis(axis.xaxis, finite)
         if finite.size:
             axis.set_xlim(finite.min() / 1.6, finite.max() * 1.6)  # the same scale in every column
     if not n:
@@ -783,6 +1021,8 @@ def plot_claims_check(result, ax=None) -> Figure:
     axs[-1].legend(
         handles=key, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False, borderaxespad=0
     )
+    if own:
+        _caption_below_subplots(fig, "claims_check")
     return fig
 
 
@@ -809,7 +1049,8 @@ def _daily_rates(result) -> dict[str, pd.DataFrame]:
 
 def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure:
     """Posterior median and 90% band of daily casualties (killed + wounded) over time, per
-    population (one panel each; all on ``ax`` when given), with any daily-average claims."""
+    population (one panel each; all on ``ax`` when given), with any daily-average claims. Counts
+    on a log scale in every panel; each panel lists the sources of the daily figures drawn in it."""
     rates = _daily_rates(result)
     pops = [p for p in rates if population is None or p == population]
     if population is not None and not pops:
@@ -817,15 +1058,19 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
     styles = _source_styles(result)
     frame = result.inputs.claims
     if ax is None:
-        fig = _new_figure(10.5, 0.8 + 2.6 * len(pops))
-        fig.set_layout_engine("constrained")
+        width, height = 10.5, 0.8 + 2.6 * len(pops)
+        caption_lines = _caption_lines("daily_rate", width - 0.5)
+        room = 0.08 + _caption_height(caption_lines) + 0.08
+        fig = _new_figure(width, height + room)
+        # the caption below the panels: constrained layout keeps out of the bottom ``room`` inches
+        fig.set_layout_engine("constrained", rect=(0, room / (height + room), 1, 1 - room / (height + room)))
         axs = [fig.add_subplot(len(pops), 1, k + 1) for k in range(len(pops))]
+        _place_caption(fig, caption_lines, 0.25)
         together = False
     else:
         fig = _figure_of(ax)
         axs = [ax] * len(pops)
         together = True
-    shown = set()
     for k, (p, axis) in enumerate(zip(pops, axs)):
         r = rates[p]
         x = np.append(r["start"].to_numpy(), r["end"].to_numpy()[-1])
@@ -854,6 +1099,7 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
             & (frame["measure"] == "per_day")
             & (frame["category"] == "casualties")
         ]
+        shown = set()
         for _, c in daily.iterrows():
             st = styles[c["source"]]
             a, b = pd.Timestamp(c["period_start"]), pd.Timestamp(c["period_end"]) + pd.Timedelta(days=1)
@@ -864,42 +1110,26 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
             ax_vals.append(np.array([c["low"], c["high"]]))
         if not together:
             vals = np.concatenate([np.asarray(v, dtype=float) for v in ax_vals])
-            vals = vals[np.isfinite(vals) & (vals > 0)]
-            log = _set_count_axis(axis.yaxis, vals, force_log=bool(vals.size and vals.max() / vals.min() > 20))
-            if not log:
-                axis.set_ylim(bottom=0)
+            _set_count_axis(axis.yaxis, vals)
             _shade_extrapolated(axis, result, p)
             axis.set_title(
                 f"{_name(result, p)}: daily casualties (killed + wounded), median and 90% interval",
                 loc="left",
                 fontsize=10,
             )
-            axis.set_ylabel("casualties per day")
+            axis.set_ylabel("casualties per day\n(log scale)")
             _date_axis(axis)
             axis.grid(True, color="#E5E5E5", lw=0.6)
             axis.set_axisbelow(True)
+            _source_legend(axis, styles, shown, title="daily figures stated by")
     if together and pops:
         vals = np.concatenate([np.concatenate([rates[p]["q05"], rates[p]["q95"]]) for p in pops])
-        log = _set_count_axis(ax.yaxis, vals)
-        if not log:
-            ax.set_ylim(bottom=0)
+        _set_count_axis(ax.yaxis, vals)
         ax.set_title("Daily casualties (killed + wounded): median and 90% interval", loc="left", fontsize=10)
-        ax.set_ylabel("casualties per day")
+        ax.set_ylabel("casualties per day (log scale)")
         _date_axis(ax)
         ax.grid(True, color="#E5E5E5", lw=0.6)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    elif shown:
-        handles = _source_legend_handles(styles, shown)
-        axs[0].legend(
-            handles=handles,
-            title="daily figures stated by",
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            fontsize=7.5,
-            title_fontsize=8,
-            frameon=False,
-            borderaxespad=0,
-        )
     return fig
 
 
@@ -988,7 +1218,8 @@ def plot_priors(result, axes: Sequence | None = None) -> Figure:
                 label="posterior",
             )
         axis.plot(grid, prior.pdf(grid), color="#0072B2", lw=1.8, label="prior")
-        axis.set_title(panel["title"], fontsize=8.5, loc="left")
+        title = "\n".join(textwrap.fill(line, 42, break_long_words=False) for line in panel["title"].split("\n"))
+        axis.set_title(title, fontsize=8.5, loc="left")
         axis.set_yticks([])
         axis.tick_params(axis="x", labelsize=7.5)
         axis.set_xlim(lo, hi)
@@ -996,16 +1227,21 @@ def plot_priors(result, axes: Sequence | None = None) -> Figure:
         axis.set_visible(False)
     if panels:
         axs[0].legend(fontsize=7.5, frameon=False, loc="upper right")
-        if axes is None:
-            fig.suptitle(
-                "Priors (blue: density from the configuration) vs posteriors (orange: histogram of draws)",
-                fontsize=10,
-                x=0.01,
-                ha="left",
-            )
-            fig.tight_layout(rect=(0, 0, 1, 0.97))
     else:
         axs[0].text(0.5, 0.5, "no hyperparameter in the posterior", transform=axs[0].transAxes, ha="center")
+    if axes is None:
+        fig.suptitle(
+            "Priors (blue: density from the configuration) vs posteriors (orange: histogram of draws)",
+            fontsize=10,
+            x=0.01,
+            ha="left",
+        )
+        width, height = fig.get_size_inches()
+        lines = _caption_lines("priors", width - 0.5)
+        room = 0.08 + _caption_height(lines) + 0.1
+        fig.set_size_inches(width, height + room)
+        _place_caption(fig, lines, 0.25)
+        fig.tight_layout(rect=(0, room / (height + room), 1, 1 - 0.3 / (height + room)))
     return fig
 
 

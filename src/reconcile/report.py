@@ -21,7 +21,7 @@ from ._io import atomic_write_text
 from ._progress import stage
 from ._signals import checkpoint
 from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY
-from .plots import save_plots
+from .plots import CAPTIONS, save_plots
 
 __all__ = ["render_report", "write_report"]
 
@@ -98,15 +98,8 @@ def _setting(value) -> str:
 
 
 def _images(plot_paths: list[Path]) -> list[dict]:
-    captions = {
-        "cumulative": "Cumulative losses per population with every claim drawn where it belongs; window and daily "
-        "claims below each population, against the model's loss over their window.",
-        "sources": "Each source's bias factor (reported ÷ true) with its 90% interval, grouped by stance.",
-        "claims_check": "Each counted claim against the figure its source would be expected to state given the fit; "
-        "surprising claims first.",
-        "daily_rate": "Daily casualties (killed + wounded) per population.",
-        "priors": "Prior versus posterior of the model's key hyperparameters.",
-    }
+    # the captions the figures carry themselves (one source of truth: plots.CAPTIONS)
+    captions = CAPTIONS
     out = []
     for path in plot_paths:
         data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
