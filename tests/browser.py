@@ -9,7 +9,11 @@ itself is never touched), waits for the load event and posts back:
   sideways on its own (``.table-scroll``, ``.figure-scroll``);
 - ``images`` and ``broken``: how many images there are and how many failed to load;
 - ``requests``: every resource the page fetched (Resource Timing; embedded ``data:`` images are
-  not requests). Host names resolve nowhere, so nothing can leave the machine either way.
+  not requests). Host names resolve nowhere, so nothing can leave the machine either way;
+- ``interactive``: for a report's interactive cumulative view (else null), how many charts
+  (``svg.iv-svg``) and claim marks (``.iv-claim``) it drew, and what a reader sees after tapping
+  the first mark (a click event, as a tap sends): the tooltip's text and its left and right edges,
+  the page's scroll width with it open, and the tooltip a mouse pointing at a curve shows.
 
 A screenshot of the framed page is written beside the copy for a person to look at.
 """
@@ -32,12 +36,38 @@ window.addEventListener('load', function () {
     return box.width > 0 && box.right > doc.clientWidth + 1 && !el.closest('.table-scroll, .figure-scroll');
   }).map(function (el) { return el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''); });
   var images = Array.prototype.slice.call(document.images);
-  parent.postMessage(JSON.stringify({
+  var found = {
     viewport: doc.clientWidth, scroll_width: doc.scrollWidth, wide: wide.slice(0, 20),
     images: images.length,
     broken: images.filter(function (im) { return !(im.complete && im.naturalWidth > 0); }).length,
-    requests: performance.getEntriesByType('resource').map(function (e) { return e.name; })
-  }), '*');
+    requests: null, interactive: null
+  };
+  var view = document.getElementById('interactive');
+  if (view) {
+    var marks = view.querySelectorAll('.iv-claim');
+    var nav = document.getElementById('interactive-nav');
+    var seen = { charts: view.querySelectorAll('svg.iv-svg').length, marks: marks.length, hidden: view.hidden,
+                 nav_hidden: nav ? nav.hidden : null };
+    if (marks.length) {
+      marks[0].scrollIntoView();
+      marks[0].dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, view: window }));
+      var tip = view.querySelector('.iv-tip');
+      var box = tip && !tip.hidden ? tip.getBoundingClientRect() : null;
+      seen.tip = box ? tip.textContent : null;
+      seen.tip_left = box ? box.left : null;
+      seen.tip_right = box ? box.right : null;
+      seen.scroll_width_tip = doc.scrollWidth;
+      document.body.dispatchEvent(new MouseEvent('click', { bubbles: true, view: window }));
+      seen.tip_closed = !tip || tip.hidden;
+      var overlay = view.querySelector('.iv-overlay'), area = overlay.getBoundingClientRect();
+      overlay.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, view: window,
+        clientX: area.left + area.width / 2, clientY: area.top + area.height / 2 }));
+      seen.curve_tip = tip && !tip.hidden ? tip.textContent : null;
+    }
+    found.interactive = seen;
+  }
+  found.requests = performance.getEntriesByType('resource').map(function (e) { return e.name; });
+  parent.postMessage(JSON.stringify(found), '*');
 });
 </script>"""
 

@@ -10,6 +10,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
+import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 from dataclasses import replace  # noqa: E402
@@ -20,7 +21,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from reconcile import plots  # noqa: E402
+from reconcile import interactive, plots  # noqa: E402
 from reconcile.report import render_report  # noqa: E402
 
 SCRIPT = "<script>alert(1)</script>"
@@ -379,7 +380,12 @@ def test_report_is_self_contained_and_escaped(result, fit_dir):
     assert len(images) == 5 and all(src.startswith("data:image/png;base64,") for src in images)
     # claims text is escaped
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "<script>alert" not in page and "<script" not in page
+    assert "<script>alert" not in page
+    # the only scripts: the interactive view's data (no "<" in it) and the package's own script
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, flags=re.S)
+    assert page.count("<script") == len(scripts) == 2
+    assert scripts[0][0] == ' type="application/json" id="cumulative-data"' and "<" not in scripts[0][1]
+    assert scripts[1] == ("", interactive.view_script())
     assert "Source &lt;b&gt;C&lt;/b&gt;" in page and "Ministry A &amp; Partners" in page
     # the verdict, the assumption, provenance and every claim
     assert result.diagnostics.verdict().split(":")[0] in page
@@ -437,6 +443,25 @@ def test_report_in_a_real_browser(fit_dir, tmp_path, width):
     assert seen["wide"] == [] and seen["scroll_width"] <= width, seen
     assert seen["images"] == 5 and seen["broken"] == 0
     assert seen["requests"] == []
+    # the interactive view is drawn: a chart per population, a mark per claim on a cumulative
+    # scale; a tap on a mark shows its source and quote inside the page's width, a tap elsewhere
+    # closes it, and pointing at the curves gives the date and the bands' values
+    data = _view_json(page)
+    view = seen["interactive"]
+    assert view["hidden"] is False and view["nav_hidden"] is False
+    assert view["charts"] == len(data["populations"]) == 1
+    claims = data["populations"][0]["claims"]
+    assert view["marks"] == len(claims) > 0
+    first = claims[0]
+    assert data["sources"][first["source"]]["label"] in view["tip"] and first["quote"] in view["tip"]
+    assert first["reported"] in view["tip"] and first["citation"] in view["tip"]
+    assert 0 <= view["tip_left"] < view["tip_right"] <= width and view["scroll_width_tip"] <= width, view
+    assert view["tip_closed"] is True
+    assert (
+        view["curve_tip"].startswith("alpha, by 20")
+        and "casualties" in view["curve_tip"]
+        and "90%" in view["curve_tip"]
+    )
     assert seen["screenshot"].stat().st_size > 10_000
     print(f"screenshot: {seen['screenshot']}")
 
@@ -454,6 +479,103 @@ def test_the_browser_probe_sees_what_it_checks(tmp_path):
     assert seen["viewport"] == 420 and seen["scroll_width"] > 420 and "div" in seen["wide"]
     assert seen["images"] == 2 and seen["broken"] == 2
     assert seen["requests"] == ["https://example.invalid/x.png"]
+    assert seen["interactive"] is None
+
+
+# -- the interactive cumulative view ---------------------------------------------------------------
+
+HOSTILE = '</script><img src=x onerror=alert(1)> & "quoted" \u2028 <!-- Ça coûte ≥ 5 €'
+
+
+def _view_json(page: str) -> dict:
+    found = re.search(r'<script type="application/json" id="cumulative-data">(.*?)</script>', page, flags=re.S)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def test_interactive_view_data_are_the_fits(result):
+    """The view draws the fit's own numbers: the bands of every category by date (four
+    significant digits), the claims on a cumulative scale with their text, the static figure's
+    source colours."""
+    from reconcile import summary
+    from reconcile.model import CATEGORIES
+
+    data = interactive.view_data(result)
+    assert data["categories"] == list(CATEGORIES)
+    est = summary.estimates(result)
+    (pop,) = data["populations"]
+    assert pop["id"] == "alpha" and pop["label"] == result.config.population_label("alpha")
+    for category in CATEGORIES:
+        rows = est[(est["population"] == "alpha") & (est["category"] == category)]
+        assert pop["dates"] == list(rows["date"])
+        for q in ("q05", "q25", "q50", "q75", "q95"):
+            assert pop["bands"][category][q] == pytest.approx(list(rows[q]), rel=5e-4)
+    # the claims since the start and the strengths that bound them; no window, relay or daily one
+    frame = result.inputs.claims.set_index("claim_id")
+    assert [c["id"] for c in pop["claims"]] == [
+        "c-exact",
+        "c-about",
+        "c-at-least",
+        "c-more-than",
+        "c-at-most",
+        "c-fewer-than",
+        "c-range",
+        "c-vague",
+        "c-deployed",
+    ]
+    assert pop["n_window"] == 2
+    by_id = {c["id"]: c for c in pop["claims"]}
+    exact = by_id["c-exact"]
+    assert exact["quote"] == f"About 900 casualties {SCRIPT} & more." and exact["source"] == "Ministry A & Partners"
+    assert (exact["low"], exact["high"], exact["qualifier"], exact["kind"]) == (900, 900, "exact", "cumulative")
+    assert exact["citation"] == "https://example.org/c-exact" and exact["url"] is True
+    assert exact["reported"] == "2024-03-01" and exact["date"] == f"{frame.loc['c-exact', 'period_end']:%Y-%m-%d}"
+    assert by_id["c-at-least"]["high"] is None and by_id["c-at-least"]["stated"] == "at least 1,200"
+    assert by_id["c-range"]["stated"] == "1,400 to 2,200" and by_id["c-deployed"]["kind"] == "bound"
+    styles = plots._source_styles(result)
+    assert {s: (v["color"], v["marker"]) for s, v in data["sources"].items()} == {
+        s: (v["color"], v["marker"]) for s, v in styles.items()
+    }
+    assert data["sources"]["Source <b>C</b>"]["label"] == result.config.source_label("Source <b>C</b>")
+
+
+def test_interactive_view_is_in_the_page_safely_and_deterministically(result, fit_dir):
+    page = render_report(result)
+    assert _view_json(page) == json.loads(json.dumps(interactive.view_data(result)))
+    # the same fit gives the same bytes: rendered again, and from the saved fit
+    assert render_report(result) == page
+    assert _view_json((fit_dir / "report.html").read_text(encoding="utf-8")) == _view_json(page)
+    assert interactive.view_json(interactive.view_data(result)) == interactive.view_json(interactive.view_data(result))
+    # the view sits right after the static cumulative figure, whose PNG stays for print and no script
+    # (hidden, as its entry in the contents, until the script shows them; hidden in print)
+    assert 'id="interactive" hidden' in page and "#interactive { display: none; }" in page
+    assert '<li id="interactive-nav" hidden><a href="#interactive">' in page
+
+
+def test_interactive_view_escapes_a_hostile_quote(result):
+    frame = result.inputs.claims.copy()
+    frame.loc[frame["claim_id"] == "c-range", "quote"] = HOSTILE
+    frame.loc[frame["claim_id"] == "c-range", "citation"] = 'javascript:alert(1)//"><b>'
+    hostile = replace(result, inputs=replace(result.inputs, claims=frame))
+    page = render_report(hostile)
+    found = re.search(r'<script type="application/json" id="cumulative-data">(.*?)</script>', page, flags=re.S)
+    assert found is not None
+    text = found.group(1)
+    assert not set("<>&\u2028\u2029") & set(text)
+    assert "\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e \\u0026" in text
+    claim = next(c for c in json.loads(text)["populations"][0]["claims"] if c["id"] == "c-range")
+    assert claim["quote"] == HOSTILE  # read back whole, non-ASCII included
+    assert claim["url"] is False  # a "javascript:" citation is text, never a link
+    assert "<img src=x" not in page and page.count("<script") == 2
+    assert "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#34;quoted&#34;" in page  # "Every claim"
+
+
+def test_interactive_json_escapes_what_would_end_a_script():
+    text = interactive.view_json({"b": "</script><!-- & \u2028\u2029", "a": [1.5, None]})
+    assert text == '{"a":[1.5,null],"b":"\\u003c/script\\u003e\\u003c!-- \\u0026 \\u2028\\u2029"}'
+    assert json.loads(text)["b"] == "</script><!-- & \u2028\u2029"
+    script = interactive.view_script().lower()
+    assert "</" not in script and "<!--" not in script and "<script" not in script
 
 
 def test_render_report_without_figures(result):

@@ -3,7 +3,9 @@ the identifying assumption, the configuration and every claim with its quote.
 
 Rendered with Jinja2 and autoescaping: every piece of text that comes from a claims file (quotes,
 sources, citations, identifiers) is HTML-escaped. Figures are embedded as base64 PNG data URIs,
-so the page needs no other file, network access or JavaScript.
+so the page needs no other file or network access. An interactive cumulative view follows the
+static figure (:mod:`reconcile.interactive`: a script of this package and the data it draws,
+embedded too); without JavaScript, and in print, the page reads the same without it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
-from . import __version__, summary
+from . import __version__, interactive, summary
 from ._io import atomic_write_text
 from ._progress import stage
 from ._signals import checkpoint
@@ -267,7 +270,15 @@ def _environment():
 def render_report(result, plot_paths: list[Path] | None = None) -> str:
     """The report as one HTML string (``plot_paths``: PNG files to embed, e.g. from save_plots)."""
     images = _images(list(plot_paths or []))
-    return _environment().get_template("report.html.j2").render(**_context(result, images))
+    context = _context(result, images)
+    # the interactive view follows the static cumulative figure (or leads, without one)
+    names = [img["name"] for img in images]
+    split = names.index("cumulative") + 1 if "cumulative" in names else 0
+    context["images_first"], context["images_rest"] = images[:split], images[split:]
+    # escaped for a <script> element by view_json / a fixed file of the package: no HTML escaping
+    context["view_json"] = Markup(interactive.view_json(interactive.view_data(result)))
+    context["view_script"] = Markup(interactive.view_script())
+    return _environment().get_template("report.html.j2").render(**context)
 
 
 def write_report(result, out_dir) -> list[Path]:
