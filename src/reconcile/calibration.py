@@ -209,7 +209,7 @@ def _tally(claims: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
 
 def _state_claims(design: pd.DataFrame, inputs, config, truth: dict, rng: np.random.Generator) -> pd.DataFrame:
     """The claims a war drawn from the model's prior would produce (see the module docstring)."""
-    from .model import _LOGISTIC, claim_location_scale
+    from .model import _LOGISTIC, claim_location_scale, typical_category_share
 
     pr = config.priors
     L = inputs.loss
@@ -225,8 +225,7 @@ def _state_claims(design: pd.DataFrame, inputs, config, truth: dict, rng: np.ran
     outlier = rng.random(len(sigma)) < pr["outlier_prob"]
     sd = np.where(outlier, pr["outlier_sd"], sigma)
     log_fig = mu + rng.logistic(0.0, sd * _LOGISTIC)
-    share_mean = pr["killed_share_a"] / (pr["killed_share_a"] + pr["killed_share_b"])
-    category_share = np.array([share_mean, 1.0 - share_mean, 1.0])[L["category"]]
+    category_share = typical_category_share(L["category"], pr)
     median_rate = np.array([config.daily_rate_median(p) for p in inputs.populations])[L["pop"]]
     typical = median_rate * category_share * np.where(L["per_day"], 1.0, L["days"])
     index = {cid: i for i, cid in enumerate(L["claim_id"])}

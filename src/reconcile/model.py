@@ -765,7 +765,7 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "pop_pair_weight": pair_weight,
         # the walk's level is the log daily rate of each population's anchor category
         "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations])
-        + np.log(_anchor_share_mean(anchor, config.priors)),
+        + np.log(typical_category_share(anchor, config.priors)),
         "pop_anchor": anchor,
         "estimate_start_step": est_start[0],
         "estimate_start_rest": est_start[1],
@@ -861,8 +861,8 @@ _NOISE_CENTRED_FROM = 40
 
 
 # A population whose loss claims are this share or more of one category (killed or wounded) has
-# its curve sampled on that category's daily rate (docs/decisions.md, "Anchor the curve on the
-# category the claims count")
+# its curve sampled on that category's daily rate (docs/decisions.md, "Anchor a population's curve
+# on the category its claims count")
 _ANCHOR_SHARE = 0.8
 
 
@@ -881,10 +881,11 @@ def anchor_categories(d: ModelInputs) -> np.ndarray:
     return out
 
 
-def _anchor_share_mean(anchor: np.ndarray, pr: Mapping[str, Any]) -> np.ndarray:
-    """The prior's typical share of casualties each population's anchor category is."""
+def typical_category_share(categories: np.ndarray, pr: Mapping[str, Any]) -> np.ndarray:
+    """The prior's typical share of casualties each category (index in CATEGORIES) is: the killed
+    share's prior mean for killed, its complement for wounded, 1 for casualties."""
     typical = pr["killed_share_a"] / (pr["killed_share_a"] + pr["killed_share_b"])
-    return np.where(anchor == 0, typical, np.where(anchor == 1, 1.0 - typical, 1.0))
+    return np.array([typical, 1.0 - typical, 1.0])[np.asarray(categories)]
 
 
 def _centred(counts: np.ndarray, threshold: int) -> np.ndarray:
