@@ -622,3 +622,20 @@ def test_cli_report_garbage_posterior(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "posterior.nc" in err and "Traceback" not in err
     assert not (tmp_path / "report.html").exists()
+
+
+def test_sources_get_distinct_colours_up_to_twelve_then_new_marker_shapes(result):
+    """Each of the first twelve sources has its own colour (seven Okabe-Ito with a dot, five more
+    with a square, so the shape separates them for a colour-blind reader), and beyond twelve the
+    colours repeat with a new marker: no two sources share a colour and marker."""
+    claims = result.inputs.claims
+    n = 40
+    many = pd.concat([claims.iloc[[0]]] * n, ignore_index=True)
+    many["source"] = [f"Source {k:02d}" for k in range(n)]
+    styles = plots._source_styles(replace(result, inputs=replace(result.inputs, claims=many)))
+    ordered = sorted(styles.values(), key=lambda st: st["rank"])
+    assert len({st["color"] for st in ordered[:12]}) == 12
+    assert {st["marker"] for st in ordered[:7]} == {"o"} and {st["marker"] for st in ordered[7:12]} == {"s"}
+    assert {st["color"] for st in ordered[:7]} == set(plots.OKABE_ITO[:7])
+    assert len({(st["color"], st["marker"]) for st in ordered}) == n
+    assert all(st["label"] == f"Source {k:02d}" for k, st in enumerate(ordered))

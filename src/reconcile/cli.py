@@ -240,6 +240,7 @@ def cmd_fit(args) -> int:
     diag = result.diagnostics
     if not args.quiet:
         head = result.headline().rename(columns={"q50": "median", "q05": "90% low", "q95": "90% high"})
+        head["population"] = head["population"].map(result.config.population_label)
         print(
             head[["population", "category", "date", "median", "90% low", "90% high"]].to_string(
                 index=False, float_format=lambda v: f"{v:,.0f}"

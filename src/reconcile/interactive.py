@@ -63,7 +63,7 @@ def view_data(result) -> dict:
     for source, st in styles.items():
         sources[source] = {
             "label": config.source_label(source),
-            "legend": config.source_label(source) if st["label"] != "other sources" else "other sources",
+            "legend": config.source_label(source),
             "color": st["color"],
             "marker": st["marker"],
             "rank": int(st["rank"]),

@@ -6,9 +6,12 @@ state: nothing is shown, nothing leaks, and the Agg backend is enough.
 
 Conventions shared by all figures:
 
-* sources are coloured with the Okabe-Ito palette (colour-blind safe), marker shapes cycle
-  after eight sources, and sources beyond the eleven with most claims share one "other sources"
-  style, so legends stay short;
+* each source has its own colour and marker, stable across figures and ordered by how many of
+  its claims the fit uses: the first seven take the Okabe-Ito palette (colour-blind safe) with a
+  dot, the next five five darker colours from Paul Tol's schemes with a square (a colour-blind
+  reader tells them from the first seven by the shape), and beyond twelve the twelve colours
+  repeat with a new marker shape per round; legends are per panel and list only what the panel
+  draws;
 * a stated figure is drawn as what it says: a point (``exact``, ``about``) as a dot, a lower
   bound (``at_least``, ``more_than``) as an arrow pointing up from the value, an upper bound
   (``at_most``, ``fewer_than``) as an arrow pointing down, a range as a bar from low to high, a
@@ -57,10 +60,13 @@ __all__ = [
 #: Okabe & Ito (2008) colour-blind-safe palette, ordered for contrast on white
 #: (the pale yellow last, and not used for sources).
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
-_SOURCE_COLOURS = OKABE_ITO[:7]  # the pale yellow is unreadable as thin lines and arrows on white
+#: Five darker colours from Paul Tol's "muted" scheme (indigo, wine, olive, green) and a brown,
+#: distinct from the Okabe-Ito seven for normal vision; sources that get them also get a square,
+#: so a colour-blind reader can tell them from the first seven by shape.
+_EXTRA_COLOURS = ("#332288", "#882255", "#999933", "#117733", "#8C510A")
+#: The pale yellow is left out: it is unreadable as thin lines and arrows on white.
+_SOURCE_COLOURS = OKABE_ITO[:7] + _EXTRA_COLOURS
 _MARKERS = ("o", "s", "D", "P", "X", "h", "p")
-_OTHER_COLOUR = "#8C8C8C"
-_MAX_SOURCE_ENTRIES = 11  # plus one "other sources" entry: at most 12 legend entries
 _STANCE_COLOURS = {"adversary": "#D55E00", "own": "#0072B2", "neutral": "#009E73", "unknown": "#6E6E6E"}
 _CATEGORY_STYLE = {  # (band colour, median line style): sources own the colours, categories are greys
     "casualties": ("#4D4D4D", "-"),
@@ -265,6 +271,18 @@ def _name(result, population: str) -> str:
     return result.config.population_label(population)
 
 
+def _source_marker(k: int) -> str:
+    """The marker of the ``k``-th source: a dot for the seven Okabe-Ito colours, a square for the
+    five extra colours, then one new shape per round of twelve colours (so every pair of colour
+    and marker is used once, up to 12 x 6 sources)."""
+    n_first = len(OKABE_ITO[:7])
+    if k < n_first:
+        return _MARKERS[0]
+    if k < len(_SOURCE_COLOURS):
+        return _MARKERS[1]
+    return _MARKERS[2 + ((k - len(_SOURCE_COLOURS)) // len(_SOURCE_COLOURS)) % (len(_MARKERS) - 2)]
+
+
 def _source_styles(result) -> dict[str, dict]:
     """Colour, marker and legend label of every source of the claims (stable across figures)."""
     frame = result.inputs.claims
@@ -277,20 +295,12 @@ def _source_styles(result) -> dict[str, dict]:
     order = sorted(key, key=key.get)
     styles = {}
     for k, source in enumerate(order):
-        if k < _MAX_SOURCE_ENTRIES or len(order) == _MAX_SOURCE_ENTRIES + 1:
-            styles[source] = {
-                "color": _SOURCE_COLOURS[k % len(_SOURCE_COLOURS)],
-                "marker": _MARKERS[(k // len(_SOURCE_COLOURS)) % len(_MARKERS)],
-                "label": _plain(result.config.source_label(source)),  # whole: legends wrap it
-                "rank": k,
-            }
-        else:
-            styles[source] = {
-                "color": _OTHER_COLOUR,
-                "marker": "o",
-                "label": "other sources",
-                "rank": _MAX_SOURCE_ENTRIES,
-            }
+        styles[source] = {
+            "color": _SOURCE_COLOURS[k % len(_SOURCE_COLOURS)],
+            "marker": _source_marker(k),
+            "label": _plain(result.config.source_label(source)),  # whole: legends wrap it
+            "rank": k,
+        }
     return styles
 
 
