@@ -26,10 +26,9 @@ from reconcile.model import (
     model_arrays,
     ou_matrix,
     prepare,
-    stated_logp,
     step_boundaries,
-    strength_logp,
 )
+from reconcile.observation import stated_logp, strength_logp
 
 LOGISTIC = np.sqrt(3) / np.pi
 
@@ -475,3 +474,22 @@ def test_group_mean_basis_leaves_the_groups_common_shift_non_centred(rich_war):
     assert (np.diff(w) <= 1e-12).all() and ((w >= 0) & (w < 1)).all()
     np.testing.assert_allclose(np.abs(q[:, -1]), 1 / np.sqrt(n), atol=0.05)  # the common shift
     assert w[-1] < 0.1 and (w[:-1] > 0.5).all()
+
+
+def test_the_observation_model_is_written_once():
+    """Every log density and random draw of a stated figure lives in ``observation.py``: no other
+    module of the library draws logistic noise, defines the logistic scale or a claim's log density."""
+    from pathlib import Path
+
+    import reconcile
+
+    package = Path(reconcile.__file__).parent
+    patterns = ("logistic(", "np.sqrt(3", "def stated_logp", "def stated_loglik", "def strength_logp")
+    found = {
+        (path.name, pattern)
+        for path in package.rglob("*.py")
+        for pattern in patterns
+        if pattern in path.read_text(encoding="utf-8")
+    }
+    assert {name for name, _ in found} == {"observation.py"}
+    assert {pattern for _, pattern in found} == set(patterns)

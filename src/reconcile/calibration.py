@@ -209,7 +209,8 @@ def _tally(claims: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
 
 def _state_claims(design: pd.DataFrame, inputs, config, truth: dict, rng: np.random.Generator) -> pd.DataFrame:
     """The claims a war drawn from the model's prior would produce (see the module docstring)."""
-    from .model import _LOGISTIC, claim_location_scale, typical_category_share
+    from .model import claim_location_scale, typical_category_share
+    from .observation import stated_log_figure, unit_noise
 
     pr = config.priors
     L = inputs.loss
@@ -222,9 +223,8 @@ def _state_claims(design: pd.DataFrame, inputs, config, truth: dict, rng: np.ran
         truth.get("bias_drift"),
         truth.get("series_noise_sd"),
     )
-    outlier = rng.random(len(sigma)) < pr["outlier_prob"]
-    sd = np.where(outlier, pr["outlier_sd"], sigma)
-    log_fig = mu + rng.logistic(0.0, sd * _LOGISTIC)
+    noise, wild = unit_noise(rng, len(sigma), pr["outlier_prob"])
+    log_fig = stated_log_figure(noise, wild, mu, sigma, pr["outlier_sd"])
     category_share = typical_category_share(L["category"], pr)
     median_rate = np.array([config.daily_rate_median(p) for p in inputs.populations])[L["pop"]]
     typical = median_rate * category_share * np.where(L["per_day"], 1.0, L["days"])

@@ -33,17 +33,15 @@ from .config import Config, ConfigError, config_from_json, load_config
 from .diagnostics import Diagnostics, diagnose
 from .errors import FitError, IncompatibleFit
 from .model import (
-    _LOGISTIC,
     ModelInputs,
     bound_terms,
     build_model,
     last_day_covered,
     observation_terms,
     prepare,
-    stated_loglik,
-    strength_loglik,
     uses_group_means,
 )
+from .observation import stated_log_figure, stated_loglik, strength_loglik, unit_noise
 
 FORMAT_VERSION = 2  # of the saved posterior.nc; bumped when its layout changes
 
@@ -159,14 +157,11 @@ def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> x
     post = idata.posterior
     pr = config.priors
     shape = post["true_quantity"].shape  # (chain, draw, claim)
-    outlier = rng.random(shape) < pr["outlier_prob"]
-    # the model's noise: logistic with standard deviation sigma (or outlier_sd for a wild figure)
-    figure = rng.logistic(0.0, _LOGISTIC, shape)
+    figure, outlier = unit_noise(rng, shape, pr["outlier_prob"])
     # in place, one chain at a time: a large war's temporaries (draws x claims) stay a chain's worth
     for c in range(shape[0]):
         mu, sigma = observation_terms(post, d, config, c)
-        figure[c] *= np.where(outlier[c], pr["outlier_sd"], sigma)
-        figure[c] += mu
+        stated_log_figure(figure[c], outlier[c], mu, sigma, pr["outlier_sd"], out=figure[c])
         np.exp(figure[c], out=figure[c])
     return xr.Dataset(
         {"figure": (("chain", "draw", "claim"), figure)},

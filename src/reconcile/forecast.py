@@ -195,7 +195,8 @@ def forecast_rows(result, full, config, day: dt.date, seed: int) -> list[dict]:
     """One row (see :data:`FORECAST_COLUMNS`) per loss claim of ``full`` (the :class:`~reconcile.
     model.ModelInputs` of every claim) reported after ``day``, predicted by ``result`` (the fit of
     the claims known on ``day``, carried at least to the last day any later claim covers)."""
-    from .model import _LOGISTIC, ROLE_LOSS
+    from .model import ROLE_LOSS
+    from .observation import stated_log_figure, unit_noise
 
     frame = full.claims
     rows = frame[frame["role"] == ROLE_LOSS].reset_index(drop=True)  # aligned with full.loss
@@ -232,9 +233,8 @@ def forecast_rows(result, full, config, day: dt.date, seed: int) -> list[dict]:
             out.append({**base, "status": terms})
             continue
         mu, sigma = terms
-        n = len(mu)
-        wild = rng.random(n) < pr["outlier_prob"]
-        figure = mu + rng.logistic(0.0, _LOGISTIC, n) * np.where(wild, pr["outlier_sd"], sigma)
+        noise, wild = unit_noise(rng, len(mu), pr["outlier_prob"])
+        figure = stated_log_figure(noise, wild, mu, sigma, pr["outlier_sd"])
         below, upto = float(np.mean(figure < lo)), float(np.mean(figure <= hi))
         pit = below + rng.random() * (upto - below)
         q = np.exp(np.quantile(figure, [0.05, 0.25, 0.5, 0.75, 0.95]))

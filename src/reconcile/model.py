@@ -58,6 +58,7 @@ from scipy import sparse, stats
 from .claims import Claims
 from .config import Config, ConfigError
 from .errors import ModelDataError
+from .observation import stated_logp, strength_logp
 
 CATEGORIES = ("killed", "wounded", "casualties")
 STANCE_ORDER = ("adversary", "own", "neutral", "unknown")
@@ -575,73 +576,6 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
         estimates=grid.estimate_points(),
         drift=drift_series(loss_rows, pop_index, config),
     )
-
-
-_LOGISTIC = np.sqrt(3.0) / np.pi  # logistic scale with a standard deviation of 1
-
-
-def _log_interval(z_lo, z_hi):
-    """log(F(z_hi) - F(z_lo)) for the standard logistic cdf F, stable in both tails:
-    F(h) - F(l) = (e^h - e^l) / ((1 + e^h)(1 + e^l))."""
-    return z_hi + pt.log1mexp(z_lo - z_hi) - pt.softplus(z_hi) - pt.softplus(z_lo)
-
-
-def _log_density(z):
-    """Log density of the standard logistic distribution."""
-    return -z - 2.0 * pt.softplus(-z)
-
-
-def stated_logp(stated, mu, sd, outlier_prob, outlier_sd):
-    """Log-likelihood of stated figures ``stated = [log low, log high]`` (equal ends: a point).
-
-    The source's log figure is ``mu + eps``, with ``eps`` logistic (bounded influence) of
-    standard deviation ``sd`` or, with probability ``outlier_prob``, of ``outlier_sd`` (a wild
-    figure). A point contributes the density of the figure, an interval the probability that
-    the figure lies in it (censoring: an open end is a bound at +-30 on the log scale).
-    """
-    lo, hi = stated[..., 0], stated[..., 1]
-    point = pt.eq(lo, hi)
-    # a point gets a harmless interval and vice versa, so the branch not taken stays finite
-    safe_hi = pt.switch(point, lo + 1.0, hi)
-
-    def component(sd_):
-        scale = sd_ * _LOGISTIC
-        z_lo, z_hi = (lo - mu) / scale, (safe_hi - mu) / scale
-        return pt.switch(point, _log_density(z_lo) - pt.log(scale), _log_interval(z_lo, z_hi))
-
-    return pt.logaddexp(pt.log1p(-outlier_prob) + component(sd), pt.log(outlier_prob) + component(outlier_sd))
-
-
-def strength_logp(log_strength, log_cumulative, softness):
-    """log P(C * exp(e) <= strength), e logistic with sd ``softness``: a stated strength bounds
-    cumulative casualties from above, softly."""
-    return -pt.softplus(-(log_strength - log_cumulative) / (softness * _LOGISTIC))
-
-
-def stated_loglik(
-    stated: np.ndarray, mu: np.ndarray, sd: np.ndarray, outlier_prob: float, outlier_sd: float
-) -> np.ndarray:
-    """:func:`stated_logp` in numpy, for posterior draws (the log-likelihood group of a fit, for
-    LOO). Broadcasts ``stated`` (claim, 2) against ``mu`` and ``sd`` (..., claim); the tests check
-    it equals PyMC's evaluation of the model's own likelihood."""
-    lo, hi = stated[..., 0], stated[..., 1]
-    point = lo == hi
-    safe_hi = np.where(point, lo + 1.0, hi)
-
-    def component(sd_):
-        scale = sd_ * _LOGISTIC
-        z_lo, z_hi = (lo - mu) / scale, (safe_hi - mu) / scale
-        density = -z_lo - 2.0 * np.logaddexp(0.0, -z_lo) - np.log(scale)
-        with np.errstate(divide="ignore"):
-            interval = z_hi + np.log(-np.expm1(z_lo - z_hi)) - np.logaddexp(0.0, z_hi) - np.logaddexp(0.0, z_lo)
-        return np.where(point, density, interval)
-
-    return np.logaddexp(np.log1p(-outlier_prob) + component(sd), np.log(outlier_prob) + component(outlier_sd))
-
-
-def strength_loglik(log_strength: np.ndarray, log_cumulative: np.ndarray, softness: float) -> np.ndarray:
-    """:func:`strength_logp` in numpy, for posterior draws."""
-    return -np.logaddexp(0.0, -(log_strength - log_cumulative) / (softness * _LOGISTIC))
 
 
 def claim_noise_floor(loss: dict[str, np.ndarray], priors) -> np.ndarray:

@@ -198,7 +198,7 @@ def _context(result, images: list[dict]) -> dict:
             "elpd_loo": f"{c['elpd_loo']:.3f}" if np.isfinite(c.get("elpd_loo", np.nan)) else "",
             # the claim's own fit barely depends on it: a high k with an elpd near 0 (e.g. a strength
             # far above the losses) means an unreliable estimate, not a claim the fit rests on
-            "loo_matters": bool(np.isfinite(c.get("elpd_loo", np.nan)) and abs(c["elpd_loo"]) >= 0.05),
+            "loo_matters": summary.loo_matters(c.get("elpd_loo", np.nan)),
             "loo_flag": str(c.get("loo_flag", "") or "") if isinstance(c.get("loo_flag", ""), str) else "",
         }
         claims.append(item)

@@ -14,7 +14,8 @@ import pandas as pd
 from ._io import csv_text, staged_directory
 from ._progress import stage
 from .errors import OutputError  # noqa: F401  (re-exported)
-from .model import _LOGISTIC, CATEGORIES, ROLE_LOSS, bound_terms, last_day_covered
+from .model import CATEGORIES, ROLE_LOSS, bound_terms, last_day_covered
+from .observation import draw_log_strength
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SURPRISE = 0.05  # a stated figure outside the central 90% of its predictive distribution is flagged
@@ -422,8 +423,7 @@ def claims_check(result) -> pd.DataFrame:
         cas = _draws(post["bound_casualties"])
         rng = np.random.default_rng([result.seed, 2])
         location = np.concatenate([bound_terms(post, d, c)[0] for c in range(post.sizes["chain"])])
-        scale = d.bound["softness"] * _LOGISTIC
-        rep = np.exp(location + rng.logistic(0.0, 1.0, cas.shape) * scale)
+        rep = np.exp(draw_log_strength(rng, location, d.bound["softness"], cas.shape))
         strength = np.exp(d.bound["log_strength"])
         pct = (rep <= strength).mean(axis=0)
         q = np.quantile(cas, [0.05, 0.5, 0.95], axis=0)
@@ -433,15 +433,30 @@ def claims_check(result) -> pd.DataFrame:
     loo = pointwise_loo(result.idata)
     out["pareto_k"] = [loo.get(cid, (np.nan, np.nan))[0] for cid in out.index]
     out["elpd_loo"] = [loo.get(cid, (np.nan, np.nan))[1] for cid in out.index]
-    out["loo_flag"] = [_loo_flag(k) for k in out["pareto_k"]]
+    out["loo_flag"] = [_loo_flag(k, e) for k, e in zip(out["pareto_k"], out["elpd_loo"])]
     out = out.reset_index()
     return out[CHECK_COLUMNS + [c for c in out.columns if c not in CHECK_COLUMNS]]
 
 
-def _loo_flag(k: float) -> str:
+#: A flagged claim whose pointwise elpd is at least this far from 0 is one the fit rests on; nearer
+#: 0, the fit predicts it whether or not it is left out (a strength far above the losses, say), and
+#: the high Pareto k says only that the importance-sampling estimate for it is unreliable.
+LOO_ELPD_MATTERS = 0.05
+
+
+def loo_matters(elpd: float) -> bool:
+    """Whether leaving a claim out would change the fit markedly (its elpd is far from 0)."""
+    return bool(np.isfinite(elpd) and abs(elpd) >= LOO_ELPD_MATTERS)
+
+
+def _loo_flag(k: float, elpd: float) -> str:
     if not np.isfinite(k) or k <= PARETO_K_LIMIT:
         return ""
-    return f"influential: Pareto k {k:.2f} > {PARETO_K_LIMIT} (the fit changes much without this claim)"
+    if loo_matters(elpd):
+        return (
+            f"influential: Pareto k {k:.2f} > {PARETO_K_LIMIT}, elpd {elpd:.3f}: the fit rests on this claim, check it"
+        )
+    return f"Pareto k {k:.2f} > {PARETO_K_LIMIT} but elpd {elpd:.3f} near 0: little depends on this claim"
 
 
 def pointwise_loo(idata) -> dict[str, tuple[float, float]]:
