@@ -27,6 +27,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from conftest import CLAIMS_CSV, FIT_SEED, FIT_SETTINGS, KURSK_TOML, results_snapshot, sha256_file, snapshot
 
 from reconcile.cli import main
@@ -620,6 +621,21 @@ def test_posterior_nc_read_with_arviz_and_xarray_alone_selects_losses_by_populat
     ]
     assert len(row) == 1
     assert float(on_day.median()) == pytest.approx(float(row["q50"].iloc[0]), rel=1e-4)  # the CSV rounds
+
+
+def test_posterior_nc_labels_each_step_with_its_population_and_days(shipped_fit, shipped_fit_dir):
+    """With xarray alone: each step of the daily rate's grid names its population and its first
+    and last day; a population's steps tile its span without gap or overlap."""
+    post = xr.open_dataset(shipped_fit_dir / "posterior.nc", group="posterior", engine="h5netcdf")
+    assert set(post["step_rate"].coords) >= {"step_population", "step_first_day", "step_last_day"}
+    est = shipped_fit.inputs.estimates
+    for population in shipped_fit.inputs.populations:
+        steps = post["step_rate"].where(post["step_population"] == population, drop=True)
+        first = steps["step_first_day"].values.astype("datetime64[D]")
+        last = steps["step_last_day"].values.astype("datetime64[D]")
+        assert first[0] == np.datetime64(shipped_fit.inputs.grid.starts[population], "D")
+        assert last[-1] == np.datetime64(pd.Timestamp(est[est["population"] == population]["date"].max()), "D")
+        assert (first[1:] == last[:-1] + np.timedelta64(1, "D")).all() and (last >= first).all()
 
 
 def test_daily_csv_is_the_cumulative_estimates_differenced(shipped_fit, shipped_fit_dir):

@@ -426,6 +426,9 @@ def test_only_wars_with_a_data_rich_group_sample_group_means(shipped):
     big = build_model(big_claims, load_config(), big_inputs)
     assert {"group_mean_z", "contrast_z"} <= set(big.named_vars) and "group_z" not in big.named_vars
     assert len(big.coords["source_contrast"]) == 10 - len(big_inputs.groups)
+    # the group means are sampled in a rotation: their coordinates are not groups, and say so
+    assert big.named_vars_to_dims["group_mean_z"] == ("group_mean_direction",)
+    assert len(big.coords["group_mean_direction"]) == len(big_inputs.groups)
 
 
 @pytest.fixture(scope="module")
@@ -493,3 +496,25 @@ def test_the_observation_model_is_written_once():
     }
     assert {name for name, _ in found} == {"observation.py"}
     assert {pattern for _, pattern in found} == set(patterns)
+
+
+def test_every_prior_family_is_declared_once():
+    """The families of the sampled priors (lognormal, gamma, beta) appear, in PyMC or scipy, only
+    in ``priors.py``: the graph and the prior plots take them from there. (``pm.Normal`` remains
+    in the graph: the standard-normal innovations of the non-centred priors, whose fixed scales
+    ``priors.FIXED_SCALES`` declares; ``worlds.py`` is the independent simulator, which shares
+    nothing with the model on purpose.)"""
+    from pathlib import Path
+
+    import reconcile
+
+    package = Path(reconcile.__file__).parent
+    families = ("pm.LogNormal(", "pm.Gamma(", "pm.Beta(", "stats.lognorm(", "stats.gamma(", "stats.beta(")
+    found = {
+        path.name
+        for path in package.rglob("*.py")
+        if path.name != "worlds.py"
+        for family in families
+        if family in path.read_text(encoding="utf-8")
+    }
+    assert found == {"priors.py"}

@@ -141,13 +141,25 @@ def _sample_pymc(model, settings, seed: int, progress: bool):
 
 def _label_estimates(idata, d: ModelInputs) -> None:
     """Give the ``estimate`` dimension its population and date (``estimate_population``,
-    ``estimate_date``), so that ``posterior.nc`` read with ArviZ or xarray alone can select a
-    population's cumulative losses by date."""
-    est = d.estimates
+    ``estimate_date``), and the ``step`` dimension its population and days (``step_population``,
+    ``step_first_day``, ``step_last_day``), so that ``posterior.nc`` read with ArviZ or xarray
+    alone can select a population's cumulative losses by date and its daily rate by step."""
+    est, g = d.estimates, d.grid
     labels = {
         "estimate_population": ("estimate", est["population"].astype(str).to_numpy()),
         "estimate_date": ("estimate", pd.to_datetime(est["date"]).to_numpy(dtype="datetime64[ns]")),
     }
+    if "step" in idata.posterior.dims:
+        # each step of the rate's grid: its population and the dates of its first and last days
+        pops = np.asarray(g.populations, dtype=object)[g.pop]
+        origin = np.array([np.datetime64(g.starts[p], "D") for p in pops])
+        first = origin + g.step_start.astype("timedelta64[D]")
+        last = origin + (g.step_end - 1).astype("timedelta64[D]")
+        labels |= {
+            "step_population": ("step", pops.astype(str)),
+            "step_first_day": ("step", first.astype("datetime64[ns]")),
+            "step_last_day": ("step", last.astype("datetime64[ns]")),
+        }
     idata.posterior = idata.posterior.assign_coords(labels)
 
 

@@ -55,6 +55,7 @@ import pytensor
 import pytensor.tensor as pt
 from scipy import sparse, stats
 
+from . import priors as declared
 from .claims import Claims
 from .config import Config, ConfigError
 from .errors import ModelDataError
@@ -749,16 +750,13 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
         "bound_pair": B["pair"],  # -1: the last slot of the padded biases, 0
         "bound_prior_log_bias": B["prior_log_bias"],
         "bound_softness": B["softness"],
-        # the priors' parameters (see hyperpriors, which states the same priors in scipy)
-        "prior_group_sd": np.array(float(pr["group_sd"])),
-        "prior_source_sd": np.array(float(pr["source_sd"])),
-        "prior_level_sd": np.array(float(pr["daily_rate_log_sd"])),
-        "prior_rate_sd": np.array([np.log(pr["rate_sd"]), pr["rate_log_sd"]]),
-        "prior_killed_share": np.array([pr["killed_share_a"], pr["killed_share_b"]], dtype=float),
-        "prior_share_sd": np.array(float(pr["killed_share_sd"])),
+        # the priors' parameters, from their declarations (reconcile.priors)
+        **{
+            f"prior_{name}": declared.fixed_scale(name, pr)
+            for name in ("group_sd", "source_sd", "level_sd", "share_sd")
+        },
+        **{f"prior_{name}": prior.data(pr) for name, prior in declared.SAMPLED.items() if name != "series_noise_sd"},
         **share_knots(g, config),
-        "prior_noise": np.array([np.log(pr["noise_sd"]), pr["noise_log_sd"]]),
-        "prior_noise_spread_rate": np.array([2.0 / pr["noise_group_spread"], 2.0 / pr["noise_source_spread"]]),
         "prior_outlier": np.array([pr["outlier_prob"], pr["outlier_sd"]], dtype=float),
     }
     if len(D.get("knot_series", ())):
@@ -775,8 +773,8 @@ def model_arrays(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
                 "claim_drift_weight_1": np.ascontiguousarray(D["claim_weight"][:, 1]),
                 "claim_in_series": (D["claim_series"] >= 0).astype(float),
                 "claim_series": np.maximum(D["claim_series"], 0),
-                "prior_drift_scale": np.array(float(pr["drift_sd"])),
-                "prior_series_noise": np.array([np.log(pr["series_noise_sd"]), pr["series_noise_log_sd"]]),
+                "prior_drift_scale": declared.fixed_scale("drift_scale", pr),
+                "prior_series_noise_sd": declared.SAMPLED["series_noise_sd"].data(pr),
             }
         )
     return arrays
@@ -1026,28 +1024,15 @@ def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
 
 
 def stance_priors(config: Config) -> dict[str, tuple[float, float]]:
-    """Mean and sd of the normal prior on each stance's effect on the log bias."""
-    pr = config.priors
-    return {
-        "adversary": (pr["adversary_mean"], pr["adversary_sd"]),
-        "own": (pr["own_mean"], pr["own_sd"]),
-        "neutral": (0.0, pr["neutral_sd"]),
-        "unknown": (0.0, pr["unknown_sd"]),
-    }
+    """Mean and sd of the normal prior on each stance's effect on the log bias
+    (:func:`reconcile.priors.stance_effect`)."""
+    return declared.stance_effect(config.priors)
 
 
 def hyperpriors(config: Config) -> dict[str, stats.rv_continuous]:
-    """The priors of the model's scalar hyperparameters as scipy distributions (for plots and
-    checks; the model below builds the same ones in PyMC)."""
-    pr = config.priors
-    return {
-        "noise_typical": stats.lognorm(s=pr["noise_log_sd"], scale=pr["noise_sd"]),
-        "noise_group_sd": stats.gamma(2.0, scale=pr["noise_group_spread"] / 2.0),
-        "noise_source_sd": stats.gamma(2.0, scale=pr["noise_source_spread"] / 2.0),
-        "rate_sd": stats.lognorm(s=pr["rate_log_sd"], scale=pr["rate_sd"]),
-        "killed_share": stats.beta(pr["killed_share_a"], pr["killed_share_b"]),
-        "series_noise_sd": stats.lognorm(s=pr["series_noise_log_sd"], scale=pr["series_noise_sd"]),
-    }
+    """The priors of the model's sampled hyperparameters as scipy distributions (for plots and
+    checks), from the same declarations the graph builds them from (:mod:`reconcile.priors`)."""
+    return declared.hyperpriors(config.priors)
 
 
 def free_stance_effects(d: ModelInputs, config: Config) -> list[str]:
@@ -1096,6 +1081,8 @@ def build_model(
         "source_group": list(d.groups),
         "source": d.source_names,
         "source_contrast": list(bias_structure(d)["contrast_labels"]) if group_means else [],
+        # group_mean_z holds coordinates in group_mean_basis's rotation, not one group each
+        "group_mean_direction": [f"direction {k}" for k in range(len(d.groups))] if group_means else [],
         "stance_effect": free_stance_effects(d, config),
         "claim": list(d.loss["claim_id"]),
         "bound": list(d.bound["claim_id"]),
@@ -1114,6 +1101,10 @@ def build_model(
             x = {name: pytensor.shared(value, name=name) for name, value in arrays.items()}
         pop_of = x["pop_of_step"]
 
+        def sampled(name: str):
+            """A hyperparameter as declared in reconcile.priors, its parameters read from the data."""
+            return declared.SAMPLED[name].pymc(name, x[f"prior_{name}"])
+
         # 1. source biases: stance effect + group effect + source effect (partial pooling)
         stance_z = pm.Normal("stance_z", 0.0, 1.0, dims="stance_effect")
         stance_effect = pt.concatenate([x["stance_mean"] + x["stance_sd"] * stance_z, pt.zeros(1)])
@@ -1131,7 +1122,7 @@ def build_model(
             # know it.
             group_mean_sd = pt.sqrt(group_sd**2 + source_sd**2 / x["group_free_sources"])
             scale, centring = pt.exp(pt.mean(pt.log(group_mean_sd))), x["group_mean_centring"]
-            group_mean_z = pm.Normal("group_mean_z", 0.0, scale**centring, dims="source_group")
+            group_mean_z = pm.Normal("group_mean_z", 0.0, scale**centring, dims="group_mean_direction")
             group_mean = group_mean_sd * pt.dot(x["group_mean_basis"], group_mean_z * scale ** (-centring))
             source_effect = group_mean[x["source_group_of"]]
             if len(coords["source_contrast"]):
@@ -1196,7 +1187,7 @@ def build_model(
         # the curve's spread gets a zero-avoiding lognormal prior: a daily rate that never changes is
         # implausible, a scale free to reach 0 mixes slowly, and its light right tail keeps the
         # curve of a population few claims speak about from reaching absurd totals
-        rate_sd = pm.LogNormal("rate_sd", x["prior_rate_sd"][0], x["prior_rate_sd"][1], dims="population")
+        rate_sd = sampled("rate_sd")
         # partially centred innovations (walk_centring): the same prior, a geometry NUTS mixes well
         # both where the claims pin the curve week by week and where none sees it
         scale_of, centring = rate_sd[pop_of], x["walk_centring"]
@@ -1215,9 +1206,7 @@ def build_model(
         # 3. the killed share of each population's casualties: its typical value (killed_share),
         # moved on the logit scale by a slow stationary curve over coarse knots (share_knots),
         # shared in spread by every population
-        killed_share = pm.Beta(
-            "killed_share", x["prior_killed_share"][0], x["prior_killed_share"][1], dims="population"
-        )
+        killed_share = sampled("killed_share")
         # its spread is fixed (killed_share_sd), not learnt: a few populations cannot tell it
         # (docs/decisions.md)
         share_sd = x["prior_share_sd"]
@@ -1277,9 +1266,9 @@ def build_model(
         # 5. each source's own noise scale, partially pooled: log noise = typical + group + source
         # effects (zero-avoiding typical scale: no source's figures match its belief exactly).
         # Non-centred, except for a source whose many claims pin its scale.
-        noise_typical = pm.LogNormal("noise_typical", x["prior_noise"][0], x["prior_noise"][1])
-        noise_group_sd = pm.Gamma("noise_group_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][0])
-        noise_source_sd = pm.Gamma("noise_source_sd", alpha=2.0, beta=x["prior_noise_spread_rate"][1])
+        noise_typical = sampled("noise_typical")
+        noise_group_sd = sampled("noise_group_sd")
+        noise_source_sd = sampled("noise_source_sd")
         noise_group_z = pm.Normal("noise_group_z", 0.0, 1.0, dims="source_group")
         centred = x["noise_centred"]
         noise_source_z = pm.Normal("noise_source_z", 0.0, pt.where(centred, noise_source_sd, 1.0), dims="source")
@@ -1299,9 +1288,7 @@ def build_model(
         if has_drift:
             # what a running series' errors keep once its drift is taken out: its own scale, apart
             # from the statements' pool (a count published every day is far smoother than a speech)
-            series_noise = pm.LogNormal(
-                "series_noise_sd", x["prior_series_noise"][0], x["prior_series_noise"][1], dims="drift_series"
-            )
+            series_noise = sampled("series_noise_sd")
             claim_noise = pt.where(x["claim_in_series"] > 0, series_noise[x["claim_series"]], claim_noise)
 
         # 6. the stated figures: points (density) and intervals (censoring), robust noise

@@ -45,6 +45,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from . import summary
 from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY, STANCE_ORDER, hyperpriors, stance_priors
+from .priors import stance_bias_factor
 
 __all__ = [
     "CAPTIONS",
@@ -1150,7 +1151,6 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
 
 def _prior_panels(result) -> list[dict]:
     """Each key hyperparameter: posterior draws and the analytic prior (scipy) from the config."""
-    from scipy import stats
 
     post = result.idata.posterior
     panels = []
@@ -1181,6 +1181,7 @@ def _prior_panels(result) -> list[dict]:
             panels.append(dict(title=label, draws=draws(name), prior=priors[name]))
     if "stance_z" in post:
         prior_of = stance_priors(result.config)
+        factor_prior = stance_bias_factor(result.config.priors)
         dim = [d for d in post["stance_z"].dims if d not in ("chain", "draw")]
         for stance in post["stance_z"][dim[0]].values if dim else []:
             mean, sd = prior_of[str(stance)]
@@ -1189,7 +1190,7 @@ def _prior_panels(result) -> list[dict]:
                 dict(
                     title=f"stance effect: {stance}\n(bias factor exp(effect))",
                     draws=np.exp(mean + sd * z),
-                    prior=stats.lognorm(s=sd, scale=np.exp(mean)),
+                    prior=factor_prior[str(stance)],
                 )
             )
     return panels
