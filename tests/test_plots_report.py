@@ -639,3 +639,22 @@ def test_sources_get_distinct_colours_up_to_twelve_then_new_marker_shapes(result
     assert {st["color"] for st in ordered[:7]} == set(plots.OKABE_ITO[:7])
     assert len({(st["color"], st["marker"]) for st in ordered}) == n
     assert all(st["label"] == f"Source {k:02d}" for k, st in enumerate(ordered))
+
+
+@pytest.mark.parametrize("one_group", [False, True])
+def test_a_prior_driven_panel_says_why_its_bands_are_wide(result, one_group):
+    """A population whose estimate rests on the prior carries the reason in its panel, and one that
+    does not carries none (the same fit with every claim from one source group: flagged)."""
+    from reconcile import summary
+
+    if one_group:
+        claims = result.inputs.claims.assign(source_group="one_group")
+        result = replace(result, inputs=replace(result.inputs, claims=claims))
+    flags = summary.population_flags(result).set_index("population")
+    assert flags["prior_driven"].all() or not one_group
+    fig = plots.plot_cumulative(result)
+    texts = [" ".join(t.get_text().split()) for ax in fig.axes for t in ax.texts]
+    noted = [t for t in texts if t.startswith("Rests on the prior")]
+    assert len(noted) == int(flags["prior_driven"].sum())
+    for reason in flags.loc[flags["prior_driven"], "reason"]:
+        assert any(" ".join(reason.split()) in t for t in noted)

@@ -835,8 +835,19 @@ def plot_cumulative(result, population: str | None = None, *, corrected: bool = 
             axes_pairs.append((main, win))
         own = True
 
+    flags = summary.population_flags(result).set_index("population")
     for p, (main, win) in zip(pops, axes_pairs):
         shown, any_window, notes = _cumulative_panel(main, result, p, est, frame, styles, bias_med, corrected)
+        if p in flags.index and flags.loc[p, "prior_driven"]:
+            # why this panel's bands may span orders of magnitude (summary.population_flags)
+            notes.insert(
+                0,
+                textwrap.fill(
+                    f"Rests on the prior, not the claims: {flags.loc[p, 'reason']}. "
+                    "Read the bands as an order of magnitude.",
+                    72,
+                ),
+            )
         _source_legend(main, styles, shown, extra=() if own else key, fontsize=7.5 if own else 7)
         if any_window and win is not None:
             shown_window = _window_panel(win, result, p, frame, check, styles)
@@ -854,6 +865,7 @@ def plot_cumulative(result, population: str | None = None, *, corrected: bool = 
                 transform=main.transAxes,
                 va="bottom",
                 ha="right",
+                multialignment="left",
                 fontsize=7.5,
                 color="#555555",
                 bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="#DDDDDD", alpha=0.85),
