@@ -241,6 +241,9 @@ def test_summary_and_describe(claims):
     assert s.loc["dprk_kursk", "last_date"] == date(2025, 1, 31)
     text = claims.describe()
     assert "dprk_kursk" in text and "3 killed" in text and "2025-01-31" in text
+    named = claims.describe({"dprk_kursk": "North Korean troops in Kursk"})
+    assert "  dprk_kursk (North Korean troops in Kursk): 7 claims" in named
+    assert claims.describe({"dprk_kursk": "dprk_kursk"}) == text  # a label equal to the code adds nothing
 
 
 def test_repr_html_escapes():

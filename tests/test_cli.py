@@ -111,8 +111,8 @@ def test_validate_with_config_prints_the_starts_the_fit_uses(capsys):
     _, plain, _ = run(["validate", CLAIMS_CSV], capsys)
     code, out, err = run(["validate", CLAIMS_CSV, "--config", KURSK_TOML], capsys)
     assert code == 0, err
-    line = next(ln for ln in out.splitlines() if ln.strip().startswith("russia_military:"))
-    assert line.endswith("(start 2022-02-24)")
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("russia_military (Russian armed forces):"))
+    assert line.endswith("(start 2022-02-24)")  # and the configuration's label names it
     plain_line = next(ln for ln in plain.splitlines() if ln.strip().startswith("russia_military:"))
     assert not plain_line.endswith("(start 2022-02-24)")
     assert f"a fit with {KURSK_TOML} uses" in out

@@ -977,8 +977,9 @@ class Claims:
             records.append(record)
         return pd.DataFrame.from_records(records)
 
-    def describe(self) -> str:
-        """A short human-readable summary per population."""
+    def describe(self, labels: Mapping[str, str] | None = None) -> str:
+        """A short human-readable summary per population (named ``code (label)`` where ``labels``
+        gives a population a display name other than its code)."""
         n = len(self)
         lines = [
             f"{self.path or '<claims>'}: {n} claim{'s' if n != 1 else ''}, "
@@ -986,8 +987,10 @@ class Claims:
         ]
         for rec in self.summary().to_dict("records"):
             per = ", ".join(f"{rec[c]} {c}" for c in CATEGORIES if rec[c])
+            name = str(rec["population"])
+            label = (labels or {}).get(name, name)
             lines.append(
-                f"  {rec['population']}: {_plural(rec['n_claims'], 'claim')} ({per}; "
+                f"  {name if label == name else f'{name} ({label})'}: {_plural(rec['n_claims'], 'claim')} ({per}; "
                 f"{rec['n_counted']} counted), {_plural(rec['n_sources'], 'source')}, "
                 f"{rec['first_date']} to {rec['last_date']} (start {rec['start']})"
             )

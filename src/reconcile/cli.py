@@ -56,7 +56,7 @@ def cmd_validate(args) -> int:
     claims = _load_claims(args.claims).configured_for(config)
     n = len(claims)
     print(f"{args.claims}: valid, {n} claim{'s' if n != 1 else ''}")
-    print(claims.describe())
+    print(claims.describe({p: config.population_label(p) for p in claims.populations}))
     where = args.config if args.config is not None else "the default configuration (no --config)"
     print(f"(each start is the one a fit with {where} uses)")
     return EXIT_OK
