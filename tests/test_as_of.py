@@ -128,7 +128,8 @@ def test_fit_as_of_uses_only_the_claims_known_then(monkeypatch, tmp_path, capsys
     """The command filters the claims and passes the date on (the fit itself is the shared one)."""
     import dataclasses
 
-    from reconcile import cli, fitting, summary
+    from reconcile import cli, fitting
+    from reconcile import outputs as outputs_module
 
     seen = {}
 
@@ -137,7 +138,7 @@ def test_fit_as_of_uses_only_the_claims_known_then(monkeypatch, tmp_path, capsys
         return dataclasses.replace(shipped_fit, as_of=kwargs.get("as_of"))
 
     monkeypatch.setattr(fitting, "fit", fake_fit)
-    monkeypatch.setattr(summary, "_write_extras", lambda *a, **k: None)
+    monkeypatch.setattr(outputs_module, "_write_extras", lambda *a, **k: None)
     code = cli.main(
         ["fit", str(CLAIMS_CSV), "--config", str(KURSK_TOML), "--out", str(tmp_path / "r"), "--as-of", "2024-12-16"]
     )

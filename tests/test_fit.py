@@ -38,6 +38,7 @@ from reconcile.summary import OutputError
 
 fit_module = importlib.import_module("reconcile.fitting")
 summary_module = importlib.import_module("reconcile.summary")
+outputs_module = importlib.import_module("reconcile.outputs")
 
 ESTIMATE_COLUMNS = ["population", "category", "date", "mean", "sd", "q05", "q25", "q50", "q75", "q95"]
 SOURCE_COLUMNS = ["source", "source_group", "stance", "n_claims", "bias_q05", "bias_q50", "bias_q95"]
@@ -405,7 +406,7 @@ def test_failure_while_moving_files_into_place_keeps_old_results(shipped_fit, ol
         return real_replace(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(os, "replace", flaky_replace)
-    monkeypatch.setattr(summary_module, "_write_extras", lambda *a, **k: None)  # plots: not needed here
+    monkeypatch.setattr(outputs_module, "_write_extras", lambda *a, **k: None)  # plots: not needed here
     with pytest.raises(OutputError, match="earlier results left as they were"):
         shipped_fit.save(old_results)
     monkeypatch.undo()
@@ -504,7 +505,7 @@ def test_cli_exit_code_follows_the_verdict(shipped_fit, tmp_path, capsys, monkey
     """The CLI's handling of the verdict, on the shared fit (no compile)."""
     result = _with_verdict(shipped_fit, converged)
     monkeypatch.setattr(fit_module, "fit", lambda *a, **k: result)
-    monkeypatch.setattr(summary_module, "_write_extras", lambda *a, **k: None)  # plots: not tested here
+    monkeypatch.setattr(outputs_module, "_write_extras", lambda *a, **k: None)  # plots: not tested here
     argv = ["fit", CLAIMS_CSV, "--config", KURSK_TOML, "--out", tmp_path / "r"] + (["--strict"] if strict else [])
     got, out, err = cli(argv, capsys)
     assert got == code

@@ -164,7 +164,7 @@ def result():
 @pytest.fixture(scope="module")
 def fit_dir(result, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("fit") / "results"
-    result.save(out)  # writes plots/ and report.html through summary.write_outputs
+    result.save(out)  # writes plots/ and report.html through outputs.write_outputs
     return out
 
 

@@ -36,7 +36,8 @@ def test_until_sets_the_end_and_refuses_a_day_the_claims_already_pass():
 
 
 def test_fit_command_passes_until_on_through_the_configuration(monkeypatch, tmp_path, capsys, shipped_fit):
-    from reconcile import cli, fitting, summary
+    from reconcile import cli, fitting
+    from reconcile import outputs as outputs_module
 
     seen = {}
 
@@ -45,7 +46,7 @@ def test_fit_command_passes_until_on_through_the_configuration(monkeypatch, tmp_
         return dataclasses.replace(shipped_fit)
 
     monkeypatch.setattr(fitting, "fit", fake_fit)
-    monkeypatch.setattr(summary, "_write_extras", lambda *a, **k: None)
+    monkeypatch.setattr(outputs_module, "_write_extras", lambda *a, **k: None)
     args = ["fit", str(CLAIMS_CSV), "--config", str(KURSK_TOML), "--out", str(tmp_path / "r"), "--quiet"]
     assert cli.main([*args, "--until", "2025-09-01"]) == 0
     assert seen == {"end": dt.date(2025, 9, 1), "until": None}

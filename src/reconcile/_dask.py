@@ -7,11 +7,11 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 class PrivateCompiledir(WorkerPlugin):
     """Give every Dask worker process its own PyTensor compile directory as soon as the client
-    connects, before any task imports PyTensor (see :func:`reconcile.batch.use_private_compiledir`)."""
+    connects, before any task imports PyTensor (see :func:`reconcile._compiledir.use_private_compiledir`)."""
 
     name = "reconcile-private-compiledir"
 
     def setup(self, worker) -> None:  # runs in the worker process
-        from .batch import use_private_compiledir
+        from ._compiledir import use_private_compiledir
 
         use_private_compiledir()

@@ -32,9 +32,7 @@ import json
 import math
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -44,6 +42,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from ._compiledir import use_private_compiledir, worker_compiledir
 from ._io import atomic_write_text, writable_directory
 from .errors import BatchError, BatchWarning
 
@@ -85,41 +84,6 @@ def spawn_seeds(root_seed: int, n: int) -> list[int]:
 
 
 # --------------------------------------------------------------------------- worker side
-
-
-def worker_compiledir(pid: int | None = None) -> Path:
-    """The private PyTensor compile directory of a worker process."""
-    uid = os.getuid() if hasattr(os, "getuid") else "user"
-    base = Path(
-        os.environ.get("RECONCILE_WORKER_COMPILEDIR", Path(tempfile.gettempdir()) / f"reconcile-pytensor-{uid}")
-    )
-    return base / f"worker-{os.getpid() if pid is None else pid}"
-
-
-def _with_flag(flags: str, name: str, value: str) -> str:
-    kept = [f for f in flags.split(",") if f.strip() and not f.strip().startswith(f"{name}=")]
-    return ",".join([*kept, f"{name}={value}"])
-
-
-def use_private_compiledir() -> tuple[str, bool]:
-    """Give this process its own PyTensor compile directory, if PyTensor is not imported yet.
-
-    Returns (the compile directory in effect, whether it is private to this process). Call it
-    before importing PyTensor (or anything that does: PyMC, reconcile's fitting modules).
-    """
-    target = worker_compiledir()
-    if "pytensor" not in sys.modules:
-        os.environ["PYTENSOR_FLAGS"] = _with_flag(os.environ.get("PYTENSOR_FLAGS", ""), "compiledir", str(target))
-        if not getattr(use_private_compiledir, "_cleanup", False):
-            import atexit
-
-            atexit.register(shutil.rmtree, target, True)
-            use_private_compiledir._cleanup = True  # type: ignore[attr-defined]
-        return str(target), True
-    import pytensor
-
-    current = str(pytensor.config.compiledir)
-    return current, current == str(target)
 
 
 def _init_worker() -> None:

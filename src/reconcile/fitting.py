@@ -281,7 +281,7 @@ class Fit:
         return losses(self, population, start, end, category)
 
     def save(self, out_dir) -> None:
-        from .summary import write_outputs
+        from .outputs import write_outputs
 
         write_outputs(self, out_dir)
 

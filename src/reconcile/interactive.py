@@ -22,6 +22,8 @@ import pandas as pd
 
 from . import summary
 from .model import CATEGORIES
+from .plots import _claim_kind, _source_styles
+from .wording import _period, _stated
 
 __all__ = ["view_data", "view_json", "view_script"]
 
@@ -50,8 +52,6 @@ def view_data(result) -> dict:
     """What the interactive view draws: ``populations`` (label, dates, bands per category and the
     claims of each population), ``sources`` (label, colour, marker; the static figure's styles)
     and ``categories``."""
-    from .plots import _claim_kind, _source_styles
-    from .report import _period, _stated
 
     config = result.config
     est = summary.estimates(result)

@@ -6,13 +6,10 @@ import datetime as dt
 import functools
 import html
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._io import csv_text, staged_directory
-from ._progress import stage
 from .errors import OutputError  # noqa: F401  (re-exported)
 from .model import CATEGORIES, ROLE_LOSS, bound_terms, last_day_covered
 from .observation import draw_log_strength
@@ -484,36 +481,6 @@ def pointwise_loo(idata) -> dict[str, tuple[float, float]]:
         for cid, k, e in zip(ids, np.asarray(loo.pareto_k).ravel(), np.asarray(loo.loo_i).ravel()):
             out[cid] = (float(k), float(e))
     return out
-
-
-def _csv(frame: pd.DataFrame) -> str:
-    """CSV text of a table; text cells that a spreadsheet would run as formulas are neutralised."""
-    return csv_text(frame, float_format="%.6g")
-
-
-def write_outputs(result, out_dir) -> list[Path]:
-    """Write every file of a fit into ``out_dir``: staged first, then moved into place together,
-    so a failure leaves the previous results in ``out_dir`` untouched."""
-    with staged_directory(out_dir) as staging:
-        stage("saving posterior.nc and the tables")
-        result.idata.to_netcdf(str(staging / "posterior.nc"), engine="h5netcdf")
-        (staging / "estimates.csv").write_text(_csv(estimates(result)), encoding="utf-8")
-        (staging / "sources.csv").write_text(_csv(sources(result)), encoding="utf-8")
-        (staging / "claims_check.csv").write_text(_csv(claims_check(result)), encoding="utf-8")
-        (staging / "daily.csv").write_text(_csv(daily(result)), encoding="utf-8")
-        (staging / "diagnostics.json").write_text(result.diagnostics.to_json() + "\n", encoding="utf-8")
-        _write_extras(result, staging)
-        staged = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
-    return [Path(out_dir) / p for p in staged]
-
-
-def _write_extras(result, staging: Path) -> None:
-    """Plots and the report, when those modules are available (they read only the result)."""
-    try:
-        from . import report
-    except ImportError:  # pragma: no cover - report module not installed
-        return
-    report.write_report(result, staging)
 
 
 def fit_html(result) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 
 from reconcile.errors import ReconcileError
 from reconcile.lexicon import normalize_phrase
+from reconcile.vocabulary import is_people_word
 
 __all__ = [
     "Population",
@@ -256,8 +257,6 @@ _NOUN_BEFORE = frozenset(
 
 
 def _adjective_of_a_thing(norm: str, start: int) -> bool:
-    from reconcile.extract import is_people_word  # the extractor's nouns of people (no cycle at run time)
-
     before = re.findall(r"[\w'-]+|[^\w\s]", norm[max(0, start - 40) : start])
     if not before:
         return False
