@@ -61,3 +61,23 @@ def test_an_exception_ends_reporting():
     except RuntimeError:
         pass
     assert not _progress.is_reporting()
+
+
+def test_stages_are_log_records_a_program_can_route(caplog):
+    """Without reporting, a stage is an INFO record of ``reconcile.progress`` (the library writes
+    nothing itself); while reporting, it is shown once, by the reporter, not again by the
+    program's own handlers."""
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="reconcile.progress"):
+        _progress.stage("compiling the model")
+    assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
+        ("reconcile.progress", logging.INFO, "compiling the model")
+    ]
+    caplog.clear()
+    out = io.StringIO()
+    with caplog.at_level(logging.INFO):
+        with _progress.reporting(stream=out):
+            _progress.stage("sampling")
+    assert out.getvalue().startswith("reconcile: sampling...") and caplog.records == []
+    assert _progress.log.handlers == [] and _progress.log.propagate  # restored

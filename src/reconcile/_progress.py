@@ -1,9 +1,12 @@
-"""Progress of a long command, stage by stage, on standard error.
+"""Progress of a long command, stage by stage, through :mod:`logging`.
 
 The library names the stages it goes through with :func:`stage` ("compiling the model",
-"sampling", "drawing the figures", ...) and shows nothing unless a caller asked for progress with
-:func:`reporting`: the command line does (not with ``--quiet``), and so does ``fit(progress=True)``
-from Python. On a terminal, the current stage shows as a spinner with its elapsed time, and each
+"sampling", "drawing the figures", ...): each is an INFO record of the ``reconcile.progress``
+logger, and the library writes nothing itself. A program that configures logging sees them there
+(``logging.basicConfig(level=logging.INFO)``); by default (Python's WARNING level) they show
+nowhere. :func:`reporting` installs the handler that shows them on standard error for the span of
+a block: the command line does (not with ``--quiet``), and so does ``fit(progress=True)`` from
+Python. On a terminal, the current stage shows as a spinner with its elapsed time, and each
 finished stage stays as one line with the seconds it took; elsewhere (a log file, a pipe, CI),
 each stage is one plain line when it begins, with the time since the command began.
 :func:`paused` lets a library with its own progress bar (nutpie's sampler) draw it meanwhile.
@@ -12,15 +15,23 @@ each stage is one plain line when it begins, with the time since the command beg
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
 from typing import IO, Iterator
 
+#: the logger of the stages; a record's message is the stage's name
+log = logging.getLogger("reconcile.progress")
+
 _active: _Reporter | None = None
 
 
-class _Reporter:
+class _Reporter(logging.Handler):
+    """Shows each stage record on a stream: a spinner and a line per finished stage on a terminal,
+    one plain line per stage elsewhere."""
+
     def __init__(self, stream: IO[str], live: bool):
+        super().__init__(logging.INFO)
         self.stream = stream
         self.live = live
         self.started = time.perf_counter()
@@ -28,6 +39,9 @@ class _Reporter:
         self.since = self.started
         self._bar = None
         self._task = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stage(record.getMessage())
 
     # -- stages -------------------------------------------------------------------------
     def stage(self, label: str) -> None:
@@ -38,11 +52,16 @@ class _Reporter:
         if self.live:
             self._start_bar()
         else:
-            print(f"reconcile: {label}... ({self.since - self.started:.0f} s)", file=self.stream, flush=True)
+            self._line(f"reconcile: {label}... ({self.since - self.started:.0f} s)")
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
 
     def close(self) -> None:
         self._finish()
         self.label = None
+        super().close()
 
     def _finish(self) -> None:
         if self.label is None:
@@ -50,7 +69,7 @@ class _Reporter:
         if self.live:
             self._stop_bar()
             took = time.perf_counter() - self.since
-            print(f"  {self.label}: {took:.1f} s", file=self.stream, flush=True)
+            self._line(f"  {self.label}: {took:.1f} s")
 
     # -- the spinner (terminal only) ------------------------------------------------------
     def _start_bar(self) -> None:
@@ -86,9 +105,9 @@ class _Reporter:
 
 
 def stage(label: str) -> None:
-    """The run reached ``label`` (shown only while :func:`reporting` is on)."""
-    if _active is not None:
-        _active.stage(label)
+    """The run reached ``label``: an INFO record of the ``reconcile.progress`` logger (shown on
+    standard error while :func:`reporting` is on, and wherever the program's logging sends it)."""
+    log.info("%s", label)
 
 
 @contextlib.contextmanager
@@ -116,8 +135,16 @@ def reporting(enabled: bool = True, stream: IO[str] | None = None) -> Iterator[N
     out = stream if stream is not None else sys.stderr
     live = bool(getattr(out, "isatty", lambda: False)())
     _active = _Reporter(out, live)
+    level, propagate = log.level, log.propagate
+    log.addHandler(_active)
+    # shown here, so not again by the program's own handlers; INFO passes whatever the root level
+    log.setLevel(logging.INFO)
+    log.propagate = False
     try:
         yield
     finally:
         reporter, _active = _active, None
+        log.removeHandler(reporter)
+        log.setLevel(level)
+        log.propagate = propagate
         reporter.close()
