@@ -663,3 +663,23 @@ def test_daily_csv_is_the_cumulative_estimates_differenced(shipped_fit, shipped_
         assert (rows["mean"] * rows["days"]).sum() == pytest.approx(last["mean"], rel=1e-4)
         assert rows["end"].iloc[-1] == last["date"]
         assert (rows["q05"] <= rows["q95"]).all() and (rows["days"] >= 1).all()
+
+
+def test_a_fit_is_never_written_to_and_its_tables_are_computed_once(shipped_fit):
+    """The summaries are memoized beside the fit, not in it: the frozen Fit keeps exactly its
+    fields, a table asked twice is the same (a copy each time), and the memo goes with the fit."""
+    import gc
+
+    from reconcile import summary
+
+    fit = dataclasses.replace(shipped_fit)
+    first = fit.sources()
+    first.iloc[0, 0] = "changed by the caller"
+    again = fit.sources()
+    assert again.equals(shipped_fit.sources()) and not again.equals(first)
+    assert set(vars(fit)) == {f.name for f in dataclasses.fields(fit)}
+    key = id(fit)
+    assert "sources" in summary._TABLES[key]
+    del fit
+    gc.collect()
+    assert key not in summary._TABLES

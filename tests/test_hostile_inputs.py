@@ -476,7 +476,7 @@ def test_a_rebuilt_report_shows_the_stored_provenance(shipped_fit_dir):
 
 
 def test_csv_outputs_neutralise_formulas_but_not_numbers():
-    from reconcile.summary import _csv
+    from reconcile._io import table_csv as _csv
 
     frame = pd.DataFrame(
         {

@@ -139,6 +139,12 @@ def csv_text(frame, **options) -> str:
     return safe.to_csv(index=False, lineterminator="\r\n" if has_cr else "\n", **options)
 
 
+def table_csv(frame) -> str:
+    """A result table as CSV text (:func:`csv_text`, numbers to six significant digits): what
+    every table reconcile writes looks like."""
+    return csv_text(frame, float_format="%.6g")
+
+
 def _is_text(dtype) -> bool:
     import pandas as pd
 

@@ -135,11 +135,11 @@ def backtest(
     rerun fits only what is missing; by default a temporary directory is used.
     """
     from ._io import staged_directory
+    from ._io import table_csv as _csv
     from .batch import Job, run_jobs
     from .batch_plots import save_forecast_plot, save_vintage_plot
     from .forecast import FORECAST_COLUMNS, PREDICTED, forecast_coverage
     from .model import prepare
-    from .summary import _csv
 
     config = (config if config is not None else load_config()).with_sampler(draws=draws, tune=tune, chains=chains)
     prepare(claims, config)  # refuse bad data/configuration before any fit

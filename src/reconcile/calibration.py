@@ -514,7 +514,7 @@ def calibrate(
     if len(coverage):
         headline = coverage[coverage["quantity"].str.startswith("all ")]
         summary["coverage"] = {f"{r.quantity} {r.nominal:.0%}": round(r.coverage, 4) for r in headline.itertuples()}
-    from .summary import _csv
+    from ._io import table_csv as _csv
 
     with staged_directory(out_dir, kind="calibration") as staging:
         (staging / "calibration.csv").write_text(_csv(coverage), encoding="utf-8")

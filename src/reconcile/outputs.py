@@ -7,18 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from . import report, summary
-from ._io import csv_text, staged_directory
+from ._io import staged_directory
+from ._io import table_csv as _csv
 from ._progress import stage
 
 __all__ = ["write_outputs"]
-
-
-def _csv(frame: pd.DataFrame) -> str:
-    """CSV text of a table; text cells that a spreadsheet would run as formulas are neutralised."""
-    return csv_text(frame, float_format="%.6g")
 
 
 def write_outputs(result, out_dir) -> list[Path]:

@@ -129,9 +129,9 @@ def _run(
     jobs, labels, column, out_dir, *, seed, workers, scheduler, progress, description, csv_name, plot_title, name=str
 ):
     from ._io import staged_directory
+    from ._io import table_csv as _csv
     from .batch import run_jobs
     from .batch_plots import save_refit_plot
-    from .summary import _csv
 
     if out_dir is None:
         out_dir = tempfile.mkdtemp(prefix="reconcile-refits-")

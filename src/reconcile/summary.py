@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import html
+import threading
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,13 +25,30 @@ SOURCE_COLUMNS = ["source", "source_group", "stance", "n_claims", "bias_q05", "b
 CHECK_COLUMNS = ["claim_id", "true_q05", "true_q50", "true_q95", "ppc_percentile", "flag"]
 
 
+#: tables computed for each live fit, by the fit's id; an entry goes when its fit is collected
+#: (weakref.finalize), so the fit itself is never written to
+_TABLES: dict[int, dict[str, pd.DataFrame]] = {}
+_TABLES_LOCK = threading.Lock()
+
+
+def _tables_of(result) -> dict[str, pd.DataFrame]:
+    key = id(result)
+    with _TABLES_LOCK:
+        store = _TABLES.get(key)
+        if store is None:
+            store = _TABLES[key] = {}
+            weakref.finalize(result, _TABLES.pop, key, None)
+    return store
+
+
 def _memoized(table):
     """Compute a table of a (frozen, so unchanging) fit once: the CLI, the report and the plots
-    each ask for the same tables, and the per-claim check runs PSIS-LOO. Callers get a copy."""
+    each ask for the same tables, and the per-claim check runs PSIS-LOO. The tables are kept
+    beside the fit, not in it; callers get a copy."""
 
     @functools.wraps(table)
     def cached(result) -> pd.DataFrame:
-        store = result.__dict__.setdefault("_summary_cache", {})
+        store = _tables_of(result)
         if table.__name__ not in store:
             store[table.__name__] = table(result)
         return store[table.__name__].copy()
