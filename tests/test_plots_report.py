@@ -658,3 +658,16 @@ def test_a_prior_driven_panel_says_why_its_bands_are_wide(result, one_group):
     assert len(noted) == int(flags["prior_driven"].sum())
     for reason in flags.loc[flags["prior_driven"], "reason"]:
         assert any(" ".join(reason.split()) in t for t in noted)
+
+
+def test_a_prior_driven_reason_names_sources_by_their_labels(result):
+    from reconcile import summary
+
+    claims = result.inputs.claims.assign(source_group="one_group")
+    named = replace(
+        result,
+        inputs=replace(result.inputs, claims=claims),
+        config=result.config.replace(source_labels={"Observer B": "Obs. B"}),
+    )
+    reasons = " ".join(summary.population_flags(named)["reason"])
+    assert "Obs. B" in reasons and "Observer B" not in reasons

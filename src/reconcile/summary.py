@@ -290,7 +290,7 @@ def population_flags(result) -> pd.DataFrame:
         n_groups = int(mine["source_group"].nunique())
         reasons = []
         if n_groups < MIN_SOURCE_GROUPS:
-            names = ", ".join(sorted(mine["source"].unique()))
+            names = ", ".join(sorted({result.config.source_label(s) for s in mine["source"].unique()}))
             reasons.append(
                 f"its loss figures come from {'one source group' if n_groups == 1 else 'no source'} ({names})"
             )
