@@ -63,7 +63,6 @@ def view_data(result) -> dict:
     for source, st in styles.items():
         sources[source] = {
             "label": config.source_label(source),
-            "legend": config.source_label(source),
             "color": st["color"],
             "marker": st["marker"],
             "rank": int(st["rank"]),

@@ -32,5 +32,6 @@ def write_outputs(result, out_dir) -> list[Path]:
 
 
 def _write_extras(result, staging: Path) -> None:
-    """Plots and the report, when those modules are available (they read only the result)."""
+    """The figures and the report (a function of its own so that tests of the tables can skip
+    drawing them)."""
     report.write_report(result, staging)

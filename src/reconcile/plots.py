@@ -66,7 +66,8 @@ OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "
 #: so a colour-blind reader can tell them from the first seven by shape.
 _EXTRA_COLOURS = ("#332288", "#882255", "#999933", "#117733", "#8C510A")
 #: The pale yellow is left out: it is unreadable as thin lines and arrows on white.
-_SOURCE_COLOURS = OKABE_ITO[:7] + _EXTRA_COLOURS
+_FIRST_COLOURS = OKABE_ITO[:7]
+_SOURCE_COLOURS = _FIRST_COLOURS + _EXTRA_COLOURS
 _MARKERS = ("o", "s", "D", "P", "X", "h", "p")
 _STANCE_COLOURS = {"adversary": "#D55E00", "own": "#0072B2", "neutral": "#009E73", "unknown": "#6E6E6E"}
 _CATEGORY_STYLE = {  # (band colour, median line style): sources own the colours, categories are greys
@@ -276,8 +277,7 @@ def _source_marker(k: int) -> str:
     """The marker of the ``k``-th source: a dot for the seven Okabe-Ito colours, a square for the
     five extra colours, then one new shape per round of twelve colours (so every pair of colour
     and marker is used once, up to 12 x 6 sources)."""
-    n_first = len(OKABE_ITO[:7])
-    if k < n_first:
+    if k < len(_FIRST_COLOURS):
         return _MARKERS[0]
     if k < len(_SOURCE_COLOURS):
         return _MARKERS[1]

@@ -45,7 +45,6 @@ class Prior:
     family: Family
     keys: tuple[str, ...]  # the [priors] entries that parameterise it, in the order above
     dims: str | None = None  # the graph's dimension of the variable (None: a scalar)
-    meaning: str = ""
 
     def values(self, priors: Mapping[str, Any]) -> tuple[float, ...]:
         return tuple(float(priors[k]) for k in self.keys)
@@ -83,14 +82,12 @@ class Prior:
 
 #: The hyperparameters sampled as they are, by the graph's variable name.
 SAMPLED: dict[str, Prior] = {
-    "noise_typical": Prior("lognormal", ("noise_sd", "noise_log_sd"), None, "typical log error of a source's figures"),
-    "noise_group_sd": Prior("gamma_shape2", ("noise_group_spread",), None, "spread of the source groups' log noise"),
-    "noise_source_sd": Prior("gamma_shape2", ("noise_source_spread",), None, "spread of the sources' log noise"),
-    "rate_sd": Prior("lognormal", ("rate_sd", "rate_log_sd"), "population", "spread of the log daily rate"),
-    "killed_share": Prior("beta", ("killed_share_a", "killed_share_b"), "population", "typical killed share"),
-    "series_noise_sd": Prior(
-        "lognormal", ("series_noise_sd", "series_noise_log_sd"), "drift_series", "log error of a running series"
-    ),
+    "noise_typical": Prior("lognormal", ("noise_sd", "noise_log_sd")),  # typical log error of a figure
+    "noise_group_sd": Prior("gamma_shape2", ("noise_group_spread",)),  # spread of the groups' log noise
+    "noise_source_sd": Prior("gamma_shape2", ("noise_source_spread",)),  # spread of the sources' log noise
+    "rate_sd": Prior("lognormal", ("rate_sd", "rate_log_sd"), "population"),  # spread of the log daily rate
+    "killed_share": Prior("beta", ("killed_share_a", "killed_share_b"), "population"),  # typical killed share
+    "series_noise_sd": Prior("lognormal", ("series_noise_sd", "series_noise_log_sd"), "drift_series"),
 }
 
 #: Normal priors with a configured, fixed scale: the name of the scale in the graph's arrays ->

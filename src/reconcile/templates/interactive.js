@@ -247,12 +247,12 @@
     pop.claims.map(function (c) { return data.sources[c.source]; }).filter(Boolean)
       .sort(function (a, b) { return a.rank - b.rank; })
       .forEach(function (s) {
-        if (seen[s.legend]) return;
-        seen[s.legend] = true;
+        if (seen[s.label]) return;
+        seen[s.label] = true;
         var li = html("li", null, null, legend);
         var sw = html("span", "iv-swatch iv-" + ({ s: "square", D: "diamond" }[s.marker] || "circle"), null, li);
         sw.style.background = s.color;
-        li.appendChild(document.createTextNode(s.legend));
+        li.appendChild(document.createTextNode(s.label));
       });
     if (pop.n_window) html("p", "iv-note", pop.n_window + " window or daily claim" + (pop.n_window > 1 ? "s" : "") + " (not cumulative) in the static figure above, not here.", fig);
     draw(wrap, pop, n);
