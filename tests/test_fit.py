@@ -639,6 +639,29 @@ def test_posterior_nc_labels_each_step_with_its_population_and_days(shipped_fit,
         assert (first[1:] == last[:-1] + np.timedelta64(1, "D")).all() and (last >= first).all()
 
 
+def test_posterior_nc_constant_data_holds_the_claims_table_and_what_the_graph_read(shipped_fit_dir):
+    """With xarray alone: constant_data holds every claim of the file as the fit read it (its
+    quote, its role in the model), the loss claims' stated figures as the likelihood read them,
+    and the grid the daily rate lives on, each array under named dimensions."""
+    nc = shipped_fit_dir / "posterior.nc"
+    data = xr.open_dataset(nc, group="constant_data", engine="h5netcdf")
+    observed = xr.open_dataset(nc, group="observed_data", engine="h5netcdf")
+    post = xr.open_dataset(nc, group="posterior", engine="h5netcdf")
+    csv = pd.read_csv(CLAIMS_CSV, dtype=str, keep_default_na=False)
+    assert list(data["table_claim"].values) == list(csv["claim_id"])
+    assert list(data["table_quote"].values) == list(csv["quote"])
+    assert list(data["table_source"].values) == list(csv["source"])
+    loss = data["table_role"] == ROLE_LOSS
+    assert list(data["table_claim"].values[loss.values]) == list(data["claim"].values)
+    assert list(data["claim"].values) == list(observed["claim"].values)
+    np.testing.assert_array_equal(data["stated_figures"].values, observed["stated"].values)
+    assert data["stated_figures"].dims == ("claim", "end") and data["ou_scan"].dims == ("scan_level", "step")
+    # the grid: each step's width in days is the span its posterior labels give
+    days = (post["step_last_day"] - post["step_first_day"]).values.astype("timedelta64[D]").astype(int) + 1
+    np.testing.assert_array_equal(data["step_width"].values, days)
+    assert (data["pop_of_step"].values == np.searchsorted(data["population"].values, post["step_population"].values)).all()
+
+
 def test_daily_csv_is_the_cumulative_estimates_differenced(shipped_fit, shipped_fit_dir):
     """daily.csv: average losses per day between consecutive estimate dates; day-weighted, they add
     up to the cumulative estimate (per draw, so the means add up exactly)."""

@@ -11,17 +11,38 @@ import reconcile
 PACKAGE = Path(reconcile.__file__).parent
 
 
+def _module_name(path: Path) -> str:
+    """A module's dotted name inside the package: ``fitting``, ``model`` (its ``__init__``),
+    ``model.graph``."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def _imports() -> dict[str, set[str]]:
-    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    """Module -> the package's modules it imports (relative or absolute, at any depth)."""
+    paths = sorted(PACKAGE.rglob("*.py"))
+    modules = {_module_name(p) for p in paths}
     graph = {}
-    for path in PACKAGE.glob("*.py"):
+    for path in paths:
+        name = _module_name(path)
+        # the package a relative import of level 1 starts from
+        here = name.split(".") if path.stem == "__init__" else name.split(".")[:-1]
         found = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                found |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reconcile."):
-                found.add(node.module.split(".")[1])
-        graph[path.stem] = found & modules - {path.stem}
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = here[: len(here) - (node.level - 1)]
+            elif (node.module or "").startswith("reconcile."):
+                base = []
+            else:
+                continue
+            module = (node.module or "").removeprefix("reconcile.") if not node.level else node.module
+            stem = ".".join(base + ([module] if module else []))
+            for alias in node.names:  # "from .model import grid" imports the module model.grid
+                candidate = f"{stem}.{alias.name}" if stem else alias.name
+                found.add(candidate if candidate in modules else stem)
+        graph[name] = {m for m in found if m in modules} - {name}
     return graph
 
 
@@ -57,5 +78,6 @@ def test_no_import_cycle_in_the_package():
     graph = _imports()
     assert {"summary", "report", "plots", "outputs", "fitting"} <= set(graph)  # the search sees them
     assert "report" in graph["outputs"] and "summary" in graph["report"]
+    assert {"model", "model.graph", "model.inputs"} <= set(graph) and "model.inputs" in graph["model.graph"]
     cycle = _cycle(graph)
     assert cycle is None, " -> ".join(cycle or [])

@@ -14,6 +14,7 @@ from scipy import stats
 import reconcile
 from reconcile.claims import read_claims
 from reconcile.config import ConfigError, load_config
+from reconcile.errors import ModelDataError
 from reconcile.model import (
     ROLE_BOUND,
     ROLE_EARLY_STRENGTH,
@@ -21,13 +22,11 @@ from reconcile.model import (
     ROLE_RELAY,
     ROLE_UNMODELLED,
     ROLE_WINDOW_STRENGTH,
-    ModelDataError,
     build_model,
-    model_arrays,
-    ou_matrix,
+    graph_data,
     prepare,
-    step_boundaries,
 )
+from reconcile.model.grid import ou_matrix, step_boundaries
 from reconcile.observation import stated_logp, strength_logp
 
 LOGISTIC = np.sqrt(3) / np.pi
@@ -153,7 +152,8 @@ def test_ou_walk_is_stationary_with_the_configured_correlation(shipped):
     cov = (m @ m.T)[a, b]
     assert cov == pytest.approx(np.exp(-(g.centre[b] - g.centre[a]) / tau), rel=1e-10)
     assert ((m @ m.T)[g.pop[:, None] != g.pop[None, :]] == 0).all()  # populations do not mix
-    from reconcile.model import ou_coefficients, ou_scan_coefficients, ou_walk
+    from reconcile.model.graph import ou_walk
+    from reconcile.model.grid import ou_coefficients, ou_scan_coefficients
 
     phi, scale = ou_coefficients(g, tau)
     n_levels = int(np.ceil(np.log2(g.n_steps.max())))
@@ -179,9 +179,9 @@ def anchored_war():
 
 def test_anchor_categories(shipped, anchored_war):
     """A population is sampled on the rate of the category that makes 80% of its loss claims."""
-    from reconcile.model import _ANCHOR_SHARE, anchor_categories
+    from reconcile.model.inputs import ANCHOR_SHARE, anchor_categories
 
-    assert _ANCHOR_SHARE == 0.8
+    assert ANCHOR_SHARE == 0.8
     _, _, d = shipped
     assert list(anchor_categories(d)) == [2, 2, 2]  # mixed categories, or casualties: no anchor
     _, _, d = anchored_war
@@ -205,8 +205,8 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore", point_fn=False)
     true_q, cumulative, cumulative_killed, bound, level = fn(*[point[v.name] for v in model.value_vars])
     g, L, B, est = d.grid, d.loss, d.bound, d.estimates
-    arrays = model_arrays(d, config)
-    rate_sd, w = np.exp(point["rate_sd_log__"])[g.pop], arrays["walk_centring"]
+    arrays = graph_data(d, config)
+    rate_sd, w = np.exp(point["rate_sd_log__"])[g.pop], arrays.walk_centring
     walk = np.exp(ou_matrix(g, config["time"]["correlation_days"]) @ (rate_sd ** (1.0 - w) * point["rw_z"]))
     # the walk is normalised to average 1 over the days the population's claims speak about: the
     # mean, over its claims, of each window's mean rate (dense: the overlap matrix)
@@ -217,15 +217,12 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     # the killed share of each step: the typical share moved on the logit scale by the knots'
     # curve, read at the step's centre by linear interpolation
     typical = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
-    knots = arrays["prior_share_sd"] * arrays["share_ou"] @ point["share_z"]
-    deviation = (
-        arrays["share_weight_0"] * knots[arrays["share_knot_0"]]
-        + arrays["share_weight_1"] * knots[arrays["share_knot_1"]]
-    )
+    knots = arrays.prior_share_sd * arrays.share_ou @ point["share_z"]
+    deviation = arrays.share_weight_0 * knots[arrays.share_knot_0] + arrays.share_weight_1 * knots[arrays.share_knot_1]
     share = 1.0 / (1.0 + np.exp(-(np.log(typical / (1 - typical))[g.pop] + deviation)))
     # the level and the walk are those of the anchor category's rate (killed, wounded or all
     # casualties); casualties are that rate over the anchor's share
-    anchor = arrays["pop_anchor"][g.pop]
+    anchor = arrays.pop_anchor[g.pop]
     anchor_share = np.choose(anchor, [share, 1.0 - share, np.ones_like(share)])
     anchor_rate = np.exp(level[g.pop]) * walk / mean_walk[g.pop]
     np.testing.assert_allclose(coverage @ anchor_rate, np.exp(level), rtol=1e-10)
@@ -244,7 +241,7 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
 def test_claim_coverage_weighs_the_days_the_claims_speak_about(shipped, rich_war):
     """The level's weights: per population, the average of its claims' windows (each spread evenly
     over its days), summed per step; the same as the dense (claim, step) formulation."""
-    from reconcile.model import claim_coverage
+    from reconcile.model.grid import claim_coverage
 
     for _, _, d in (shipped, rich_war):
         g, L = d.grid, d.loss
@@ -351,7 +348,7 @@ def test_anchored_level_keeps_the_level_prior(war, request):
     pr = config.priors
     killed = pr["killed_share_a"] / (pr["killed_share_a"] + pr["killed_share_b"])
     share = {0: killed, 1: 1.0 - killed, 2: 1.0}
-    anchor = reconcile.model.anchor_categories(d)
+    anchor = reconcile.model.inputs.anchor_categories(d)
     median = np.log([config.daily_rate_median(p) * share[int(a)] for p, a in zip(d.grid.populations, anchor)])
     sd = config.priors["daily_rate_log_sd"]
     np.testing.assert_allclose(level.mean(axis=0), median, atol=4 * sd / np.sqrt(4000))
@@ -366,7 +363,7 @@ def test_bias_structure_keeps_the_group_plus_source_prior():
     effect plus a source effect (covariance group_sd² within a group + source_sd² on the diagonal),
     with the contrasts of data-rich sources centred."""
     from reconcile.claims import claims_from_frame
-    from reconcile.model import _SOURCE_CENTRED_FROM, bias_structure
+    from reconcile.model.reparam import SOURCE_CENTRED_FROM, bias_structure
 
     sim = reconcile.simulate(seed=2, n_populations=3, n_days=730, n_claims=1000, n_sources=20)
     d = prepare(claims_from_frame(sim.claims), load_config())  # 29-54 claims per source
@@ -386,7 +383,7 @@ def test_bias_structure_keeps_the_group_plus_source_prior():
     # a contrast is centred exactly when its newest source has many claims
     claims_of = d.sources.groupby("source_index")["n_claims"].sum().to_numpy()
     newest = np.argmin(basis, axis=0)  # the source set against the better-informed ones
-    np.testing.assert_array_equal(b["contrast_centred"], claims_of[newest] >= _SOURCE_CENTRED_FROM)
+    np.testing.assert_array_equal(b["contrast_centred"], claims_of[newest] >= SOURCE_CENTRED_FROM)
     assert b["contrast_centred"].any() and not b["contrast_centred"].all()
     for column, j in zip(basis.T, newest):  # ... and it is the least informed of its contrast
         assert claims_of[j] <= claims_of[np.abs(column) > 0].min()
@@ -404,7 +401,7 @@ def test_reference_sources_leave_the_bias_structure(shipped):
 
 
 def bias_structure_of(d):
-    from reconcile.model import bias_structure
+    from reconcile.model.reparam import bias_structure
 
     return bias_structure(d)
 
@@ -444,7 +441,7 @@ def test_data_rich_bias_form_keeps_the_group_plus_source_prior(rich_war):
     """With the stance effects held fixed, the sources' effects drawn from a data-rich
     war's model (group means rotated and partially centred, plus contrasts) have the covariance of
     a group effect plus a source effect: group_sd² within a group, plus source_sd² on the diagonal."""
-    from reconcile.model import bias_structure, uses_group_means
+    from reconcile.model.reparam import bias_structure, uses_group_means
 
     claims, config, d = rich_war
     assert uses_group_means(d)
@@ -466,7 +463,7 @@ def test_group_mean_basis_leaves_the_groups_common_shift_non_centred(rich_war):
     """The claims pin the differences between groups; their common shift goes into the levels.
     So the rotation's least-informed direction is the common shift, left non-centred (its
     centring once caused the divergences of small bias spreads), and the differences are centred."""
-    from reconcile.model import group_mean_basis
+    from reconcile.model.reparam import group_mean_basis
 
     claims, config, d = rich_war
     b = group_mean_basis(d, config)
@@ -518,3 +515,49 @@ def test_every_prior_family_is_declared_once():
         if family in path.read_text(encoding="utf-8")
     }
     assert found == {"priors.py"}
+
+
+@pytest.fixture(scope="module")
+def tallies_war(tmp_path_factory):
+    """An independent world with drifting running tallies and a data-rich group of sources."""
+    from reconcile.worlds import make_world, write_world
+
+    folder = tmp_path_factory.mktemp("tallies")
+    write_world(make_world("two-tallies-495", seed=0), folder / "claims.csv", folder / "truth.csv")
+    claims, config = read_claims(folder / "claims.csv"), load_config()
+    return claims, config, prepare(claims, config)
+
+
+@pytest.mark.parametrize("war", ["shipped", "tallies_war"])
+def test_the_graph_reads_every_input_under_its_declared_dimensions(war, request):
+    """GraphData declares each input's dimensions (posterior.nc's constant_data labels them so):
+    each array has that many axes, a dimension the model names has the model's length, and one
+    dimension has one length across inputs. The graph's shared variables are exactly the inputs,
+    each holding its array."""
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph.traversal import ancestors
+
+    from reconcile.model import dims_of
+
+    claims, config, d = request.getfixturevalue(war)
+    data = graph_data(d, config)
+    model = build_model(claims, config, d)
+    dims, lengths = dims_of(data), {}
+    for name, value in data.items():
+        assert np.ndim(value) == len(dims[name]), name
+        for dim, n in zip(dims[name], np.shape(value)):
+            assert lengths.setdefault(dim, n) == n, (name, dim)
+            if dim in model.coords:
+                assert len(model.coords[dim]) == n, (name, dim)
+    if war == "tallies_war":
+        assert data.drift is not None and data.group_means is not None
+    shared = {
+        v.name: v.get_value()
+        for v in ancestors([*model.basic_RVs, *model.deterministics])
+        # (not the random generators, nor PyMC's dimension lengths)
+        if isinstance(v, SharedVariable) and isinstance(v.get_value(), np.ndarray) and v.name not in model.coords
+    }
+    inputs = dict(data.items())
+    assert set(shared) <= set(inputs)
+    for name, value in shared.items():
+        np.testing.assert_array_equal(value, inputs[name])

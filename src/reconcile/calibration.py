@@ -85,11 +85,11 @@ class CalibrationSettings:
     n_sources: int = 6
     n_groups: int = 3
     #: cumulative figures a running tally adds (one source, every few days over the last two
-    #: thirds of the war): its bias drifts (model.drift_series), so calibration checks the drift
+    #: thirds of the war): its bias drifts (model.inputs.drift_series), so calibration checks the drift
     tally_claims: int = 20
     #: shares of the design's claims that count killed and wounded (the rest count casualties);
     #: where one category makes 80% of a population's claims its curve is sampled on that
-    #: category's rate (model.anchor_categories), so ``killed_claims=0.9, tally_category="killed"``
+    #: category's rate (model.inputs.anchor_categories), so ``killed_claims=0.9, tally_category="killed"``
     #: calibrates that parameterisation
     killed_claims: float = 0.3
     wounded_claims: float = 0.2
@@ -209,7 +209,8 @@ def _tally(claims: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
 
 def _state_claims(design: pd.DataFrame, inputs, config, truth: dict, rng: np.random.Generator) -> pd.DataFrame:
     """The claims a war drawn from the model's prior would produce (see the module docstring)."""
-    from .model import claim_location_scale, typical_category_share
+    from .model import claim_location_scale
+    from .model.inputs import typical_category_share
     from .observation import stated_log_figure, unit_noise
 
     pr = config.priors

@@ -36,6 +36,8 @@ from .model import (
     ModelInputs,
     bound_terms,
     build_model,
+    dims_of,
+    graph_data,
     last_day_covered,
     observation_terms,
     prepare,
@@ -161,6 +163,38 @@ def _label_estimates(idata, d: ModelInputs) -> None:
             "step_last_day": ("step", last.astype("datetime64[ns]")),
         }
     idata.posterior = idata.posterior.assign_coords(labels)
+
+
+#: The claims table's columns, as the fit read them, in ``constant_data`` (``table_<column>``)
+_TABLE_COLUMNS = (
+    "row", "population", "category", "source", "source_group", "stance", "reported_on", "period_start",
+    "period_end", "measure", "qualifier", "value", "value_high", "phrase", "low", "high", "derived_from",
+    "counted", "role", "day_start", "day_end", "quote", "citation", "language", "notes",
+)  # fmt: skip
+
+
+def _constant_data(d: ModelInputs, config: Config, coords) -> xr.Dataset:
+    """What the graph read, each array under its dimensions (:class:`reconcile.model.GraphData`,
+    named as in the graph), and the claims table the fit read (every claim, ``table_<column>``
+    over ``table_claim``, with the model's ``role`` of each and its days since its population's
+    start), so ``posterior.nc`` says what was fitted without reconcile."""
+    data = graph_data(d, config)
+    dims = dims_of(data)
+    variables: dict[str, tuple] = {name: (dims[name], np.asarray(value)) for name, value in data.items()}
+    table = d.claims
+    for column in _TABLE_COLUMNS:
+        values = table[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            array = values.to_numpy(dtype="datetime64[ns]")
+        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            array = values.to_numpy()
+        else:
+            array = values.fillna("").astype(str).to_numpy(dtype=object)
+        variables[f"table_{column}"] = (("table_claim",), array)
+    used = {dim for dim_names in dims.values() for dim in dim_names}
+    labels = {dim: list(coords[dim]) for dim in used if dim in coords}
+    labels["table_claim"] = table["claim_id"].astype(str).tolist()
+    return xr.Dataset(variables, coords=labels)
 
 
 def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> xr.Dataset:
@@ -417,6 +451,7 @@ def _fit(claims, config, seed, draws, tune, chains, sampler, progress, as_of_day
             },
         )
     )
+    idata.add_groups(constant_data=_constant_data(inputs, config, model.coords))
     idata.posterior.attrs.update(
         {
             "reconcile_version": __version__,

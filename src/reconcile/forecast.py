@@ -82,13 +82,13 @@ def horizon_of(days: int) -> str:
 
 
 def _kind(lo: float, hi: float) -> str:
-    from .model import _LOG_CEIL, _LOG_FLOOR
+    from .model.inputs import LOG_CEIL, LOG_FLOOR
 
     if lo == hi:
         return "point"
-    if hi >= _LOG_CEIL:
+    if hi >= LOG_CEIL:
         return "lower bound"
-    if lo <= _LOG_FLOOR:
+    if lo <= LOG_FLOOR:
         return "upper bound"
     return "range"
 
@@ -135,7 +135,8 @@ class Predictor:
     def terms(self, i: int, row) -> tuple[np.ndarray, np.ndarray] | str:
         """``(mu, sigma)`` per draw of loss claim ``i`` (``row``: its row of the claims), or why
         the fit cannot predict it."""
-        from .model import _DRIFT_UNIT_DAYS, knot_position
+        from .model.grid import knot_position
+        from .model.inputs import DRIFT_UNIT_DAYS
         from .summary import period_draws
 
         d, full, rng, n, pr = self.result.inputs, self.full, self.rng, self.n, self.config.priors
@@ -178,8 +179,8 @@ class Predictor:
             if when <= days[-1]:
                 k, w = knot_position(days, when)
                 mu = mu + (1.0 - w) * walk[:, k] + w * walk[:, k + 1]
-            else:  # the walk goes on past its last knot at its prior scale (per _DRIFT_UNIT_DAYS)
-                step = pr["drift_sd"] * np.sqrt((when - days[-1]) / _DRIFT_UNIT_DAYS)
+            else:  # the walk goes on past its last knot at its prior scale (per DRIFT_UNIT_DAYS)
+                step = pr["drift_sd"] * np.sqrt((when - days[-1]) / DRIFT_UNIT_DAYS)
                 mu = mu + walk[:, -1] + rng.normal(0.0, step, n)
             noise = self.series_noise[:, r]
         elif source in self.source_of:

@@ -1,0 +1,228 @@
+"""The reparameterisations: how far each effect and each step of the walk is centred, and the
+rotations that separate what the claims pin from what they do not. The same prior either way;
+only the geometry NUTS sees changes (docs/decisions.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from ..config import Config
+from .grid import ou_coefficients
+from .inputs import DRIFT_UNIT_DAYS, LOG_CEIL, LOG_FLOOR, ModelInputs, free_stance_effects, stance_priors
+from .likelihood import claim_noise_floor
+
+# From how many claims an effect is parameterized centred: a source's effect (or its contrast
+# with the better-informed sources of its group, see bias_structure), by its own claims; only
+# data-rich sources are centred (docs/decisions.md, "Centre a source's effect only from 40 claims").
+# In the group effect + source effect form, a group effect is centred from 10 free sources. A group
+# whose free sources make DATA_RICH_FROM claims makes the war data-rich (uses_group_means); its
+# group means are then centred direction by direction, by information (group_mean_basis).
+SOURCE_CENTRED_FROM = 40
+DATA_RICH_FROM = 40
+GROUP_SOURCES_CENTRED_FROM = 10
+NOISE_CENTRED_FROM = 40
+
+
+def centred(counts: np.ndarray, threshold: int) -> np.ndarray:
+    """Which effects are parameterized centred: those the data pin down (see build_model)."""
+    return np.asarray(counts) >= threshold
+
+
+def _informed_basis(information: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenbasis of the claims' information on standard-normal coordinates (most informed first,
+    each vector's largest entry positive, so the basis is reproducible) and each coordinate's
+    partial-centring weight ``rho / (1 + rho)`` (Papaspiliopoulos, Roberts & Skold, 2007)."""
+    rho, q = np.linalg.eigh(information)
+    rho, q = rho[::-1].clip(0.0), q[:, ::-1]
+    q = q * np.where(q[np.abs(q).argmax(axis=0), np.arange(q.shape[1])] < 0, -1.0, 1.0)
+    return q, rho / (1.0 + rho)
+
+
+def _claim_precision(L: dict[str, np.ndarray], pr) -> np.ndarray:
+    """What the prior expects one loss claim to say about the log of its quantity, as a precision:
+    its noise floor, the prior's noise scale, half its interval's log width (a one-sided bound
+    counts as sd 1). For the linearisations of walk_centring and group_mean_basis."""
+    low, high = L["stated"][:, 0], L["stated"][:, 1]
+    one_sided = (low <= LOG_FLOOR) | (high >= LOG_CEIL)
+    spread = np.where(one_sided, 1.0, (high - low) / 4.0)
+    return 1.0 / (claim_noise_floor(L, pr) ** 2 + pr["noise_sd"] ** 2 + spread**2)
+
+
+def walk_centring(d: ModelInputs, config: Config) -> np.ndarray:
+    """How far each step's innovation of the log-rate curve is centred (0: non-centred, 1: centred).
+
+    The innovations are ``rate_sd * scale_k * z_k``, ``z ~ N(0, 1)``. Sampled as ``u_k ~
+    N(0, rate_sd^w_k)`` with ``z_k = u_k * rate_sd^-w_k`` the prior is the same for any ``w_k``;
+    ``w_k = rho_k / (1 + rho_k)`` (Papaspiliopoulos, Roberts & Skold, 2007), with ``rho_k`` how many
+    times more the claims know about innovation k than its prior does, to first order: each loss
+    claim one observation of the log of its window's total (its derivative in the log rate of a step
+    is the window's share of days in it), with the noise the prior expects (``_claim_precision``;
+    the claims of a drifting series with their series' noise plus the drift's variance over a
+    knot), mapped to the innovations through the Ornstein-Uhlenbeck matrix. Where a running tally
+    pins the curve week by week, its innovations are centred and ``rate_sd`` moves without dragging
+    them; where no claim sees a step, it stays non-centred and cannot funnel against ``rate_sd``."""
+    pr, g, L, D = config.priors, d.grid, d.loss, d.drift
+    size = int(g.n_steps.sum())
+    if size == 0 or len(L["pop"]) == 0:
+        return np.zeros(size)
+    precision = _claim_precision(L, pr)
+    series = D.get("claim_series", np.full(len(L["pop"]), -1))
+    if (series >= 0).any():
+        drift_var = pr["drift_sd"] ** 2 * config["drift"]["knot_days"] / DRIFT_UNIT_DAYS
+        series_var = claim_noise_floor(L, pr) ** 2 + pr["series_noise_sd"] ** 2 + drift_var
+        precision = np.where(series >= 0, 1.0 / series_var, precision)
+    tau = config["time"]["correlation_days"]
+    phi, scale = ou_coefficients(g, tau)
+    out = np.zeros(size)
+    for j, (first, n) in enumerate(zip(g.offset, g.n_steps)):
+        mine = L["pop"] == j
+        if not mine.any():
+            continue
+        block = slice(int(first), int(first + n))
+        start = L["day_start"][mine][:, None]
+        end = L["day_end"][mine][:, None]
+        lo = np.maximum(g.step_start[block][None, :], start)
+        hi = np.minimum(g.step_end[block][None, :], end)
+        days = np.clip(hi - lo, 0, None).astype(float)
+        share = days / np.maximum(days.sum(axis=1, keepdims=True), 1.0)
+        # the curve is normalised under the claims' coverage: a shape that moves every window
+        # alike is the level's, not the curve's
+        share = share - share.mean(axis=0, keepdims=True)
+        information = (share * precision[mine][:, None]).T @ share
+        m = np.zeros((int(n), int(n)))
+        for k in range(int(n)):
+            if k > 0:
+                m[k] = phi[int(first) + k] * m[k - 1]
+            m[k, k] = scale[int(first) + k]
+        rho = pr["rate_sd"] ** 2 * np.einsum("ik,ij,jk->k", m, information, m)
+        out[block] = rho / (1.0 + rho)
+    return out
+
+
+# The group means' centring is computed as if the claims knew a quarter of what the linearisation
+# says (the information at half the prior's scale of the group means): the posterior reaches small
+# between-group spreads, where the claims pin the differences less than at the prior's mean scale
+# (docs/decisions.md, "Rotate the group means into the claims' information basis").
+_GROUP_MEAN_INFORMATION_SCALE = 0.25
+
+
+def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
+    """A rotation of the groups' mean effects that separates what the claims pin from what they
+    do not, and how far each direction is centred (the walk's treatment, ``walk_centring``, applied
+    to the biases of a data-rich war).
+
+    The group means are ``m_G = sd_G * z_G``, ``sd_G = sqrt(group_sd² + source_sd² / n_G)`` and
+    ``z ~ N(0, I)`` (``bias_structure``). Any orthonormal rotation ``z = Q c`` keeps that prior
+    exactly; ``Q`` holds the eigenvectors of the claims' information on ``z`` and each coordinate
+    is partially centred by its eigenvalue ``rho`` (``w = rho / (1 + rho)``, see
+    ``_informed_basis``), taken at a quarter (``_GROUP_MEAN_INFORMATION_SCALE``). The claims pin
+    the *differences* between groups, but hardly their common shift, which the population's level
+    absorbs: centred, that direction funnels against the spread of the biases (docs/decisions.md).
+
+    The information is exact for a linearised model: each loss claim one observation of the log
+    of its quantity with the noise the prior expects (``_claim_precision``), plus its population's
+    level (prior sd ``daily_rate_log_sd``), its stance's effect, its group's mean and its source's
+    deviation from it (prior sd ``source_sd``), every scale at its prior mean; the information on
+    the group means is what the claims add to their prior once every other effect is integrated out.
+    """
+    pr, L, src = config.priors, d.loss, d.sources
+    b = bias_structure(d)
+    n_pops, n_groups, n_sources = len(d.grid.populations), len(d.groups), len(b["source_group_of"])
+    prior = stance_priors(config)
+    stances = free_stance_effects(d, config)
+    group_sd = np.sqrt(pr["group_sd"] ** 2 + pr["source_sd"] ** 2 / b["group_free_sources"])
+    if n_groups == 0 or len(L["pair"]) == 0:
+        return {"group_mean_basis": np.eye(n_groups), "group_mean_centring": np.zeros(n_groups)}
+    # parameters: each population's level, the free stance effects, the group means, the sources'
+    # deviations from their group's mean
+    offset = np.cumsum([0, n_pops, len(stances), n_groups, n_sources])
+    prior_variance = np.concatenate(
+        [
+            np.full(n_pops, float(pr["daily_rate_log_sd"]) ** 2),
+            [prior[s][1] ** 2 for s in stances],
+            group_sd**2,
+            np.full(n_sources, float(pr["source_sd"]) ** 2),
+        ]
+    )
+    pair = L["pair"]
+    free = ~src["reference"].to_numpy()[pair]
+    slot = src["stance"].map({s: i for i, s in enumerate(stances)}).to_numpy()[pair]
+    rows, cols = [np.arange(len(pair))], [L["pop"]]
+    has_stance = free & ~pd.isna(slot)
+    rows.append(np.flatnonzero(has_stance))
+    cols.append(offset[1] + slot[has_stance].astype(np.int64))
+    for k, index in ((2, src["group_index"]), (3, src["source_index"])):
+        rows.append(np.flatnonzero(free))
+        cols.append(offset[k] + index.to_numpy()[pair][free])
+    all_rows, all_cols = np.concatenate(rows), np.concatenate(cols)
+    design = sparse.csr_matrix((np.ones(len(all_rows)), (all_rows, all_cols)), shape=(len(pair), int(offset[-1])))
+    precision = (design.T @ sparse.diags(_claim_precision(L, pr)) @ design).toarray() + np.diag(1.0 / prior_variance)
+    groups = slice(int(offset[2]), int(offset[3]))
+    covariance = np.linalg.inv(precision)[groups, groups]
+    information = np.linalg.inv(covariance) - np.diag(1.0 / group_sd**2)
+    information = group_sd[:, None] * (information + information.T) / 2.0 * group_sd[None, :]
+    basis, centring = _informed_basis(_GROUP_MEAN_INFORMATION_SCALE * information)
+    return {"group_mean_basis": basis, "group_mean_centring": centring}
+
+
+def uses_group_means(d: ModelInputs) -> bool:
+    """Whether the war is data-rich: some group of sources makes 40 claims or more. Such a war
+    samples the biases as group means + contrasts (``bias_structure``), the walk in its rotated,
+    partially centred group means (``group_mean_basis``), and tunes for ``sampler.tune_data_rich`` steps."""
+    return bool(bias_structure(d)["data_rich_group"].any())
+
+
+def bias_structure(d: ModelInputs) -> dict[str, np.ndarray]:
+    """How the free sources' effects split into group means and within-group contrasts.
+
+    The prior ``effect_j = g_G + s_j`` (``g ~ N(0, group_sd)``, ``s ~ N(0, source_sd)``) is
+    sampled in an equivalent form that separates what the claims pin from what they do not.
+    The claims pin each source's total effect, so they pin a group's *mean* effect
+    ``m_G = g_G + mean(s)``, ``~ N(0, sqrt(group_sd² + source_sd² / n_G))``, and the sources'
+    deviations from it, ``source_sd * H z`` with ``H`` an orthonormal (Helmert) basis of the
+    n_G - 1 within-group contrasts and ``z ~ N(0, 1)``. The split of the mean between ``g`` and
+    ``mean(s)`` is never sampled: it is the direction the data cannot see, which funnels against
+    the two scales (docs/decisions.md, "Sample group means and within-group contrasts").
+
+    The group means themselves are sampled in a rotation that separates their differences, which
+    the claims pin, from their common shift, which the levels absorb (``group_mean_basis``).
+
+    Sources are ordered by claims within a group (most first), so contrast k sets source k + 1
+    against the k better-informed ones and is pinned when that source has many claims.
+    Reference sources (bias 1 by the identifying assumption) take no part.
+
+    This form is used when at least one group is data-rich (``data_rich_group``: the
+    group's sources make 40 claims or more). In smaller wars every group is data-poor, the split
+    is a harmless prior-only direction, and the model keeps the plain group effect + source effect
+    form, whose calibration and recovery runs are on record (``uses_group_means``).
+    """
+    src = d.sources
+    n_groups, n_sources = len(d.groups), int(src["source_index"].max()) + 1 if len(src) else 0
+    free_claims = src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum()
+    free_claims = free_claims.reindex(range(n_sources), fill_value=0).to_numpy()
+    group_of = src.groupby("source_index")["group_index"].first().reindex(range(n_sources), fill_value=0).to_numpy()
+    free = free_claims > 0
+    n_free = np.bincount(group_of[free], minlength=n_groups)
+    group_claims = np.bincount(group_of[free], weights=free_claims[free], minlength=n_groups)
+    names = sorted(src["source"].unique())  # by source_index, as the "source" coordinate
+    columns, centred, labels = [], [], []
+    for k in range(n_groups):
+        members = sorted(np.flatnonzero(free & (group_of == k)), key=lambda j: (-free_claims[j], j))
+        for m in range(1, len(members)):
+            column = np.zeros(n_sources)
+            column[members[:m]] = 1.0
+            column[members[m]] = -float(m)
+            columns.append(column / np.sqrt(m * (m + 1.0)))
+            centred.append(free_claims[members[m]] >= SOURCE_CENTRED_FROM)
+            labels.append(f"{names[members[m]]} (vs {d.groups[k]})")
+    return {
+        "source_group_of": group_of.astype(np.int64),
+        "source_free": free.astype(float),
+        "group_free_sources": np.maximum(n_free, 1).astype(float),
+        "data_rich_group": (group_claims >= DATA_RICH_FROM) & (n_free > 0),
+        "contrast_basis": np.array(columns).T if columns else np.zeros((n_sources, 0)),
+        "contrast_centred": np.array(centred, dtype=bool),
+        "contrast_labels": np.array(labels, dtype=object),
+    }
