@@ -659,7 +659,9 @@ def test_posterior_nc_constant_data_holds_the_claims_table_and_what_the_graph_re
     # the grid: each step's width in days is the span its posterior labels give
     days = (post["step_last_day"] - post["step_first_day"]).values.astype("timedelta64[D]").astype(int) + 1
     np.testing.assert_array_equal(data["step_width"].values, days)
-    assert (data["pop_of_step"].values == np.searchsorted(data["population"].values, post["step_population"].values)).all()
+    assert (
+        data["pop_of_step"].values == np.searchsorted(data["population"].values, post["step_population"].values)
+    ).all()
 
 
 def test_daily_csv_is_the_cumulative_estimates_differenced(shipped_fit, shipped_fit_dir):
