@@ -12,9 +12,19 @@ import pytest
 from reconcile.lexicon import default_lexicon
 from reconcile.simulation import (
     CLAIM_COLUMNS,
+    STANCES,
     TRUTH_COLUMNS,
     Simulation,
     SimulationSettings,
+    _cast,
+    _claims_table,
+    _figures,
+    _mark_starts,
+    _plan,
+    _relays,
+    _state,
+    _true_losses,
+    _truth_table,
     simulate,
     truth_at,
     write_simulation,
@@ -416,3 +426,144 @@ def test_claims_validate_in_memory(sims):
     claims_mod = pytest.importorskip("reconcile.claims")
     problems = claims_mod.validate_claims(sims[2].claims)
     assert problems == []
+
+
+# ------------------------------------------------------------------ each stage on its own
+# simulate() runs these stages in order on one generator; each is checked here in isolation,
+# with a generator of its own, for what it promises.
+
+
+def _stages(seed: int = 3, **overrides):
+    s = SimulationSettings(**overrides)
+    rng = np.random.default_rng(seed)
+    war = _true_losses(s, rng)
+    cast = _cast(s, war.populations, rng)
+    plan = _plan(s, war.populations, cast, rng)
+    return s, rng, war, cast, plan
+
+
+def test_stage_true_losses_are_counts_that_only_rise():
+    s = SimulationSettings(n_populations=3, n_days=200, stagger_days=10)
+    war = _true_losses(s, np.random.default_rng(0))
+    assert war.populations == ["pop_a", "pop_b", "pop_c"]
+    assert [(war.starts[p] - war.starts["pop_a"]).days for p in war.populations] == [0, 10, 20]
+    for p in war.populations:
+        cum = war.cumulative[p]
+        assert all(len(cum[c]) == 200 and (np.diff(cum[c]) >= 0).all() for c in cum)
+        np.testing.assert_array_equal(cum["killed"] + cum["wounded"], cum["casualties"])
+        assert all(float(v).is_integer() for v in cum["casualties"])
+        lo, hi = s.killed_share_range
+        assert lo <= war.killed_share[p] <= hi
+        f_lo, f_hi = s.strength_factor_range
+        assert f_lo * cum["casualties"][-1] - 1 <= war.strength[p] <= f_hi * cum["casualties"][-1] + 1
+
+
+def test_stage_cast_gives_each_source_one_side_and_a_bias_of_stance_group_and_source():
+    s = SimulationSettings(n_sources=9, n_groups=3, n_populations=2)
+    pops = ["pop_a", "pop_b"]
+    cast = _cast(s, pops, np.random.default_rng(1))
+    assert cast.sources == [f"src_{i:02d}" for i in range(1, 10)]
+    assert sorted(set(cast.groups.values())) == ["grp_1", "grp_2", "grp_3"]
+    for src in cast.sources:
+        stances = {cast.stance[src, p] for p in pops}
+        # neutral towards both, or own side of one population and adversary of the other
+        assert stances in ({"neutral"}, {"own", "adversary"})
+    # the log bias minus the stance effect is shared by a source across populations
+    for src in cast.sources:
+        rest = [cast.log_bias[src, p] - s.stance_effects[cast.stance[src, p]] for p in pops]
+        assert rest[0] == pytest.approx(rest[1], abs=1e-12)
+
+
+def test_stage_plan_covers_every_population_and_stance_and_every_option():
+    s, _, war, cast, plan = _stages(n_claims=60, n_populations=2, relay_prob=0.1)
+    n_orig = s.n_claims - plan.n_relays
+    assert 0 <= plan.n_relays < s.n_claims
+    assert len(plan.pairs) == len(plan.categories) == len(plan.kinds) == len(plan.qualifiers) == n_orig
+    said = {(p, cast.stance[src, p]) for src, p in plan.pairs}
+    assert said >= {(p, st) for p in war.populations for st in STANCES}
+    assert set(plan.categories) == {"killed", "wounded", "casualties", "deployed"}
+    loss = [i for i, c in enumerate(plan.categories) if c != "deployed"]
+    assert {plan.kinds[i] for i in loss} == {"cumulative", "window", "per_day"}
+    assert {plan.qualifiers[i] for i in loss} == set(s.qualifier_probs)
+
+
+def test_stage_figures_are_the_truth_times_the_bias_times_the_noise():
+    s, rng, war, cast, plan = _stages(n_claims=80, outlier_prob=0.0, noise_sd=0.05)
+    claims = _figures(s, war, cast, plan, rng)
+    assert len(claims) == len(plan.pairs)
+    for c in claims:
+        p, cat, end = c["population"], c["category"], c["end_idx"]
+        if cat == "deployed":
+            assert c["true"] == war.strength[p]
+        elif c["kind"] == "cumulative":
+            assert c["true"] == war.cumulative[p][cat][end] and c["start_idx"] is None
+        else:
+            start = c["start_idx"]
+            total = war.cumulative[p][cat][end] - (war.cumulative[p][cat][start - 1] if start > 0 else 0.0)
+            length = end - start + 1
+            assert s.min_window_days <= length <= s.max_window_days and end <= c["r"]
+            assert c["true"] == pytest.approx(total / length if c["kind"] == "per_day" else total)
+        if c["true"] > 0:
+            eps = math.log(c["figure"] / c["true"]) - cast.log_bias[c["source"], p]
+            assert abs(eps) < 6 * s.noise_sd  # no outlier: only the typical noise
+        assert not c["outlier"]
+
+
+def test_stage_state_writes_each_figure_under_its_qualifier():
+    """Qualifiers are only moved, never lost (a vague claim no phrase fits swaps with one that a
+    phrase fits, or becomes "about"); each vague phrase's interval holds its figure."""
+    s, rng, war, cast, plan = _stages(n_claims=120, qualifier_probs={"vague": 0.5, "exact": 0.5})
+    claims = _figures(s, war, cast, plan, rng)
+    before = [c["qualifier"] for c in claims]
+    _state(claims, rng)
+    after = [c["qualifier"] for c in claims]
+    assert after.count("vague") + after.count("about") >= before.count("vague")
+    assert after.count("vague") <= before.count("vague")
+    lexicon = default_lexicon()
+    for c in claims:
+        assert c["phrase"]
+        if c["qualifier"] == "vague":
+            low, high = lexicon.interval(c["phrase"])
+            assert low <= c["figure"] <= high and c["value"] is None
+        elif c["qualifier"] == "exact":
+            assert abs(c["value"] - c["figure"]) <= 0.5 + 1e-9
+
+
+def test_stage_mark_starts_and_relays():
+    s, rng, war, cast, plan = _stages(n_claims=50, relay_prob=0.3)
+    claims = _figures(s, war, cast, plan, rng)
+    _state(claims, rng)
+    _mark_starts(claims, war.populations)
+    for p in war.populations:
+        cumulative = [
+            c for c in claims if c["population"] == p and c["kind"] == "cumulative" and c["category"] != "deployed"
+        ]
+        marked = [c for c in cumulative if c["start_idx"] == 0]
+        assert len(marked) == (1 if cumulative else 0)
+        if marked:
+            assert (marked[0]["end_idx"], marked[0]["r"]) == min((c["end_idx"], c["r"]) for c in cumulative)
+    relays = _relays(s, claims, plan.n_relays, rng)
+    assert len(relays) == plan.n_relays
+    for copy in relays:
+        orig = copy["relay_of"]
+        assert any(orig is c for c in claims)
+        assert 1 <= copy["r"] - orig["r"] <= 14 and copy["figure"] == orig["figure"] and copy["explicit_end"]
+
+
+def test_stage_tables_hold_every_claim_and_every_truth():
+    s, rng, war, cast, plan = _stages(n_claims=40)
+    claims = _figures(s, war, cast, plan, rng)
+    _state(claims, rng)
+    everything = claims + _relays(s, claims, plan.n_relays, rng)
+    table, claim_truths = _claims_table(war, cast, everything, citation="test")
+    assert list(table.columns) == list(CLAIM_COLUMNS) and len(table) == s.n_claims
+    assert list(table["claim_id"]) == [f"sim-{n:04d}" for n in range(1, s.n_claims + 1)]
+    assert list(table["reported_on"]) == sorted(table["reported_on"])
+    assert len(claim_truths) == 3 * s.n_claims
+    truth = _truth_table(s, war, cast, claim_truths)
+    assert list(truth.columns) == list(TRUTH_COLUMNS)
+    counts = truth["quantity"].value_counts()
+    n_pops = len(war.populations)
+    assert counts["cumulative"] == 3 * s.n_days * n_pops
+    assert counts["bias"] == len(cast.sources) * n_pops
+    assert counts["claim"] == counts["figure"] == counts["outlier"] == s.n_claims

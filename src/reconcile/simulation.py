@@ -1,6 +1,12 @@
 """Synthetic claims with known truth: the simulator behind ``reconcile simulate``.
 
-The generative story matches the model:
+Its story has the model's structure (biased, noisy sources whose figures are stated rounded, as
+bounds, ranges or vague phrases, some of them relayed), not the model's exact distributions: the
+rate is a random walk of daily steps, not the model's stationary curve on a grid; losses are
+Poisson counts; the noise is normal, one scale for every source, with no running tally and no
+drifting bias; the killed share is constant. Simulation-based calibration draws its wars from the
+model itself (:mod:`reconcile.calibration`); :mod:`reconcile.worlds` builds wars that share
+nothing with it. Here:
 
 * each population ``p`` has a start date and ``n_days`` days of war; its true daily
   casualties (killed + wounded) follow a smooth positive rate
@@ -489,8 +495,45 @@ def _quote(
 # --------------------------------------------------------------------------- simulate
 
 
+@dataclass(frozen=True)
+class _War:
+    """The truth of a simulated war: its populations, their starts and daily cumulative losses."""
+
+    populations: list[str]
+    starts: dict[str, _dt.date]
+    cumulative: dict[str, dict[str, np.ndarray]]  # population -> category -> day -> total
+    killed_share: dict[str, float]
+    strength: dict[str, float]  # what ``deployed`` claims refer to
+
+
+@dataclass(frozen=True)
+class _Cast:
+    """The sources: each one's group, its stance towards each population and its log bias."""
+
+    sources: list[str]
+    groups: dict[str, str]
+    stance: dict[tuple[str, str], str]  # (source, population) -> stance
+    log_bias: dict[tuple[str, str], float]  # (source, population) -> log bias
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Who makes each original claim, about what, and how it will be stated."""
+
+    pairs: list[tuple[str, str]]  # (source, population) per original claim
+    categories: list[str]
+    kinds: list[str]  # cumulative, window or per_day
+    qualifiers: list[str]
+    n_relays: int
+
+
 def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **overrides: Any) -> Simulation:
-    """Simulate a claims file and its truth; same ``seed`` and settings, same output."""
+    """Simulate a claims file and its truth; same ``seed`` and settings, same output.
+
+    The stages, in order, draw from one generator: the true losses (:func:`_true_losses`), the
+    sources (:func:`_cast`), who says what (:func:`_plan`), the true quantities and the sources'
+    figures (:func:`_figures`), the figures as written (:func:`_state`), relayed copies
+    (:func:`_relays`), then the two tables (:func:`_claims_table`, :func:`_truth_table`)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
@@ -500,10 +543,25 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
         raise ValueError(f"settings must be a SimulationSettings, got {type(settings).__name__}")
     elif overrides:
         settings = dataclasses.replace(settings, **overrides)
-    s = settings
     rng = np.random.default_rng(seed)
+    war = _true_losses(settings, rng)
+    cast = _cast(settings, war.populations, rng)
+    plan = _plan(settings, war.populations, cast, rng)
+    claims = _figures(settings, war, cast, plan, rng)
+    _state(claims, rng)
+    if settings.mark_start:
+        _mark_starts(claims, war.populations)
+    relays = _relays(settings, claims, plan.n_relays, rng)
+    table, claim_truths = _claims_table(war, cast, claims + relays, citation=f"simulation seed={seed}")
+    assert len(table) == settings.n_claims
+    truth = _truth_table(settings, war, cast, claim_truths)
+    return Simulation(claims=table, truth=truth, settings=settings, seed=seed)
 
-    # ---- populations and their true losses
+
+def _true_losses(s: SimulationSettings, rng: np.random.Generator) -> _War:
+    """Each population's start and daily losses: a log-normal random-walk rate around a typical
+    level, Poisson counts, the killed among them binomial with the population's killed share;
+    its force strength is its final casualties times a factor."""
     base = _dt.date.fromisoformat(s.start)
     pops = [_pop_name(i) for i in range(s.n_populations)]
     starts = {p: base + _dt.timedelta(days=i * s.stagger_days) for i, p in enumerate(pops)}
@@ -528,8 +586,12 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
             "casualties": np.cumsum(daily).astype(float),
         }
         strength[p] = float(round(cum[p]["casualties"][-1] * rng.uniform(*s.strength_factor_range)))
+    return _War(pops, starts, cum, killed_share, strength)
 
-    # ---- sources: groups, sides, stances, biases
+
+def _cast(s: SimulationSettings, pops: list[str], rng: np.random.Generator) -> _Cast:
+    """The sources: groups in turn, a side (A, B) or neutral each, so a stance towards each
+    population (own side, adversary, neutral); log bias = stance effect + group + source effect."""
     sources = [f"src_{i + 1:02d}" for i in range(s.n_sources)]
     groups = {src: f"grp_{i % s.n_groups + 1}" for i, src in enumerate(sources)}
     n_neutral = max(1, int(round(s.neutral_share * s.n_sources)))
@@ -552,17 +614,21 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
     log_bias = {
         (src, p): float(s.stance_effects[stance[src, p]] + u[groups[src]] + v[src]) for src in sources for p in pops
     }
+    return _Cast(sources, groups, stance, log_bias)
 
-    # ---- how many originals, how many relayed copies
+
+def _plan(s: SimulationSettings, pops: list[str], cast: _Cast, rng: np.random.Generator) -> _Plan:
+    """How many claims are relayed copies; for each original, its (source, population) (every
+    population x stance first, then at random), category, kind of period and qualifier, every
+    option with positive probability drawn at least once."""
     n_relays = int(rng.binomial(s.n_claims, s.relay_prob)) if s.n_claims > 1 else 0
     n_relays = min(n_relays, s.n_claims - 1)
     n_orig = s.n_claims - n_relays
-
-    # (source, population): first cover every population x stance, then at random
+    sources = cast.sources
     pairs: list[tuple[str, str]] = []
     for p in pops:
         for st in STANCES:
-            cands = [src for src in sources if stance[src, p] == st]
+            cands = [src for src in sources if cast.stance[src, p] == st]
             pairs.append((cands[int(rng.integers(len(cands)))], p))
     pairs = [pairs[i] for i in rng.permutation(len(pairs))][:n_orig]
     while len(pairs) < n_orig:
@@ -588,13 +654,16 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
         qualifiers[i] = q
     for i, q in zip(dep_idx, _choice(rng, DEPLOYED_QUALIFIER_PROBS, len(dep_idx))):
         qualifiers[i] = q
+    return _Plan(pairs, categories, kinds, qualifiers, n_relays)
 
-    # ---- periods and the true quantities
+
+def _figures(s: SimulationSettings, war: _War, cast: _Cast, plan: _Plan, rng: np.random.Generator) -> list[dict]:
+    """Each original claim's report day, period and true quantity, and its source's figure:
+    ``true * exp(log bias) * exp(eps)``, ``eps`` normal (``noise_sd``, or ``outlier_sd`` with
+    probability ``outlier_prob``). A claim is a dict of day indices from its population's start."""
     claims: list[dict[str, Any]] = []
-    for i in range(n_orig):
-        src, p = pairs[i]
-        cat, kind = categories[i], kinds[i]
-        start = starts[p]
+    for i, (src, p) in enumerate(plan.pairs):
+        cat, kind = plan.categories[i], plan.kinds[i]
         r = int(rng.integers(max(s.min_report_day, s.min_window_days - 1), s.n_days))
         c: dict[str, Any] = {
             "population": p,
@@ -607,30 +676,35 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
             "explicit_end": False,
         }
         if cat == "deployed":
-            true_q = strength[p]
+            true_q = war.strength[p]
         elif kind == "cumulative":
             if rng.uniform() < 0.2:  # "as of" a few days before it was reported
                 c["end_idx"] = r - int(rng.integers(1, min(7, r) + 1))
                 c["explicit_end"] = True
-            true_q = float(cum[p][cat][c["end_idx"]])
+            true_q = float(war.cumulative[p][cat][c["end_idx"]])
         else:
             end = r - int(rng.integers(0, min(10, r - s.min_window_days + 1) + 1))
             longest = min(s.max_window_days, end + 1)
             length = int(rng.integers(min(s.min_window_days, longest), longest + 1))
             st_idx = end - length + 1
             c.update(start_idx=st_idx, end_idx=end, explicit_end=True)
-            before = cum[p][cat][st_idx - 1] if st_idx > 0 else 0.0
-            total = float(cum[p][cat][end] - before)
+            before = war.cumulative[p][cat][st_idx - 1] if st_idx > 0 else 0.0
+            total = float(war.cumulative[p][cat][end] - before)
             true_q = total / length if kind == "per_day" else total
         c["outlier"] = bool(rng.uniform() < s.outlier_prob)
         eps_sd = s.outlier_sd if c["outlier"] else s.noise_sd
         eps = float(rng.normal(0.0, eps_sd))
         c["true"] = true_q
-        c["figure"] = float(true_q * math.exp(log_bias[src, p]) * math.exp(eps))
-        c["qualifier"] = qualifiers[i]
+        c["figure"] = float(true_q * math.exp(cast.log_bias[src, p]) * math.exp(eps))
+        c["qualifier"] = plan.qualifiers[i]
         claims.append(c)
+    return claims
 
-    # ---- vague phrases: a lexicon phrase whose interval contains the figure
+
+def _state(claims: list[dict], rng: np.random.Generator) -> None:
+    """Each figure as written under its qualifier (``value``, ``value_high``, ``phrase``): rounded,
+    a bound, a range, or a vague phrase of the lexicon whose interval holds it. A vague claim no
+    phrase fits swaps qualifiers with a loss claim one fits (else it becomes "about")."""
     phrases = _english_vague_phrases()
 
     def fitting(fig: float) -> list[str]:
@@ -640,7 +714,6 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
     for i, c in enumerate(claims):
         if c["qualifier"] != "vague" or fits[i]:
             continue
-        # swap qualifiers with a loss claim whose figure some phrase does fit
         swap = [
             j
             for j, d in enumerate(claims)
@@ -663,17 +736,20 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
             value, high = _state_figure(c["figure"], q, rng)
         c["value"], c["value_high"], c["phrase"] = value, high, _phrase(q, value, high, vague)
 
-    # the earliest cumulative claim of each population carries the start explicitly
-    if s.mark_start:
-        for p in pops:
-            cands = [
-                c for c in claims if c["population"] == p and c["kind"] == "cumulative" and c["category"] != "deployed"
-            ]
-            if cands:
-                first = min(cands, key=lambda c: (c["end_idx"], c["r"]))
-                first["start_idx"] = 0
 
-    # ---- relayed copies of earlier claims
+def _mark_starts(claims: list[dict], pops: list[str]) -> None:
+    """The earliest cumulative loss claim of each population carries the start explicitly."""
+    for p in pops:
+        cands = [
+            c for c in claims if c["population"] == p and c["kind"] == "cumulative" and c["category"] != "deployed"
+        ]
+        if cands:
+            first = min(cands, key=lambda c: (c["end_idx"], c["r"]))
+            first["start_idx"] = 0
+
+
+def _relays(s: SimulationSettings, claims: list[dict], n_relays: int, rng: np.random.Generator) -> list[dict]:
+    """Copies of earlier claims, each reported 1-14 days after its original (``relay_of``)."""
     relayable = [i for i, c in enumerate(claims) if c["r"] < s.n_days - 1]
     relays: list[dict[str, Any]] = []
     for _ in range(n_relays):
@@ -686,7 +762,12 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
             relays.append(copy)
         else:  # pragma: no cover - only when every claim is on the last day
             break
-    everything = claims + relays
+    return relays
+
+
+def _claims_table(war: _War, cast: _Cast, everything: list[dict], citation: str) -> tuple[pd.DataFrame, list[dict]]:
+    """The claims file (rows in order of report, ids ``sim-0001``...) and each claim's truth rows
+    (its true quantity, its source's figure, whether it is an outlier)."""
     order = sorted(range(len(everything)), key=lambda i: (everything[i]["r"], i))
     ids: dict[int, str] = {}
     for n, i in enumerate(order):
@@ -694,10 +775,10 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
 
     rows: list[dict[str, str]] = []
     truth_rows: list[dict[str, Any]] = []
-    citation = f"simulation seed={seed}"
     for i in order:
         c = everything[i]
-        p, start = c["population"], starts[c["population"]]
+        p, start = c["population"], war.starts[c["population"]]
+        stance = cast.stance[c["source"], p]
         reported_on = _day(start, c["r"])
         period_start = _day(start, c["start_idx"]) if c["start_idx"] is not None else ""
         period_end = _day(start, c["end_idx"]) if c["explicit_end"] else ""
@@ -720,8 +801,8 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
                 "population": p,
                 "category": c["category"],
                 "source": c["source"],
-                "source_group": groups[c["source"]],
-                "stance": stance[c["source"], p],
+                "source_group": cast.groups[c["source"]],
+                "stance": stance,
                 "reported_on": reported_on,
                 "period_start": period_start,
                 "period_end": period_end,
@@ -750,20 +831,21 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
                     "category": c["category"],
                     "date": end_date,
                     "source": c["source"],
-                    "stance": stance[c["source"], p],
+                    "stance": stance,
                     "claim_id": claim_id,
                     "value": float(value),
                 }
             )
+    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS), dtype=object), truth_rows
 
-    claims_df = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS), dtype=object)
-    assert len(claims_df) == s.n_claims
 
-    # ---- the truth, long format
+def _truth_table(s: SimulationSettings, war: _War, cast: _Cast, claim_truths: list[dict]) -> pd.DataFrame:
+    """The truth, long format: daily cumulative losses per population and category, the killed
+    shares, the strengths, every source's bias factor on every population, and the claims' own."""
     blank = {"date": "", "source": "", "stance": "", "claim_id": ""}
     truth_parts: list[pd.DataFrame] = []
-    for p in pops:
-        dates = [_day(starts[p], d) for d in range(s.n_days)]
+    for p in war.populations:
+        dates = [_day(war.starts[p], d) for d in range(s.n_days)]
         for cat in LOSS_CATEGORIES:
             truth_parts.append(
                 pd.DataFrame(
@@ -775,18 +857,20 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
                         "source": "",
                         "stance": "",
                         "claim_id": "",
-                        "value": cum[p][cat],
+                        "value": war.cumulative[p][cat],
                     }
                 )
             )
     other: list[dict[str, Any]] = []
-    for p in pops:
+    for p in war.populations:
         other.append(
-            {**blank, "quantity": "killed_share", "population": p, "category": "killed", "value": killed_share[p]}
+            {**blank, "quantity": "killed_share", "population": p, "category": "killed", "value": war.killed_share[p]}
         )
-        other.append({**blank, "quantity": "strength", "population": p, "category": "deployed", "value": strength[p]})
-    for src in sources:
-        for p in pops:
+        other.append(
+            {**blank, "quantity": "strength", "population": p, "category": "deployed", "value": war.strength[p]}
+        )
+    for src in cast.sources:
+        for p in war.populations:
             other.append(
                 {
                     **blank,
@@ -794,19 +878,18 @@ def simulate(settings: SimulationSettings | None = None, *, seed: int = 0, **ove
                     "population": p,
                     "category": "",
                     "source": src,
-                    "stance": stance[src, p],
-                    "value": math.exp(log_bias[src, p]),
+                    "stance": cast.stance[src, p],
+                    "value": math.exp(cast.log_bias[src, p]),
                 }
             )
     truth_parts.append(pd.DataFrame(other, columns=list(TRUTH_COLUMNS)))
-    truth_parts.append(pd.DataFrame(truth_rows, columns=list(TRUTH_COLUMNS)))
+    truth_parts.append(pd.DataFrame(claim_truths, columns=list(TRUTH_COLUMNS)))
     truth = pd.concat(truth_parts, ignore_index=True)[list(TRUTH_COLUMNS)]
     for col in TRUTH_COLUMNS:
         if col != "value":
             truth[col] = truth[col].astype(object)
     truth["value"] = truth["value"].astype(float)
-
-    return Simulation(claims=claims_df, truth=truth, settings=s, seed=seed)
+    return truth
 
 
 # --------------------------------------------------------------------------- output
