@@ -561,3 +561,22 @@ def test_the_graph_reads_every_input_under_its_declared_dimensions(war, request)
     assert set(shared) <= set(inputs)
     for name, value in shared.items():
         np.testing.assert_array_equal(value, inputs[name])
+
+
+@pytest.mark.parametrize("war", ["shipped", "simulated-400", "two-tallies-495"])
+def test_the_model_density_is_the_recorded_one(war):
+    """The model's log density and gradient at fixed points of three wars equal those recorded in
+    tests/golden/model_density.json (recorded before the model became a package, issue 19): a
+    refactor leaves the model as it was. A change to the model on purpose re-records them
+    (tests/golden/make_model_density.py) and says why in docs/decisions.md."""
+    import json
+    from pathlib import Path
+
+    from golden_wars import density_at
+
+    recorded = json.loads((Path(__file__).parent / "golden" / "model_density.json").read_text(encoding="utf-8"))[war]
+    now = density_at(war)
+    assert now["variables"] == recorded["variables"]
+    for got, want in zip(now["points"], recorded["points"], strict=True):
+        assert got["logp"] == pytest.approx(want["logp"], rel=1e-9)
+        np.testing.assert_allclose(got["gradient"], want["gradient"], rtol=1e-8, atol=1e-8)
