@@ -90,7 +90,7 @@ def main() -> int:
     d = result.diagnostics
     stats = result.idata.sample_stats
     print(
-        f"claims {len(result.inputs.loss['claim_id'])}, steps {int(result.inputs.grid.n_steps.sum())}, "
+        f"claims {len(result.inputs.loss.claim_id)}, steps {int(result.inputs.grid.n_steps.sum())}, "
         f"sources {len(result.inputs.sources)}, draws {d.draws} x {d.chains} chains"
     )
     print("| stage | seconds | peak MiB after |\n| --- | --- | --- |")

@@ -102,7 +102,7 @@ def run_one(world_name: str, world_seed: int, fit_seed: int, workdir: Path, extr
     row["bias_in90"] = float(biases["in90"].mean()) if len(biases) else None
     row["biases"] = biases.to_dict("records")
     row["grid_steps"] = [int(n) for n in result.inputs.grid.n_steps]
-    row["drift_series"] = int(len(result.inputs.drift.get("series", [])))
+    row["drift_series"] = int(len(result.inputs.drift.series))
     return row
 
 

@@ -17,7 +17,7 @@ def test_every_counted_claim_has_a_finite_pareto_k(shipped_fit):
     assert list(check.columns[: len(CHECK_COLUMNS)]) == CHECK_COLUMNS  # contract columns first, unchanged
     assert list(check.columns[-3:]) == ["pareto_k", "elpd_loo", "loo_flag"]  # appended
     counted = check[check["role"].isin([ROLE_LOSS, ROLE_BOUND])]
-    assert len(counted) == len(shipped_fit.inputs.loss["claim_id"]) + len(shipped_fit.inputs.bound["claim_id"])
+    assert len(counted) == len(shipped_fit.inputs.loss.claim_id) + len(shipped_fit.inputs.bound.claim_id)
     assert np.isfinite(counted["pareto_k"]).all() and np.isfinite(counted["elpd_loo"]).all()
     assert (counted["elpd_loo"] < 50).all()
     others = check[~check["role"].isin([ROLE_LOSS, ROLE_BOUND])]

@@ -210,9 +210,9 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     walk = np.exp(ou_matrix(g, config["time"]["correlation_days"]) @ (rate_sd ** (1.0 - w) * point["rw_z"]))
     # the walk is normalised to average 1 over the days the population's claims speak about: the
     # mean, over its claims, of each window's mean rate (dense: the overlap matrix)
-    overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
+    overlap = g.overlap(L.pop, L.day_start, L.day_end)
     window_share = overlap / overlap.sum(axis=1, keepdims=True)
-    coverage = np.stack([window_share[L["pop"] == j].mean(axis=0) for j in range(len(g.populations))])
+    coverage = np.stack([window_share[L.pop == j].mean(axis=0) for j in range(len(g.populations))])
     mean_walk = coverage @ walk
     # the killed share of each step: the typical share moved on the logit scale by the knots'
     # curve, read at the step's centre by linear interpolation
@@ -227,15 +227,15 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     anchor_rate = np.exp(level[g.pop]) * walk / mean_walk[g.pop]
     np.testing.assert_allclose(coverage @ anchor_rate, np.exp(level), rtol=1e-10)
     rate = anchor_rate / anchor_share
-    overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
+    overlap = g.overlap(L.pop, L.day_start, L.day_end)
     killed, total = overlap @ (rate * share), overlap @ rate
-    expected = np.choose(L["category"], [killed, total - killed, total]) / np.where(L["per_day"], L["days"], 1.0)
+    expected = np.choose(L.category, [killed, total - killed, total]) / np.where(L.per_day, L.days, 1.0)
     np.testing.assert_allclose(true_q, expected, rtol=1e-10)
     zeros = np.zeros(len(est), dtype=np.int64)
     at = g.overlap(est["pop"].to_numpy(), zeros, est["day"].to_numpy())
     np.testing.assert_allclose(cumulative, at @ rate, rtol=1e-10)
     np.testing.assert_allclose(cumulative_killed, at @ (rate * share), rtol=1e-10)
-    np.testing.assert_allclose(bound, g.overlap(B["pop"], np.zeros_like(B["day"]), B["day"]) @ rate, rtol=1e-10)
+    np.testing.assert_allclose(bound, g.overlap(B.pop, np.zeros_like(B.day), B.day) @ rate, rtol=1e-10)
 
 
 def test_claim_coverage_weighs_the_days_the_claims_speak_about(shipped, rich_war):
@@ -245,27 +245,27 @@ def test_claim_coverage_weighs_the_days_the_claims_speak_about(shipped, rich_war
 
     for _, _, d in (shipped, rich_war):
         g, L = d.grid, d.loss
-        weight = claim_coverage(g, L)
+        weight = claim_coverage(g, L.pop, L.day_start, L.day_end)
         assert weight.shape == (len(g.populations), int(g.n_steps.sum()))
         np.testing.assert_allclose(weight.sum(axis=1), 1.0, rtol=1e-12)
-        overlap = g.overlap(L["pop"], L["day_start"], L["day_end"])
+        overlap = g.overlap(L.pop, L.day_start, L.day_end)
         share = overlap / overlap.sum(axis=1, keepdims=True)
         for j in range(len(g.populations)):
-            np.testing.assert_allclose(weight[j], share[L["pop"] == j].mean(axis=0), atol=1e-12)
+            np.testing.assert_allclose(weight[j], share[L.pop == j].mean(axis=0), atol=1e-12)
             assert (weight[j][g.pop != j] == 0).all()
     # the shipped Russian losses are known by one daily rate over the 30 days before 2024-12-17:
     # the level is that window's rate, and the weights sit on the steps it covers only
     g, L = shipped[2].grid, shipped[2].loss
     j = g.populations.index("russia_military")
-    weight = claim_coverage(g, L)[j]
-    covered = g.overlap(L["pop"], L["day_start"], L["day_end"])[L["pop"] == j].sum(axis=0) > 0
+    weight = claim_coverage(g, L.pop, L.day_start, L.day_end)[j]
+    covered = g.overlap(L.pop, L.day_start, L.day_end)[L.pop == j].sum(axis=0) > 0
     assert covered.sum() < g.n_steps[j] / 10 and (weight[~covered] == 0).all()
 
 
 def test_window_claim_spans_its_days(shipped):
     _, _, d = shipped
-    k = list(d.loss["claim_id"]).index("gur-2024-12-16-casualties")  # Saturday-Sunday, 14-15 Dec
-    assert d.loss["days"][k] == 2
+    k = list(d.loss.claim_id).index("gur-2024-12-16-casualties")  # Saturday-Sunday, 14-15 Dec
+    assert d.loss.days[k] == 2
 
 
 def test_identification_modes_change_the_model(shipped):

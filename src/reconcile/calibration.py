@@ -226,10 +226,10 @@ def _state_claims(design: pd.DataFrame, inputs, config, truth: dict, rng: np.ran
     )
     noise, wild = unit_noise(rng, len(sigma), pr["outlier_prob"])
     log_fig = stated_log_figure(noise, wild, mu, sigma, pr["outlier_sd"])
-    category_share = typical_category_share(L["category"], pr)
-    median_rate = np.array([config.daily_rate_median(p) for p in inputs.populations])[L["pop"]]
-    typical = median_rate * category_share * np.where(L["per_day"], 1.0, L["days"])
-    index = {cid: i for i, cid in enumerate(L["claim_id"])}
+    category_share = typical_category_share(L.category, pr)
+    median_rate = np.array([config.daily_rate_median(p) for p in inputs.populations])[L.pop]
+    typical = median_rate * category_share * np.where(L.per_day, 1.0, L.days)
+    index = {cid: i for i, cid in enumerate(L.claim_id)}
     out = design.copy()
     for r, row in out.iterrows():
         i = index[row["claim_id"]]
@@ -366,7 +366,7 @@ def simulate_and_fit(*, seed: int, index: int, settings: dict, config_json: str)
         stated, config, seed=int(rng.integers(2**31)), progress=False, draws=s.draws, tune=s.tune, chains=s.chains
     )
     same = (
-        list(result.inputs.loss["claim_id"]) == list(inputs.loss["claim_id"])
+        list(result.inputs.loss.claim_id) == list(inputs.loss.claim_id)
         and result.inputs.sources[["source", "stance"]].equals(inputs.sources[["source", "stance"]])
         and result.inputs.estimates[["pop", "day"]].equals(inputs.estimates[["pop", "day"]])
     )

@@ -211,7 +211,7 @@ def _posterior_predictive(idata, d: ModelInputs, config: Config, seed: int) -> x
         np.exp(figure[c], out=figure[c])
     return xr.Dataset(
         {"figure": (("chain", "draw", "claim"), figure)},
-        coords={"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss["claim_id"])},
+        coords={"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss.claim_id)},
     )
 
 
@@ -224,16 +224,16 @@ def _log_likelihood(idata, d: ModelInputs, config: Config) -> xr.Dataset:
     # one chain at a time: the temporaries of a large war (draws x claims each) stay a chain's worth
     for c in range(stated.shape[0]):
         mu, sigma = observation_terms(post, d, config, c)
-        stated[c] = stated_loglik(d.loss["stated"], mu, sigma, pr["outlier_prob"], pr["outlier_sd"])
-    coords = {"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss["claim_id"])}
+        stated[c] = stated_loglik(d.loss.stated, mu, sigma, pr["outlier_prob"], pr["outlier_sd"])
+    coords = {"chain": post["chain"], "draw": post["draw"], "claim": list(d.loss.claim_id)}
     data = {"stated": (("chain", "draw", "claim"), stated)}
-    if len(d.bound["claim_id"]):
+    if len(d.bound.claim_id):
         strength = np.empty(post["bound_casualties"].shape)
         for c in range(strength.shape[0]):
             location, softness = bound_terms(post, d, c)
-            strength[c] = strength_loglik(d.bound["log_strength"], location, softness)
+            strength[c] = strength_loglik(d.bound.log_strength, location, softness)
         data["strength"] = (("chain", "draw", "bound"), strength)
-        coords["bound"] = list(d.bound["claim_id"])
+        coords["bound"] = list(d.bound.claim_id)
     return xr.Dataset(data, coords=coords)
 
 
@@ -327,7 +327,7 @@ class Fit:
     def __repr__(self) -> str:
         return (
             f"<reconcile.Fit: {len(self.inputs.populations)} populations, "
-            f"{len(self.inputs.loss['claim_id'])} loss claims; {self.diagnostics.verdict()}>"
+            f"{len(self.inputs.loss.claim_id)} loss claims; {self.diagnostics.verdict()}>"
         )
 
 
@@ -438,16 +438,16 @@ def _fit(claims, config, seed, draws, tune, chains, sampler, progress, as_of_day
     free = tuple(v.name for v in model.free_RVs)
     diagnostics = diagnose(idata, free=free, sampler=used, seconds=seconds, **timings)
     idata.add_groups(posterior_predictive=_posterior_predictive(idata, inputs, config, seed))
-    observed = {"stated": (("claim", "end"), inputs.loss["stated"])}
-    if len(inputs.bound["claim_id"]):
-        observed["strength"] = (("bound",), inputs.bound["log_strength"])
+    observed = {"stated": (("claim", "end"), inputs.loss.stated)}
+    if len(inputs.bound.claim_id):
+        observed["strength"] = (("bound",), inputs.bound.log_strength)
     idata.add_groups(
         observed_data=xr.Dataset(
             observed,
             coords={
-                "claim": list(inputs.loss["claim_id"]),
+                "claim": list(inputs.loss.claim_id),
                 "end": ["low", "high"],
-                "bound": list(inputs.bound["claim_id"]),
+                "bound": list(inputs.bound.claim_id),
             },
         )
     )
@@ -540,7 +540,7 @@ def load_fit(path) -> Fit:
 
 def _check_saved(idata, d: ModelInputs, nc) -> None:
     """Raise IncompatibleFit unless ``idata`` holds what the summaries, plots and report read."""
-    loss, bound = [str(c) for c in d.loss["claim_id"]], [str(c) for c in d.bound["claim_id"]]
+    loss, bound = [str(c) for c in d.loss.claim_id], [str(c) for c in d.bound.claim_id]
     # (group, variable): the dimension after (chain, draw) and the labels or size it must have
     expected = {
         ("posterior", "true_quantity"): ("claim", loss),

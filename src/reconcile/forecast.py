@@ -125,7 +125,7 @@ class Predictor:
         self.reference = set(ident["reference_sources"]) if ident["mode"] == "reference" else set()
         self.new_source_sd = float(np.hypot(pr["group_sd"], pr["source_sd"]))
         self.log_cap = np.log(0.5 * pr["outlier_sd"])
-        series = d.drift["series"]
+        series = d.drift.series
         self.series_of = {(s, p): r for r, (s, p) in enumerate(zip(series["source"], series["population"]))}
         self.knots = _draws(post["bias_drift"]) if "bias_drift" in post else None
         self.series_noise = _draws(post["series_noise_sd"]) if "series_noise_sd" in post else None
@@ -144,14 +144,14 @@ class Predictor:
         if pop not in d.grid.starts:
             return "population not estimated at this vintage"
         origin = full.grid.starts[pop]
-        first = origin + dt.timedelta(days=int(full.loss["day_start"][i]))
-        last = origin + dt.timedelta(days=int(full.loss["day_end"][i]) - 1)
+        first = origin + dt.timedelta(days=int(full.loss.day_start[i]))
+        last = origin + dt.timedelta(days=int(full.loss.day_end[i]) - 1)
         j = list(d.populations).index(pop)
         if last > d.grid.starts[pop] + dt.timedelta(days=int(d.grid.n_days[j]) - 1):
             return "window ends after the vintage's estimates"
         total = period_draws(self.result, self.totals, pop, row["category"], first, last)
-        if full.loss["per_day"][i]:
-            total = total / full.loss["days"][i]
+        if full.loss.per_day[i]:
+            total = total / full.loss.days[i]
         mu = np.log(np.maximum(total, 1e-250))
         # the source's log bias on this claim
         pair = self.pair_of.get((source, stance))
@@ -171,9 +171,9 @@ class Predictor:
         # source's, or a new source's drawn from the pool
         r = self.series_of.get((source, pop))
         if r is not None and self.knots is not None and self.series_noise is not None:
-            series = d.drift["series"]
+            series = d.drift.series
             first_knot, n_knots = int(series["first_knot"][r]), int(series["n_knots"][r])
-            days = d.drift["knot_day"][first_knot : first_knot + n_knots]
+            days = d.drift.knot_day[first_knot : first_knot + n_knots]
             walk = self.knots[:, first_knot : first_knot + n_knots]
             when = (last - d.grid.starts[pop]).days + 0.5  # the middle of the claim's last day
             if when <= days[-1]:
@@ -208,7 +208,7 @@ def forecast_rows(result, full, config, day: dt.date, seed: int) -> list[dict]:
     pr = config.priors
     rng = np.random.default_rng([seed, 7, day.toordinal()])
     predictor = Predictor(result, full, config, rng)
-    stated = full.loss["stated"]
+    stated = full.loss.stated
     out = []
     for i in later:
         row = rows.iloc[i]

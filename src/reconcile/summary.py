@@ -421,7 +421,7 @@ def claims_check(result) -> pd.DataFrame:
         }
     ).set_index("claim_id")
     post = result.idata.posterior
-    ids = list(d.loss["claim_id"])
+    ids = list(d.loss.claim_id)
     if ids:
         true_q = _draws(post["true_quantity"])
         figure = _draws(result.idata.posterior_predictive["figure"])
@@ -434,13 +434,13 @@ def claims_check(result) -> pd.DataFrame:
         out.loc[ids, "ppc_percentile"] = pct
         out.loc[ids, "p_within_stated"] = np.where(rows["low"] < rows["high"], within, np.nan)
         out.loc[ids, "flag"] = [_flag(qual, p, "loss") for qual, p in zip(rows["qualifier"], pct)]
-    bound_ids = list(d.bound["claim_id"])
+    bound_ids = list(d.bound.claim_id)
     if bound_ids:
         cas = _draws(post["bound_casualties"])
         rng = np.random.default_rng([result.seed, 2])
         location = np.concatenate([bound_terms(post, d, c)[0] for c in range(post.sizes["chain"])])
-        rep = np.exp(draw_log_strength(rng, location, d.bound["softness"], cas.shape))
-        strength = np.exp(d.bound["log_strength"])
+        rep = np.exp(draw_log_strength(rng, location, d.bound.softness, cas.shape))
+        strength = np.exp(d.bound.log_strength)
         pct = (rep <= strength).mean(axis=0)
         q = np.quantile(cas, [0.05, 0.5, 0.95], axis=0)
         out.loc[bound_ids, ["true_q05", "true_q50", "true_q95"]] = q.T

@@ -219,31 +219,31 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
     # every period is located by its two ends on the grid (flat step, days of the step after the
     # end): O(claims) small contiguous vectors, never a (claim, step) matrix, so the compiled
     # model stays cacheable by numba and its cost grows linearly in claims and in steps
-    claim_start = g.positions(L["pop"], L["day_start"])
-    claim_end = g.positions(L["pop"], L["day_end"])
+    claim_start = g.positions(L.pop, L.day_start)
+    claim_end = g.positions(L.pop, L.day_end)
     est_start = g.positions(est["pop"].to_numpy(), np.zeros(len(est), dtype=np.int64))
     est_end = g.positions(est["pop"].to_numpy(), est["day"].to_numpy())
-    bound_start = g.positions(B["pop"], np.zeros_like(B["day"]))
-    bound_end = g.positions(B["pop"], B["day"])
+    bound_start = g.positions(B.pop, np.zeros_like(B.day))
+    bound_end = g.positions(B.pop, B.day)
     # each population's share of loss claims from each (source, stance) pair: the weights of the
     # mean log bias its claims carry (see the anchored level in build_model)
     pair_claims = np.zeros((len(g.populations), len(src)))
-    np.add.at(pair_claims, (L["pop"], L["pair"]), 1.0)
+    np.add.at(pair_claims, (L.pop, L.pair), 1.0)
     pair_weight = pair_claims / np.maximum(pair_claims.sum(axis=1, keepdims=True), 1.0)
     phi, ou_scale = ou_coefficients(g, config["time"]["correlation_days"])
     anchor = anchor_categories(d)
     n_levels = int(np.ceil(np.log2(max(int(g.n_steps.max()), 2))))
     structure = bias_structure(d)
     n_sources = len(structure["source_group_of"])
-    statement = D.get("claim_series", np.full(len(L["source"]), -1)) < 0
-    source_claims = np.bincount(L["source"][statement], minlength=n_sources)
+    statement = D.claim_series < 0
+    source_claims = np.bincount(L.source[statement], minlength=n_sources)
     arrays: dict[str, np.ndarray] = {
         "pop_of_step": g.pop,
         "step_width": g.width.astype(float),
         "ou_scale": ou_scale,
         "ou_scan": ou_scan_coefficients(phi, n_levels),
         "walk_centring": walk_centring(d, config),
-        "pop_day_weight": claim_coverage(g, L),
+        "pop_day_weight": claim_coverage(g, L.pop, L.day_start, L.day_end),
         "pop_pair_weight": pair_weight,
         # the walk's level is the log daily rate of each population's anchor category
         "log_rate_median": np.log([config.daily_rate_median(p) for p in g.populations])
@@ -257,13 +257,13 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
         "claim_start_rest": claim_start[1],
         "claim_end_step": claim_end[0],
         "claim_end_rest": claim_end[1],
-        "claim_category": L["category"],
-        "claim_pop": L["pop"],
-        "claim_length": np.where(L["per_day"], L["days"], 1.0),
-        "claim_pair": L["pair"],
-        "claim_source": L["source"],
+        "claim_category": L.category,
+        "claim_pop": L.pop,
+        "claim_length": np.where(L.per_day, L.days, 1.0),
+        "claim_pair": L.pair,
+        "claim_source": L.source,
         "claim_noise_floor": claim_noise_floor(L, pr),
-        "stated_figures": L["stated"],
+        "stated_figures": L.stated,
         "stance_mean": np.array([prior[s][0] for s in free_stances], dtype=float),
         "stance_sd": np.array([prior[s][1] for s in free_stances], dtype=float),
         "pair_stance": src["stance"].map(stance_slot).to_numpy(dtype=np.int64),
@@ -292,10 +292,10 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
         "bound_start_rest": bound_start[1],
         "bound_end_step": bound_end[0],
         "bound_end_rest": bound_end[1],
-        "stated_strength": B["log_strength"],
-        "bound_pair": B["pair"],  # -1: the last slot of the padded biases, 0
-        "bound_prior_log_bias": B["prior_log_bias"],
-        "bound_softness": B["softness"],
+        "stated_strength": B.log_strength,
+        "bound_pair": B.pair,  # -1: the last slot of the padded biases, 0
+        "bound_prior_log_bias": B.prior_log_bias,
+        "bound_softness": B.softness,
         # the priors' parameters, from their declarations (reconcile.priors)
         **{
             f"prior_{name}": declared.fixed_scale(name, pr)
@@ -313,20 +313,20 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
             contrast_centred=structure["contrast_centred"],
         )
     drift = None
-    if len(D.get("knot_series", ())):
+    if len(D.knot_series):
         drift = DriftData(
             **{
-                "drift_innovation_knot": np.flatnonzero(~D["knot_first"]).astype(np.int64),
-                "drift_innovation_scale": D["knot_scale"][~D["knot_first"]],
-                "drift_series_first": D["series"]["first_knot"].to_numpy(dtype=np.int64)[D["knot_series"]],
-                "drift_knot_series": D["knot_series"],
-                "drift_series_weight": D["series_weight"],
-                "claim_drift_knot_0": np.ascontiguousarray(D["claim_knot"][:, 0]),
-                "claim_drift_knot_1": np.ascontiguousarray(D["claim_knot"][:, 1]),
-                "claim_drift_weight_0": np.ascontiguousarray(D["claim_weight"][:, 0]),
-                "claim_drift_weight_1": np.ascontiguousarray(D["claim_weight"][:, 1]),
-                "claim_in_series": (D["claim_series"] >= 0).astype(float),
-                "claim_series": np.maximum(D["claim_series"], 0),
+                "drift_innovation_knot": np.flatnonzero(~D.knot_first).astype(np.int64),
+                "drift_innovation_scale": D.knot_scale[~D.knot_first],
+                "drift_series_first": D.series["first_knot"].to_numpy(dtype=np.int64)[D.knot_series],
+                "drift_knot_series": D.knot_series,
+                "drift_series_weight": D.series_weight,
+                "claim_drift_knot_0": np.ascontiguousarray(D.claim_knot[:, 0]),
+                "claim_drift_knot_1": np.ascontiguousarray(D.claim_knot[:, 1]),
+                "claim_drift_weight_0": np.ascontiguousarray(D.claim_weight[:, 0]),
+                "claim_drift_weight_1": np.ascontiguousarray(D.claim_weight[:, 1]),
+                "claim_in_series": (D.claim_series >= 0).astype(float),
+                "claim_series": np.maximum(D.claim_series, 0),
                 "prior_drift_scale": declared.fixed_scale("drift_scale", pr),
                 "prior_series_noise_sd": declared.SAMPLED["series_noise_sd"].data(pr),
             }

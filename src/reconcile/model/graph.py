@@ -95,7 +95,7 @@ def build_model(
         true_quantity = claimed_quantities(x, casualties, killed, wounded)  # 4
         claim_noise = noise_scales(x)  # 5
         stated_figures(x, true_quantity, claim_log_bias, claim_noise)  # 6
-        if len(d.bound["claim_id"]):
+        if len(d.bound.claim_id):
             strength_bounds(x, casualties, log_bias)  # 7
     return model
 
@@ -104,12 +104,12 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
     """The model's dimensions, labelled: populations, steps, sources, claims, knots."""
     g, src, D = d.grid, d.sources, d.drift
     group_means = uses_group_means(d)
-    has_drift = bool(len(D.get("knot_series", ())))
+    has_drift = bool(len(D.knot_series))
     drift_labels = []
     if has_drift:
-        for _r, row in D["series"].iterrows():
+        for _r, row in D.series.iterrows():
             for k in range(int(row["n_knots"])):
-                day = D["knot_day"][int(row["first_knot"]) + k]
+                day = D.knot_day[int(row["first_knot"]) + k]
                 date = g.starts[row["population"]] + dt.timedelta(days=int(round(day)))
                 drift_labels.append(f"{row['source']} | {row['population']} | {date.isoformat()}")
     return {
@@ -123,12 +123,12 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
         # group_mean_z holds coordinates in group_mean_basis's rotation, not one group each
         "group_mean_direction": [f"direction {k}" for k in range(len(d.groups))] if group_means else [],
         "stance_effect": free_stance_effects(d, config),
-        "claim": list(d.loss["claim_id"]),
-        "bound": list(d.bound["claim_id"]),
+        "claim": list(d.loss.claim_id),
+        "bound": list(d.bound.claim_id),
         "end": ["low", "high"],
         "drift_knot": drift_labels,
-        "drift_innovation": [lab for lab, first in zip(drift_labels, D.get("knot_first", [])) if not first],
-        "drift_series": [f"{r['source']} | {r['population']}" for _, r in D["series"].iterrows()] if has_drift else [],
+        "drift_innovation": [lab for lab, first in zip(drift_labels, D.knot_first) if not first],
+        "drift_series": [f"{r['source']} | {r['population']}" for _, r in D.series.iterrows()] if has_drift else [],
         "share_knot": share_knot_labels(g, config),
     }
 

@@ -257,9 +257,10 @@ def knot_position(days: np.ndarray, when: float) -> tuple[int, float]:
     return k, float(np.clip((when - days[k]) / (days[k + 1] - days[k]), 0.0, 1.0))
 
 
-def claim_coverage(g: Grid, L: dict[str, np.ndarray]) -> np.ndarray:
+def claim_coverage(g: Grid, pop: np.ndarray, day_start: np.ndarray, day_end: np.ndarray) -> np.ndarray:
     """(population, step) weights, each row summing to 1: the average, over a population's loss
-    claims, of the share of each claim's window that falls in each step. The level is the mean
+    claims (each its population ``pop``, its window [``day_start``, ``day_end``) in days since the
+    population's start), of the share of each claim's window that falls in each step. The level is the mean
     daily rate under these weights (the walk is normalised to average 1 under them), so it is the
     rate of the days the claims speak about: a population known by one figure, whether cumulative
     or over a late window, then pins its level through that figure without the walk's help.
@@ -269,12 +270,13 @@ def claim_coverage(g: Grid, L: dict[str, np.ndarray]) -> np.ndarray:
     n_pop = len(g.populations)
     longest = int(g.n_days.max())
     daily = np.zeros((n_pop, longest + 1))
-    start = np.clip(L["day_start"], 0, g.n_days[L["pop"]])
-    end = np.clip(L["day_end"], 0, g.n_days[L["pop"]])
+    pop = np.asarray(pop)
+    start = np.clip(day_start, 0, g.n_days[pop])
+    end = np.clip(day_end, 0, g.n_days[pop])
     length = end - start
     seen = length > 0
-    np.add.at(daily, (L["pop"][seen], start[seen]), 1.0 / length[seen])
-    np.add.at(daily, (L["pop"][seen], end[seen]), -1.0 / length[seen])
+    np.add.at(daily, (pop[seen], start[seen]), 1.0 / length[seen])
+    np.add.at(daily, (pop[seen], end[seen]), -1.0 / length[seen])
     daily = np.cumsum(daily[:, :-1], axis=1)
     weight = np.zeros((n_pop, int(g.n_steps.sum())))
     for j, (first, n, n_days) in enumerate(zip(g.offset, g.n_steps, g.n_days)):

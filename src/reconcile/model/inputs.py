@@ -34,6 +34,53 @@ ROLE_NO_BOUND = "no upper end stated (bounds nothing)"
 
 
 @dataclass(frozen=True)
+class LossClaims:
+    """Arrays over the loss claims the model reads, one entry per claim in the claims' order."""
+
+    pop: np.ndarray  # population index
+    days: np.ndarray  # length of the period, in days
+    day_start: np.ndarray  # period [start, end) in days since the population's start
+    day_end: np.ndarray
+    category: np.ndarray  # index in CATEGORIES
+    per_day: np.ndarray  # a daily average (else a total)
+    pair: np.ndarray  # (source, stance) pair, a row of ModelInputs.sources
+    source: np.ndarray  # source index (ModelInputs.source_names)
+    about: np.ndarray  # stated "about" (rounded)
+    stated: np.ndarray  # (claim, 2): log of the stated low and high ends (equal for a point)
+    claim_id: np.ndarray
+
+
+@dataclass(frozen=True)
+class StrengthBounds:
+    """Arrays over the stated force strengths that bound cumulative casualties (strength_bias)."""
+
+    pop: np.ndarray
+    day: np.ndarray  # the day bounded, in days since the population's start
+    log_strength: np.ndarray
+    claim_id: np.ndarray
+    pair: np.ndarray  # the source's own (source, stance) pair, or -1 (none: read by the prior)
+    prior_log_bias: np.ndarray  # without a pair: the stance's prior mean log bias
+    softness: np.ndarray
+
+
+@dataclass(frozen=True)
+class DriftSeries:
+    """The (source, population) series whose bias drifts (drift_series): their knots, flat,
+    series after series, and how each loss claim reads them (a claim outside any series reads
+    the zero slot at index ``n_knots``, with ``claim_series`` -1)."""
+
+    series: pd.DataFrame  # source, population, n_claims, first_day, last_day, n_knots, first_knot
+    knot_series: np.ndarray  # per knot: its series
+    knot_first: np.ndarray  # per knot: the first of its series
+    knot_day: np.ndarray
+    knot_scale: np.ndarray  # per knot: the random walk's step scale to it (0 at a first knot)
+    claim_knot: np.ndarray  # (claim, 2): the two knots a claim interpolates between
+    claim_weight: np.ndarray  # (claim, 2): their weights
+    claim_series: np.ndarray  # per claim: its series, or -1
+    series_weight: np.ndarray  # (series, knot): the weights that average a series over its claims
+
+
+@dataclass(frozen=True)
 class ModelInputs:
     """Everything the model needs, as plain arrays, derived from claims + configuration."""
 
@@ -41,10 +88,10 @@ class ModelInputs:
     grid: Grid
     sources: pd.DataFrame  # one row per (source, stance) among loss claims
     groups: tuple[str, ...]
-    loss: dict[str, np.ndarray] = field(repr=False)  # arrays over loss claims
-    bound: dict[str, np.ndarray] = field(repr=False)  # arrays over strength bounds
+    loss: LossClaims = field(repr=False)
+    bound: StrengthBounds = field(repr=False)
     estimates: pd.DataFrame = field(repr=False)  # population, pop, day, date of each estimate
-    drift: dict = field(repr=False, default_factory=dict)  # drifting biases (drift_series)
+    drift: DriftSeries = field(repr=False)  # drifting biases (drift_series)
 
     @property
     def populations(self) -> tuple[str, ...]:
@@ -63,7 +110,7 @@ def _day_positions(start: pd.Series, end: pd.Series, origin: pd.Series) -> tuple
     return a.astype(np.int64), b.astype(np.int64)
 
 
-def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Config) -> dict:
+def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Config) -> DriftSeries:
     """The (source, population) series whose bias drifts in time, and how each claim reads it.
 
     A source that speaks about a population in ``drift.min_claims`` claims or more, spread over
@@ -80,19 +127,19 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
     outside any series reads the zero slot at index ``n_knots``."""
     dcfg = config["drift"]
     n_claims = len(loss_rows)
-    empty = {
-        "series": pd.DataFrame(
+    empty = DriftSeries(
+        series=pd.DataFrame(
             columns=["source", "population", "n_claims", "first_day", "last_day", "n_knots", "first_knot"]
         ),
-        "knot_series": np.zeros(0, dtype=np.int64),
-        "knot_first": np.zeros(0, dtype=bool),
-        "knot_day": np.zeros(0),
-        "knot_scale": np.zeros(0),
-        "claim_knot": np.full((n_claims, 2), 0, dtype=np.int64),
-        "claim_weight": np.zeros((n_claims, 2)),
-        "claim_series": np.full(n_claims, -1, dtype=np.int64),
-        "series_weight": np.zeros((0, 0)),
-    }
+        knot_series=np.zeros(0, dtype=np.int64),
+        knot_first=np.zeros(0, dtype=bool),
+        knot_day=np.zeros(0),
+        knot_scale=np.zeros(0),
+        claim_knot=np.full((n_claims, 2), 0, dtype=np.int64),
+        claim_weight=np.zeros((n_claims, 2)),
+        claim_series=np.full(n_claims, -1, dtype=np.int64),
+        series_weight=np.zeros((0, 0)),
+    )
     if not dcfg["enabled"] or n_claims == 0:
         return empty
     when = loss_rows["day_end"].to_numpy(dtype=float) - 0.5  # the middle of the last day a claim covers
@@ -139,22 +186,22 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
         claim_weight[i] = (1.0 - w, w)
         series_weight[r, first + k] += (1.0 - w) / series["n_claims"][r]
         series_weight[r, first + k + 1] += w / series["n_claims"][r]
-    return {
-        "series": series,
-        "knot_series": np.array(knot_series, dtype=np.int64),
-        "knot_first": np.array(knot_first, dtype=bool),
-        "knot_day": knot_days,
-        "knot_scale": np.array(knot_scale),
-        "claim_knot": claim_knot,
-        "claim_weight": claim_weight,
-        "claim_series": claim_series,
-        "series_weight": series_weight,
-    }
+    return DriftSeries(
+        series=series,
+        knot_series=np.array(knot_series, dtype=np.int64),
+        knot_first=np.array(knot_first, dtype=bool),
+        knot_day=knot_days,
+        knot_scale=np.array(knot_scale),
+        claim_knot=claim_knot,
+        claim_weight=claim_weight,
+        claim_series=claim_series,
+        series_weight=series_weight,
+    )
 
 
 def strength_bias(
     bound_rows: pd.DataFrame, pair_index: dict[tuple[str, str], int], config: Config
-) -> dict[str, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How a stated strength is read: through its source's lean, like its loss figures.
 
     A source that inflates an enemy's losses tends to inflate its strength too, and an own side
@@ -177,7 +224,7 @@ def strength_bias(
     )
     own = pair >= 0
     softness = np.sqrt(pr["deployed_sd"] ** 2 + np.where(own, 0.0, spread**2 + total_sd**2))
-    return {"pair": pair, "prior_log_bias": np.where(own, 0.0, mean), "softness": softness}
+    return pair, np.where(own, 0.0, mean), softness  # StrengthBounds' pair, prior_log_bias, softness
 
 
 def prepare(claims: Claims, config: Config) -> ModelInputs:
@@ -235,39 +282,40 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     log_point = np.log(np.maximum(low, 0.5))  # a stated 0 is read as "below 1"
     log_low = np.where(low > 0, np.log(np.maximum(low, 1e-300)), LOG_FLOOR)
     log_high = np.where(np.isfinite(high), np.log(np.maximum(high, 1e-300)), LOG_CEIL)
-    loss = {
-        "pop": loss_rows["population"].map(pop_index).to_numpy(dtype=np.int64),
-        "days": (loss_rows["day_end"] - loss_rows["day_start"]).to_numpy(dtype=float),
-        "day_start": loss_rows["day_start"].to_numpy(dtype=np.int64),  # window [start, end) in days
-        "day_end": loss_rows["day_end"].to_numpy(dtype=np.int64),  # since the population's start
-        "category": loss_rows["category"].map({c: k for k, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64),
-        "per_day": (loss_rows["measure"] == "per_day").to_numpy(),
-        "pair": np.array(
-            [pair_index[(s, st)] for s, st in zip(loss_rows["source"], loss_rows["stance"])], dtype=np.int64
-        ),
-        "source": loss_rows["source"].map(source_index).to_numpy(dtype=np.int64),
-        "about": (loss_rows["qualifier"] == "about").to_numpy(),
+    loss = LossClaims(
+        pop=loss_rows["population"].map(pop_index).to_numpy(dtype=np.int64),
+        days=(loss_rows["day_end"] - loss_rows["day_start"]).to_numpy(dtype=float),
+        day_start=loss_rows["day_start"].to_numpy(dtype=np.int64),  # window [start, end) in days
+        day_end=loss_rows["day_end"].to_numpy(dtype=np.int64),  # since the population's start
+        category=loss_rows["category"].map({c: k for k, c in enumerate(CATEGORIES)}).to_numpy(dtype=np.int64),
+        per_day=(loss_rows["measure"] == "per_day").to_numpy(),
+        pair=np.array([pair_index[(s, st)] for s, st in zip(loss_rows["source"], loss_rows["stance"])], dtype=np.int64),
+        source=loss_rows["source"].map(source_index).to_numpy(dtype=np.int64),
+        about=(loss_rows["qualifier"] == "about").to_numpy(),
         # what each claim states, as the likelihood reads it: [log low, log high], equal for a point
         # column-major, so each end is a contiguous vector once the graph folds ``stated[..., 0]``:
         # a strided constant cannot be cached by numba and costs ~10 s of compilation on every fit
-        "stated": np.asfortranarray(
+        stated=np.asfortranarray(
             np.column_stack([np.where(point, log_point, log_low), np.where(point, log_point, log_high)])
         ),
-        "claim_id": loss_rows["claim_id"].to_numpy(dtype=object),
-    }
+        claim_id=loss_rows["claim_id"].to_numpy(dtype=object),
+    )
     sources = sources.assign(
         reference=sources["source"].isin(reference),
         group_index=sources["source_group"].map({g: k for k, g in enumerate(groups)}),
         source_index=sources["source"].map(source_index),
     )
     bound_rows = frame[bound_mask]
-    bound = {
-        "pop": bound_rows["population"].map(pop_index).to_numpy(dtype=np.int64),
-        "day": bound_rows["day_end"].to_numpy(dtype=np.int64),
-        "log_strength": np.log(bound_rows["high"].to_numpy(dtype=float)),
-        "claim_id": bound_rows["claim_id"].to_numpy(dtype=object),
-        **strength_bias(bound_rows, pair_index, config),
-    }
+    pair, prior_log_bias, softness = strength_bias(bound_rows, pair_index, config)
+    bound = StrengthBounds(
+        pop=bound_rows["population"].map(pop_index).to_numpy(dtype=np.int64),
+        day=bound_rows["day_end"].to_numpy(dtype=np.int64),
+        log_strength=np.log(bound_rows["high"].to_numpy(dtype=float)),
+        claim_id=bound_rows["claim_id"].to_numpy(dtype=object),
+        pair=pair,
+        prior_log_bias=prior_log_bias,
+        softness=softness,
+    )
     return ModelInputs(
         claims=frame,
         grid=grid,
@@ -292,7 +340,7 @@ def anchor_categories(d: ModelInputs) -> np.ndarray:
     casualties."""
     L = d.loss
     out = np.full(len(d.grid.populations), 2, dtype=np.int64)
-    pops, cats = np.asarray(L["pop"]), np.asarray(L["category"])
+    pops, cats = np.asarray(L.pop), np.asarray(L.category)
     for j in range(len(out)):
         own = cats[pops == j]
         for k in (0, 1):

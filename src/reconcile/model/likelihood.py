@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import Config
-from .inputs import ModelInputs
+from .inputs import LossClaims, ModelInputs
 
 
 def bound_terms(posterior, d: ModelInputs, chain: int) -> tuple[np.ndarray, np.ndarray]:
@@ -16,15 +16,15 @@ def bound_terms(posterior, d: ModelInputs, chain: int) -> tuple[np.ndarray, np.n
     B = d.bound
     log_bias = np.log(posterior["bias"].values[chain])
     padded = np.concatenate([log_bias, np.zeros((log_bias.shape[0], 1))], axis=1)
-    location = np.log(posterior["bound_casualties"].values[chain]) + padded[:, B["pair"]] + B["prior_log_bias"]
-    return location, np.broadcast_to(B["softness"], location.shape)
+    location = np.log(posterior["bound_casualties"].values[chain]) + padded[:, B.pair] + B.prior_log_bias
+    return location, np.broadcast_to(B.softness, location.shape)
 
 
-def claim_noise_floor(loss: dict[str, np.ndarray], priors) -> np.ndarray:
+def claim_noise_floor(loss: LossClaims, priors) -> np.ndarray:
     """Per-claim error that no noise parameter can remove: every figure has finite precision
     (``noise_floor``), and a figure given as "about" is rounded (``about_sd``). Without a floor, a
     quantity stated exactly by a single claim lets its source's noise scale collapse to zero."""
-    return np.sqrt(priors["noise_floor"] ** 2 + np.where(loss["about"], priors["about_sd"] ** 2, 0.0))
+    return np.sqrt(priors["noise_floor"] ** 2 + np.where(loss.about, priors["about_sd"] ** 2, 0.0))
 
 
 def claim_location_scale(
@@ -37,17 +37,17 @@ def claim_location_scale(
     What the graph computes, for the pointwise log-likelihood, the posterior predictive and the
     claims of simulation-based calibration."""
     L, D = d.loss, d.drift
-    mu = np.log(true_quantity) + np.log(bias)[..., L["pair"]]
-    if bias_drift is not None and len(D.get("knot_series", ())):
+    mu = np.log(true_quantity) + np.log(bias)[..., L.pair]
+    if bias_drift is not None and len(D.knot_series):
         padded = np.concatenate([bias_drift, np.zeros((*np.shape(bias_drift)[:-1], 1))], axis=-1)
         mu = (
             mu
-            + D["claim_weight"][:, 0] * padded[..., D["claim_knot"][:, 0]]
-            + D["claim_weight"][:, 1] * padded[..., D["claim_knot"][:, 1]]
+            + D.claim_weight[:, 0] * padded[..., D.claim_knot[:, 0]]
+            + D.claim_weight[:, 1] * padded[..., D.claim_knot[:, 1]]
         )
     floor = claim_noise_floor(L, config.priors)
-    noise = np.asarray(noise_sd)[..., L["source"]]
-    series = D.get("claim_series")
+    noise = np.asarray(noise_sd)[..., L.source]
+    series = D.claim_series
     if series_noise_sd is not None and series is not None and (series >= 0).any():
         noise = np.where(series >= 0, np.asarray(series_noise_sd)[..., np.maximum(series, 0)], noise)
     sigma = np.sqrt(floor**2 + noise**2)

@@ -10,7 +10,7 @@ from scipy import sparse
 
 from ..config import Config
 from .grid import ou_coefficients
-from .inputs import DRIFT_UNIT_DAYS, LOG_CEIL, LOG_FLOOR, ModelInputs, free_stance_effects, stance_priors
+from .inputs import DRIFT_UNIT_DAYS, LOG_CEIL, LOG_FLOOR, LossClaims, ModelInputs, free_stance_effects, stance_priors
 from .likelihood import claim_noise_floor
 
 # From how many claims an effect is parameterized centred: a source's effect (or its contrast
@@ -40,11 +40,11 @@ def _informed_basis(information: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, rho / (1.0 + rho)
 
 
-def _claim_precision(L: dict[str, np.ndarray], pr) -> np.ndarray:
+def _claim_precision(L: LossClaims, pr) -> np.ndarray:
     """What the prior expects one loss claim to say about the log of its quantity, as a precision:
     its noise floor, the prior's noise scale, half its interval's log width (a one-sided bound
     counts as sd 1). For the linearisations of walk_centring and group_mean_basis."""
-    low, high = L["stated"][:, 0], L["stated"][:, 1]
+    low, high = L.stated[:, 0], L.stated[:, 1]
     one_sided = (low <= LOG_FLOOR) | (high >= LOG_CEIL)
     spread = np.where(one_sided, 1.0, (high - low) / 4.0)
     return 1.0 / (claim_noise_floor(L, pr) ** 2 + pr["noise_sd"] ** 2 + spread**2)
@@ -65,10 +65,10 @@ def walk_centring(d: ModelInputs, config: Config) -> np.ndarray:
     them; where no claim sees a step, it stays non-centred and cannot funnel against ``rate_sd``."""
     pr, g, L, D = config.priors, d.grid, d.loss, d.drift
     size = int(g.n_steps.sum())
-    if size == 0 or len(L["pop"]) == 0:
+    if size == 0 or len(L.pop) == 0:
         return np.zeros(size)
     precision = _claim_precision(L, pr)
-    series = D.get("claim_series", np.full(len(L["pop"]), -1))
+    series = D.claim_series
     if (series >= 0).any():
         drift_var = pr["drift_sd"] ** 2 * config["drift"]["knot_days"] / DRIFT_UNIT_DAYS
         series_var = claim_noise_floor(L, pr) ** 2 + pr["series_noise_sd"] ** 2 + drift_var
@@ -77,12 +77,12 @@ def walk_centring(d: ModelInputs, config: Config) -> np.ndarray:
     phi, scale = ou_coefficients(g, tau)
     out = np.zeros(size)
     for j, (first, n) in enumerate(zip(g.offset, g.n_steps)):
-        mine = L["pop"] == j
+        mine = L.pop == j
         if not mine.any():
             continue
         block = slice(int(first), int(first + n))
-        start = L["day_start"][mine][:, None]
-        end = L["day_end"][mine][:, None]
+        start = L.day_start[mine][:, None]
+        end = L.day_end[mine][:, None]
         lo = np.maximum(g.step_start[block][None, :], start)
         hi = np.minimum(g.step_end[block][None, :], end)
         days = np.clip(hi - lo, 0, None).astype(float)
@@ -133,7 +133,7 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     prior = stance_priors(config)
     stances = free_stance_effects(d, config)
     group_sd = np.sqrt(pr["group_sd"] ** 2 + pr["source_sd"] ** 2 / b["group_free_sources"])
-    if n_groups == 0 or len(L["pair"]) == 0:
+    if n_groups == 0 or len(L.pair) == 0:
         return {"group_mean_basis": np.eye(n_groups), "group_mean_centring": np.zeros(n_groups)}
     # parameters: each population's level, the free stance effects, the group means, the sources'
     # deviations from their group's mean
@@ -146,10 +146,10 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
             np.full(n_sources, float(pr["source_sd"]) ** 2),
         ]
     )
-    pair = L["pair"]
+    pair = L.pair
     free = ~src["reference"].to_numpy()[pair]
     slot = src["stance"].map({s: i for i, s in enumerate(stances)}).to_numpy()[pair]
-    rows, cols = [np.arange(len(pair))], [L["pop"]]
+    rows, cols = [np.arange(len(pair))], [L.pop]
     has_stance = free & ~pd.isna(slot)
     rows.append(np.flatnonzero(has_stance))
     cols.append(offset[1] + slot[has_stance].astype(np.int64))
