@@ -533,6 +533,7 @@ def load_fit(path) -> Fit:
     except (ClaimsError, ConfigError, ValueError, TypeError, KeyError) as exc:
         raise IncompatibleFit(f"{nc}: damaged provenance ({type(exc).__name__}: {exc}); refit") from None
     _check_saved(idata, inputs, nc)
+    _label_estimates(idata, inputs)  # (as the fit labelled them; files of older versions lack them)
     return Fit(
         idata=idata, claims=claims, config=config, inputs=inputs, diagnostics=diagnostics, seed=seed, as_of=as_of
     )
@@ -544,7 +545,10 @@ def _check_saved(idata, d: ModelInputs, nc) -> None:
     # (group, variable): the dimension after (chain, draw) and the labels or size it must have
     expected = {
         ("posterior", "true_quantity"): ("claim", loss),
-        ("posterior", "bias"): ("source_stance", len(d.sources)),
+        ("posterior", "bias"): (
+            "source_stance",
+            [f"{s} [{st}]" for s, st in zip(d.sources["source"], d.sources["stance"])],
+        ),
         ("posterior", "noise_sd"): ("source", d.source_names),
         ("posterior", "killed_share"): ("population", list(d.populations)),
         ("posterior", "cumulative_casualties"): ("estimate", len(d.estimates)),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from .errors import OutputError  # noqa: F401  (re-exported)
 from .model import CATEGORIES, ROLE_LOSS, bound_terms, last_day_covered
@@ -79,15 +80,33 @@ def category_draws(result) -> dict[str, np.ndarray]:
     return {"killed": killed, "wounded": casualties - killed, "casualties": casualties}
 
 
+def _over_draws(da) -> xr.Dataset:
+    """Mean, sd and quantiles of a posterior variable over its chains and draws, labelled as the
+    variable is (its other dimensions and their coordinates kept)."""
+    sample = da.stack(sample=("chain", "draw"))
+    q = sample.quantile(QUANTILES, dim="sample")
+    return xr.Dataset(
+        {
+            "mean": sample.mean("sample"),
+            "sd": sample.std("sample", ddof=1),
+            **{f"q{int(round(p * 100)):02d}": q.sel(quantile=p, drop=True) for p in QUANTILES},
+        }
+    )
+
+
 @_memoized
 def estimates(result) -> pd.DataFrame:
-    """Cumulative losses since each population's start, per category and date of the grid."""
-    points = result.inputs.estimates
+    """Cumulative losses since each population's start, per category and date of the grid,
+    computed on the posterior's labelled arrays (each estimate's ``estimate_population`` and
+    ``estimate_date``)."""
+    post = result.idata.posterior
+    casualties, killed = post["cumulative_casualties"], post["cumulative_killed"]
     frames = []
-    for category, samples in category_draws(result).items():
+    for category, da in (("killed", killed), ("wounded", casualties - killed), ("casualties", casualties)):
+        table = _over_draws(da).to_dataframe().reset_index(drop=True)
         frames.append(
-            pd.DataFrame(
-                {"population": points["population"], "category": category, "date": points["date"], **_stats(samples)}
+            table.rename(columns={"estimate_population": "population", "estimate_date": "date"}).assign(
+                category=category
             )
         )
     out = pd.concat(frames, ignore_index=True)
@@ -355,14 +374,15 @@ def describe_extrapolation(result) -> list[str]:
 def sources(result) -> pd.DataFrame:
     """Each source's bias factor (reported / true; 1 = unbiased) per stance."""
     d = result.inputs
-    bias = _draws(result.idata.posterior["bias"])
-    q = np.quantile(bias, [0.05, 0.5, 0.95], axis=0)
+    bias = result.idata.posterior["bias"].stack(sample=("chain", "draw"))  # (source_stance, sample)
+    q = bias.quantile([0.05, 0.5, 0.95], dim="sample")
     loss = d.claims[d.claims["role"] == ROLE_LOSS]
     pops = loss.groupby(["source", "stance"])["population"].agg(lambda s: ";".join(sorted(set(s))))
     out = d.sources[["source", "source_group", "stance", "n_claims"]].copy()
-    out["bias_q05"], out["bias_q50"], out["bias_q95"] = q[0], q[1], q[2]
-    out["bias_mean"] = bias.mean(axis=0)
-    out["p_inflates"] = (bias > 1).mean(axis=0)
+    # (the posterior labels each pair "source [stance]", in d.sources' order: load_fit checks)
+    out["bias_q05"], out["bias_q50"], out["bias_q95"] = (q.sel(quantile=p).values for p in (0.05, 0.5, 0.95))
+    out["bias_mean"] = bias.mean("sample").values
+    out["p_inflates"] = (bias > 1).mean("sample").values
     out["populations"] = [pops.get((s, st), "") for s, st in zip(out["source"], out["stance"])]
     # reference sources are pinned to 1 exactly; neutral ones (default) only on average
     out["assumed_unbiased"] = d.sources["reference"].to_numpy()
