@@ -42,6 +42,13 @@ def _imports() -> dict[str, set[str]]:
             for alias in node.names:  # "from .model import grid" imports the module model.grid
                 candidate = f"{stem}.{alias.name}" if stem else alias.name
                 found.add(candidate if candidate in modules else stem)
+        # importing model.inputs from outside the package runs the package's __init__ first
+        for module in list(found):
+            parts = module.split(".")
+            for k in range(1, len(parts)):
+                package = ".".join(parts[:k])
+                if not name.startswith(package + ".") and name != package:
+                    found.add(package)
         graph[name] = {m for m in found if m in modules} - {name}
     return graph
 

@@ -532,8 +532,9 @@ def tallies_war(tmp_path_factory):
 def test_the_graph_reads_every_input_under_its_declared_dimensions(war, request):
     """GraphData declares each input's dimensions (posterior.nc's constant_data labels them so):
     each array has that many axes, a dimension the model names has the model's length, and one
-    dimension has one length across inputs. The graph's shared variables are exactly the inputs,
-    each holding its array."""
+    dimension has one length across inputs; names are unique. Every array the graph reads (its
+    density, observed data included, and its stored quantities) is one of the inputs, holding
+    that input's array."""
     from pytensor.compile.sharedvalue import SharedVariable
     from pytensor.graph.traversal import ancestors
 
@@ -543,6 +544,8 @@ def test_the_graph_reads_every_input_under_its_declared_dimensions(war, request)
     data = graph_data(d, config)
     model = build_model(claims, config, d)
     dims, lengths = dims_of(data), {}
+    names = [name for name, _ in data.items()]
+    assert len(names) == len(set(names)) == len(dims)
     for name, value in data.items():
         assert np.ndim(value) == len(dims[name]), name
         for dim, n in zip(dims[name], np.shape(value)):
@@ -553,12 +556,13 @@ def test_the_graph_reads_every_input_under_its_declared_dimensions(war, request)
         assert data.drift is not None and data.group_means is not None
     shared = {
         v.name: v.get_value()
-        for v in ancestors([*model.basic_RVs, *model.deterministics])
+        for v in ancestors([model.logp(), *model.deterministics])
         # (not the random generators, nor PyMC's dimension lengths)
         if isinstance(v, SharedVariable) and isinstance(v.get_value(), np.ndarray) and v.name not in model.coords
     }
     inputs = dict(data.items())
     assert set(shared) <= set(inputs)
+    assert {"stated_figures", "claim_noise_floor", "pop_of_step", "ou_scan"} <= set(shared)  # the search sees them
     for name, value in shared.items():
         np.testing.assert_array_equal(value, inputs[name])
 

@@ -551,7 +551,7 @@ def test_stage_mark_starts_and_relays():
 
 
 def test_stage_tables_hold_every_claim_and_every_truth():
-    s, rng, war, cast, plan = _stages(n_claims=40)
+    s, rng, war, cast, plan = _stages(n_claims=40, stagger_days=0)  # one start: dates sort as days
     claims = _figures(s, war, cast, plan, rng)
     _state(claims, rng)
     everything = claims + _relays(s, claims, plan.n_relays, rng)

@@ -165,24 +165,17 @@ def _label_estimates(idata, d: ModelInputs) -> None:
     idata.posterior = idata.posterior.assign_coords(labels)
 
 
-#: The claims table's columns, as the fit read them, in ``constant_data`` (``table_<column>``)
-_TABLE_COLUMNS = (
-    "row", "population", "category", "source", "source_group", "stance", "reported_on", "period_start",
-    "period_end", "measure", "qualifier", "value", "value_high", "phrase", "low", "high", "derived_from",
-    "counted", "role", "day_start", "day_end", "quote", "citation", "language", "notes",
-)  # fmt: skip
-
-
 def _constant_data(d: ModelInputs, config: Config, coords) -> xr.Dataset:
     """What the graph read, each array under its dimensions (:class:`reconcile.model.GraphData`,
-    named as in the graph), and the claims table the fit read (every claim, ``table_<column>``
-    over ``table_claim``, with the model's ``role`` of each and its days since its population's
-    start), so ``posterior.nc`` says what was fitted without reconcile."""
+    named as in the graph; the same arrays ``build_model`` put in its shared variables, from the
+    same inputs), and the claims table the fit read (every claim, ``table_<column>`` for each
+    column of the validated table over ``table_claim``, with the model's ``role`` of each and its
+    days since its population's start), so ``posterior.nc`` says what was fitted without reconcile."""
     data = graph_data(d, config)
     dims = dims_of(data)
     variables: dict[str, tuple] = {name: (dims[name], np.asarray(value)) for name, value in data.items()}
     table = d.claims
-    for column in _TABLE_COLUMNS:
+    for column in table.columns.drop("claim_id"):
         values = table[column]
         if pd.api.types.is_datetime64_any_dtype(values):
             array = values.to_numpy(dtype="datetime64[ns]")
@@ -533,7 +526,8 @@ def load_fit(path) -> Fit:
     except (ClaimsError, ConfigError, ValueError, TypeError, KeyError) as exc:
         raise IncompatibleFit(f"{nc}: damaged provenance ({type(exc).__name__}: {exc}); refit") from None
     _check_saved(idata, inputs, nc)
-    _label_estimates(idata, inputs)  # (as the fit labelled them; files of older versions lack them)
+    if not {"estimate_population", "step_population"} <= set(idata.posterior.coords):
+        _label_estimates(idata, inputs)  # files written before the labels existed
     return Fit(
         idata=idata, claims=claims, config=config, inputs=inputs, diagnostics=diagnostics, seed=seed, as_of=as_of
     )
@@ -553,6 +547,7 @@ def _check_saved(idata, d: ModelInputs, nc) -> None:
         ("posterior", "killed_share"): ("population", list(d.populations)),
         ("posterior", "cumulative_casualties"): ("estimate", len(d.estimates)),
         ("posterior", "cumulative_killed"): ("estimate", len(d.estimates)),
+        ("posterior", "step_rate"): ("step", int(d.grid.n_steps.sum())),
         ("posterior_predictive", "figure"): ("claim", loss),
         ("log_likelihood", "stated"): ("claim", loss),
     }

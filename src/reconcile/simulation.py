@@ -4,9 +4,10 @@ Its story has the model's structure (biased, noisy sources whose figures are sta
 bounds, ranges or vague phrases, some of them relayed), not the model's exact distributions: the
 rate is a random walk of daily steps, not the model's stationary curve on a grid; losses are
 Poisson counts; the noise is normal, one scale for every source, with no running tally and no
-drifting bias; the killed share is constant. Simulation-based calibration draws its wars from the
-model itself (:mod:`reconcile.calibration`); :mod:`reconcile.worlds` builds wars that share
-nothing with it. Here:
+drifting bias; the killed share is constant. Simulation-based calibration takes only its designs
+from here (who claims what, when, how) and draws the values from the model itself
+(:mod:`reconcile.calibration`); :mod:`reconcile.worlds` builds wars that share nothing with the
+model. Here:
 
 * each population ``p`` has a start date and ``n_days`` days of war; its true daily
   casualties (killed + wounded) follow a smooth positive rate

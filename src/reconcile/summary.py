@@ -84,11 +84,12 @@ def _over_draws(da) -> xr.Dataset:
     """Mean, sd and quantiles of a posterior variable over its chains and draws, labelled as the
     variable is (its other dimensions and their coordinates kept)."""
     sample = da.stack(sample=("chain", "draw"))
-    q = sample.quantile(QUANTILES, dim="sample")
+    # (skipna=False: a draw that is not a number shows, as numpy's would, never silently dropped)
+    q = sample.quantile(QUANTILES, dim="sample", skipna=False)
     return xr.Dataset(
         {
-            "mean": sample.mean("sample"),
-            "sd": sample.std("sample", ddof=1),
+            "mean": sample.mean("sample", skipna=False),
+            "sd": sample.std("sample", ddof=1, skipna=False),
             **{f"q{int(round(p * 100)):02d}": q.sel(quantile=p, drop=True) for p in QUANTILES},
         }
     )
@@ -375,13 +376,13 @@ def sources(result) -> pd.DataFrame:
     """Each source's bias factor (reported / true; 1 = unbiased) per stance."""
     d = result.inputs
     bias = result.idata.posterior["bias"].stack(sample=("chain", "draw"))  # (source_stance, sample)
-    q = bias.quantile([0.05, 0.5, 0.95], dim="sample")
+    q = bias.quantile([0.05, 0.5, 0.95], dim="sample", skipna=False)
     loss = d.claims[d.claims["role"] == ROLE_LOSS]
     pops = loss.groupby(["source", "stance"])["population"].agg(lambda s: ";".join(sorted(set(s))))
     out = d.sources[["source", "source_group", "stance", "n_claims"]].copy()
     # (the posterior labels each pair "source [stance]", in d.sources' order: load_fit checks)
     out["bias_q05"], out["bias_q50"], out["bias_q95"] = (q.sel(quantile=p).values for p in (0.05, 0.5, 0.95))
-    out["bias_mean"] = bias.mean("sample").values
+    out["bias_mean"] = bias.mean("sample", skipna=False).values
     out["p_inflates"] = (bias > 1).mean("sample").values
     out["populations"] = [pops.get((s, st), "") for s, st in zip(out["source"], out["stance"])]
     # reference sources are pinned to 1 exactly; neutral ones (default) only on average

@@ -48,6 +48,13 @@ def _dims(*dims: str) -> Any:
     return dataclasses.field(metadata={"dims": dims})
 
 
+def _prior_dims(name: str) -> Any:
+    """A sampled prior's parameters: one dimension per family (``lognormal_parameter``: [log
+    median, sd]; ``gamma_shape2_parameter``: [rate]; ``beta_parameter``: [a, b]), from its
+    declaration in :mod:`reconcile.priors`, so a family changed there is labelled as it is."""
+    return _dims(f"{declared.SAMPLED[name].family}_parameter")
+
+
 def _items(data) -> list:
     out = []
     for f in dataclasses.fields(data):
@@ -110,7 +117,7 @@ class DriftData(Generic[T]):
     claim_in_series: T = _dims("claim")
     claim_series: T = _dims("claim")
     prior_drift_scale: T = _dims()
-    prior_series_noise_sd: T = _dims("lognormal_parameter")
+    prior_series_noise_sd: T = _prior_dims("series_noise_sd")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,11 +190,11 @@ class GraphData(Generic[T]):
     prior_source_sd: T = _dims()
     prior_level_sd: T = _dims()
     prior_share_sd: T = _dims()
-    prior_noise_typical: T = _dims("lognormal_parameter")
-    prior_noise_group_sd: T = _dims("gamma_parameter")
-    prior_noise_source_sd: T = _dims("gamma_parameter")
-    prior_rate_sd: T = _dims("lognormal_parameter")
-    prior_killed_share: T = _dims("beta_parameter")
+    prior_noise_typical: T = _prior_dims("noise_typical")
+    prior_noise_group_sd: T = _prior_dims("noise_group_sd")
+    prior_noise_source_sd: T = _prior_dims("noise_source_sd")
+    prior_rate_sd: T = _prior_dims("rate_sd")
+    prior_killed_share: T = _prior_dims("killed_share")
     # the killed share's curve (grid.share_knots)
     share_ou: T = _dims("share_knot", "share_innovation")
     share_knot_0: T = _dims("step")
@@ -199,7 +206,7 @@ class GraphData(Generic[T]):
 
     def items(self) -> list[tuple[str, T]]:
         """(name, value) of every input present, in declaration order, the optional groups'
-        inputs in their place (each input's name is its shared variable's in the graph)."""
+        inputs in their place (each input's name is its shared variable's in the graph, unique)."""
         return _items(self)
 
     def map(self, fn: Callable[[str, T], U]) -> GraphData[U]:
@@ -226,7 +233,7 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
     bound_start = g.positions(B.pop, np.zeros_like(B.day))
     bound_end = g.positions(B.pop, B.day)
     # each population's share of loss claims from each (source, stance) pair: the weights of the
-    # mean log bias its claims carry (see the anchored level in build_model)
+    # mean log bias its claims carry (see the anchored level in graph.daily_rate_curve)
     pair_claims = np.zeros((len(g.populations), len(src)))
     np.add.at(pair_claims, (L.pop, L.pair), 1.0)
     pair_weight = pair_claims / np.maximum(pair_claims.sum(axis=1, keepdims=True), 1.0)

@@ -39,8 +39,10 @@ The generative story, for populations p, sources s and claims i:
    ``deployed_sd`` (``strength_bias``).
 
 Identification (which biases are pinned) comes from ``config.identification``. ``build_model``
-tells this story in this order, one function per step; the arrays each step reads are
-:class:`~reconcile.model.data.GraphData`'s.
+tells this story one function per part (the biases first, since the level is anchored on them):
+``daily_rate_curve`` (1), ``killed_share_and_rate`` (2), ``claimed_quantities`` (3),
+``source_biases``, ``claim_biases`` and ``noise_scales`` (4), ``stated_figures`` (5),
+``strength_bounds`` (6). The arrays each reads are :class:`~reconcile.model.data.GraphData`'s.
 """
 
 from __future__ import annotations
@@ -82,21 +84,21 @@ def build_model(
         else:
             x = data.map(lambda name, value: pytensor.shared(value, name=name))
         n_contrasts = 0 if data.group_means is None else data.group_means.contrast_basis.shape[1]
-        log_bias = source_biases(x, n_contrasts)  # 1
+        log_bias = source_biases(x, n_contrasts)  # story, 4 (first: the level is anchored on it)
         n_knots = 0 if data.drift is None else len(data.drift.drift_knot_series)
-        claim_log_bias = claim_biases(x, log_bias, n_knots)  # 1b
-        log_rate = daily_rate_curve(x, log_bias, n_levels=int(data.ou_scan.shape[0]))  # 2
-        logit_share, killed_share, rate = killed_share_and_rate(x, log_rate)  # 3
+        claim_log_bias = claim_biases(x, log_bias, n_knots)  # 4, the drift
+        log_rate = daily_rate_curve(x, log_bias, n_levels=int(data.ou_scan.shape[0]))  # 1
+        logit_share, killed_share, rate = killed_share_and_rate(x, log_rate)  # 2
         casualties, killed = period_totals(x, rate), period_totals(x, rate * killed_share)
         pm.Deterministic("cumulative_casualties", casualties("estimate"), dims="estimate")
         pm.Deterministic("cumulative_killed", killed("estimate"), dims="estimate")
         # wounded accumulate their own share, not casualties - killed (0 when the share nears 1)
         wounded = period_totals(x, rate * pm.math.sigmoid(-logit_share))
-        true_quantity = claimed_quantities(x, casualties, killed, wounded)  # 4
-        claim_noise = noise_scales(x)  # 5
-        stated_figures(x, true_quantity, claim_log_bias, claim_noise)  # 6
+        true_quantity = claimed_quantities(x, casualties, killed, wounded)  # 3
+        claim_noise = noise_scales(x)  # 4, the noise
+        stated_figures(x, true_quantity, claim_log_bias, claim_noise)  # 5
         if len(d.bound.claim_id):
-            strength_bounds(x, casualties, log_bias)  # 7
+            strength_bounds(x, casualties, log_bias)  # 6
     return model
 
 
@@ -139,7 +141,7 @@ def _sampled(x: GraphData | DriftData, name: str):
 
 
 def source_biases(x: GraphData, n_contrasts: int):
-    """1. Each (source, stance) pair's log bias: stance effect + group effect + source effect,
+    """Part 4 of the story: each (source, stance) pair's log bias: stance effect + group effect + source effect,
     partially pooled (``bias``); a reference source's is 0."""
     stance_z = pm.Normal("stance_z", 0.0, 1.0, dims="stance_effect")
     stance_effect = pt.concatenate([x.stance_mean + x.stance_sd * stance_z, pt.zeros(1)])
@@ -183,7 +185,7 @@ def source_biases(x: GraphData, n_contrasts: int):
 
 
 def claim_biases(x: GraphData, log_bias, n_knots: int):
-    """1b. Each loss claim's log bias: its pair's, plus, for a claim of a drifting series
+    """Part 4: each loss claim's log bias: its pair's, plus, for a claim of a drifting series
     (drift_series), the series' drift at the claim's date: a random walk over the series' knots,
     centred so that it averages 0 over the series' claims, read by linear interpolation."""
     claim_log_bias = log_bias[x.claim_pair]
@@ -207,7 +209,7 @@ def claim_biases(x: GraphData, log_bias, n_knots: int):
 
 
 def daily_rate_curve(x: GraphData, log_bias, n_levels: int):
-    """2. Each step's log daily rate of its population's anchor category: a level (the log of
+    """Part 1: each step's log daily rate of its population's anchor category: a level (the log of
     the mean daily rate over the days its claims speak about) times a stationary AR(1) curve
     normalised to average 1 there.
 
@@ -257,7 +259,7 @@ def ou_walk(innovations, scan, n_levels: int):
 
 
 def killed_share_and_rate(x: GraphData, log_rate):
-    """3. The killed share of each step's casualties (its logit) and the mean daily casualties
+    """Part 2: the killed share of each step's casualties (its logit) and the mean daily casualties
     of each step (``step_rate``).
 
     The share is its typical value (``killed_share``) moved on the logit scale by a slow
@@ -307,7 +309,7 @@ def period_totals(x: GraphData, step_rate):
 
 
 def claimed_quantities(x: GraphData, casualties, killed, wounded):
-    """4. The true quantity each loss claim refers to (``true_quantity``): killed, wounded or
+    """Part 3: the true quantity each loss claim refers to (``true_quantity``): killed, wounded or
     casualties (:func:`period_totals` of each), over its period or per day of it."""
     category = x.claim_category
     total = pt.switch(
@@ -319,7 +321,7 @@ def claimed_quantities(x: GraphData, casualties, killed, wounded):
 
 
 def noise_scales(x: GraphData):
-    """5. Each loss claim's noise scale: its source's own, partially pooled (``noise_sd``), or,
+    """Part 4: each loss claim's noise scale: its source's own, partially pooled (``noise_sd``), or,
     for a claim of a drifting series, the series' own (``series_noise_sd``)."""
     # log noise = typical + group + source effects (zero-avoiding typical scale: no source's
     # figures match its belief exactly). Non-centred, except for a source whose many claims pin
@@ -352,7 +354,7 @@ def noise_scales(x: GraphData):
 
 
 def stated_figures(x: GraphData, true_quantity, claim_log_bias, claim_noise) -> None:
-    """6. The stated figures (``stated``): points (a density) and intervals (censoring), with the
+    """Part 5: the stated figures (``stated``): points (a density) and intervals (censoring), with the
     robust noise of :mod:`reconcile.observation`."""
     mu = pt.log(true_quantity) + claim_log_bias
     sigma = pt.sqrt(x.claim_noise_floor**2 + claim_noise**2)
@@ -370,7 +372,7 @@ def stated_figures(x: GraphData, true_quantity, claim_log_bias, claim_noise) -> 
 
 
 def strength_bounds(x: GraphData, casualties, log_bias) -> None:
-    """7. Stated force strengths bound cumulative casualties from above, softly, read through
+    """Part 6: stated force strengths bound cumulative casualties from above, softly, read through
     their sources' lean (``strength``; ``strength_bias``)."""
     cum_at = pm.Deterministic("bound_casualties", pt.maximum(casualties("bound"), 1e-250), dims="bound")
     padded = pt.concatenate([log_bias, pt.zeros(1)])

@@ -48,7 +48,7 @@ def claim_location_scale(
     floor = claim_noise_floor(L, config.priors)
     noise = np.asarray(noise_sd)[..., L.source]
     series = D.claim_series
-    if series_noise_sd is not None and series is not None and (series >= 0).any():
+    if series_noise_sd is not None and (series >= 0).any():
         noise = np.where(series >= 0, np.asarray(series_noise_sd)[..., np.maximum(series, 0)], noise)
     sigma = np.sqrt(floor**2 + noise**2)
     return mu, sigma

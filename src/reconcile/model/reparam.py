@@ -26,7 +26,7 @@ NOISE_CENTRED_FROM = 40
 
 
 def centred(counts: np.ndarray, threshold: int) -> np.ndarray:
-    """Which effects are parameterized centred: those the data pin down (see build_model)."""
+    """Which effects are parameterized centred: those the data pin down (see data.graph_data)."""
     return np.asarray(counts) >= threshold
 
 
@@ -169,8 +169,8 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
 
 def uses_group_means(d: ModelInputs) -> bool:
     """Whether the war is data-rich: some group of sources makes 40 claims or more. Such a war
-    samples the biases as group means + contrasts (``bias_structure``), the walk in its rotated,
-    partially centred group means (``group_mean_basis``), and tunes for ``sampler.tune_data_rich`` steps."""
+    samples the biases as group means + contrasts (``bias_structure``), the group means rotated and
+    partially centred (``group_mean_basis``), and tunes for ``sampler.tune_data_rich`` steps."""
     return bool(bias_structure(d)["data_rich_group"].any())
 
 
