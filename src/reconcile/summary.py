@@ -125,29 +125,31 @@ def daily(result) -> pd.DataFrame:
     """Average daily losses (not cumulative) per population and category, between consecutive
     estimate dates: ``start`` to ``end`` (both included, ``days`` long), with the posterior's mean,
     sd and quantiles of the losses per day over those days."""
-    points = result.inputs.estimates
+    post = result.idata.posterior
+    casualties, killed = post["cumulative_casualties"], post["cumulative_killed"]
     frames = []
-    for category, samples in category_draws(result).items():
+    for category, da in (("killed", killed), ("wounded", casualties - killed), ("casualties", casualties)):
         for population in result.inputs.populations:
-            idx = np.flatnonzero(points["population"].to_numpy() == population)
-            if not len(idx):
+            mine = da.isel(estimate=np.flatnonzero(da["estimate_population"].values == population))
+            if not mine.sizes["estimate"]:
                 continue
-            day = points["day"].to_numpy()[idx].astype(int)
-            dates = pd.to_datetime(points["date"].to_numpy()[idx])
-            cumulative = np.concatenate([np.zeros((samples.shape[0], 1)), samples[:, idx]], axis=1)
+            dates = pd.to_datetime(mine["estimate_date"].values)
+            start = pd.Timestamp(result.inputs.grid.starts[population])
+            day = ((dates - start).days + 1).to_numpy()  # the estimate's day, 1 = the first
             lengths = np.diff(np.concatenate([[0], day]))
-            rate = np.diff(cumulative, axis=1) / lengths
+            before = xr.concat(
+                [xr.zeros_like(mine.isel(estimate=[0])), mine.isel(estimate=slice(None, -1))], "estimate"
+            )
+            rate = (mine - before.values) / lengths
+            stats = _over_draws(rate).to_dataframe().reset_index(drop=True)
             starts = dates - pd.to_timedelta(lengths - 1, unit="D")
             frames.append(
-                pd.DataFrame(
-                    {
-                        "population": population,
-                        "category": category,
-                        "start": starts.strftime("%Y-%m-%d"),
-                        "end": dates.strftime("%Y-%m-%d"),
-                        "days": lengths,
-                        **_stats(rate),
-                    }
+                stats.assign(
+                    population=population,
+                    category=category,
+                    start=starts.strftime("%Y-%m-%d"),
+                    end=dates.strftime("%Y-%m-%d"),
+                    days=lengths,
                 )
             )
     return pd.concat(frames, ignore_index=True)[DAILY_COLUMNS]
