@@ -539,10 +539,7 @@ def _check_saved(idata, d: ModelInputs, nc) -> None:
     # (group, variable): the dimension after (chain, draw) and the labels or size it must have
     expected = {
         ("posterior", "true_quantity"): ("claim", loss),
-        ("posterior", "bias"): (
-            "source_stance",
-            [f"{s} [{st}]" for s, st in zip(d.sources["source"], d.sources["stance"])],
-        ),
+        ("posterior", "bias"): ("source_stance", d.pair_labels),
         ("posterior", "noise_sd"): ("source", d.source_names),
         ("posterior", "killed_share"): ("population", list(d.populations)),
         ("posterior", "cumulative_casualties"): ("estimate", len(d.estimates)),

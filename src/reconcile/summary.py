@@ -81,18 +81,10 @@ def category_draws(result) -> dict[str, np.ndarray]:
 
 
 def _over_draws(da) -> xr.Dataset:
-    """Mean, sd and quantiles of a posterior variable over its chains and draws, labelled as the
-    variable is (its other dimensions and their coordinates kept)."""
-    sample = da.stack(sample=("chain", "draw"))
-    # (skipna=False: a draw that is not a number shows, as numpy's would, never silently dropped)
-    q = sample.quantile(QUANTILES, dim="sample", skipna=False)
-    return xr.Dataset(
-        {
-            "mean": sample.mean("sample", skipna=False),
-            "sd": sample.std("sample", ddof=1, skipna=False),
-            **{f"q{int(round(p * 100)):02d}": q.sel(quantile=p, drop=True) for p in QUANTILES},
-        }
-    )
+    """:func:`_stats` of a posterior variable over its chains and draws, labelled as the variable
+    is (its other dimensions and their coordinates kept)."""
+    rest = da.isel(chain=0, draw=0, drop=True)
+    return xr.Dataset({name: (rest.dims, value) for name, value in _stats(_draws(da)).items()}, coords=rest.coords)
 
 
 @_memoized
@@ -377,15 +369,15 @@ def describe_extrapolation(result) -> list[str]:
 def sources(result) -> pd.DataFrame:
     """Each source's bias factor (reported / true; 1 = unbiased) per stance."""
     d = result.inputs
-    bias = result.idata.posterior["bias"].stack(sample=("chain", "draw"))  # (source_stance, sample)
-    q = bias.quantile([0.05, 0.5, 0.95], dim="sample", skipna=False)
+    # the posterior's source_stance labels are d.sources' pairs, in order (load_fit checks them)
+    bias = _draws(result.idata.posterior["bias"])
+    q = np.quantile(bias, [0.05, 0.5, 0.95], axis=0)
     loss = d.claims[d.claims["role"] == ROLE_LOSS]
     pops = loss.groupby(["source", "stance"])["population"].agg(lambda s: ";".join(sorted(set(s))))
     out = d.sources[["source", "source_group", "stance", "n_claims"]].copy()
-    # (the posterior labels each pair "source [stance]", in d.sources' order: load_fit checks)
-    out["bias_q05"], out["bias_q50"], out["bias_q95"] = (q.sel(quantile=p).values for p in (0.05, 0.5, 0.95))
-    out["bias_mean"] = bias.mean("sample", skipna=False).values
-    out["p_inflates"] = (bias > 1).mean("sample").values
+    out["bias_q05"], out["bias_q50"], out["bias_q95"] = q[0], q[1], q[2]
+    out["bias_mean"] = bias.mean(axis=0)
+    out["p_inflates"] = (bias > 1).mean(axis=0)
     out["populations"] = [pops.get((s, st), "") for s, st in zip(out["source"], out["stance"])]
     # reference sources are pinned to 1 exactly; neutral ones (default) only on average
     out["assumed_unbiased"] = d.sources["reference"].to_numpy()

@@ -55,28 +55,23 @@ def _prior_dims(name: str) -> Any:
     return _dims(f"{declared.SAMPLED[name].family}_parameter")
 
 
-def _items(data) -> list:
+def _leaves(data) -> list:
+    """(field, value) of every input present, in declaration order, the optional groups' inputs
+    in their place."""
     out = []
     for f in dataclasses.fields(data):
         value = getattr(data, f.name)
         if dataclasses.is_dataclass(value):
-            out += _items(value)
+            out += _leaves(value)
         elif value is not None:
-            out.append((f.name, value))
+            out.append((f, value))
     return out
 
 
 def dims_of(data: Any) -> dict[str, tuple[str, ...]]:
     """Each input's dimensions (flat steps ``step``, loss claims ``claim``, the posterior's names
     elsewhere; ``scan_level``, ``share_innovation`` and ``*_parameter`` are the inputs' own)."""
-    out: dict[str, tuple[str, ...]] = {}
-    for f in dataclasses.fields(data):
-        value = getattr(data, f.name)
-        if dataclasses.is_dataclass(value):
-            out |= dims_of(value)
-        elif value is not None:
-            out[f.name] = f.metadata["dims"]
-    return out
+    return {f.name: f.metadata["dims"] for f, _ in _leaves(data)}
 
 
 def _map(data, fn):
@@ -207,7 +202,7 @@ class GraphData(Generic[T]):
     def items(self) -> list[tuple[str, T]]:
         """(name, value) of every input present, in declaration order, the optional groups'
         inputs in their place (each input's name is its shared variable's in the graph, unique)."""
-        return _items(self)
+        return [(f.name, value) for f, value in _leaves(self)]
 
     def map(self, fn: Callable[[str, T], U]) -> GraphData[U]:
         """The same inputs, each turned into ``fn(name, value)`` (a shared variable, a constant)."""

@@ -104,7 +104,7 @@ def build_model(
 
 def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
     """The model's dimensions, labelled: populations, steps, sources, claims, knots."""
-    g, src, D = d.grid, d.sources, d.drift
+    g, D = d.grid, d.drift
     group_means = uses_group_means(d)
     has_drift = bool(len(D.knot_series))
     drift_labels = []
@@ -118,7 +118,7 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
         "population": list(g.populations),
         "step": [f"{p} {k}" for j, p in enumerate(g.populations) for k in range(g.n_steps[j])],
         "estimate": np.arange(len(d.estimates)),
-        "source_stance": [f"{s} [{st}]" for s, st in zip(src["source"], src["stance"])],
+        "source_stance": d.pair_labels,
         "source_group": list(d.groups),
         "source": d.source_names,
         "source_contrast": list(bias_structure(d)["contrast_labels"]) if group_means else [],

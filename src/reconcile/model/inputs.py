@@ -98,6 +98,11 @@ class ModelInputs:
         return self.grid.populations
 
     @property
+    def pair_labels(self) -> list[str]:
+        """Each (source, stance) pair of ``sources`` as the posterior labels it: "source [stance]"."""
+        return [f"{s} [{st}]" for s, st in zip(self.sources["source"], self.sources["stance"])]
+
+    @property
     def source_names(self) -> list[str]:
         """The sources of the loss claims, in the order of their ``source_index``."""
         return sorted(self.sources["source"].unique())
