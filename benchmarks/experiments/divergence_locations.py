@@ -41,7 +41,7 @@ def main(argv: list[str]) -> None:
     print(f"{int(diverging.sum())} divergent transitions")
     model = build_model(claims, config)
     point = model.initial_point()
-    labels = [f"{v.name}[{i}]" for v in model.value_vars for i in range(max(1, point[v.name].size))]
+    labels = [f"{v.name}[{i}]" for v in model.value_vars for i in range(point[v.name].size)]
     draws = stats["unconstrained_draw"].values
     flat = draws.reshape(-1, draws.shape[-1])
     mean, sd = flat.mean(axis=0), flat.std(axis=0)
