@@ -99,11 +99,31 @@ def run_one(world_name: str, world_seed: int, fit_seed: int, workdir: Path, extr
     row["checkpoints"] = checks.to_dict("records")
     directional = biases[(biases["stance"].isin(["adversary", "own"]))]
     row["bias_same_side"] = float(directional["same_side"].mean()) if len(directional) else None
+    pushed = biases[biases["pushed"]]
+    row["bias_stance_side"] = float(pushed["stance_side"].astype(bool).mean()) if len(pushed) else None
     row["bias_in90"] = float(biases["in90"].mean()) if len(biases) else None
     row["biases"] = biases.to_dict("records")
     row["grid_steps"] = [int(n) for n in result.inputs.grid.n_steps]
     row["drift_series"] = int(len(result.inputs.drift.series))
     return row
+
+
+def _percent(share: float | None) -> str:
+    return "" if share is None else f"{share:.0%}"
+
+
+def stance_side(biases: list[dict]) -> float | None:
+    """Share of the sources the world pushed the way their stance says (an adversary's true bias
+    above 1, an own side's below 1) whose posterior median is on that side; from a row's stored
+    biases, so rows recorded before ``bias_stance_side`` existed get it too."""
+    pushed = [
+        b
+        for b in biases
+        if (b["stance"] == "adversary" and b["true_bias"] > 1) or (b["stance"] == "own" and b["true_bias"] < 1)
+    ]
+    if not pushed:
+        return None
+    return sum((b["bias_q50"] > 1) == (b["stance"] == "adversary") for b in pushed) / len(pushed)
 
 
 def report(rows: list[dict]) -> str:
@@ -113,17 +133,18 @@ def report(rows: list[dict]) -> str:
         return "nothing recorded"
     frame = pd.DataFrame(rows)
     lines = [
-        "| world | fit seed | claims | wall s | R-hat | ESS bulk/tail | div. | 90% | 50% | bias side |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| world | fit seed | claims | wall s | R-hat | ESS bulk/tail | div. | 90% | 50% | bias side | stance side |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in frame.itertuples():
         if getattr(r, "exit_code", 0) != 0:
-            lines.append(f"| {r.world} | {r.fit_seed} | {r.n_claims} | {r.wall_seconds} | failed | | | | | |")
+            lines.append(f"| {r.world} | {r.fit_seed} | {r.n_claims} | {r.wall_seconds} | failed | | | | | | |")
             continue
         lines.append(
             f"| {r.world} | {r.fit_seed} | {r.n_claims} | {r.wall_seconds:.0f} | {r.max_rhat:.3f} | "
             f"{r.min_ess_bulk:.0f}/{r.min_ess_tail:.0f} | {r.divergences} | {r.coverage90:.0%} | {r.coverage50:.0%} | "
-            f"{(r.bias_same_side if r.bias_same_side == r.bias_same_side and r.bias_same_side is not None else float('nan')):.0%} |"
+            f"{(r.bias_same_side if r.bias_same_side == r.bias_same_side and r.bias_same_side is not None else float('nan')):.0%} | "
+            f"{_percent(stance_side(r.biases) if isinstance(r.biases, list) else None)} |"
         )
     ok = frame[frame.get("exit_code", 0) == 0]
     if len(ok):
@@ -186,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                     "coverage90",
                     "coverage50",
                     "bias_same_side",
+                    "bias_stance_side",
                     "exit_code",
                 )
             }

@@ -83,7 +83,11 @@ def bias_check(result, sources_truth: pd.DataFrame) -> pd.DataFrame:
     mean of the source's true average factors on the populations it has that stance towards
     (``sources_truth``: ``source, population, stance, mean_bias``); ``same_side`` says whether the
     posterior median is on the same side of 1 as the truth (a source the world made inflate is
-    estimated to inflate)."""
+    estimated to inflate). ``pushed`` marks the sources the world pushed the way their stance
+    says (an adversary's true bias above 1, an own side's below 1) and ``stance_side`` whether
+    the posterior median is on that side: the check issue 17 asks for ("every adversary source's
+    bias estimated above 1 and every own-side source's below 1 where the world made it so");
+    neutral sources and sources the world pushed the other way have neither."""
     est = result.sources()
     truth = sources_truth.copy()
     truth["log_bias"] = np.log(truth["mean_bias"].astype(float))
@@ -92,7 +96,11 @@ def bias_check(result, sources_truth: pd.DataFrame) -> pd.DataFrame:
     out = est.merge(truth, on=["source", "stance"], how="inner")
     out["in90"] = (out["bias_q05"] <= out["true_bias"]) & (out["true_bias"] <= out["bias_q95"])
     out["same_side"] = np.sign(np.log(out["bias_q50"])) == np.sign(np.log(out["true_bias"]))
-    return out[["source", "stance", "n_claims", "true_bias", "bias_q05", "bias_q50", "bias_q95", "in90", "same_side"]]
+    adversary, own = out["stance"] == "adversary", out["stance"] == "own"
+    out["pushed"] = (adversary & (out["true_bias"] > 1)) | (own & (out["true_bias"] < 1))
+    out["stance_side"] = ((adversary & (out["bias_q50"] > 1)) | (own & (out["bias_q50"] < 1))).where(out["pushed"])
+    columns = ["source", "stance", "n_claims", "true_bias", "bias_q05", "bias_q50", "bias_q95", "in90", "same_side"]
+    return out[[*columns, "pushed", "stance_side"]]
 
 
 def summarise(checkpoints: pd.DataFrame) -> dict:

@@ -1,0 +1,53 @@
+"""The checks of a fit against a world's truth (``reconcile.evaluation``) on hand-made numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from reconcile.evaluation import bias_check
+
+
+class _Estimates:
+    """Stands in for a fit: only ``sources()`` is read by ``bias_check``."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+
+    def sources(self) -> pd.DataFrame:
+        return self._frame
+
+
+def test_bias_check_asks_the_stance_side_only_where_the_world_pushed_the_source():
+    estimates = pd.DataFrame(
+        {
+            "source": ["inflater", "shy adversary", "deflater", "proud own", "monitor"],
+            "stance": ["adversary", "adversary", "own", "own", "neutral"],
+            "n_claims": [300, 1, 12, 1, 4],
+            "bias_q05": [1.1, 1.0, 0.5, 0.9, 0.8],
+            "bias_q50": [1.4, 1.2, 0.8, 1.1, 1.05],
+            "bias_q95": [1.8, 1.6, 0.95, 1.4, 1.3],
+        }
+    )
+    truth = pd.DataFrame(
+        {
+            "source": ["inflater", "inflater", "shy adversary", "deflater", "proud own", "monitor"],
+            "population": ["a", "b", "a", "b", "b", "a"],
+            "stance": ["adversary", "adversary", "adversary", "own", "own", "neutral"],
+            # "inflater" is 1.21 on one population and 1.69 on the other: geometric mean 1.43
+            "mean_bias": [1.21, 1.69, 0.97, 0.7, 0.8, 0.9],
+        }
+    )
+    out = bias_check(_Estimates(estimates), truth).set_index("source")
+    assert out.loc["inflater", "true_bias"] == pytest.approx(1.43)
+    # the world pushed the inflater up and the deflater down, and the fit says so
+    assert out.loc["inflater", "pushed"] and out.loc["inflater", "stance_side"] == True  # noqa: E712
+    assert out.loc["deflater", "pushed"] and out.loc["deflater", "stance_side"] == True  # noqa: E712
+    # an own-side source the world made deflate, estimated above 1: the failure the check counts
+    assert out.loc["proud own", "pushed"] and out.loc["proud own", "stance_side"] == False  # noqa: E712
+    # an adversary the world did not make inflate is not held to inflating (but is on the wrong side)
+    assert not out.loc["shy adversary", "pushed"] and pd.isna(out.loc["shy adversary", "stance_side"])
+    assert not out.loc["shy adversary", "same_side"]
+    # neutral sources have no side to be on
+    assert not out.loc["monitor", "pushed"] and pd.isna(out.loc["monitor", "stance_side"])
+    assert out.loc["monitor", "in90"] and not out.loc["monitor", "same_side"]
