@@ -119,6 +119,25 @@ def test_validate_with_config_prints_the_starts_the_fit_uses(capsys):
     assert "default configuration" in plain
 
 
+def test_validate_names_configuration_entries_that_match_nothing(tmp_path, capsys):
+    """A misspelt population in [populations.X] would drop its start without a word; validate
+    names it (with the likely intended name) and the configuration and claims stay as they were."""
+    config = tmp_path / "model.toml"
+    config.write_text(
+        '[populations.dprk_kurks]\nstart = "2024-11-01"\n\n[source_labels]\n"Nobody at all" = "X"\n', encoding="utf-8"
+    )
+    digest = sha256_file(config)
+    code, out, err = run(["validate", CLAIMS_CSV, "--config", str(config)], capsys)
+    assert code == 0, err
+    assert f"Warning: {config}: [populations.dprk_kurks] names no population of the claims" in err
+    assert "did you mean 'dprk_kursk'?" in err
+    assert "[source_labels] 'Nobody at all' names no source of the claims" in err
+    assert "valid, 24 claims" in out
+    assert sha256_file(config) == digest
+    _, _, quiet = run(["validate", CLAIMS_CSV, "--config", KURSK_TOML], capsys)
+    assert "Warning" not in quiet  # every entry of the shipped configuration names something
+
+
 def test_validate_missing_config_exits_66(tmp_path, capsys):
     code, _, err = run(["validate", CLAIMS_CSV, "--config", str(tmp_path / "nope.toml")], capsys)
     assert code == 66

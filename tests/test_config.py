@@ -527,3 +527,20 @@ def test_bad_display_names_are_refused(section, fragment):
     with pytest.raises(ConfigError) as info:
         load_config().replace(**section)
     assert fragment in str(info.value)
+
+
+def test_unused_names_lists_entries_that_name_nothing_in_the_claims(tmp_path):
+    path = tmp_path / "model.toml"
+    path.write_text(
+        '[populations.navy_b]\nlabel = "B"\n[populations.army_x]\nstart = "2024-01-01"\n'
+        '[source_labels]\n"Ministry" = "M"\n"Ministy of Truth" = "T"\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    lines = config.unused_names(["army_a", "navy_b"], ["Ministry", "Ministry of Truth"])
+    assert lines == [
+        "[populations.army_x] names no population of the claims, so it is not used; did you mean 'army_a'?",
+        "[source_labels] 'Ministy of Truth' names no source of the claims, so it is not used; "
+        "did you mean 'Ministry of Truth'?",
+    ]
+    assert load_config(None).unused_names(["army_a"], ["Ministry"]) == []

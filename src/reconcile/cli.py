@@ -47,6 +47,18 @@ def _load_claims(path: str):
     return read_claims(path)
 
 
+def _warn_unused_names(config, claims, where: str | None) -> None:
+    """Say on standard error which entries of the configuration name nothing in the claims (a
+    misspelt population's start would otherwise be dropped without a word)."""
+    from ._progress import paused
+
+    lines = config.unused_names(claims.populations, claims.frame["source"].unique())
+    if lines:
+        with paused():
+            for line in lines:
+                print(f"Warning: {where or 'configuration'}: {line}", file=sys.stderr)
+
+
 def cmd_validate(args) -> int:
     from .config import load_config
 
@@ -54,6 +66,7 @@ def cmd_validate(args) -> int:
         raise FileNotFoundError(f"{args.config}: no such configuration file")
     config = load_config(args.config)
     claims = _load_claims(args.claims).configured_for(config)
+    _warn_unused_names(config, claims, args.config)
     n = len(claims)
     print(f"{args.claims}: valid, {n} claim{'s' if n != 1 else ''}")
     print(claims.describe({p: config.population_label(p) for p in claims.populations}))
@@ -213,6 +226,7 @@ def _fit_and_save(args):
         except ConfigError as exc:  # a --until the claims already pass: wrong usage, like backtest --from
             raise UsageError(f"fit: {exc}") from None
     prepare(claims, config)  # refuse bad data/configuration before anything is compiled
+    _warn_unused_names(config, claims, args.config)
     checkpoint("validated")
     with results_directory(args.out) as out:  # locked for this run; what killed runs left is removed
         result = fit(

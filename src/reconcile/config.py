@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from reconcile.errors import ReconcileError
 
@@ -334,6 +334,25 @@ class Config:
         """The name figures and the report give ``source``: its entry in ``[source_labels]``,
         else the name the claims give it."""
         return str(self.data["source_labels"].get(source) or source)
+
+    def unused_names(self, populations: Iterable[str], sources: Iterable[str]) -> list[str]:
+        """One sentence per ``[populations.NAME]`` or ``[source_labels]`` entry that names no
+        population (source) of the claims: a misspelt name, whose settings a fit silently does
+        not use. (A configuration shared by claim files, or an as-of fit before a population's
+        first claim, has such names on purpose: callers report them, they are not errors.)"""
+        known_populations, known_sources = set(populations), set(sources)
+        out = []
+        for name in self.data["populations"]:
+            if name not in known_populations:
+                near = difflib.get_close_matches(name, sorted(known_populations), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                out.append(f"[populations.{name}] names no population of the claims, so it is not used{hint}")
+        for name in self.data["source_labels"]:
+            if name not in known_sources:
+                near = difflib.get_close_matches(name, sorted(known_sources), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                out.append(f"[source_labels] {name!r} names no source of the claims, so it is not used{hint}")
+        return out
 
     @property
     def lexicon_overrides(self) -> dict[str, tuple[float, float]]:
