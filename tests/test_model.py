@@ -262,6 +262,18 @@ def test_claim_coverage_weighs_the_days_the_claims_speak_about(shipped, rich_war
     assert covered.sum() < g.n_steps[j] / 10 and (weight[~covered] == 0).all()
 
 
+def test_small_figures_are_read_as_stated():
+    """A daily rate below 1 (0.3 a day) is that rate (it was read as 0.5)."""
+    from reconcile.claims import claims_from_frame
+
+    frame = pd.read_csv("data/claims.csv", dtype=str, keep_default_na=False)
+    rate = frame["claim_id"] == "usest-2024-12-17-russia-per-day"
+    frame.loc[rate, "value"] = "0.3"
+    d = prepare(claims_from_frame(frame), load_config("models/kursk.toml"))
+    ids = list(d.loss.claim_id)
+    np.testing.assert_allclose(d.loss.stated[ids.index("usest-2024-12-17-russia-per-day")], np.log([0.3, 0.3]))
+
+
 def test_window_claim_spans_its_days(shipped):
     _, _, d = shipped
     k = list(d.loss.claim_id).index("gur-2024-12-16-casualties")  # Saturday-Sunday, 14-15 Dec

@@ -284,7 +284,9 @@ def prepare(claims: Claims, config: Config) -> ModelInputs:
     low = loss_rows["low"].to_numpy(dtype=float)
     high = loss_rows["high"].to_numpy(dtype=float)
     point = loss_rows["qualifier"].isin(["exact", "about"]).to_numpy() | (low == high)
-    log_point = np.log(np.maximum(low, 0.5))  # a stated 0 is read as "below 1"
+    # a figure as stated, a rate of 0.3 a day too (the claims refuse a stated 0; an "at most"
+    # claim's low end is 0, but it is no point: the 0.5 only keeps the log finite there)
+    log_point = np.log(np.where(low > 0, low, 0.5))
     log_low = np.where(low > 0, np.log(np.maximum(low, 1e-300)), LOG_FLOOR)
     log_high = np.where(np.isfinite(high), np.log(np.maximum(high, 1e-300)), LOG_CEIL)
     loss = LossClaims(
