@@ -100,7 +100,7 @@ def run_one(world_name: str, world_seed: int, fit_seed: int, workdir: Path, extr
     directional = biases[(biases["stance"].isin(["adversary", "own"]))]
     row["bias_same_side"] = float(directional["same_side"].mean()) if len(directional) else None
     pushed = biases[biases["pushed"]]
-    row["bias_stance_side"] = float(pushed["stance_side"].astype(bool).mean()) if len(pushed) else None
+    row["bias_stance_side"] = float(pushed["stance_side"].eq(True).mean()) if len(pushed) else None
     row["bias_in90"] = float(biases["in90"].mean()) if len(biases) else None
     row["biases"] = biases.to_dict("records")
     row["grid_steps"] = [int(n) for n in result.inputs.grid.n_steps]
@@ -123,7 +123,8 @@ def stance_side(biases: list[dict]) -> float | None:
     ]
     if not pushed:
         return None
-    return sum((b["bias_q50"] > 1) == (b["stance"] == "adversary") for b in pushed) / len(pushed)
+    on_side = [b["bias_q50"] > 1 if b["stance"] == "adversary" else b["bias_q50"] < 1 for b in pushed]
+    return sum(on_side) / len(pushed)
 
 
 def report(rows: list[dict]) -> str:

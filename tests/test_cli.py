@@ -577,6 +577,18 @@ def test_fit_refuses_invalid_toml(tmp_path, capsys, no_sampling):
     assert not (tmp_path / "r").exists()
 
 
+def test_fit_warns_about_configuration_entries_against_the_whole_file(tmp_path, capsys, no_sampling):
+    """Before a population's first claim (an as-of fit) its [populations.X] entry is not a typo:
+    fit names only entries that match nothing in the whole file (no_sampling stops the run right
+    after the warnings, which come before any compiling)."""
+    config = tmp_path / "model.toml"
+    config.write_text(Path(KURSK_TOML).read_text(encoding="utf-8") + '\n[populations.dprk_kurks]\nlabel = "x"\n')
+    _, _, err = run(["fit", CLAIMS_CSV, "--config", config, "--as-of", "2024-12-16", "--out", tmp_path / "r"], capsys)
+    assert "[populations.dprk_kurks] names no population of the claims" in err
+    assert "russia_military" not in err and "[source_labels]" not in err  # they report later
+    assert not (tmp_path / "r").exists()
+
+
 def test_fit_refuses_config_inconsistent_with_claims(tmp_path, capsys, no_sampling):
     """A configured start after a claim's period is a data error caught before compiling."""
     config = tmp_path / "model.toml"

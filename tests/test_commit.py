@@ -169,8 +169,18 @@ def test_a_failed_run_leaves_the_directory_byte_for_byte(tmp_path):
     assert snapshot(out) == before  # hidden files included: no store, lock or staging left
 
 
-def test_a_failed_run_into_a_new_directory_leaves_it_empty(tmp_path):
+def test_a_failed_run_into_a_new_directory_leaves_no_directory(tmp_path):
     out = tmp_path / "results"
+    with pytest.raises(RuntimeError):
+        with _io.staged_directory(out) as staging:
+            (staging / "estimates.csv").write_text("half")
+            raise RuntimeError("a bug while writing")
+    assert not out.exists()  # the run made it and wrote nothing whole there
+
+
+def test_a_failed_run_into_an_existing_empty_directory_leaves_it(tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
     with pytest.raises(RuntimeError):
         with _io.staged_directory(out) as staging:
             (staging / "estimates.csv").write_text("half")

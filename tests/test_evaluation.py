@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from reconcile.evaluation import bias_check
 
@@ -46,8 +50,17 @@ def test_bias_check_asks_the_stance_side_only_where_the_world_pushed_the_source(
     # an own-side source the world made deflate, estimated above 1: the failure the check counts
     assert out.loc["proud own", "pushed"] and out.loc["proud own", "stance_side"] == False  # noqa: E712
     # an adversary the world did not make inflate is not held to inflating (but is on the wrong side)
-    assert not out.loc["shy adversary", "pushed"] and pd.isna(out.loc["shy adversary", "stance_side"])
+    assert not out.loc["shy adversary", "pushed"] and out.loc["shy adversary", "stance_side"] is None
     assert not out.loc["shy adversary", "same_side"]
     # neutral sources have no side to be on
-    assert not out.loc["monitor", "pushed"] and pd.isna(out.loc["monitor", "stance_side"])
+    assert not out.loc["monitor", "pushed"] and out.loc["monitor", "stance_side"] is None
     assert out.loc["monitor", "in90"] and not out.loc["monitor", "same_side"]
+    # the rows benchmarks/worlds.py stores are strict JSON (null, not NaN, where nothing is asked)
+    json.dumps(out.reset_index().to_dict("records"), allow_nan=False)
+    # and its report's share, computed from the stored rows, is the same check
+    spec = importlib.util.spec_from_file_location("worlds_benchmark", ROOT / "benchmarks" / "worlds.py")
+    worlds_benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(worlds_benchmark)
+    assert worlds_benchmark.stance_side(out.reset_index().to_dict("records")) == pytest.approx(
+        2 / 3
+    )  # inflater and deflater of three pushed

@@ -254,6 +254,7 @@ def results_directory(out_dir: str | os.PathLike) -> Iterator[Path]:
     Re-entrant within a process. When the block ends and nothing was ever committed there, the
     directory is left as it was found."""
     out = Path(out_dir)
+    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -291,6 +292,9 @@ def results_directory(out_dir: str | os.PathLike) -> Iterator[Path]:
                     store.rmdir()
         finally:
             os.close(fd)
+            if created:  # a directory this run made and nothing was written to
+                with contextlib.suppress(OSError):
+                    out.rmdir()  # (refuses a directory that is not empty)
 
 
 # --------------------------------------------------------------------------------------

@@ -216,6 +216,7 @@ def _fit_and_save(args):
     if args.config is not None and not Path(args.config).is_file():
         raise FileNotFoundError(f"{args.config}: no such configuration file")
     config = load_config(args.config)
+    whole_file = claims  # (an as-of fit may lack populations and sources the file names later)
     if args.as_of is not None:
         claims = claims.as_of(args.as_of)
     if args.until is not None:
@@ -226,7 +227,7 @@ def _fit_and_save(args):
         except ConfigError as exc:  # a --until the claims already pass: wrong usage, like backtest --from
             raise UsageError(f"fit: {exc}") from None
     prepare(claims, config)  # refuse bad data/configuration before anything is compiled
-    _warn_unused_names(config, claims, args.config)
+    _warn_unused_names(config, whole_file, args.config)
     checkpoint("validated")
     with results_directory(args.out) as out:  # locked for this run; what killed runs left is removed
         result = fit(

@@ -98,7 +98,8 @@ def bias_check(result, sources_truth: pd.DataFrame) -> pd.DataFrame:
     out["same_side"] = np.sign(np.log(out["bias_q50"])) == np.sign(np.log(out["true_bias"]))
     adversary, own = out["stance"] == "adversary", out["stance"] == "own"
     out["pushed"] = (adversary & (out["true_bias"] > 1)) | (own & (out["true_bias"] < 1))
-    out["stance_side"] = ((adversary & (out["bias_q50"] > 1)) | (own & (out["bias_q50"] < 1))).where(out["pushed"])
+    on_side = (adversary & (out["bias_q50"] > 1)) | (own & (out["bias_q50"] < 1))
+    out["stance_side"] = on_side.astype(object).where(out["pushed"], None)  # None (JSON null) where not asked
     columns = ["source", "stance", "n_claims", "true_bias", "bias_q05", "bias_q50", "bias_q95", "in90", "same_side"]
     return out[[*columns, "pushed", "stance_side"]]
 

@@ -392,7 +392,7 @@ def _reference_value(row) -> float:
         return row["high"]
     if row["low"] == row["high"]:
         return row["low"]
-    return float(np.sqrt(max(row["low"], 0.5) * row["high"]))
+    return float(np.sqrt((row["low"] if row["low"] > 0 else 0.5) * row["high"]))  # 0: "at most"
 
 
 def _flag(qualifier: str, percentile: float, kind: str) -> str:
