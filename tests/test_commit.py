@@ -62,6 +62,10 @@ WORKER = textwrap.dedent(
 )
 
 
+def _hangup_as_by_default() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def commit(
     out: Path, files: dict[str, str], *, at: str | None = None, sig: str = "KILL", trace: Path | None = None
 ) -> int:
@@ -72,9 +76,14 @@ def commit(
     if trace:
         env["RECONCILE_TRACE_STAGES"] = str(trace)
     done = subprocess.run(
-        [sys.executable, "-c", WORKER, str(out), json.dumps(files)], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", WORKER, str(out), json.dumps(files)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_hangup_as_by_default,  # (a test run under nohup would pass SIGHUP on ignored)
     )
-    assert done.returncode in (0, -9, 130, 143), done.stderr
+    assert done.returncode in (0, -9, 129, 130, 143), done.stderr
     return done.returncode
 
 
@@ -315,6 +324,7 @@ def test_a_failing_rename_at_any_step_keeps_the_old_results(tmp_path, monkeypatc
         ("earlier results", "KILL"),
         ("earlier results", "TERM"),
         ("earlier results", "INT"),
+        ("earlier results", "HUP"),
         ("results of an earlier version", "KILL"),
         pytest.param("results of an earlier version", "TERM", marks=pytest.mark.slow),
         pytest.param("results of an earlier version", "INT", marks=pytest.mark.slow),
@@ -341,7 +351,7 @@ def test_a_kill_at_any_stage_of_the_commit_leaves_old_or_new_results(tmp_path, s
         out = tmp_path / f"at-{stage.replace(':', '-').replace('#', '-')}"
         shutil.copytree(template, out, symlinks=True)
         code = commit(out, NEW, at=stage, sig=sig)
-        expected_code = {"KILL": -signal.SIGKILL, "TERM": 143, "INT": 130}[sig]
+        expected_code = {"KILL": -signal.SIGKILL, "TERM": 143, "INT": 130, "HUP": 129}[sig]
         assert code == expected_code, f"{stage}: exit {code}"
         seen = results_snapshot(out)
         assert seen in (old, new), f"killed ({sig}) at {stage}: a mix of old and new results"
@@ -365,3 +375,21 @@ def test_a_kill_at_any_stage_of_the_commit_leaves_old_or_new_results(tmp_path, s
     switched = stages.index("commit:switched#1")
     assert all(outcomes[s] == "old" for s in stages[:switched]), outcomes
     assert all(outcomes[s] == "new" for s in stages[switched:]), outcomes
+
+
+def test_a_hangup_interrupts_unless_it_was_ignored():
+    """A closed terminal (SIGHUP) unwinds a run like Ctrl-C; under nohup (SIGHUP ignored) the run
+    goes on, as nohup promises."""
+    from reconcile._signals import interrupts_raise
+
+    before = signal.getsignal(signal.SIGHUP)
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        with interrupts_raise():
+            assert signal.getsignal(signal.SIGHUP) not in (signal.SIG_DFL, signal.SIG_IGN)
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # put back as it was
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        with interrupts_raise():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)

@@ -31,7 +31,7 @@ FAST = ["--draws", "20", "--tune", "20", "--chains", "1"]
 LONG = ["--draws", "4000", "--tune", "300", "--chains", "1"]  # sampling lasts seconds: a signal lands in it
 STAGES_BEFORE_SWITCH = ["validated", "compiling", "sampling", "summarising", "writing", "staged", "commit:switch"]
 STAGES_AFTER_SWITCH = ["commit:switched", "commit:done"]
-CODES = {"INT": 130, "TERM": 143}
+CODES = {"INT": 130, "TERM": 143, "HUP": 129}
 
 
 @pytest.fixture
@@ -81,9 +81,17 @@ def check_interrupted(stage: str, sig: str, earlier: Path, monkeypatch, capsys) 
         assert snapshot(earlier) == full  # byte for byte, hidden store included: no staging left
 
 
-@pytest.mark.parametrize(("stage", "sig"), [("sampling", "INT"), ("summarising", "TERM")])
+@pytest.mark.parametrize(("stage", "sig"), [("sampling", "INT"), ("summarising", "TERM"), ("sampling", "HUP")])
 def test_interrupting_a_fit_keeps_earlier_results(stage, sig, earlier, monkeypatch, capsys):
-    """Ctrl-C 0.5 s into sampling (issue 18: it used to finish the fit on the partial trace)."""
+    """Ctrl-C 0.5 s into sampling (issue 18: it used to finish the fit on the partial trace); the
+    terminal closing (SIGHUP) the same way."""
+    if sig == "HUP":  # as in a terminal (a test run under nohup would have it ignored)
+        before = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        try:
+            check_interrupted(stage, sig, earlier, monkeypatch, capsys)
+        finally:
+            signal.signal(signal.SIGHUP, before)
+        return
     check_interrupted(stage, sig, earlier, monkeypatch, capsys)
 
 

@@ -1,13 +1,15 @@
-"""Interruptions: SIGINT and SIGTERM as exceptions, named stages, and a fault-injection hook.
+"""Interruptions: SIGINT, SIGTERM and SIGHUP as exceptions, named stages, and a fault-injection hook.
 
-The command line turns SIGINT (Ctrl-C) and SIGTERM into :class:`Interrupted`, an exception that
-unwinds through every ``finally`` (so staging is removed and a running sampler is cancelled) and
-that no library swallows (it is not a :class:`KeyboardInterrupt`, which samplers catch to return
-what they have drawn so far). The command then exits 130 or 143.
+The command line turns SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal or the SSH session
+closed) into :class:`Interrupted`, an exception that unwinds through every ``finally`` (so
+staging is removed and a running sampler is cancelled) and that no library swallows (it is not a
+:class:`KeyboardInterrupt`, which samplers catch to return what they have drawn so far). The
+command then exits 130, 143 or 129. A SIGHUP that is ignored when the block starts (a run under
+``nohup``) stays ignored.
 
 :func:`checkpoint` names the stage a run has reached; messages say where an interruption came.
 For the fault-injection tests it can also signal the process itself: with
-``RECONCILE_FAULT_AT=<stage>`` (and ``RECONCILE_FAULT_SIGNAL=INT|TERM|KILL``, default KILL;
+``RECONCILE_FAULT_AT=<stage>`` (and ``RECONCILE_FAULT_SIGNAL=INT|TERM|HUP|KILL``, default KILL;
 ``RECONCILE_FAULT_DELAY=<seconds>`` to send it from another thread a moment later, while the
 stage is under way) the process sends itself that signal when it reaches the stage
 (``<stage>#<n>``: the n-th time it does); ``RECONCILE_TRACE_STAGES=<file>`` appends the name of
@@ -34,7 +36,8 @@ committed = False
 
 
 class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived; ``exit_code`` is 128 + the signal's number (130, 143)."""
+    """SIGINT, SIGTERM or SIGHUP arrived; ``exit_code`` is 128 + the signal's number (130, 143,
+    129)."""
 
     def __init__(self, signum: int):
         self.signum = signum
@@ -46,14 +49,25 @@ def _raise(signum, frame):  # noqa: ARG001 - the signal module's handler signatu
     raise Interrupted(signum)
 
 
+def _caught() -> tuple[int, ...]:
+    """The signals a run turns into :class:`Interrupted`: SIGINT, SIGTERM, and SIGHUP where the
+    platform has it and it is not ignored (``nohup`` ignores it so that a run outlives its
+    terminal: it must go on doing so)."""
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None or signal.getsignal(hangup) is signal.SIG_IGN:
+        return (signal.SIGINT, signal.SIGTERM)
+    return (signal.SIGINT, signal.SIGTERM, hangup)
+
+
 @contextlib.contextmanager
 def interrupts_raise() -> Iterator[None]:
-    """While the block runs, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only;
-    elsewhere the block runs with the handlers as they are). The previous handlers come back."""
+    """While the block runs, SIGINT, SIGTERM and SIGHUP (unless ignored) raise
+    :class:`Interrupted` (main thread only; elsewhere the block runs with the handlers as they
+    are). The previous handlers come back."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.signal(s, _raise) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, _raise) for s in _caught()}
     try:
         yield
     finally:
@@ -63,15 +77,14 @@ def interrupts_raise() -> Iterator[None]:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back while the block runs (renames that must finish together):
-    one that arrives meanwhile is only recorded, and handled as usual when the block ends."""
+    """Hold SIGINT, SIGTERM and SIGHUP (unless ignored) back while the block runs (renames that
+    must finish together): one that arrives meanwhile is only recorded, and handled as usual when
+    the block ends."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     arrived: list[int] = []
-    previous = {
-        s: signal.signal(s, lambda signum, frame: arrived.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)
-    }
+    previous = {s: signal.signal(s, lambda signum, frame: arrived.append(signum)) for s in _caught()}
     try:
         yield
     finally:

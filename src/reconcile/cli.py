@@ -860,7 +860,8 @@ def _check_limits(parser, args) -> None:
 def _interrupted_message(exc, args) -> str:
     from . import _signals
 
-    name = "SIGINT (Ctrl-C)" if exc.signum == 2 else exc.args[0] if exc.args else "a signal"
+    names = {2: "SIGINT (Ctrl-C)", 1: "SIGHUP (the terminal closed)"}
+    name = names.get(exc.signum) or (exc.args[0] if exc.args else "a signal")
     where = getattr(args, "out", None) or getattr(args, "dir", None)
     if _signals.committed:
         return f"interrupted by {name} after the new results were in place in {where}; they are complete"
@@ -888,7 +889,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()  # (a closed pipe shows here, not at exit)
             return code
     except Interrupted as exc:
-        _err(_interrupted_message(exc, args))
+        with contextlib.suppress(OSError):  # (after a hangup the terminal may be gone)
+            _err(_interrupted_message(exc, args))
         return exc.exit_code
     except KeyboardInterrupt:  # raised where no handler of ours was installed (not the main thread)
         _err("interrupted; earlier results left as they were")
