@@ -81,3 +81,21 @@ def test_stages_are_log_records_a_program_can_route(caplog):
             _progress.stage("sampling")
     assert out.getvalue().startswith("reconcile: sampling...") and caplog.records == []
     assert _progress.log.handlers == [] and _progress.log.propagate  # restored
+
+
+def test_arvizs_refactor_notice_is_not_shown(tmp_path):
+    """ArviZ 0.23 prints a FutureWarning about its 1.0 refactor on the first import of each day
+    (a stamp in the user's cache): a new user saw it on their first fit. Importing reconcile
+    first hides it; importing ArviZ alone, with the same empty cache, shows it (the control)."""
+    import os
+    import subprocess
+    import sys
+
+    def stderr_of(code: str, cache: str) -> str:
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / cache), "PYTHONWARNINGS": "default"}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert "ArviZ is undergoing" in stderr_of("import arviz", "control")
+    assert "ArviZ is undergoing" not in stderr_of("import reconcile.diagnostics, arviz", "reconcile")

@@ -10,8 +10,13 @@ In a notebook::
 Heavy modules (PyMC) are imported on first use, so reading and validating claims stays fast.
 """
 
+import warnings as _warnings
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+
+# ArviZ 0.23 announces its coming 1.0 refactor on the first import of each day: nothing a user of
+# reconcile can act on (reconcile pins arviz<1), so it is not shown (issue 20).
+_warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
 
 try:
     __version__ = version("reconcile")
