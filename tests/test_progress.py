@@ -97,5 +97,8 @@ def test_arvizs_refactor_notice_is_not_shown(tmp_path):
         assert done.returncode == 0, done.stderr
         return done.stderr
 
-    assert "ArviZ is undergoing" in stderr_of("import arviz", "control")
+    if "ArviZ is undergoing" not in stderr_of("import arviz", "control"):
+        import pytest
+
+        pytest.skip("this ArviZ shows no refactor notice: nothing to hide")
     assert "ArviZ is undergoing" not in stderr_of("import reconcile.diagnostics, arviz", "reconcile")
