@@ -582,10 +582,10 @@ def test_the_graph_reads_every_input_under_its_declared_dimensions(war, request)
 @pytest.mark.parametrize("war", ["shipped", "simulated-400", "two-tallies-495"])
 def test_the_model_density_is_the_recorded_one(war):
     """The model's log density and gradient at fixed points of three wars equal those recorded in
-    tests/golden/model_density.json (first recorded before the model became a package, issue 19; re-recorded with each change
-    to the model made on purpose, the last the drift's 120-day knots): a
-    refactor leaves the model as it was. A change to the model on purpose re-records them
-    (tests/golden/make_model_density.py) and says why in docs/decisions.md."""
+    tests/golden/model_density.json (first before the model became a package, issue 19; last
+    with the drift's 120-day knots): a refactor leaves the model as it was. A change to the model
+    on purpose re-records them (tests/golden/make_model_density.py) and says why in
+    docs/decisions.md."""
     import json
     from pathlib import Path
 
