@@ -151,6 +151,7 @@ def test_claims_at_the_ends_of_the_valid_range_can_be_fitted():
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning")  # (the strength of 0)
 def test_the_figures_refused_are_ones_the_model_cannot_fit(monkeypatch):
     """The other side of the range: with the check lifted, a strength of 0 or a loss of at most
     1e-300 leaves no starting point with a finite density (nutpie's 'All initialization points
