@@ -99,8 +99,7 @@ def run_one(world_name: str, world_seed: int, fit_seed: int, workdir: Path, extr
     row["checkpoints"] = checks.to_dict("records")
     directional = biases[(biases["stance"].isin(["adversary", "own"]))]
     row["bias_same_side"] = float(directional["same_side"].mean()) if len(directional) else None
-    pushed = biases[biases["pushed"]]
-    row["bias_stance_side"] = float(pushed["stance_side"].eq(True).mean()) if len(pushed) else None
+    row["bias_stance_side"] = stance_side(biases.to_dict("records"))
     row["bias_in90"] = float(biases["in90"].mean()) if len(biases) else None
     row["biases"] = biases.to_dict("records")
     row["grid_steps"] = [int(n) for n in result.inputs.grid.n_steps]
@@ -116,15 +115,14 @@ def stance_side(biases: list[dict]) -> float | None:
     """Share of the sources the world pushed the way their stance says (an adversary's true bias
     above 1, an own side's below 1) whose posterior median is on that side; from a row's stored
     biases, so rows recorded before ``bias_stance_side`` existed get it too."""
-    pushed = [
-        b
-        for b in biases
-        if (b["stance"] == "adversary" and b["true_bias"] > 1) or (b["stance"] == "own" and b["true_bias"] < 1)
-    ]
-    if not pushed:
+    import pandas as pd
+
+    from reconcile.evaluation import stance_sides
+
+    if not biases:
         return None
-    on_side = [b["bias_q50"] > 1 if b["stance"] == "adversary" else b["bias_q50"] < 1 for b in pushed]
-    return sum(on_side) / len(pushed)
+    pushed, on_side = stance_sides(pd.DataFrame(biases))
+    return float(on_side[pushed].mean()) if pushed.any() else None
 
 
 def report(rows: list[dict]) -> str:

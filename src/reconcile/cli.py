@@ -858,9 +858,11 @@ def _check_limits(parser, args) -> None:
 
 
 def _interrupted_message(exc, args) -> str:
+    import signal
+
     from . import _signals
 
-    names = {2: "SIGINT (Ctrl-C)", 1: "SIGHUP (the terminal closed)"}
+    names = {signal.SIGINT: "SIGINT (Ctrl-C)", getattr(signal, "SIGHUP", None): "SIGHUP (the terminal closed)"}
     name = names.get(exc.signum) or (exc.args[0] if exc.args else "a signal")
     where = getattr(args, "out", None) or getattr(args, "dir", None)
     if _signals.committed:

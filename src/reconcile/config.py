@@ -65,9 +65,14 @@ def _defaults() -> Mapping[str, Any]:
     return tomllib.loads(text)
 
 
+def _near(key: str, known: Iterable[str]) -> str:
+    """ "; did you mean 'X'?" for the closest of ``known`` to ``key``, or "" when none is close."""
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def _hint(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(sorted(known))}"
+    return _near(key, known) or f"; known keys: {', '.join(sorted(known))}"
 
 
 def _check_type(path: str, value: Any, default: Any) -> Any:
@@ -340,19 +345,16 @@ class Config:
         population (source) of the claims: a misspelt name, whose settings a fit silently does
         not use. (A configuration shared by claim files, or an as-of fit before a population's
         first claim, has such names on purpose: callers report them, they are not errors.)"""
-        known_populations, known_sources = set(populations), set(sources)
-        out = []
-        for name in self.data["populations"]:
-            if name not in known_populations:
-                near = difflib.get_close_matches(name, sorted(known_populations), n=1)
-                hint = f"; did you mean {near[0]!r}?" if near else ""
-                out.append(f"[populations.{name}] names no population of the claims, so it is not used{hint}")
-        for name in self.data["source_labels"]:
-            if name not in known_sources:
-                near = difflib.get_close_matches(name, sorted(known_sources), n=1)
-                hint = f"; did you mean {near[0]!r}?" if near else ""
-                out.append(f"[source_labels] {name!r} names no source of the claims, so it is not used{hint}")
-        return out
+        pops, srcs = set(populations), set(sources)
+        return [
+            f"[populations.{name}] names no population of the claims, so it is not used{_near(name, pops)}"
+            for name in self.data["populations"]
+            if name not in pops
+        ] + [
+            f"[source_labels] '{name}' names no source of the claims, so it is not used{_near(name, srcs)}"
+            for name in self.data["source_labels"]
+            if name not in srcs
+        ]
 
     @property
     def lexicon_overrides(self) -> dict[str, tuple[float, float]]:

@@ -78,6 +78,16 @@ def checkpoint_coverage(result, truth: pd.DataFrame, fractions: Sequence[float] 
     return pd.DataFrame(rows)
 
 
+def stance_sides(biases: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """For rows with ``stance``, ``true_bias`` and ``bias_q50``: whether the world pushed the
+    source the way its stance says (an adversary's true bias above 1, an own side's below 1), and
+    whether its posterior median is on that side of 1."""
+    adversary, own = biases["stance"] == "adversary", biases["stance"] == "own"
+    pushed = (adversary & (biases["true_bias"] > 1)) | (own & (biases["true_bias"] < 1))
+    on_side = (adversary & (biases["bias_q50"] > 1)) | (own & (biases["bias_q50"] < 1))
+    return pushed, on_side
+
+
 def bias_check(result, sources_truth: pd.DataFrame) -> pd.DataFrame:
     """Each (source, stance) of the fit against the world's truth: ``true_bias`` is the geometric
     mean of the source's true average factors on the populations it has that stance towards
@@ -96,9 +106,7 @@ def bias_check(result, sources_truth: pd.DataFrame) -> pd.DataFrame:
     out = est.merge(truth, on=["source", "stance"], how="inner")
     out["in90"] = (out["bias_q05"] <= out["true_bias"]) & (out["true_bias"] <= out["bias_q95"])
     out["same_side"] = np.sign(np.log(out["bias_q50"])) == np.sign(np.log(out["true_bias"]))
-    adversary, own = out["stance"] == "adversary", out["stance"] == "own"
-    out["pushed"] = (adversary & (out["true_bias"] > 1)) | (own & (out["true_bias"] < 1))
-    on_side = (adversary & (out["bias_q50"] > 1)) | (own & (out["bias_q50"] < 1))
+    out["pushed"], on_side = stance_sides(out)
     out["stance_side"] = on_side.astype(object).where(out["pushed"], None)  # None (JSON null) where not asked
     columns = ["source", "stance", "n_claims", "true_bias", "bias_q05", "bias_q50", "bias_q95", "in90", "same_side"]
     return out[[*columns, "pushed", "stance_side"]]
