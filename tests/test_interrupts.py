@@ -29,7 +29,16 @@ from reconcile.cli import main
 
 FAST = ["--draws", "20", "--tune", "20", "--chains", "1"]
 LONG = ["--draws", "4000", "--tune", "300", "--chains", "1"]  # sampling lasts seconds: a signal lands in it
-STAGES_BEFORE_SWITCH = ["validated", "compiling", "sampling", "summarising", "writing", "staged", "commit:switch"]
+STAGES_BEFORE_SWITCH = [
+    "validated",
+    "compiling",
+    "sampling",
+    "summarising",
+    "drawing",
+    "writing",
+    "staged",
+    "commit:switch",
+]
 STAGES_AFTER_SWITCH = ["commit:switched", "commit:done"]
 CODES = {"INT": 130, "TERM": 143, "HUP": 129}
 
@@ -49,6 +58,8 @@ def fault_env(monkeypatch, stage: str, sig: str) -> list[str]:
     if stage == "sampling":
         monkeypatch.setenv("RECONCILE_FAULT_DELAY", "0.5")  # from a timer thread, into nutpie's wait
         return LONG
+    if stage == "drawing":
+        monkeypatch.setenv("RECONCILE_FAULT_DELAY", "0.3")  # while this process and a child draw
     return FAST
 
 
@@ -81,10 +92,23 @@ def check_interrupted(stage: str, sig: str, earlier: Path, monkeypatch, capsys) 
         assert snapshot(earlier) == full  # byte for byte, hidden store included: no staging left
 
 
-@pytest.mark.parametrize(("stage", "sig"), [("sampling", "INT"), ("summarising", "TERM"), ("sampling", "HUP")])
+@pytest.mark.parametrize(
+    ("stage", "sig"), [("sampling", "INT"), ("summarising", "TERM"), ("sampling", "HUP"), ("drawing", "TERM")]
+)
 def test_interrupting_a_fit_keeps_earlier_results(stage, sig, earlier, monkeypatch, capsys):
     """Ctrl-C 0.5 s into sampling (issue 18: it used to finish the fit on the partial trace); the
-    terminal closing (SIGHUP) the same way."""
+    terminal closing (SIGHUP) the same way; SIGTERM while the figures are drawn by this process
+    and a forked child, which is killed and reaped before the staging is removed."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
     if sig == "HUP":  # as in a terminal (a test run under nohup would have it ignored)
         before = signal.signal(signal.SIGHUP, signal.SIG_DFL)
         try:
@@ -93,6 +117,13 @@ def test_interrupting_a_fit_keeps_earlier_results(stage, sig, earlier, monkeypat
             signal.signal(signal.SIGHUP, before)
         return
     check_interrupted(stage, sig, earlier, monkeypatch, capsys)
+    from reconcile.plots import plot_workers
+
+    if stage == "drawing" and plot_workers() > 1:
+        assert forked  # (the signal came while a child drew)
+    for pid in forked:  # every drawing child already reaped: none left running
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 @pytest.mark.slow

@@ -252,6 +252,85 @@ def test_save_plots_writes_five_pngs_at_print_resolution_and_five_svgs(result, t
         assert p.with_suffix(".svg").read_bytes() == q.with_suffix(".svg").read_bytes()
 
 
+def test_figures_drawn_by_forked_children_are_the_same_files(result, tmp_path):
+    """Two processes or one: the same files, byte for byte, in the same order."""
+    if plots.plot_workers() < 2 and not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    one = plots.save_plots(result, tmp_path / "one", workers=1)
+    two = plots.save_plots(result, tmp_path / "two", workers=2)
+    assert [p.name for p in one] == [p.name for p in two] == PLOT_NAMES
+    for p, q in zip(one, two):
+        assert p.read_bytes() == q.read_bytes(), p.name
+        assert p.with_suffix(".svg").read_bytes() == q.with_suffix(".svg").read_bytes(), p.name
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_child_that_fails_costs_only_time(result, tmp_path, monkeypatch):
+    """A drawing child that dies before drawing anything: its figures are drawn by the parent,
+    and the set of files is whole."""
+    monkeypatch.setattr(plots, "_quiet_child", lambda parent: os._exit(3))
+    paths = plots.save_plots(result, tmp_path / "plots", workers=2)
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(
+        [*PLOT_NAMES, *(n.replace(".png", ".svg") for n in PLOT_NAMES)]
+    )
+    assert all(p.stat().st_size > 5000 for p in paths)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_an_interrupted_parent_leaves_no_child_behind(result, tmp_path, monkeypatch):
+    """An interrupt raised in the parent while a child draws: the child is killed and reaped."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    def interrupted(res, out, name):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fork", fork)
+    real_save = plots._save_one
+    monkeypatch.setattr(
+        plots, "_save_one", lambda res, out, name: (interrupted if os.getpid() == parent else real_save)(res, out, name)
+    )
+    parent = os.getpid()
+    with pytest.raises(KeyboardInterrupt):
+        plots.save_plots(result, tmp_path / "plots", workers=2)
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):  # already reaped: nothing left running or unreaped
+        os.waitpid(forked[0], os.WNOHANG)
+
+
+def test_plot_workers_env_and_threads(monkeypatch):
+    import threading
+
+    monkeypatch.setenv(plots.PLOT_WORKERS_ENV, "1")
+    assert plots.plot_workers() == 1
+    monkeypatch.setenv(plots.PLOT_WORKERS_ENV, "3")
+    assert plots.plot_workers() == 3
+    monkeypatch.setenv(plots.PLOT_WORKERS_ENV, "many")
+    assert plots.plot_workers() == 1
+    monkeypatch.delenv(plots.PLOT_WORKERS_ENV)
+    seen: list[int] = []
+    worker = threading.Thread(target=lambda: seen.append(plots.plot_workers()))
+    worker.start()
+    worker.join()
+    assert seen == [1]  # never forks from a thread other than the main one
+    assert plots.plot_workers() <= 2
+
+
+def test_shares_balance_the_drawing_time():
+    assert plots._shares(PLOT_NAMES, 2) == [
+        ["cumulative.png", "sources.png"],
+        ["priors.png", "daily_rate.png", "claims_check.png"],
+    ]
+    assert plots._shares(PLOT_NAMES, 1) == [sorted(PLOT_NAMES, key=lambda k: -plots._COST.get(k, 0.5))]
+    assert sorted(sum(plots._shares(PLOT_NAMES, 9), [])) == sorted(PLOT_NAMES)
+
+
 def _legend_texts(ax_or_legend) -> list[str]:
     legend = ax_or_legend.get_legend() if hasattr(ax_or_legend, "get_legend") else ax_or_legend
     return [" ".join(t.get_text().split()) for t in legend.get_texts()] if legend else []

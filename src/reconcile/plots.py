@@ -25,7 +25,14 @@ Conventions shared by all figures:
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import sys
 import textwrap
+import threading
+import time
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -44,6 +51,8 @@ from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from . import summary
+from ._progress import paused
+from ._signals import checkpoint
 from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY, STANCE_ORDER, hyperpriors, stance_priors
 from .priors import stance_bias_factor
 
@@ -1281,31 +1290,163 @@ PLOTS = {
 }
 
 
-def save_plots(result, out_dir) -> list[Path]:
+def save_plots(result, out_dir, *, workers: int | None = None) -> list[Path]:
     """Write every figure into ``out_dir`` (created if needed) as a PNG at a print resolution
     (200 dpi) and as an SVG beside it (vector, for print; byte-for-byte reproducible); returns the
     PNG paths.
 
-    ``write_report(result, DIR)`` calls this with ``DIR/plots``.
+    ``workers``: how many processes draw the figures (default: up to two, where the process can
+    fork safely; see :func:`plot_workers`). The files are the same bytes whichever process draws
+    them. ``write_report(result, DIR)`` calls this with ``DIR/plots``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, make in PLOTS.items():
-        fig = make(result)
+    names = list(PLOTS)
+    n = plot_workers() if workers is None else max(1, int(workers))
+    if n > 1 and len(names) > 1:
+        _save_forked(result, out, names, n)
+    else:
+        checkpoint("drawing")
+        for name in names:
+            _save_one(result, out, name)
+    return [out / name for name in names]
+
+
+def _save_one(result, out: Path, name: str) -> None:
+    fig = PLOTS[name](result)
+    try:
+        path = out / name
+        # a figure already laid out by a layout engine fits its canvas; cropping it to the
+        # tight bounding box would only draw it twice (~0.6 s per fit)
+        tight = "tight" if fig.get_layout_engine() is None else None
+        fig.savefig(path, dpi=_DPI, bbox_inches=tight, facecolor="white")
+        # the same ids and no date in every run: same fit, same file
+        with matplotlib.rc_context({"svg.hashsalt": "reconcile"}):
+            fig.savefig(path.with_suffix(".svg"), bbox_inches=tight, facecolor="white", metadata={"Date": None})
+    finally:
+        fig.clear()
+
+
+#: ``RECONCILE_PLOT_WORKERS=1`` draws the figures in the calling process only
+PLOT_WORKERS_ENV = "RECONCILE_PLOT_WORKERS"
+
+
+def plot_workers() -> int:
+    """How many processes :func:`save_plots` uses by default: ``$RECONCILE_PLOT_WORKERS`` if set,
+    otherwise two where the CPUs allow and forking is safe (Linux, the main thread of a process
+    that is not itself a worker of a pool: a batch's workers already use the cores), else one."""
+    wanted = os.environ.get(PLOT_WORKERS_ENV, "").strip()
+    if wanted:
         try:
-            path = out / name
-            # a figure already laid out by a layout engine fits its canvas; cropping it to the
-            # tight bounding box would only draw it twice (~0.6 s per fit)
-            tight = "tight" if fig.get_layout_engine() is None else None
-            fig.savefig(path, dpi=_DPI, bbox_inches=tight, facecolor="white")
-            # the same ids and no date in every run: same fit, same file
-            with matplotlib.rc_context({"svg.hashsalt": "reconcile"}):
-                fig.savefig(path.with_suffix(".svg"), bbox_inches=tight, facecolor="white", metadata={"Date": None})
-            written.append(path)
-        finally:
-            fig.clear()
-    return written
+            return max(1, int(wanted))
+        except ValueError:
+            return 1
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return 1
+    if threading.current_thread() is not threading.main_thread() or multiprocessing.parent_process() is not None:
+        return 1
+    return min(2, len(os.sched_getaffinity(0)))
+
+
+def _save_forked(result, out: Path, names: list[str], n: int) -> None:
+    """Draw ``names`` over ``n`` processes: this one draws every n-th figure from the first (the
+    longest), forked children the others. A child that fails, or dies, or outlives a generous
+    deadline costs only time: its figures are drawn again here, where an error surfaces as it
+    would without children. Children ignore SIGINT and SIGHUP and are killed if this process
+    stops early (an interrupt raised here), so they never outlive an interrupted run's cleanup."""
+    shares = _shares(names, n)
+    children: dict[int, list[str]] = {}
+    parent = os.getpid()
+    try:
+        for share in shares[1:]:
+            # the spinner's thread stops while forking, so a child never inherits its locks;
+            # (Python 3.12+ warns about forking a process with threads: this child only draws)
+            with paused(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+                if pid == 0:  # the child: draw, and leave without running anything of the parent's
+                    _child(result, out, share, parent)
+            children[pid] = share
+        checkpoint("drawing")  # (children drawing: a stage of the fault-injection tests)
+        started = time.perf_counter()
+        for name in shares[0]:
+            _save_one(result, out, name)
+        # a child is given far longer than this process took for its own share
+        deadline = started + max(60.0, 10 * (time.perf_counter() - started))
+        while children:
+            for pid in list(children):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done == 0 and time.perf_counter() < deadline:
+                    continue
+                if done == 0:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                share = children.pop(pid)
+                if done == 0 or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+                    for name in share:  # drawn again here: its error, if any, is raised here
+                        _save_one(result, out, name)
+            if children:
+                time.sleep(0.02)
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
+#: roughly how long each figure takes to draw, relative to one another (the shipped data)
+_COST = {"cumulative.png": 4.0, "priors.png": 1.8, "daily_rate.png": 1.5, "claims_check.png": 1.0}
+
+
+def _shares(names: list[str], n: int) -> list[list[str]]:
+    """``names`` split into ``n`` shares of about equal drawing time (longest first, each to the
+    share with the least so far)."""
+    shares: list[list[str]] = [[] for _ in range(n)]
+    load = [0.0] * n
+    for name in sorted(names, key=lambda k: -_COST.get(k, 0.5)):
+        i = load.index(min(load))
+        shares[i].append(name)
+        load[i] += _COST.get(name, 0.5)
+    return [share for share in shares if share]
+
+
+def _child(result, out: Path, share: list[str], parent: int) -> None:
+    """A drawing child's whole life: it ends with ``os._exit`` (status 0 when every figure of its
+    share is written), so nothing of the parent's (its ``finally`` blocks, ``atexit``, buffered
+    output) runs twice."""
+    code = 1
+    try:
+        _quiet_child(parent)
+        for name in share:
+            _save_one(result, out, name)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _quiet_child(parent: int) -> None:
+    """In a drawing child: the parent handles interrupts (and kills it); the child dies with its
+    parent, even one killed outright (SIGKILL), so it never writes into a staging directory that
+    the next run is cleaning; whatever it would print (warnings) goes nowhere, and the parent's
+    streams, with the locks their threads may have held at the fork, are not touched."""
+    try:  # Linux: SIGKILL when the parent dies (PR_SET_PDEATHSIG = 1)
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
+    for name in ("SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives until os._exit
+    sys.stdout = sys.stderr = devnull
+    os.dup2(devnull.fileno(), 1)
+    os.dup2(devnull.fileno(), 2)
 
 
 def _show_figures_inline() -> None:
