@@ -252,31 +252,110 @@ def test_save_plots_writes_five_pngs_at_print_resolution_and_five_svgs(result, t
         assert p.with_suffix(".svg").read_bytes() == q.with_suffix(".svg").read_bytes()
 
 
-def test_figures_drawn_by_forked_children_are_the_same_files(result, tmp_path):
-    """Two processes or one: the same files, byte for byte, in the same order."""
-    if plots.plot_workers() < 2 and not hasattr(os, "fork"):
-        pytest.skip("no fork here")
+needs_fork = pytest.mark.skipif(not plots._fork_is_safe(), reason="figures are drawn in one process here")
+
+
+def _drawn_here(monkeypatch) -> list[str]:
+    """The names of the figures this process draws itself (not its forked children)."""
+    here: list[str] = []
+    parent = os.getpid()
+    real = plots._save_one
+
+    def save_one(res, out, name):
+        if os.getpid() == parent:
+            here.append(name)
+        return real(res, out, name)
+
+    monkeypatch.setattr(plots, "_save_one", save_one)
+    return here
+
+
+@needs_fork
+def test_figures_drawn_by_forked_children_are_the_same_files(result, tmp_path, monkeypatch):
+    """Two processes or one: the same files, byte for byte, in the same order; with two, the
+    child really drew its share (this process drew only its own)."""
     one = plots.save_plots(result, tmp_path / "one", workers=1)
+    here = _drawn_here(monkeypatch)
     two = plots.save_plots(result, tmp_path / "two", workers=2)
+    assert sorted(here) == sorted(plots._shares(PLOT_NAMES, 2)[0]) and len(here) < len(PLOT_NAMES)
     assert [p.name for p in one] == [p.name for p in two] == PLOT_NAMES
     for p, q in zip(one, two):
         assert p.read_bytes() == q.read_bytes(), p.name
         assert p.with_suffix(".svg").read_bytes() == q.with_suffix(".svg").read_bytes(), p.name
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def _all_files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+EVERY_FILE = sorted([*PLOT_NAMES, *(n.replace(".png", ".svg") for n in PLOT_NAMES)])
+
+
+@needs_fork
 def test_a_child_that_fails_costs_only_time(result, tmp_path, monkeypatch):
     """A drawing child that dies before drawing anything: its figures are drawn by the parent,
     and the set of files is whole."""
     monkeypatch.setattr(plots, "_quiet_child", lambda parent: os._exit(3))
+    here = _drawn_here(monkeypatch)
     paths = plots.save_plots(result, tmp_path / "plots", workers=2)
-    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(
-        [*PLOT_NAMES, *(n.replace(".png", ".svg") for n in PLOT_NAMES)]
-    )
+    assert _all_files(tmp_path / "plots") == EVERY_FILE
+    assert sorted(here) == sorted(PLOT_NAMES)
     assert all(p.stat().st_size > 5000 for p in paths)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+@needs_fork
+def test_no_process_to_fork_or_a_child_reaped_elsewhere(result, tmp_path, monkeypatch):
+    """fork() failing (no memory, a limit on processes) or a child's status lost (SIGCHLD
+    ignored by the host program): the run draws those figures itself."""
+    here = _drawn_here(monkeypatch)
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    plots.save_plots(result, tmp_path / "no-fork", workers=2)
+    assert _all_files(tmp_path / "no-fork") == EVERY_FILE and sorted(here) == sorted(PLOT_NAMES)
+
+    monkeypatch.undo()
+    here = _drawn_here(monkeypatch)
+    real_waitpid = os.waitpid
+
+    def waitpid(pid, options):
+        if options == os.WNOHANG:  # someone else reaps it first
+            real_waitpid(pid, 0)
+            raise ChildProcessError(10, "No child processes")
+        return real_waitpid(pid, options)
+
+    monkeypatch.setattr(os, "waitpid", waitpid)
+    plots.save_plots(result, tmp_path / "lost", workers=2)
+    assert _all_files(tmp_path / "lost") == EVERY_FILE and sorted(here) == sorted(PLOT_NAMES)
+
+
+@needs_fork
+def test_a_drawing_child_dies_with_its_parent():
+    """The child asks Linux for SIGKILL when its parent dies (so a killed run leaves no child
+    writing into a staging directory)."""
+    import ctypes
+    import signal
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            plots._quiet_child(os.getppid())
+            got = ctypes.c_int(0)
+            ctypes.CDLL(None).prctl(2, ctypes.byref(got), 0, 0, 0)  # PR_GET_PDEATHSIG
+            os.write(write, str(got.value).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 64)
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert int(answer) == signal.SIGKILL
+
+
+@needs_fork
 def test_an_interrupted_parent_leaves_no_child_behind(result, tmp_path, monkeypatch):
     """An interrupt raised in the parent while a child draws: the child is killed and reaped."""
     forked: list[int] = []
@@ -307,19 +386,20 @@ def test_an_interrupted_parent_leaves_no_child_behind(result, tmp_path, monkeypa
 def test_plot_workers_env_and_threads(monkeypatch):
     import threading
 
+    monkeypatch.setattr(plots, "_fork_is_safe", lambda: True)
     monkeypatch.setenv(plots.PLOT_WORKERS_ENV, "1")
     assert plots.plot_workers() == 1
     monkeypatch.setenv(plots.PLOT_WORKERS_ENV, "3")
     assert plots.plot_workers() == 3
     monkeypatch.setenv(plots.PLOT_WORKERS_ENV, "many")
     assert plots.plot_workers() == 1
-    monkeypatch.delenv(plots.PLOT_WORKERS_ENV)
-    seen: list[int] = []
-    worker = threading.Thread(target=lambda: seen.append(plots.plot_workers()))
+    monkeypatch.undo()
+    monkeypatch.setenv(plots.PLOT_WORKERS_ENV, "3")
+    seen: list[tuple[bool, int]] = []
+    worker = threading.Thread(target=lambda: seen.append((plots._fork_is_safe(), plots.plot_workers())))
     worker.start()
     worker.join()
-    assert seen == [1]  # never forks from a thread other than the main one
-    assert plots.plot_workers() <= 2
+    assert seen == [(False, 1)]  # never forks from a thread other than the main one, whatever is asked
 
 
 def test_shares_balance_the_drawing_time():

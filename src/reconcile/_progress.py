@@ -88,7 +88,12 @@ class _Reporter(logging.Handler):
 
     def _stop_bar(self) -> None:
         if self._bar is not None:
+            # rich's stop() only asks its refresh thread to end; wait for it, so that nothing
+            # draws (or holds the terminal's lock) once the spinner is stopped
+            thread = getattr(getattr(self._bar, "live", None), "_refresh_thread", None)
             self._bar.stop()
+            if thread is not None:
+                thread.join(timeout=1.0)
             self._bar = None
 
     @contextlib.contextmanager

@@ -50,7 +50,7 @@ from matplotlib.text import Text
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
-from . import summary
+from . import _signals, summary
 from ._progress import paused
 from ._signals import checkpoint
 from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY, STANCE_ORDER, hyperpriors, stance_priors
@@ -1295,14 +1295,15 @@ def save_plots(result, out_dir, *, workers: int | None = None) -> list[Path]:
     (200 dpi) and as an SVG beside it (vector, for print; byte-for-byte reproducible); returns the
     PNG paths.
 
-    ``workers``: how many processes draw the figures (default: up to two, where the process can
-    fork safely; see :func:`plot_workers`). The files are the same bytes whichever process draws
-    them. ``write_report(result, DIR)`` calls this with ``DIR/plots``.
+    ``workers``: how many processes draw the figures (default :func:`plot_workers`: two on Linux
+    where forking is safe, else one); more than one only where forking is safe. The files are the
+    same bytes whichever process draws them. ``write_report(result, DIR)`` calls this with
+    ``DIR/plots``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = list(PLOTS)
-    n = plot_workers() if workers is None else max(1, int(workers))
+    n = plot_workers() if workers is None else (max(1, int(workers)) if _fork_is_safe() else 1)
     if n > 1 and len(names) > 1:
         _save_forked(result, out, names, n)
     else:
@@ -1331,69 +1332,102 @@ def _save_one(result, out: Path, name: str) -> None:
 PLOT_WORKERS_ENV = "RECONCILE_PLOT_WORKERS"
 
 
+def _fork_is_safe() -> bool:
+    """Linux, in the main thread of a process that is not itself a worker of a pool (a batch's
+    workers already use the cores; Dask's run tasks in threads)."""
+    return (
+        sys.platform.startswith("linux")
+        and hasattr(os, "fork")
+        and threading.current_thread() is threading.main_thread()
+        and multiprocessing.parent_process() is None
+    )
+
+
 def plot_workers() -> int:
-    """How many processes :func:`save_plots` uses by default: ``$RECONCILE_PLOT_WORKERS`` if set,
-    otherwise two where the CPUs allow and forking is safe (Linux, the main thread of a process
-    that is not itself a worker of a pool: a batch's workers already use the cores), else one."""
+    """How many processes :func:`save_plots` uses by default: one where forking is not safe
+    (:func:`_fork_is_safe`), otherwise ``$RECONCILE_PLOT_WORKERS`` if set, else two if the process
+    may run on two CPUs or more (``os.sched_getaffinity``; a container's CPU quota is not read)."""
+    if not _fork_is_safe():
+        return 1
     wanted = os.environ.get(PLOT_WORKERS_ENV, "").strip()
     if wanted:
         try:
             return max(1, int(wanted))
         except ValueError:
             return 1
-    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
-        return 1
-    if threading.current_thread() is not threading.main_thread() or multiprocessing.parent_process() is not None:
-        return 1
     return min(2, len(os.sched_getaffinity(0)))
 
 
+#: Python 3.12+ warns when a process with threads forks; the child here only draws and leaves
+_FORK_WARNING = r".*use of fork\(\) may lead to deadlocks"
+
+
 def _save_forked(result, out: Path, names: list[str], n: int) -> None:
-    """Draw ``names`` over ``n`` processes: this one draws every n-th figure from the first (the
-    longest), forked children the others. A child that fails, or dies, or outlives a generous
-    deadline costs only time: its figures are drawn again here, where an error surfaces as it
-    would without children. Children ignore SIGINT and SIGHUP and are killed if this process
-    stops early (an interrupt raised here), so they never outlive an interrupted run's cleanup."""
+    """Draw ``names`` over ``n`` processes: this one draws the first share (the longest figure),
+    forked children the others. A child that fails, dies, cannot be forked or outlives a generous
+    deadline (ten times this process's own share, at least a minute) costs only time: its figures
+    are drawn again here, where an error surfaces as it would without children. Children ignore
+    SIGINT and SIGHUP, die with this process, and are killed and reaped before this returns or
+    raises, so they never outlive an interrupted run's cleanup."""
+    import gc
+
     shares = _shares(names, n)
+    mine = list(shares[0])
     children: dict[int, list[str]] = {}
     parent = os.getpid()
     try:
         for share in shares[1:]:
-            # the spinner's thread stops while forking, so a child never inherits its locks;
-            # (Python 3.12+ warns about forking a process with threads: this child only draws)
-            with paused(), warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
+            # signals that arrive while forking are held back until the child is registered
+            # (and, in the child, until it has set its own handlers); the spinner's thread stops,
+            # so a child never inherits a lock of the terminal; objects that exist now are never
+            # collected in the child
+            with _signals.deferred(), paused(), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_FORK_WARNING, category=DeprecationWarning)
+                gc.freeze()
+                try:
+                    pid = os.fork()
+                except OSError:  # no process to be had (memory, a limit on processes): draw it here
+                    mine += share
+                    continue
+                finally:
+                    if os.getpid() == parent:
+                        gc.unfreeze()
                 if pid == 0:  # the child: draw, and leave without running anything of the parent's
                     _child(result, out, share, parent)
-            children[pid] = share
+                children[pid] = share
         checkpoint("drawing")  # (children drawing: a stage of the fault-injection tests)
         started = time.perf_counter()
-        for name in shares[0]:
+        for name in mine:
             _save_one(result, out, name)
-        # a child is given far longer than this process took for its own share
         deadline = started + max(60.0, 10 * (time.perf_counter() - started))
         while children:
             for pid in list(children):
-                done, status = os.waitpid(pid, os.WNOHANG)
+                try:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:  # reaped by someone else (SIGCHLD ignored): outcome unknown
+                    done, status = pid, -1
                 if done == 0 and time.perf_counter() < deadline:
                     continue
                 if done == 0:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
+                    _kill_and_reap(pid)
                 share = children.pop(pid)
-                if done == 0 or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+                if done == 0 or status == -1 or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
                     for name in share:  # drawn again here: its error, if any, is raised here
                         _save_one(result, out, name)
             if children:
                 time.sleep(0.02)
     finally:
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+        with _signals.deferred():  # (a second Ctrl-C does not leave a child unreaped)
+            for pid in children:
+                _kill_and_reap(pid)
+
+
+def _kill_and_reap(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
 
 
 #: roughly how long each figure takes to draw, relative to one another (the shipped data)
@@ -1431,18 +1465,17 @@ def _quiet_child(parent: int) -> None:
     parent, even one killed outright (SIGKILL), so it never writes into a staging directory that
     the next run is cleaning; whatever it would print (warnings) goes nowhere, and the parent's
     streams, with the locks their threads may have held at the fork, are not touched."""
-    try:  # Linux: SIGKILL when the parent dies (PR_SET_PDEATHSIG = 1)
-        import ctypes
+    import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before that took effect
-        os._exit(1)
     for name in ("SIGINT", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Linux: SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG = 1); without it, leave
+    if ctypes.CDLL(None, use_errno=True).prctl(1, ctypes.c_ulong(signal.SIGKILL), 0, 0, 0) != 0:
+        os._exit(1)
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
     devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives until os._exit
     sys.stdout = sys.stderr = devnull
     os.dup2(devnull.fileno(), 1)
