@@ -33,6 +33,29 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture
+def forked(monkeypatch) -> list[int]:
+    """The pids of the children this process forks during the test (``os.fork`` recorded)."""
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return pids
+
+
+def assert_all_reaped(pids: list[int]) -> None:
+    """Every one of ``pids`` already reaped by this process: none left running or a zombie."""
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
 def results_snapshot(directory: Path) -> dict[str, bytes]:
     """What a reader of ``directory`` sees: every file outside the hidden store ``.reconcile/``,
     read through the links that lead into it (relative path -> bytes); a link that leads nowhere

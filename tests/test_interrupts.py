@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CLAIMS_CSV, KURSK_TOML, results_snapshot, snapshot
+from conftest import CLAIMS_CSV, KURSK_TOML, assert_all_reaped, results_snapshot, snapshot
 
 from reconcile.cli import main
 
@@ -95,20 +95,10 @@ def check_interrupted(stage: str, sig: str, earlier: Path, monkeypatch, capsys) 
 @pytest.mark.parametrize(
     ("stage", "sig"), [("sampling", "INT"), ("summarising", "TERM"), ("sampling", "HUP"), ("drawing", "TERM")]
 )
-def test_interrupting_a_fit_keeps_earlier_results(stage, sig, earlier, monkeypatch, capsys):
+def test_interrupting_a_fit_keeps_earlier_results(stage, sig, earlier, forked, monkeypatch, capsys):
     """Ctrl-C 0.5 s into sampling (issue 18: it used to finish the fit on the partial trace); the
     terminal closing (SIGHUP) the same way; SIGTERM while the figures are drawn by this process
     and a forked child, which is killed and reaped before the staging is removed."""
-    forked: list[int] = []
-    real_fork = os.fork
-
-    def fork():
-        pid = real_fork()
-        if pid:
-            forked.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
     if sig == "HUP":  # as in a terminal (a test run under nohup would have it ignored)
         before = signal.signal(signal.SIGHUP, signal.SIG_DFL)
         try:
@@ -121,9 +111,7 @@ def test_interrupting_a_fit_keeps_earlier_results(stage, sig, earlier, monkeypat
 
     if stage == "drawing" and plot_workers() > 1:
         assert forked  # (the signal came while a child drew)
-    for pid in forked:  # every drawing child already reaped: none left running
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
+    assert_all_reaped(forked)  # every drawing child already reaped: none left running
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from pathlib import Path  # noqa: E402
 import browser  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import assert_all_reaped  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from reconcile import interactive, plots  # noqa: E402
@@ -374,21 +375,12 @@ def test_a_drawing_child_dies_with_its_parent():
 
 
 @needs_fork
-def test_an_interrupted_parent_leaves_no_child_behind(cheap_figures, tmp_path, monkeypatch):
+def test_an_interrupted_parent_leaves_no_child_behind(cheap_figures, forked, tmp_path, monkeypatch):
     """An interrupt raised in the parent while a child draws: the child is killed and reaped."""
-    forked: list[int] = []
-    real_fork = os.fork
-
-    def fork():
-        pid = real_fork()
-        if pid:
-            forked.append(pid)
-        return pid
 
     def interrupted(res, out, name):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(os, "fork", fork)
     real_save = plots._save_one
     monkeypatch.setattr(
         plots, "_save_one", lambda res, out, name: (interrupted if os.getpid() == parent else real_save)(res, out, name)
@@ -397,8 +389,7 @@ def test_an_interrupted_parent_leaves_no_child_behind(cheap_figures, tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         plots.save_plots(None, tmp_path / "plots", workers=2)
     assert len(forked) == 1
-    with pytest.raises(ChildProcessError):  # already reaped: nothing left running or unreaped
-        os.waitpid(forked[0], os.WNOHANG)
+    assert_all_reaped(forked)  # nothing left running or unreaped
 
 
 def test_plot_workers_env_and_threads(monkeypatch):
