@@ -207,7 +207,10 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     g, L, B, est = d.grid, d.loss, d.bound, d.estimates
     arrays = graph_data(d, config)
     rate_sd, w = np.exp(point["rate_sd_log__"])[g.pop], arrays.walk_centring
-    walk = np.exp(ou_matrix(g, config["time"]["correlation_days"]) @ (rate_sd ** (1.0 - w) * point["rw_z"]))
+    innovations = rate_sd ** (1.0 - w) * point["rw_z"]
+    if arrays.group_means is not None:  # a data-rich war's walk is sampled in a rotated basis (reparam.walk_basis)
+        innovations = arrays.group_means.walk_basis @ innovations
+    walk = np.exp(ou_matrix(g, config["time"]["correlation_days"]) @ innovations)
     # the walk is normalised to average 1 over the days the population's claims speak about: the
     # mean, over its claims, of each window's mean rate (dense: the overlap matrix)
     overlap = g.overlap(L.pop, L.day_start, L.day_end)
@@ -488,6 +491,27 @@ def test_group_mean_basis_leaves_the_groups_common_shift_non_centred(rich_war):
     assert w[-1] < 0.1 and (w[:-1] > 0.5).all()
 
 
+def test_walk_basis_keeps_the_walk_prior_and_each_population_apart(rich_war):
+    """A data-rich war's walk is sampled in a rotation of its standardised innovations: orthonormal
+    (so N(0, I) stays N(0, I): the prior is unchanged), block-diagonal by population (a direction
+    never mixes two populations' scales), each direction centred by a weight in [0, 1), most
+    informed first within a population, and fewer directions pinned than steps (the claims pin the
+    curve's smooth shapes, not each week's innovation)."""
+    from reconcile.model.reparam import walk_basis
+
+    claims, config, d = rich_war
+    b = walk_basis(d, config)
+    q, w, pop = b["walk_basis"], b["walk_centring"], d.grid.pop
+    np.testing.assert_allclose(q.T @ q, np.eye(len(w)), atol=1e-10)
+    assert (np.abs(q[pop[:, None] != pop[None, :]]) == 0).all()
+    assert ((w >= 0) & (w < 1)).all()
+    for j in range(len(d.grid.populations)):
+        mine = w[pop == j]
+        assert (np.diff(mine) <= 1e-12).all()
+        assert 0 < (mine > 0.5).sum() < len(mine)
+    assert graph_data(d, config).group_means is not None
+
+
 def test_the_observation_model_is_written_once():
     """Every log density and random draw of a stated figure lives in ``observation.py``: no other
     module of the library draws logistic noise, defines the logistic scale or a claim's log density."""
@@ -583,7 +607,7 @@ def test_the_graph_reads_every_input_under_its_declared_dimensions(war, request)
 def test_the_model_density_is_the_recorded_one(war):
     """The model's log density and gradient at fixed points of three wars equal those recorded in
     tests/golden/model_density.json (first before the model became a package, issue 19; last
-    with the drift's 120-day knots): a refactor leaves the model as it was. A change to the model
+    with a data-rich war's walk rotated, the shipped war's as before): a refactor leaves the model as it was. A change to the model
     on purpose re-records them (tests/golden/make_model_density.py) and says why in
     docs/decisions.md."""
     import json

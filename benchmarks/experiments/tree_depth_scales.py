@@ -51,9 +51,9 @@ def main(argv: list[str]) -> None:
     stats = trace.warmup_sample_stats
     depth = stats["depth"].values
     step = stats["step_size"].values
-    print(
-        "tree depth by 25 warm-up draws (chain 0):", [int(np.median(depth[0, i : i + 25])) for i in range(0, tune, 25)]
-    )
+    for chain in range(depth.shape[0]):
+        medians = [int(np.median(depth[chain, i : i + 25])) for i in range(0, tune, 25)]
+        print(f"tree depth by 25 warm-up draws (chain {chain}):", medians)
     print("step size at the end of warm-up:", step[:, -1].round(4).tolist())
     inv_mass = stats["mass_matrix_inv"].values[:, -1]  # (chain, value): the adapted variances
     draws = stats["unconstrained_draw"].values  # (chain, draw, value)

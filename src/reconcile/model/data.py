@@ -36,6 +36,7 @@ from .reparam import (
     centred,
     group_mean_basis,
     uses_group_means,
+    walk_basis,
     walk_centring,
 )
 
@@ -90,6 +91,7 @@ class GroupMeanData(Generic[T]):
     """A data-rich war's group means, in their rotation (reparam.group_mean_basis), and its
     sources' contrasts within their groups (reparam.bias_structure)."""
 
+    walk_basis: T = _dims("step", "walk_direction")  # (step, direction): the walk's rotation (reparam.walk_basis)
     group_mean_basis: T = _dims("source_group", "group_mean_direction")  # (group, direction)
     group_mean_centring: T = _dims("group_mean_direction")
     contrast_basis: T = _dims("source", "source_contrast")
@@ -131,7 +133,7 @@ class GraphData(Generic[T]):
     ou_scan: T = _dims(
         "scan_level", "step"
     )  # (level, step): the prefix scan's coefficients (grid.ou_scan_coefficients)
-    walk_centring: T = _dims("step")  # how far each innovation is centred (reparam.walk_centring)
+    walk_centring: T = _dims("walk_direction")  # how far each innovation is centred (reparam.walk_centring)
     pop_day_weight: T = _dims("population", "step")  # (population, step): the claims' coverage (grid.claim_coverage)
     pop_pair_weight: T = _dims(
         "population", "source_stance"
@@ -309,7 +311,10 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
     }
     group_means = None
     if uses_group_means(d):
+        rotated = walk_basis(d, config)
+        arrays["walk_centring"] = rotated["walk_centring"]
         group_means = GroupMeanData(
+            walk_basis=rotated["walk_basis"],
             **group_mean_basis(d, config),
             contrast_basis=structure["contrast_basis"],
             contrast_centred=structure["contrast_centred"],

@@ -117,6 +117,12 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
     return {
         "population": list(g.populations),
         "step": [f"{p} {k}" for j, p in enumerate(g.populations) for k in range(g.n_steps[j])],
+        # rw_z holds each step's innovation, or in a data-rich war a direction of walk_basis's rotation
+        "walk_direction": [
+            f"{p} {'direction ' if group_means else ''}{k}"
+            for j, p in enumerate(g.populations)
+            for k in range(g.n_steps[j])
+        ],
         "estimate": np.arange(len(d.estimates)),
         "source_stance": d.pair_labels,
         "source_group": list(d.groups),
@@ -236,8 +242,13 @@ def daily_rate_curve(x: GraphData, log_bias, n_levels: int):
     # partially centred innovations (walk_centring): the same prior, a geometry NUTS mixes well
     # both where the claims pin the curve week by week and where none sees it
     scale_of, centring = rate_sd[pop_of], x.walk_centring
-    rw_z = pm.Normal("rw_z", 0.0, scale_of**centring, dims="step")
-    walk = ou_walk(scale_of ** (1.0 - centring) * x.ou_scale * rw_z, x.ou_scan, n_levels)
+    rw_z = pm.Normal("rw_z", 0.0, scale_of**centring, dims="walk_direction")
+    # (a data-rich war's directions are rotated, reparam.walk_basis; the rotation keeps each
+    # population's block, where rate_sd is one number, so it commutes with the scale)
+    innovations = scale_of ** (1.0 - centring) * rw_z
+    if x.group_means is not None:
+        innovations = pt.dot(x.group_means.walk_basis, innovations)
+    walk = ou_walk(x.ou_scale * innovations, x.ou_scan, n_levels)
     # normalised on the log scale: shifted by the highest weighted step of its population, the
     # weighted mean cannot underflow to 0 nor the exponentials overflow, however wide the curve
     weight = x.pop_day_weight

@@ -50,7 +50,7 @@ def _claim_precision(L: LossClaims, pr) -> np.ndarray:
     return 1.0 / (claim_noise_floor(L, pr) ** 2 + pr["noise_sd"] ** 2 + spread**2)
 
 
-def walk_centring(d: ModelInputs, config: Config) -> np.ndarray:
+def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = None) -> np.ndarray:
     """How far each step's innovation of the log-rate curve is centred (0: non-centred, 1: centred).
 
     The innovations are ``rate_sd * scale_k * z_k``, ``z ~ N(0, 1)``. Sampled as ``u_k ~
@@ -62,7 +62,14 @@ def walk_centring(d: ModelInputs, config: Config) -> np.ndarray:
     the claims of a drifting series with their series' noise plus the drift's variance over a
     knot), mapped to the innovations through the Ornstein-Uhlenbeck matrix. Where a running tally
     pins the curve week by week, its innovations are centred and ``rate_sd`` moves without dragging
-    them; where no claim sees a step, it stays non-centred and cannot funnel against ``rate_sd``."""
+    them; where no claim sees a step, it stays non-centred and cannot funnel against ``rate_sd``.
+
+    Given ``basis`` (an identity matrix, filled in place: ``walk_basis``), each population's block
+    becomes the eigenvectors of the whole information matrix, and the weights are those of its
+    directions, not of single innovations. The diagonal alone misreads a running tally: it pins
+    the sums of many innovations (the curve's smooth shapes), not each one, yet each innovation's
+    diagonal entry is large, so nearly every step was centred and the pinned sums stayed dense
+    combinations of the coordinates, which no diagonal mass matrix can scale."""
     pr, g, L, D = config.priors, d.grid, d.loss, d.drift
     size = int(g.n_steps.sum())
     if size == 0 or len(L.pop) == 0:
@@ -96,9 +103,25 @@ def walk_centring(d: ModelInputs, config: Config) -> np.ndarray:
             if k > 0:
                 m[k] = phi[int(first) + k] * m[k - 1]
             m[k, k] = scale[int(first) + k]
-        rho = pr["rate_sd"] ** 2 * np.einsum("ik,ij,jk->k", m, information, m)
-        out[block] = rho / (1.0 + rho)
+        if basis is None:
+            rho = pr["rate_sd"] ** 2 * np.einsum("ik,ij,jk->k", m, information, m)
+            out[block] = rho / (1.0 + rho)
+        else:
+            basis[block, block], out[block] = _informed_basis(pr["rate_sd"] ** 2 * m.T @ information @ m)
     return out
+
+
+def walk_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
+    """A data-rich war's walk, sampled in a rotated basis: per population, the eigenvectors of the
+    claims' information on its standardised innovations (``walk_centring``'s linearisation, the
+    whole matrix rather than its diagonal) and each direction's partial-centring weight. Any
+    orthonormal rotation keeps the prior exactly; this one makes the directions the claims pin
+    (a running tally's smooth shapes, each a combination of every innovation under it) separate
+    coordinates, which a diagonal mass matrix can scale."""
+    size = int(d.grid.n_steps.sum())
+    basis = np.eye(size)
+    centring = walk_centring(d, config, basis)
+    return {"walk_basis": basis, "walk_centring": centring}
 
 
 # The group means' centring is computed as if the claims knew a quarter of what the linearisation
@@ -170,7 +193,7 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
 def uses_group_means(d: ModelInputs) -> bool:
     """Whether the war is data-rich: some group of sources makes 40 claims or more. Such a war
     samples the biases as group means + contrasts (``bias_structure``), the group means rotated and
-    partially centred (``group_mean_basis``), and tunes for ``sampler.tune_data_rich`` steps."""
+    partially centred (``group_mean_basis``), its walk rotated too (``walk_basis``), and tunes for ``sampler.tune_data_rich`` steps."""
     return bool(bias_structure(d)["data_rich_group"].any())
 
 
