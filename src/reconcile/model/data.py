@@ -241,12 +241,15 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
     n_sources = len(structure["source_group_of"])
     statement = D.claim_series < 0
     source_claims = np.bincount(L.source[statement], minlength=n_sources)
+    rotated = walk_basis(d, config) if uses_group_means(d) else None
     arrays: dict[str, np.ndarray] = {
         "pop_of_step": g.pop,
         "step_width": g.width.astype(float),
         "ou_scale": ou_scale,
         "ou_scan": ou_scan_coefficients(phi, n_levels),
-        "walk_centring": walk_centring(d, config),
+        # a data-rich war's walk is rotated, each direction centred (walk_basis); a small war's
+        # innovations are centred one by one
+        "walk_centring": rotated["walk_centring"] if rotated else walk_centring(d, config),
         "pop_day_weight": claim_coverage(g, L.pop, L.day_start, L.day_end),
         "pop_pair_weight": pair_weight,
         # the walk's level is the log daily rate of each population's anchor category
@@ -310,9 +313,7 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
         "prior_outlier": np.array([pr["outlier_prob"], pr["outlier_sd"]], dtype=float),
     }
     group_means = None
-    if uses_group_means(d):
-        rotated = walk_basis(d, config)
-        arrays["walk_centring"] = rotated["walk_centring"]
+    if rotated:
         group_means = GroupMeanData(
             walk_basis=rotated["walk_basis"],
             **group_mean_basis(d, config),
