@@ -10,6 +10,8 @@ import pytest
 
 nutpie = pytest.importorskip("nutpie")
 
+from conftest import CLAIMS_CSV  # noqa: E402
+
 from reconcile import _nutpie  # noqa: E402
 from reconcile.fitting import quiet_libraries  # noqa: E402
 
@@ -195,3 +197,52 @@ def test_the_generated_module_is_written_once_with_a_fixed_stamp(tmp_path):
     path = tmp_path / "reconcile_nutpie_test_a.py"
     assert first.VALUE == 1 and path.stat().st_mtime == 0
     assert list(tmp_path.glob(".*tmp")) == []
+
+
+def test_broadcast_shapes_are_taken_in_input_order_not_memory_order():
+    """reconcile._pytensor: the length PyTensor gives an elementwise result over arrays of unknown
+    lengths is the first input's (the others are checked against it), whatever the variables'
+    addresses; otherwise the rewritten graph, and so its compile-cache key, changes per process."""
+    import pytensor.tensor as pt
+    from pytensor.tensor.extra_ops import broadcast_shape
+
+    from reconcile._pytensor import deterministic_rewrites
+
+    assert deterministic_rewrites()
+    order = [7, 2, 11, 0, 5, 9, 1, 10, 3, 8, 4, 6]  # not the order of creation (nor, so, of address)
+    for _ in range(20):
+        created = [pt.vector(f"v{i}").shape[0] for i in range(12)]
+        lengths = [created[i] for i in order]
+        (result,) = broadcast_shape(*[(length,) for length in lengths], arrays_are_shapes=True)
+        assert result.owner.inputs[0] is lengths[0]
+
+
+def _logp_cache_key(claims: str) -> str:
+    """PyTensor's numba cache key of the log density (and gradient) nutpie samples, for a war."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from nutpie import compile_pymc as ncp
+from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+from reconcile._nutpie import _initial_point_function
+from reconcile.claims import read_claims
+from reconcile.config import load_config
+from reconcile.fitting import quiet_libraries
+from reconcile.model import build_model
+with quiet_libraries():
+    model = build_model(read_claims(sys.argv[1]), load_config())
+    logp = ncp._make_functions(model, mode="NUMBA", compute_grad=True, join_expanded=True,
+        pymc_initial_point_fn=_initial_point_function(model), var_names=None)[2]
+print(CACHED_SRC_FUNCTIONS[logp.vm.jit_fn.py_func])
+"""
+    done = subprocess.run([sys.executable, "-c", code, claims], capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_a_war_compiles_to_the_same_cached_function_in_every_process():
+    """Two processes rewrite the shipped data's model to the same graph, so the second finds the
+    first's compiled density in the disk cache (before reconcile._pytensor: two variants or more)."""
+    claims = str(CLAIMS_CSV)
+    assert _logp_cache_key(claims) == _logp_cache_key(claims)

@@ -92,6 +92,11 @@ _UPPER = ("at_most", "fewer_than")
 # wide), beside a vector SVG of each figure for print and editing
 _DPI = 200
 
+#: the most claims :func:`plot_claims_check` draws (three columns of 70 rows); in a larger war, the
+#: surprising claims and then the least consistent others (every claim is in ``claims_check.csv``)
+CLAIMS_CHECK_ROWS = 210
+
+
 _LOG_REASON = (
     "so that populations and categories that differ by orders of magnitude share one reading: "
     "equal distances are equal ratios"
@@ -129,7 +134,9 @@ CAPTIONS: dict[str, str] = {
         "be expected to state given the fit: grey bar, the 90% posterior predictive interval; black tick, its "
         "median. The stated figure: a dot (exact, about), an arrow (a bound), a bar (a range; dashed: a vague "
         "phrase); blue when consistent, orange and listed first when surprising (outside the central 90%). "
-        f"Figures on a log scale, {_LOG_REASON}."
+        f"Figures on a log scale, {_LOG_REASON}. A war of more than {CLAIMS_CHECK_ROWS} counted claims shows "
+        f"{CLAIMS_CHECK_ROWS}: the surprising ones, then those furthest from the middle of their predictive "
+        "distribution (every claim is in claims_check.csv)."
     ),
     "priors": (
         "Each key hyperparameter of the model: the prior density from the configuration (blue line) against "
@@ -970,19 +977,18 @@ def plot_sources(result, ax=None) -> Figure:
 
 def plot_claims_check(result, ax=None) -> Figure:
     """Per counted loss claim: the 90% posterior predictive interval of its source's figure against
-    the stated figure; surprising claims (flagged) first, highlighted."""
+    the stated figure; surprising claims (flagged) first, highlighted. A war of more than
+    :data:`CLAIMS_CHECK_ROWS` claims shows that many: the surprising ones, then the others whose
+    stated figure sits furthest from the middle of its predictive distribution."""
     check = summary.claims_check(result)
     check = check[check["role"] == ROLE_LOSS].copy()
     frame = result.inputs.claims.set_index("claim_id")
-    ids = list(check["claim_id"])
-    figure = result.idata.posterior_predictive["figure"]
-    fq = {}
-    if ids:
-        draws = np.asarray(figure.sel(claim=ids).values).reshape(-1, len(ids))
-        q = np.quantile(draws, [0.05, 0.5, 0.95], axis=0)
-        fq = {cid: q[:, k] for k, cid in enumerate(ids)}
     check["flagged"] = check["flag"].fillna("").astype(str) != ""
     check["surprise"] = (check["ppc_percentile"] - 0.5).abs()
+    n_claims, n_flagged = len(check), int(check["flagged"].sum())
+    if n_claims > CLAIMS_CHECK_ROWS:  # a figure one can read: the claims that most need a look
+        check = check.sort_values(["flagged", "surprise", "claim_id"], ascending=[False, False, True])
+        check = check.head(CLAIMS_CHECK_ROWS)
     check["end"] = [frame.loc[c, "period_end"] for c in check["claim_id"]]
     check = pd.concat(
         [
@@ -991,6 +997,12 @@ def plot_claims_check(result, ax=None) -> Figure:
         ]
     )
     n = len(check)
+    ids = list(check["claim_id"])
+    fq = {}
+    if ids:
+        draws = np.asarray(result.idata.posterior_predictive["figure"].sel(claim=ids).values).reshape(-1, len(ids))
+        q = np.quantile(draws, [0.05, 0.5, 0.95], axis=0)
+        fq = {cid: q[:, k] for k, cid in enumerate(ids)}
     own = ax is None
     if ax is None:
         n_cols = 1 if n <= 70 else min(3, int(np.ceil(n / 70)))
@@ -1037,10 +1049,10 @@ def plot_claims_check(result, ax=None) -> Figure:
             axis.set_xlim(finite.min() / 1.6, finite.max() * 1.6)  # the same scale in every column
     if not n:
         axs[0].text(0.5, 0.5, "no counted loss claim", transform=axs[0].transAxes, ha="center")
-    n_flag = int(check["flagged"].sum()) if n else 0
+    shown = f"; shown: the {n} least consistent, every claim in claims_check.csv" if n < n_claims else ""
     axs[0].set_title(
         f"Claims check: each source's predicted figure (grey: 90% interval, |: median) vs the stated figure\n"
-        f"{n_flag} of {n} claims surprising (in orange, listed first)",
+        f"{n_flagged} of {n_claims} claims surprising (in orange, listed first){shown}",
         loc="left",
         fontsize=10,
     )

@@ -56,6 +56,7 @@ import pytensor
 import pytensor.tensor as pt
 
 from .. import priors as declared
+from .._pytensor import deterministic_rewrites
 from ..claims import Claims
 from ..config import Config
 from ..observation import stated_logp, strength_logp
@@ -76,6 +77,7 @@ def build_model(
     a loop of fits (``reconcile._nutpie``). ``constant_data=True`` folds them into the graph as
     constants instead (for benchmarks: a model compiled for one set of claims only).
     """
+    deterministic_rewrites()  # the same compiled graph in every process: found in the disk cache
     d = inputs if inputs is not None else prepare(claims, config)
     data = graph_data(d, config)
     with pm.Model(coords=coordinates(d, config)) as model:
