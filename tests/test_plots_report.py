@@ -234,6 +234,34 @@ def test_figures_and_report_use_the_configured_names(result):
     assert set(named.estimates()["population"]) == set(result.estimates()["population"])
 
 
+def test_claims_check_of_a_large_war_draws_the_claims_that_most_need_a_look(result, monkeypatch):
+    """Past plots.CLAIMS_CHECK_ROWS counted claims, the figure draws that many: the surprising
+    ones first, then the least consistent; its title says how many of how many."""
+    from reconcile import summary
+    from reconcile.model import ROLE_LOSS
+
+    check = summary.claims_check(result)
+    check = check[check["role"] == ROLE_LOSS]
+    n_claims, n_flagged = len(check), int((check["flag"].fillna("").astype(str) != "").sum())
+    limit = max(n_flagged, 1) + 1
+    assert n_claims > limit  # the fixture's war is larger than the limit set below
+    monkeypatch.setattr(plots, "CLAIMS_CHECK_ROWS", limit)
+    fig = plots.plot_claims_check(result)
+    rows = [t for ax in fig.axes for t in ax.get_yticklabels()]
+    assert len(rows) == limit
+    # every surprising claim is drawn (bold, listed first), and the one other is the least consistent
+    assert sum(t.get_fontweight() == "bold" for t in rows) == n_flagged
+    assert all(t.get_fontweight() == "bold" for t in rows[:n_flagged])
+    others = check[check["flag"].fillna("").astype(str) == ""]
+    others = others.assign(surprise=(others["ppc_percentile"] - 0.5).abs())
+    worst = others.sort_values(["surprise", "claim_id"], ascending=[False, True]).iloc[0]
+    frame = result.inputs.claims.set_index("claim_id")
+    when = pd.Timestamp(frame.loc[worst["claim_id"], "reported_on"]).strftime("%Y-%m-%d")
+    assert rows[n_flagged].get_text().endswith(when)
+    title = fig.axes[0].get_title(loc="left")
+    assert f"{n_flagged} of {n_claims} claims surprising" in title and f"shown: the {limit} least consistent" in title
+
+
 def test_save_plots_writes_five_pngs_at_print_resolution_and_five_svgs(result, tmp_path):
     from PIL import Image
 
