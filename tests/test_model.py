@@ -512,6 +512,33 @@ def test_walk_basis_keeps_the_walk_prior_and_each_population_apart(rich_war):
     assert graph_data(d, config).group_means is not None
 
 
+def test_the_walk_is_rotated_block_by_block(rich_war):
+    """The rotation is block-diagonal by population, so the graph multiplies each population's
+    block alone: the dense product, whatever the blocks' sizes (an empty one included). The sizes
+    are read as Python values, so they are part of the model's structure: two wars whose steps
+    split differently between populations never share a compiled model."""
+    import pytensor.tensor as pt
+
+    from reconcile import _nutpie
+    from reconcile.model.graph import rotate_by_blocks
+
+    rng = np.random.default_rng(7)
+    blocks = (3, 0, 4, 2)
+    basis = np.zeros((9, 9))
+    first = 0
+    for n in blocks:
+        basis[first : first + n, first : first + n] = rng.normal(size=(n, n))
+        first += n
+    vector = rng.normal(size=9)
+    got = rotate_by_blocks(pt.constant(basis), pt.constant(vector), blocks).eval()
+    np.testing.assert_allclose(got, basis @ vector, rtol=1e-12, atol=1e-12)
+
+    claims, config, d = rich_war
+    model = build_model(claims, config, d)
+    assert model.reconcile_static == {"walk_blocks": tuple(int(n) for n in d.grid.n_steps)}
+    assert ("walk_blocks", tuple(int(n) for n in d.grid.n_steps)) in _nutpie.structure_key(model)[-1]
+
+
 def test_the_observation_model_is_written_once():
     """Every log density and random draw of a stated figure lives in ``observation.py``: no other
     module of the library draws logistic noise, defines the logistic scale or a claim's log density."""

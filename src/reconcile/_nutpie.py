@@ -194,10 +194,11 @@ def _model_shared(model) -> dict:
 
 def structure_key(model) -> tuple:
     """What decides a compiled model, apart from its arrays' values: the name, type and shape of
-    every shared array, the length of every dimension, and the free, stored and observed
-    variables. Every choice ``model.build_model`` makes from the data (group means or not, a
-    rotated walk or not, force-strength bounds or not) changes the variables or arrays, so two
-    of its models with the same key compile to the same functions; tests/test_nutpie_cache.py
+    every shared array, the length of every dimension, the free, stored and observed variables,
+    and the few values the graph reads from the data as Python numbers (``model.reconcile_static``:
+    the sizes of the walk's blocks). Every other choice ``model.build_model`` makes from the data
+    (group means or not, a rotated walk or not, force-strength bounds or not) changes the
+    variables or arrays, so two of its models with the same key compile to the same functions; tests/test_nutpie_cache.py
     checks that a reused model gives the density and draws of a fresh compile."""
     shared = _model_shared(model)
     arrays = tuple(
@@ -207,7 +208,10 @@ def structure_key(model) -> tuple:
     free = tuple(v.name for v in model.free_RVs)
     stored = tuple(v.name for v in model.deterministics)
     observed = tuple(v.name for v in [*model.observed_RVs, *model.potentials])
-    return arrays, dims, free, stored, observed
+    # what the graph reads from the data as Python values (build_model's reconcile_static: the
+    # sizes of the walk's blocks), not through its arrays
+    static = tuple(sorted(getattr(model, "reconcile_static", {}).items()))
+    return arrays, dims, free, stored, observed, static
 
 
 _compiled: collections.OrderedDict = collections.OrderedDict()  # structure key -> (compiled, layout)
