@@ -198,8 +198,9 @@ def structure_key(model) -> tuple:
     and the few values the graph reads from the data as Python numbers (``model.reconcile_static``:
     the sizes of the walk's blocks). Every other choice ``model.build_model`` makes from the data
     (group means or not, a rotated walk or not, force-strength bounds or not) changes the
-    variables or arrays, so two of its models with the same key compile to the same functions; tests/test_nutpie_cache.py
-    checks that a reused model gives the density and draws of a fresh compile."""
+    variables or arrays, so two of its models with the same key compile to the same functions;
+    tests/test_nutpie_cache.py checks that a reused model gives the density and draws of a fresh
+    compile."""
     shared = _model_shared(model)
     arrays = tuple(
         sorted((name, str(v.type.dtype), tuple(np.shape(v.get_value(borrow=True)))) for name, v in shared.items())

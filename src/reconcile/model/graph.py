@@ -91,7 +91,7 @@ def build_model(
         claim_log_bias = claim_biases(x, log_bias, n_knots)  # 4, the drift
         # each population's block of the walk, by step count: read statically by the graph (the
         # rotation is block-diagonal), so part of the model's structure (_nutpie.structure_key)
-        blocks = tuple(int(n) for n in np.bincount(data.pop_of_step, minlength=len(d.grid.populations)))
+        blocks = tuple(int(n) for n in d.grid.n_steps)
         model.reconcile_static = {"walk_blocks": blocks}
         log_rate = daily_rate_curve(x, log_bias, n_levels=int(data.ou_scan.shape[0]), blocks=blocks)  # 1
         logit_share, killed_share, rate = killed_share_and_rate(x, log_rate)  # 2
@@ -220,7 +220,7 @@ def claim_biases(x: GraphData, log_bias, n_knots: int):
     )
 
 
-def daily_rate_curve(x: GraphData, log_bias, n_levels: int, blocks: tuple[int, ...] = ()):
+def daily_rate_curve(x: GraphData, log_bias, n_levels: int, blocks: tuple[int, ...]):
     """Part 1: each step's log daily rate of its population's anchor category: a level (the log of
     the mean daily rate over the days its claims speak about) times a stationary AR(1) curve
     normalised to average 1 there.
@@ -269,9 +269,7 @@ def rotate_by_blocks(basis, vector, blocks: tuple[int, ...]):
     """``basis @ vector`` for a block-diagonal ``basis`` whose blocks have the sizes ``blocks``
     (one per population, in order): each block's product alone. The dense product multiplied
     every zero off the blocks, in the log density and its gradient: with four populations of
-    100-200 steps, three quarters of the work."""
-    if not blocks:
-        return pt.dot(basis, vector)
+    100-200 steps, three quarters of the rotation's multiplications."""
     parts, first = [], 0
     for n in blocks:
         if n:
