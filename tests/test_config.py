@@ -151,6 +151,7 @@ REFUSED = [
     ("[drift]\nenabled = 1\n", ["drift.enabled", "bool"]),
     ("[drift]\nknot_days = 2\n", ["drift.knot_days"]),
     ("[drift]\nmin_claims = 1\n", ["drift.min_claims"]),
+    ("[drift]\nmin_running_share = 1.5\n", ["drift.min_running_share", "share from 0 to 1"]),
     ("[priors]\nnoise_source_spread = 0\n", ["priors.noise_source_spread", "positive"]),
     ('[time]\nend = "soon"\n', ["time.end", "'soon'"]),
     ("priors = 3\n", ["[priors]", "table"]),

@@ -205,6 +205,8 @@ def _validate(cfg: Mapping[str, Any]) -> None:
         raise ConfigError(f"drift.min_claims: expected a whole number >= 2, found {dr['min_claims']}")
     if dr["min_days"] < 1:
         raise ConfigError(f"drift.min_days: expected a whole number of days >= 1, found {dr['min_days']}")
+    if not 0 <= dr["min_running_share"] <= 1:
+        raise ConfigError(f"drift.min_running_share: expected a share from 0 to 1, found {dr['min_running_share']}")
     if not 7 <= dr["knot_days"] <= 3660:
         raise ConfigError(f"drift.knot_days: expected a whole number of days from 7 to 3660, found {dr['knot_days']}")
     if t["end"]:

@@ -371,17 +371,25 @@ def noise_scales(x: GraphData):
     # softly capped at half the outliers' scale: a source's noise wider than the outliers'
     # would swap the mixture's two components, a second mode in which every statement is noise
     # and one running tally alone sets the curve (docs/decisions.md, "Cap each source's noise")
-    # (noise / sqrt(1 + (noise / cap)^2), computed on the log scale so it cannot overflow)
     log_cap = pt.log(0.5 * x.prior_outlier[1])
-    capped = log_noise - 0.5 * pt.softplus(2.0 * (log_noise - log_cap))
-    noise_sd = pm.Deterministic("noise_sd", pt.exp(capped), dims="source")
+    noise_sd = pm.Deterministic("noise_sd", pt.exp(_soft_cap(log_noise, log_cap)), dims="source")
     claim_noise = noise_sd[x.claim_source]
     if x.drift is not None:
         # what a running series' errors keep once its drift is taken out: its own scale, apart
-        # from the statements' pool (a count published every day is far smoother than a speech)
-        series_noise = _sampled(x.drift, "series_noise_sd")
+        # from the statements' pool (a count published every day is far smoother than a speech),
+        # capped as a source's is (docs/decisions.md, "Cap a series' noise too")
+        uncapped = declared.SAMPLED["series_noise_sd"].pymc("series_noise_uncapped", x.drift.prior_series_noise_sd)
+        series_noise = pm.Deterministic(
+            "series_noise_sd", pt.exp(_soft_cap(pt.log(uncapped), log_cap)), dims="drift_series"
+        )
         claim_noise = pt.where(x.drift.claim_in_series > 0, series_noise[x.drift.claim_series], claim_noise)
     return claim_noise
+
+
+def _soft_cap(log_noise, log_cap):
+    """A log noise scale softly capped: ``noise / sqrt(1 + (noise / cap)^2)``, computed on the log
+    scale so that it cannot overflow."""
+    return log_noise - 0.5 * pt.softplus(2.0 * (log_noise - log_cap))
 
 
 def stated_figures(x: GraphData, true_quantity, claim_log_bias, claim_noise) -> None:

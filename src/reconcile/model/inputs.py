@@ -115,11 +115,32 @@ def _day_positions(start: pd.Series, end: pd.Series, origin: pd.Series) -> tuple
     return a.astype(np.int64), b.astype(np.int64)
 
 
+def running_share(loss_rows: pd.DataFrame) -> pd.Series:
+    """For each (source, population) of the loss claims: the share of its claims that make up its
+    largest running count, the totals (not daily averages) of one category counted from one start
+    day. 1.0 for a ministry's daily cumulative count; well under 1 for a source's occasional
+    statements, which mix categories, windows and daily rates."""
+    count = loss_rows["measure"] != "per_day"
+    key = pd.DataFrame(
+        {
+            "source": loss_rows["source"].to_numpy(),
+            "population": loss_rows["population"].to_numpy(),
+            "category": np.where(count, loss_rows["category"].astype(str), ""),
+            "start": np.where(count, loss_rows["day_start"].to_numpy(dtype=np.int64), -1),
+        }
+    )
+    largest = key[count.to_numpy()].value_counts().groupby(level=["source", "population"]).max()
+    size = key.groupby(["source", "population"]).size()
+    return (largest.reindex(size.index, fill_value=0) / size).rename("running_share")
+
+
 def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Config) -> DriftSeries:
     """The (source, population) series whose bias drifts in time, and how each claim reads it.
 
-    A source that speaks about a population in ``drift.min_claims`` claims or more, spread over
-    ``drift.min_days`` days or more (a running tally, a regular update), gets a bias that drifts:
+    A source that keeps a running count of a population's losses gets a bias that drifts: a
+    (source, population) with ``drift.min_claims`` claims or more, spread over ``drift.min_days``
+    days or more, of which ``drift.min_running_share`` or more are one running count (totals of
+    one category since one start day; :func:`running_share`). Its bias on that population is
     a random walk over knots about ``drift.knot_days`` apart across the span of its claims' end
     days, read by each claim by linear interpolation, and centred so that it averages 0 over the
     series' claims (the source's bias ``beta`` stays its average over the period). Errors of such a
@@ -153,7 +174,14 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
         {"source": loss_rows["source"].to_numpy(), "population": loss_rows["population"].to_numpy(), "when": when}
     )
     stats_ = frame.groupby(["source", "population"], sort=True)["when"].agg(["size", "min", "max"]).reset_index()
-    chosen = stats_[(stats_["size"] >= dcfg["min_claims"]) & (stats_["max"] - stats_["min"] >= dcfg["min_days"])]
+    stats_["running"] = (
+        running_share(loss_rows).reindex(pd.MultiIndex.from_frame(stats_[["source", "population"]])).to_numpy()
+    )
+    chosen = stats_[
+        (stats_["size"] >= dcfg["min_claims"])
+        & (stats_["max"] - stats_["min"] >= dcfg["min_days"])
+        & (stats_["running"] >= dcfg["min_running_share"])
+    ]
     if chosen.empty:
         return empty
     rows, knot_series, knot_first, knot_day, knot_scale = [], [], [], [], []
