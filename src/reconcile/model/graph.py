@@ -377,7 +377,8 @@ def noise_scales(x: GraphData):
     if x.drift is not None:
         # what a running series' errors keep once its drift is taken out: its own scale, apart
         # from the statements' pool (a count published every day is far smoother than a speech),
-        # capped as a source's is (docs/decisions.md, "Cap a series' noise too")
+        # capped as a source's is (docs/decisions.md, "Ask a drifting series to be a running
+        # count, and cap a series' noise too")
         uncapped = declared.SAMPLED["series_noise_sd"].pymc("series_noise_uncapped", x.drift.prior_series_noise_sd)
         series_noise = pm.Deterministic(
             "series_noise_sd", pt.exp(_soft_cap(pt.log(uncapped), log_cap)), dims="drift_series"
