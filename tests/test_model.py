@@ -591,14 +591,14 @@ def tallies_war(tmp_path_factory):
     return claims, config, prepare(claims, config)
 
 
-def _statements(source, n, *, running, start=dt.date(2023, 1, 1), every=7):
+def _statements(source, n, *, running, start=dt.date(2023, 1, 1)):
     """``n`` loss claims of ``source`` about one population, a week apart: the first ``running``
     its cumulative killed since ``start``, the others statements of other kinds (a window's
     wounded, a daily rate of casualties, killed since another day)."""
     kinds = [("wounded", "window", "total"), ("casualties", "since", "per_day"), ("killed", "later", "total")]
     rows = []
     for k in range(n):
-        end = start + dt.timedelta(days=30 + every * k)
+        end = start + dt.timedelta(days=30 + 7 * k)
         category, begin, measure = ("killed", start, "total") if k < running else kinds[k % 3]
         if begin == "window":
             begin = end - dt.timedelta(days=6)
