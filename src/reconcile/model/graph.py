@@ -147,9 +147,10 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
     }
 
 
-def _sampled(x: GraphData | DriftData, name: str):
-    """A hyperparameter as declared in reconcile.priors, its parameters read from the data."""
-    return declared.SAMPLED[name].pymc(name, getattr(x, f"prior_{name}"))
+def _sampled(x: GraphData | DriftData, name: str, variable: str | None = None):
+    """A hyperparameter as declared in reconcile.priors, its parameters read from the data; named
+    ``variable`` in the model when that differs from the prior's name."""
+    return declared.SAMPLED[name].pymc(variable or name, getattr(x, f"prior_{name}"))
 
 
 def source_biases(x: GraphData, n_contrasts: int):
@@ -379,7 +380,7 @@ def noise_scales(x: GraphData):
         # from the statements' pool (a count published every day is far smoother than a speech),
         # capped as a source's is (docs/decisions.md, "Ask a drifting series to be a running
         # count, and cap a series' noise too")
-        uncapped = declared.SAMPLED["series_noise_sd"].pymc("series_noise_uncapped", x.drift.prior_series_noise_sd)
+        uncapped = _sampled(x.drift, "series_noise_sd", "series_noise_uncapped")
         series_noise = pm.Deterministic(
             "series_noise_sd", pt.exp(_soft_cap(pt.log(uncapped), log_cap)), dims="drift_series"
         )

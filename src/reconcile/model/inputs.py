@@ -120,16 +120,9 @@ def running_share(loss_rows: pd.DataFrame) -> pd.Series:
     largest running count, the totals (not daily averages) of one category counted from one start
     day. 1.0 for a ministry's daily cumulative count; well under 1 for a source's occasional
     statements, which mix categories, windows and daily rates."""
-    count = loss_rows["measure"] != "per_day"
-    key = pd.DataFrame(
-        {
-            "source": loss_rows["source"].to_numpy(),
-            "population": loss_rows["population"].to_numpy(),
-            "category": np.where(count, loss_rows["category"].astype(str), ""),
-            "start": np.where(count, loss_rows["day_start"].to_numpy(dtype=np.int64), -1),
-        }
-    )
-    largest = key[count.to_numpy()].value_counts().groupby(level=["source", "population"]).max()
+    key = loss_rows[["source", "population", "category", "day_start"]]
+    totals = key[(loss_rows["measure"] != "per_day").to_numpy()]
+    largest = totals.value_counts().groupby(level=["source", "population"]).max()
     size = key.groupby(["source", "population"]).size()
     return (largest.reindex(size.index, fill_value=0) / size).rename("running_share")
 
