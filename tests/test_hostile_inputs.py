@@ -456,6 +456,25 @@ def test_load_fit_checks_what_it_reads(tmp_path, saved):
         load_fit(tmp_path)
 
 
+def test_a_fit_from_another_version_says_so(tmp_path, saved):
+    """A fit whose configuration holds a setting this version does not know was called "damaged
+    provenance"; written by another version, it is that version's, and the message says so."""
+    import json
+
+    from reconcile import __version__
+    from reconcile.errors import IncompatibleFit
+    from reconcile.fitting import load_fit
+
+    idata = saved.copy()
+    config = json.loads(idata.posterior.attrs["config"])
+    config["priors"]["a_prior_of_a_later_version"] = 1.0
+    idata.posterior.attrs["config"] = json.dumps(config)
+    idata.posterior.attrs["reconcile_version"] = "99.0"
+    idata.to_netcdf(str(tmp_path / "posterior.nc"), engine="h5netcdf")
+    with pytest.raises(IncompatibleFit, match=rf"written by reconcile 99\.0.*this version \({__version__}\).*refit"):
+        load_fit(tmp_path)
+
+
 def test_a_rebuilt_report_shows_the_stored_provenance(shipped_fit_dir):
     """The rebuilt report showed the SHA-256 of the re-rendered claims and 'saved fit' instead
     of the claims file's hash and the configuration's name (`reconcile report` itself runs in

@@ -524,6 +524,12 @@ def load_fit(path) -> Fit:
         seed = int(attrs["seed"])
         as_of = dt.date.fromisoformat(str(attrs["as_of"])) if attrs.get("as_of") else None
     except (ClaimsError, ConfigError, ValueError, TypeError, KeyError) as exc:
+        written_by = str(attrs.get("reconcile_version", "?"))
+        if written_by != __version__:  # same format, another version: its settings may not exist here
+            raise IncompatibleFit(
+                f"{nc}: written by reconcile {written_by}, whose claims or configuration this version "
+                f"({__version__}) does not read ({type(exc).__name__}: {exc}); refit"
+            ) from None
         raise IncompatibleFit(f"{nc}: damaged provenance ({type(exc).__name__}: {exc}); refit") from None
     _check_saved(idata, inputs, nc)
     if not {"estimate_population", "step_population"} <= set(idata.posterior.coords):
