@@ -732,3 +732,42 @@ def test_the_model_density_is_the_recorded_one(war):
     for got, want in zip(now["points"], recorded["points"], strict=True):
         assert got["logp"] == pytest.approx(want["logp"], rel=1e-9)
         np.testing.assert_allclose(got["gradient"], want["gradient"], rtol=1e-8, atol=1e-8)
+
+
+def test_the_noise_hierarchy_is_centred_by_what_the_statements_know():
+    """Each source's effect on the log noise is centred by ``rho / (1 + rho)``, ``rho`` what its
+    statements know about it against the prior (``reparam.noise_centring``): more statements, more
+    centred; a running tally's claims (they have their series' noise) and "at least" bounds (they
+    hardly see the noise) count for nothing or next to it; a source's group, through its sources."""
+    from reconcile.claims import claims_from_frame
+    from reconcile.model.likelihood import claim_noise_floor
+
+    bounds = _statements("Bounds", 15, running=0)
+    for row in bounds:
+        row["qualifier"] = "at_least"
+    frame = pd.DataFrame(
+        _statements("Tally", 30, running=30)  # a drifting series: none of its claims is a statement
+        + _statements("Many", 15, running=0)  # too few to drift: 15 statements
+        + _statements("Few", 2, running=0)
+        + bounds
+    )
+    claims, config = claims_from_frame(frame), load_config()
+    d = prepare(claims, config)
+    assert list(d.drift.series["source"]) == ["Tally"]
+    data = graph_data(d, config)
+    names = sorted(frame["source"].unique())  # the "source" coordinate, by source index
+    w = dict(zip(names, data.noise_centring))
+    assert w["Tally"] == 0.0
+    assert 0.0 < w["Bounds"] < 0.05 < w["Few"] < w["Many"] < 1.0
+    # "Many"'s weight, from the formula: each exact figure observes the log noise with Fisher
+    # information 2 (n² / (f² + n²))², n the prior's typical noise and f the figure's noise floor
+    pr, L = config.priors, d.loss
+    mine = L.source == names.index("Many")
+    typical = pr["noise_sd"] ** 2
+    rho = pr["noise_source_spread"] ** 2 * np.sum(
+        2.0 * (typical / (claim_noise_floor(L, pr)[mine] ** 2 + typical)) ** 2
+    )
+    assert w["Many"] == pytest.approx(rho / (1.0 + rho))
+    # a group sees its sources' noise through their spread: less than each source knows of itself
+    group = dict(zip(names, data.noise_group_centring[data.source_group_of]))
+    assert group["Tally"] == 0.0 and 0.0 < group["Few"] < group["Many"] < 1.0

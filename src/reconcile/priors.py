@@ -29,7 +29,7 @@ from scipy import stats
 
 __all__ = ["Prior", "SAMPLED", "FIXED_SCALES", "stance_effect", "stance_bias_factor", "fixed_scale", "hyperpriors"]
 
-Family = Literal["lognormal", "gamma_shape2", "beta"]
+Family = Literal["lognormal", "beta"]
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,6 @@ class Prior:
     """One sampled prior: its family and its parameters from the configuration's ``[priors]``.
 
     * ``lognormal``: parameters (median, sd of the log); PyMC's ``LogNormal(log median, sd)``.
-    * ``gamma_shape2``: parameter (mean); ``Gamma(shape 2, rate 2 / mean)``, zero-avoiding, with a
-      light right tail.
     * ``beta``: parameters (a, b).
     """
 
@@ -51,12 +49,10 @@ class Prior:
 
     def data(self, priors: Mapping[str, Any]) -> np.ndarray:
         """The parameters as the graph reads them (a shared array, so the compiled model does not
-        depend on their values): lognormal [log median, sd], gamma_shape2 [rate], beta [a, b]."""
+        depend on their values): lognormal [log median, sd], beta [a, b]."""
         v = self.values(priors)
         if self.family == "lognormal":
             return np.array([np.log(v[0]), v[1]])
-        if self.family == "gamma_shape2":
-            return np.array([2.0 / v[0]])
         return np.array(v, dtype=float)
 
     def pymc(self, name: str, data, **kwargs):
@@ -66,8 +62,6 @@ class Prior:
         dims = {"dims": self.dims} if self.dims else {}
         if self.family == "lognormal":
             return pm.LogNormal(name, data[0], data[1], **dims, **kwargs)
-        if self.family == "gamma_shape2":
-            return pm.Gamma(name, alpha=2.0, beta=data[0], **dims, **kwargs)
         return pm.Beta(name, data[0], data[1], **dims, **kwargs)
 
     def scipy(self, priors: Mapping[str, Any]) -> Any:
@@ -75,16 +69,15 @@ class Prior:
         v = self.values(priors)
         if self.family == "lognormal":
             return stats.lognorm(s=v[1], scale=v[0])
-        if self.family == "gamma_shape2":
-            return stats.gamma(2.0, scale=v[0] / 2.0)
         return stats.beta(v[0], v[1])
 
 
 #: The hyperparameters sampled as they are, by the graph's variable name.
 SAMPLED: dict[str, Prior] = {
     "noise_typical": Prior("lognormal", ("noise_sd", "noise_log_sd")),  # typical log error of a figure
-    "noise_group_sd": Prior("gamma_shape2", ("noise_group_spread",)),  # spread of the groups' log noise
-    "noise_source_sd": Prior("gamma_shape2", ("noise_source_spread",)),  # spread of the sources' log noise
+    # the spreads of the source groups' and of the sources' log noise
+    "noise_group_sd": Prior("lognormal", ("noise_group_spread", "noise_spread_log_sd")),
+    "noise_source_sd": Prior("lognormal", ("noise_source_spread", "noise_spread_log_sd")),
     "rate_sd": Prior("lognormal", ("rate_sd", "rate_log_sd"), "population"),  # spread of the log daily rate
     "killed_share": Prior("beta", ("killed_share_a", "killed_share_b"), "population"),  # typical killed share
     "series_noise_sd": Prior("lognormal", ("series_noise_sd", "series_noise_log_sd"), "drift_series"),

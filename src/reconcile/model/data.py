@@ -30,11 +30,11 @@ from .inputs import (
 from .likelihood import claim_noise_floor
 from .reparam import (
     GROUP_SOURCES_CENTRED_FROM,
-    NOISE_CENTRED_FROM,
     SOURCE_CENTRED_FROM,
     bias_structure,
     centred,
     group_mean_basis,
+    noise_centring,
     uses_group_means,
     walk_basis,
     walk_centring,
@@ -51,8 +51,8 @@ def _dims(*dims: str) -> Any:
 
 def _prior_dims(name: str) -> Any:
     """A sampled prior's parameters: one dimension per family (``lognormal_parameter``: [log
-    median, sd]; ``gamma_shape2_parameter``: [rate]; ``beta_parameter``: [a, b]), from its
-    declaration in :mod:`reconcile.priors`, so a family changed there is labelled as it is."""
+    median, sd]; ``beta_parameter``: [a, b]), from its declaration in :mod:`reconcile.priors`, so
+    a family changed there is labelled as it is."""
     return _dims(f"{declared.SAMPLED[name].family}_parameter")
 
 
@@ -168,7 +168,8 @@ class GraphData(Generic[T]):
     pair_free: T = _dims("source_stance")  # 0 for a reference source
     source_centred: T = _dims("source")
     group_centred: T = _dims("source_group")
-    noise_centred: T = _dims("source")
+    noise_centring: T = _dims("source")  # 0-1, reparam.noise_centring
+    noise_group_centring: T = _dims("source_group")
     source_group_of: T = _dims("source")  # per source (reparam.bias_structure)
     source_free: T = _dims("source")
     group_free_sources: T = _dims("source_group")
@@ -238,9 +239,7 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
     anchor = anchor_categories(d)
     n_levels = int(np.ceil(np.log2(max(int(g.n_steps.max()), 2))))
     structure = bias_structure(d)
-    n_sources = len(structure["source_group_of"])
     statement = D.claim_series < 0
-    source_claims = np.bincount(L.source[statement], minlength=n_sources)
     rotated = walk_basis(d, config) if uses_group_means(d) else None
     arrays: dict[str, np.ndarray] = {
         "pop_of_step": g.pop,
@@ -292,8 +291,8 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
             .to_numpy(),
             GROUP_SOURCES_CENTRED_FROM,
         ),
-        # a source's noise scale is centred once its claims pin it
-        "noise_centred": centred(source_claims, NOISE_CENTRED_FROM),
+        # the noise hierarchy, centred as far as the statements pin it
+        **noise_centring(L, statement, structure["source_group_of"], len(d.groups), pr),
         **{name: structure[name] for name in ("source_group_of", "source_free", "group_free_sources")},
         "bound_start_step": bound_start[0],
         "bound_start_rest": bound_start[1],

@@ -356,18 +356,18 @@ def noise_scales(x: GraphData):
     """Part 4: each loss claim's noise scale: its source's own, partially pooled (``noise_sd``), or,
     for a claim of a drifting series, the series' own (``series_noise_sd``)."""
     # log noise = typical + group + source effects (zero-avoiding typical scale: no source's
-    # figures match its belief exactly). Non-centred, except for a source whose many claims pin
-    # its scale.
+    # figures match its belief exactly).
     noise_typical = _sampled(x, "noise_typical")
     noise_group_sd = _sampled(x, "noise_group_sd")
     noise_source_sd = _sampled(x, "noise_source_sd")
-    noise_group_z = pm.Normal("noise_group_z", 0.0, 1.0, dims="source_group")
-    centred = x.noise_centred
-    noise_source_z = pm.Normal("noise_source_z", 0.0, pt.where(centred, noise_source_sd, 1.0), dims="source")
+    # partially centred by what the statements know (reparam.noise_centring): the same prior
+    w_group, w_source = x.noise_group_centring, x.noise_centring
+    noise_group_z = pm.Normal("noise_group_z", 0.0, noise_group_sd**w_group, dims="source_group")
+    noise_source_z = pm.Normal("noise_source_z", 0.0, noise_source_sd**w_source, dims="source")
     log_noise = (
         pt.log(noise_typical)
-        + noise_group_sd * noise_group_z[x.source_group_of]
-        + pt.where(centred, 1.0, noise_source_sd) * noise_source_z
+        + (noise_group_sd ** (1.0 - w_group) * noise_group_z)[x.source_group_of]
+        + noise_source_sd ** (1.0 - w_source) * noise_source_z
     )
     # softly capped at half the outliers' scale: a source's noise wider than the outliers'
     # would swap the mixture's two components, a second mode in which every statement is noise
