@@ -43,10 +43,15 @@ def _claim_precision(L: LossClaims, pr) -> np.ndarray:
     """What the prior expects one loss claim to say about the log of its quantity, as a precision:
     its noise floor, the prior's noise scale, half its interval's log width (a one-sided bound
     counts as sd 1). For the linearisations of walk_centring and group_mean_basis."""
+    return 1.0 / (claim_noise_floor(L, pr) ** 2 + pr["noise_sd"] ** 2 + _claim_spread(L) ** 2)
+
+
+def _claim_spread(L: LossClaims) -> np.ndarray:
+    """How far a loss claim leaves its figure open, as a log sd: half its interval's log width,
+    1 for a one-sided bound, 0 for a figure stated as one number."""
     low, high = L.stated[:, 0], L.stated[:, 1]
     one_sided = (low <= LOG_FLOOR) | (high >= LOG_CEIL)
-    spread = np.where(one_sided, 1.0, (high - low) / 4.0)
-    return 1.0 / (claim_noise_floor(L, pr) ** 2 + pr["noise_sd"] ** 2 + spread**2)
+    return np.where(one_sided, 1.0, (high - low) / 4.0)
 
 
 def noise_centring(
@@ -67,11 +72,8 @@ def noise_centring(
     each source's 5-16 statements know 2-5 times more about its noise than the prior does: a
     funnel when the spread of the sources went small (docs/decisions.md, "Centre the noise
     hierarchy by information")."""
-    low, high = L.stated[:, 0], L.stated[:, 1]
-    one_sided = (low <= LOG_FLOOR) | (high >= LOG_CEIL)
-    spread = np.where(one_sided, 1.0, (high - low) / 4.0)
     typical = pr["noise_sd"] ** 2
-    claim_information = 2.0 * (typical / (claim_noise_floor(L, pr) ** 2 + typical + spread**2)) ** 2
+    claim_information = 2.0 * (typical / (claim_noise_floor(L, pr) ** 2 + typical + _claim_spread(L) ** 2)) ** 2
     n_sources = len(source_group_of)
     information = np.bincount(L.source[statement], weights=claim_information[statement], minlength=n_sources)
     source_var = pr["noise_source_spread"] ** 2
