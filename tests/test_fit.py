@@ -261,7 +261,11 @@ def test_log_likelihood_equals_pymcs_evaluation_of_the_model(shipped_fit):
     model = build_model(fit.claims, fit.config, fit.inputs)
     small = fit.idata.posterior.isel(draw=slice(0, 20))
     theirs = pm.compute_log_likelihood(
-        az.InferenceData(posterior=small), model=model, progressbar=False, extend_inferencedata=False
+        az.InferenceData(posterior=small),
+        model=model,
+        progressbar=False,
+        extend_inferencedata=False,
+        compile_kwargs={"mode": "FAST_COMPILE"},  # no C compiler: seconds, not a minute, on an empty cache
     )
     for name in ("stated", "strength"):
         expected = theirs[name].values

@@ -202,7 +202,7 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     point = {k: v + rng.normal(0.0, 0.5, np.shape(v)) for k, v in point.items()}
     names = ["true_quantity", "cumulative_casualties", "cumulative_killed", "bound_casualties", "log_rate_level"]
     outs = model.replace_rvs_by_values([model[n] for n in names])
-    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore", point_fn=False)
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore", point_fn=False, mode="FAST_COMPILE")
     true_q, cumulative, cumulative_killed, bound, level = fn(*[point[v.name] for v in model.value_vars])
     g, L, B, est = d.grid, d.loss, d.bound, d.estimates
     arrays = graph_data(d, config)

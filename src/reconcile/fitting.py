@@ -241,8 +241,16 @@ def _prior_totals(model, d: ModelInputs, seed: int) -> xr.Dataset:
 
     est = d.estimates
     last = [int(est.index[est["pop"] == j][-1]) for j in range(len(d.populations))]
+    # FAST_COMPILE: evaluated in Python, no C compiler. In PyTensor's default (C) mode a first fit
+    # on a machine with an empty compile cache spent ~17 s in gcc here; a warm fit spends ~0.4 s
+    # more this way (benchmarks/RESULTS.md, issue 20). The draws agree with C's to 1e-11.
     with quiet_libraries():
-        draws = pm.draw(model["cumulative_casualties"], draws=PRIOR_DRAWS, random_seed=np.random.default_rng([seed, 3]))
+        draws = pm.draw(
+            model["cumulative_casualties"],
+            draws=PRIOR_DRAWS,
+            random_seed=np.random.default_rng([seed, 3]),
+            mode="FAST_COMPILE",
+        )
     return xr.Dataset(
         {"final_casualties": (("chain", "draw", "population"), draws[None, :, last])},
         coords={"chain": [0], "draw": np.arange(PRIOR_DRAWS), "population": list(d.populations)},
