@@ -246,7 +246,7 @@ VINTAGES = [
         "On real claims the forecast check is the only check there is. On a simulated war it can be "
         "set beside the truth. `benchmarks/backtest_world.py` backtests an independent test world "
         "(`reconcile.worlds`: a ministry's daily running tally and 17 other sources over 13 months, "
-        "~500 claims; its truth shares nothing with the model). It takes about half an hour on two "
+        "~500 claims; its truth shares nothing with the model). It takes 12-25 minutes on two "
         "cores, so this notebook reads what it recorded in `analyses/backtest-ministry-500/` (the "
         "command is in `COMMAND.txt` there)."
     ),
