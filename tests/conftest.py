@@ -1,8 +1,9 @@
 """Shared fixtures: paths of the shipped data, and ONE real fit of it reused by tests/test_fit.py.
 
 Compiling the model costs ~25-45 s on a 2-core machine, so the shipped data are fitted once per
-test session (small settings: the numbers are not meant to be converged, only real) and saved
-once; tests read the in-memory result or the saved directory and never write into it.
+test session, that is once per pytest-xdist worker (small settings: the numbers are not meant to
+be converged, only real) and saved once; tests read the in-memory result or the saved directory
+and never write into it.
 """
 
 from __future__ import annotations
