@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: name -> what it exercises: the shipped data (bounds, relays, few claims); a simulated war
 #: of 400 claims (data-rich: group means and contrasts); an independent world with two running
-#: tallies (drifting biases, series noise).
-WARS = ("shipped", "simulated-400", "two-tallies-495")
+#: tallies (drifting biases, series noise); the 10,000-claim world (two ministries each keeping
+#: running counts of two populations: the series' own levels).
+WARS = ("shipped", "simulated-400", "two-tallies-495", "huge-10000")
 N_POINTS = 3
 
 

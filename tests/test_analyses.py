@@ -95,6 +95,29 @@ def test_calibration_settings_refuse_nonsense():
         CalibrationSettings(draws=0)
     with pytest.raises(ValueError, match="rank_draws"):
         CalibrationSettings(draws=10, chains=2, rank_draws=199)
+    with pytest.raises(ValueError, match="tally_populations"):
+        CalibrationSettings(n_populations=1, tally_populations=2)
+
+
+def test_a_calibration_tally_may_count_several_populations():
+    """With ``tally_populations=2`` the simulated tally counts the first two populations, each a
+    drifting series of one source: the series then have levels of their own, which calibration
+    checks."""
+    from reconcile.calibration import _design
+    from reconcile.claims import claims_from_frame
+    from reconcile.model import prepare, series_levels
+
+    settings = CalibrationSettings(n_populations=2, tally_populations=2)
+    design = _design(settings, 3)
+    tally = design[design["source"] == "tally"]
+    assert tally.groupby("population").size().tolist() == [settings.tally_claims] * 2
+    d = prepare(claims_from_frame(design), load_config())
+    assert sorted(d.drift.series["source"]) == ["tally", "tally"]
+    assert series_levels(d)[1].shape == (2, 1)
+    # one population: the tally's claims as before (the recorded calibrations' designs)
+    one = _design(CalibrationSettings(n_populations=2), 3)
+    assert one["claim_id"].str.startswith("tally-").sum() == settings.tally_claims
+    assert not one["claim_id"].str.startswith("tally2-").any()
 
 
 # --------------------------------------------------------------------------- refits logic

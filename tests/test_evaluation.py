@@ -31,6 +31,7 @@ def test_bias_check_asks_the_stance_side_only_where_the_world_pushed_the_source(
             "bias_q05": [1.1, 1.0, 0.5, 0.9, 0.8],
             "bias_q50": [1.4, 1.2, 0.8, 1.1, 1.05],
             "bias_q95": [1.8, 1.6, 0.95, 1.4, 1.3],
+            "population": "",
         }
     )
     truth = pd.DataFrame(
@@ -64,3 +65,37 @@ def test_bias_check_asks_the_stance_side_only_where_the_world_pushed_the_source(
     assert worlds_benchmark.stance_side(out.reset_index().to_dict("records")) == pytest.approx(
         2 / 3
     )  # inflater and deflater of three pushed
+
+
+def test_bias_check_reads_a_series_row_against_its_population():
+    """Where a source keeps running counts of several populations, ``sources()`` has one more row
+    per count (``population`` set): it is checked against the world's bias of that source on that
+    population, and the source's own row against the populations it speaks of outside its counts
+    only (a source known only through its counts is not checked on its own row)."""
+    estimates = pd.DataFrame(
+        {
+            "source": ["ministry", "ministry", "ministry", "counter", "counter", "counter"],
+            "stance": ["adversary"] * 6,
+            "population": ["", "a", "b", "", "a", "b"],
+            "n_claims": [320, 200, 100, 300, 150, 150],
+            "bias_q05": [1.1, 0.6, 2.4, 0.9, 0.7, 1.2],
+            "bias_q50": [1.3, 0.75, 2.9, 1.1, 0.8, 1.5],
+            "bias_q95": [1.6, 0.9, 3.5, 1.3, 0.95, 1.8],
+        }
+    )
+    truth = pd.DataFrame(
+        {
+            "source": ["ministry", "ministry", "ministry", "counter", "counter"],
+            "population": ["a", "b", "c", "a", "b"],
+            "stance": ["adversary"] * 5,
+            "mean_bias": [0.74, 2.93, 1.4, 0.8, 1.6],
+        }
+    )
+    out = bias_check(_Estimates(estimates), truth).set_index(["source", "population"])
+    assert out.loc[("ministry", "a"), "true_bias"] == pytest.approx(0.74)
+    assert out.loc[("ministry", "b"), "true_bias"] == pytest.approx(2.93)
+    assert out.loc[("ministry", "b"), "in90"] and out.loc[("ministry", "b"), "stance_side"] == True  # noqa: E712
+    # the ministry's own row: its statements on population c only
+    assert out.loc[("ministry", ""), "true_bias"] == pytest.approx(1.4)
+    # a source known only through its counts: its own row is not checked
+    assert ("counter", "") not in out.index and len(out) == 5

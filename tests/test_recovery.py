@@ -149,3 +149,9 @@ def test_calibration_runs_its_simulations_end_to_end(tmp_path):
     assert result.failures == {}
     assert {"cumulative", "bias", "noise", "hyperparameter"} <= set(result.ranks["family"])
     assert result.ranks["rank"].between(0, 49).all()
+    # a tally counting two populations: its two series' own levels are drawn and checked too
+    two = CalibrationSettings(n_populations=2, tally_populations=2, draws=100, tune=100, chains=2, rank_draws=49)
+    result = calibrate(1, tmp_path / "cal2", seed=1, settings=two, workers=1, progress=False)
+    assert result.failures == {}
+    levels = result.ranks[result.ranks["quantity"] == "series_bias"]
+    assert len(levels) == 2 and set(levels["family"]) == {"bias"}

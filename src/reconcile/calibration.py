@@ -95,6 +95,9 @@ class CalibrationSettings:
     wounded_claims: float = 0.2
     #: what the running tally counts
     tally_category: str = "casualties"
+    #: how many populations the running tally counts (the first ones): from 2, its series have
+    #: levels of their own (model.series_levels), so calibration checks them
+    tally_populations: int = 1
     draws: int = 500
     tune: int = 500
     chains: int = 4
@@ -117,6 +120,12 @@ class CalibrationSettings:
         if self.killed_claims + self.wounded_claims > 1.0 + 1e-9:
             raise ValueError(
                 f"killed_claims + wounded_claims must not exceed 1, got {self.killed_claims} + {self.wounded_claims}"
+            )
+        if isinstance(self.tally_populations, bool) or not isinstance(self.tally_populations, int):
+            raise ValueError(f"tally_populations must be a whole number, got {self.tally_populations!r}")
+        if not 1 <= self.tally_populations <= self.n_populations:
+            raise ValueError(
+                f"tally_populations must be from 1 to n_populations ({self.n_populations}), got {self.tally_populations}"
             )
         if self.tally_category not in ("killed", "wounded", "casualties"):
             raise ValueError(f"tally_category must be killed, wounded or casualties, got {self.tally_category!r}")
@@ -170,40 +179,44 @@ def _design(settings: CalibrationSettings, seed: int) -> pd.DataFrame:
 
 def _tally(claims: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
     """A running tally: one more source (in the first source's group, an adversary) stating the
-    first population's cumulative losses (``tally_category``) every few days over the last two thirds of the war."""
+    cumulative losses (``tally_category``) of the first ``tally_populations`` populations every few
+    days over the last two thirds of the war. Counting two populations or more, its series have
+    levels of their own (``model.series_levels``), which calibration then checks."""
     template = claims.iloc[0]
-    population = template["population"]
-    start = pd.Timestamp(
-        min(
-            claims.loc[claims["population"] == population, "period_start"].replace("", np.nan).dropna().min(),
-            claims.loc[claims["population"] == population, "reported_on"].min(),
-        )
-    )
     first = settings.n_days // 3
     days = np.linspace(first, settings.n_days - 1, settings.tally_claims).round().astype(int)
+    populations = [template["population"]]
+    populations += [p for p in dict.fromkeys(claims["population"]) if p != template["population"]]
     rows = []
-    for k, day in enumerate(days):
-        date = (start + pd.Timedelta(days=int(day))).strftime("%Y-%m-%d")
-        rows.append(
-            {
-                **{c: "" for c in claims.columns},
-                "claim_id": f"tally-{k + 1:03d}",
-                "population": population,
-                "category": settings.tally_category,
-                "source": "tally",
-                "source_group": template["source_group"],
-                "stance": "adversary",
-                "reported_on": date,
-                "period_start": start.strftime("%Y-%m-%d"),
-                "period_end": date,
-                "measure": "total",
-                "qualifier": "exact",
-                "value": "1",
-                "citation": "calibration tally",
-                "quote": "[calibration] running tally",
-                "language": "en",
-            }
+    for j, population in enumerate(populations[: settings.tally_populations]):
+        start = pd.Timestamp(
+            min(
+                claims.loc[claims["population"] == population, "period_start"].replace("", np.nan).dropna().min(),
+                claims.loc[claims["population"] == population, "reported_on"].min(),
+            )
         )
+        for k, day in enumerate(days):
+            date = (start + pd.Timedelta(days=int(day))).strftime("%Y-%m-%d")
+            rows.append(
+                {
+                    **{c: "" for c in claims.columns},
+                    "claim_id": f"tally-{k + 1:03d}" if j == 0 else f"tally{j + 1}-{k + 1:03d}",
+                    "population": population,
+                    "category": settings.tally_category,
+                    "source": "tally",
+                    "source_group": template["source_group"],
+                    "stance": "adversary",
+                    "reported_on": date,
+                    "period_start": start.strftime("%Y-%m-%d"),
+                    "period_end": date,
+                    "measure": "total",
+                    "qualifier": "exact",
+                    "value": "1",
+                    "citation": "calibration tally",
+                    "quote": "[calibration] running tally",
+                    "language": "en",
+                }
+            )
     return pd.DataFrame(rows, columns=claims.columns)
 
 
@@ -315,6 +328,14 @@ def _check_rows(result, truth: dict, settings: CalibrationSettings) -> list[dict
         series_noise = _draws(post["series_noise_sd"])
         for k, label in enumerate(post["series_noise_sd"].coords["drift_series"].values):
             add("series_noise_sd", "noise", str(label), truth["series_noise_sd"][k], series_noise[:, k])
+    if "series_bias" in truth:  # a series with a level of its own (its source keeps several)
+        from .model import series_levels
+
+        levelled = series_levels(d)[1].any(axis=1)
+        series_bias = _draws(post["series_bias"])
+        for k, label in enumerate(post["series_bias"].coords["drift_series"].values):
+            if levelled[k]:
+                add("series_bias", "bias", str(label), truth["series_bias"][k], series_bias[:, k])
     add(
         "noise_typical",
         "hyperparameter",
@@ -335,7 +356,7 @@ _TRUTH_VARS = (
     "noise_typical",
     "rate_sd",
 )
-_DRIFT_TRUTH_VARS = ("bias_drift", "series_noise_sd")
+_DRIFT_TRUTH_VARS = ("bias_drift", "series_noise_sd", "series_bias")
 
 
 def simulate_and_fit(*, seed: int, index: int, settings: dict, config_json: str) -> dict:

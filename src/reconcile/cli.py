@@ -431,6 +431,7 @@ def cmd_calibrate(args) -> int:
                     killed_claims=args.killed_claims,
                     wounded_claims=args.wounded_claims,
                     tally_category=args.tally_category,
+                    tally_populations=args.tally_populations,
                     draws=args.draws,
                     tune=args.tune,
                     chains=args.chains,
@@ -769,6 +770,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--tally-category",
         choices=["killed", "wounded", "casualties"],
         help="what the simulated running tally counts (default casualties)",
+    )
+    p.add_argument(
+        "--tally-populations",
+        type=int,
+        metavar="N",
+        help="how many populations the running tally counts (default 1; from 2, its counts have levels of their own)",
     )
     p.set_defaults(func=cmd_calibrate)
 

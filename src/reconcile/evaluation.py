@@ -97,18 +97,30 @@ def bias_check(result, sources_truth: pd.DataFrame) -> pd.DataFrame:
     says (an adversary's true bias above 1, an own side's below 1) and ``stance_side`` whether
     the posterior median is on that side: the check issue 17 asks for ("every adversary source's
     bias estimated above 1 and every own-side source's below 1 where the world made it so");
-    neutral sources and sources the world pushed the other way have neither."""
+    neutral sources and sources the world pushed the other way have neither. A drifting series'
+    row of ``sources()`` (``population`` set) is checked against the world's bias of its source on
+    that population, and a source's own row against the populations it speaks of outside its
+    series only (a source known only through its series is not checked: its own bias then rests on
+    its series' and its prior)."""
     est = result.sources()
     truth = sources_truth.copy()
     truth["log_bias"] = np.log(truth["mean_bias"].astype(float))
-    truth = truth.groupby(["source", "stance"], as_index=False)["log_bias"].mean()
+    # a drifting series' row (population set) against the world's bias of that source on that
+    # population; a source's own row against its biases on the populations it speaks of outside
+    # its series (none: not checked, its bias then rests on its series and its prior)
+    series = est.loc[est["population"] != "", ["source", "population"]]
+    in_series = truth.set_index(["source", "population"]).index.isin(pd.MultiIndex.from_frame(series))
+    own = truth[~in_series].groupby(["source", "stance"], as_index=False)["log_bias"].mean()
+    own["population"] = ""
+    truth = pd.concat([own, truth.loc[in_series, ["source", "stance", "population", "log_bias"]]])
     truth["true_bias"] = np.exp(truth.pop("log_bias"))
-    out = est.merge(truth, on=["source", "stance"], how="inner")
+    out = est.merge(truth, on=["source", "stance", "population"], how="inner")
     out["in90"] = (out["bias_q05"] <= out["true_bias"]) & (out["true_bias"] <= out["bias_q95"])
     out["same_side"] = np.sign(np.log(out["bias_q50"])) == np.sign(np.log(out["true_bias"]))
     out["pushed"], on_side = stance_sides(out)
     out["stance_side"] = on_side.astype(object).where(out["pushed"], None)  # None (JSON null) where not asked
-    columns = ["source", "stance", "n_claims", "true_bias", "bias_q05", "bias_q50", "bias_q95", "in90", "same_side"]
+    columns = ["source", "stance", "population", "n_claims", "true_bias", "bias_q05", "bias_q50", "bias_q95"]
+    columns += ["in90", "same_side"]
     return out[[*columns, "pushed", "stance_side"]]
 
 

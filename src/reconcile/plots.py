@@ -127,7 +127,8 @@ CAPTIONS: dict[str, str] = {
         "Each source's bias factor, the figure it reports divided by the true figure: dot, posterior median; "
         "bar, 90% interval; grouped and coloured by stance. Right of the dashed line (×1) a source inflates, "
         "left of it it understates. Factors on a log scale, so that a source that doubles and one that halves "
-        "lie at equal distances from ×1."
+        "lie at equal distances from ×1. A source's running count of one population (↳, under the source) "
+        "has a bias of its own over its period, around the source's."
     ),
     "claims_check": (
         "Each counted loss claim (one row: source, category, report date) against the figure its source would "
@@ -513,6 +514,7 @@ def _claim_kind(row) -> str:
 
 def _bias_medians(result) -> dict[tuple[str, str], float]:
     src = summary.sources(result)
+    src = src[src["population"] == ""]  # a source's own bias, not its series'
     return {(s, st): float(b) for s, st, b in zip(src["source"], src["stance"], src["bias_q50"])}
 
 
@@ -907,7 +909,13 @@ def plot_sources(result, ax=None) -> Figure:
     """Each source's bias factor (reported ÷ true): median and 90% interval, grouped by stance."""
     src = summary.sources(result).copy()
     src["stance_rank"] = src["stance"].map({s: k for k, s in enumerate(STANCE_ORDER)}).fillna(len(STANCE_ORDER))
-    src = src.sort_values(["stance_rank", "bias_q50", "source"], ascending=[True, False, True]).reset_index(drop=True)
+    # a drifting series' row (population set) right under its source's
+    own_rows = src[src["population"] == ""].set_index(["source", "stance"])["bias_q50"]
+    src["source_q50"] = [own_rows.get((a, b), np.nan) for a, b in zip(src["source"], src["stance"])]
+    src["is_series"] = src["population"] != ""
+    src = src.sort_values(
+        ["stance_rank", "source_q50", "source", "is_series", "population"], ascending=[True, False, True, True, True]
+    ).reset_index(drop=True)
     stances = list(dict.fromkeys(src["stance"]))
     n_rows = len(src) + len(stances)
     own = ax is None
@@ -933,12 +941,15 @@ def plot_sources(result, ax=None) -> Figure:
         y += 1
         for _, r in src[src["stance"] == stance].iterrows():
             colour = _STANCE_COLOURS.get(stance, "#333333")
-            ax.plot([r["bias_q05"], r["bias_q95"]], [y, y], color=colour, lw=2.2, solid_capstyle="butt")
+            lw = 1.4 if r["is_series"] else 2.2
+            ax.plot([r["bias_q05"], r["bias_q95"]], [y, y], color=colour, lw=lw, solid_capstyle="butt")
             ax.plot([r["bias_q50"]], [y], "o", color=colour, mec="white", ms=7)
             n = int(r["n_claims"])
-            text = (
-                f"{_short(result.config.source_label(r['source']), 60)} [{stance}] ({n} claim{'s' if n != 1 else ''})"
-            )
+            if r["is_series"]:  # under its source: its running count of one population
+                pop = _short(result.config.population_label(r["population"]), 40)
+                text = f"    ↳ its running count of {pop} ({n} claim{'s' if n != 1 else ''})"
+            else:
+                text = f"{_short(result.config.source_label(r['source']), 60)} [{stance}] ({n} claim{'s' if n != 1 else ''})"
             if bool(r.get("assumed_unbiased", False)):
                 text += " · assumed unbiased"
             ticks.append(y)

@@ -91,6 +91,7 @@ FIXED_SCALES: dict[str, str] = {
     "level_sd": "daily_rate_log_sd",  # a population's log daily rate: N(log median, this)
     "share_sd": "killed_share_sd",  # the killed share's slow curve on the logit scale
     "drift_scale": "drift_sd",  # a running series' bias drift, per step of its random walk
+    "series_level_sd": "series_level_sd",  # a running series' own level around its source's bias
 }
 
 

@@ -96,9 +96,14 @@ def _context(result, images: list[dict]) -> dict:
         for r in head.itertuples()
     ]
     src = summary.sources(result)
+    # a drifting series' row (a source's running count of one population) under its source's
+    src = src.assign(is_series=src["population"] != "", at=range(len(src)))
+    first = src[~src["is_series"]].set_index(["source", "stance"])["at"]
+    src["order"] = [first.get((a, b), at) for a, b, at in zip(src["source"], src["stance"], src["at"])]
+    src = src.sort_values(["order", "is_series", "population"], kind="stable")
     source_rows = [
         {
-            "source": source_name(r.source),
+            "source": f"↳ its running count of {name(r.population)}" if r.is_series else source_name(r.source),
             "group": r.source_group,
             "stance": r.stance,
             "n": int(r.n_claims),

@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from .errors import OutputError  # noqa: F401  (re-exported)
-from .model import CATEGORIES, ROLE_LOSS, bound_terms, last_day_covered
+from .model import CATEGORIES, ROLE_LOSS, bound_terms, last_day_covered, series_levels
 from .observation import draw_log_strength
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -365,22 +365,42 @@ def describe_extrapolation(result) -> list[str]:
     ]
 
 
-@_memoized
-def sources(result) -> pd.DataFrame:
-    """Each source's bias factor (reported / true; 1 = unbiased) per stance."""
-    d = result.inputs
-    # the posterior's source_stance labels are d.sources' pairs, in order (load_fit checks them)
-    bias = _draws(result.idata.posterior["bias"])
+def _bias_columns(out: pd.DataFrame, bias: np.ndarray) -> None:
     q = np.quantile(bias, [0.05, 0.5, 0.95], axis=0)
-    loss = d.claims[d.claims["role"] == ROLE_LOSS]
-    pops = loss.groupby(["source", "stance"])["population"].agg(lambda s: ";".join(sorted(set(s))))
-    out = d.sources[["source", "source_group", "stance", "n_claims"]].copy()
     out["bias_q05"], out["bias_q50"], out["bias_q95"] = q[0], q[1], q[2]
     out["bias_mean"] = bias.mean(axis=0)
     out["p_inflates"] = (bias > 1).mean(axis=0)
+
+
+@_memoized
+def sources(result) -> pd.DataFrame:
+    """Each source's bias factor (reported / true; 1 = unbiased) per stance; then, where a source
+    keeps running counts of several populations (drifting series), each count's own bias over its
+    period, one row with ``population`` set: a ministry may inflate one adversary's losses and not
+    another's (the series' levels, around the source's bias: ``model.series_levels``)."""
+    d = result.inputs
+    post = result.idata.posterior
+    # the posterior's source_stance labels are d.sources' pairs, in order (load_fit checks them)
+    bias = _draws(post["bias"])
+    loss = d.claims[d.claims["role"] == ROLE_LOSS]
+    pops = loss.groupby(["source", "stance"])["population"].agg(lambda s: ";".join(sorted(set(s))))
+    out = d.sources[["source", "source_group", "stance", "n_claims"]].copy()
+    _bias_columns(out, bias)
     out["populations"] = [pops.get((s, st), "") for s, st in zip(out["source"], out["stance"])]
     # reference sources are pinned to 1 exactly; neutral ones (default) only on average
     out["assumed_unbiased"] = d.sources["reference"].to_numpy()
+    out["population"] = ""
+    if "series_bias" in post and len(d.drift.series):  # a fit made before series had levels has none
+        pair, basis, _ = series_levels(d)
+        levelled = basis.any(axis=1)  # a source's series with a level of its own (several series)
+        rows = d.drift.series.loc[levelled, ["source", "population", "n_claims"]].copy()
+        rows["stance"] = d.sources["stance"].to_numpy()[pair[levelled]]
+        rows = rows.merge(
+            out[["source", "stance", "source_group", "assumed_unbiased"]], on=["source", "stance"], how="left"
+        )
+        _bias_columns(rows, _draws(post["series_bias"])[:, levelled])
+        rows["populations"] = rows["population"]
+        out = pd.concat([out, rows[out.columns]], ignore_index=True)
     return out.reset_index(drop=True)
 
 

@@ -14,7 +14,7 @@ One module per job, read from the bottom up:
 * :mod:`~reconcile.model.graph`: the generative story (``build_model``), told step by step.
 """
 
-from .data import GraphData, dims_of, graph_data
+from .data import GraphData, dims_of, graph_data, series_levels
 from .graph import build_model
 from .grid import Grid, last_day_covered
 from .inputs import (
@@ -60,6 +60,7 @@ __all__ = [
     "last_day_covered",
     "observation_terms",
     "prepare",
+    "series_levels",
     "stance_priors",
     "uses_group_means",
 ]

@@ -115,6 +115,10 @@ class DriftData(Generic[T]):
     claim_series: T = _dims("claim")
     prior_drift_scale: T = _dims()
     prior_series_noise_sd: T = _prior_dims("series_noise_sd")
+    series_pair: T = _dims("drift_series")  # the (source, stance) pair of each series' claims
+    series_level_sd: T = _dims()  # the spread of a series' level around its source's bias
+    series_level_basis: T = _dims("drift_series", "series_level")  # series_levels: contrasts within a source
+    pop_series_weight: T = _dims("population", "drift_series")  # each series' share of its population's loss claims
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +214,40 @@ class GraphData(Generic[T]):
     def map(self, fn: Callable[[str, T], U]) -> GraphData[U]:
         """The same inputs, each turned into ``fn(name, value)`` (a shared variable, a constant)."""
         return _map(self, fn)
+
+
+def series_levels(d: ModelInputs) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Where a source keeps running counts of several populations, each count's own level around
+    the source's bias: ``series_pair`` (the (source, stance) pair of each series: its claims', the
+    most frequent if their stance varies), ``basis`` (series, free level) and the free levels'
+    labels. A ministry may inflate one adversary's losses threefold and deflate another's; one
+    bias per source and stance cannot say so.
+
+    A series' log level is ``series_level_sd * basis @ z``, ``z ~ N(0, 1)``: within each pair of
+    k >= 2 series, orthonormal contrasts (a Helmert basis) scaled by ``sqrt(k / (k - 1))``, so each
+    level is N(0, series_level_sd) and a pair's levels sum to zero: the source's bias is the
+    average of its series' (as its drift averages zero over each series), and its other
+    statements read it. A pair with one series has no level (its series *is* its bias: a level
+    would only trade against the source's effect); nor has a reference source's, unbiased by
+    assumption on every population."""
+    L, D = d.loss, d.drift
+    n = len(D.series)
+    pair = np.array([np.bincount(L.pair[D.claim_series == r]).argmax() for r in range(n)], dtype=np.int64)
+    reference = d.sources["reference"].to_numpy(dtype=bool)
+    columns, labels = [], []
+    for p in np.unique(pair):
+        members = np.flatnonzero(pair == p)
+        k = len(members)
+        if k < 2 or reference[p]:
+            continue
+        for j in range(1, k):  # Helmert contrast j: the first j series against the next one
+            column = np.zeros(n)
+            column[members[:j]] = 1.0
+            column[members[j]] = -float(j)
+            columns.append(column / np.sqrt(j * (j + 1)) * np.sqrt(k / (k - 1)))
+            labels.append(f"{d.pair_labels[p]} | contrast {j}")
+    basis = np.column_stack(columns) if columns else np.zeros((n, 0))
+    return pair, basis, labels
 
 
 def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
@@ -321,6 +359,11 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
         )
     drift = None
     if len(D.knot_series):
+        series_claims = np.zeros((len(g.populations), len(D.series)))
+        in_series = D.claim_series >= 0
+        np.add.at(series_claims, (L.pop[in_series], D.claim_series[in_series]), 1.0)
+        pop_series_weight = series_claims / np.maximum(pair_claims.sum(axis=1, keepdims=True), 1.0)
+        series_pair, level_basis, _ = series_levels(d)
         drift = DriftData(
             **{
                 "drift_innovation_knot": np.flatnonzero(~D.knot_first).astype(np.int64),
@@ -336,6 +379,10 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
                 "claim_series": np.maximum(D.claim_series, 0),
                 "prior_drift_scale": declared.fixed_scale("drift_scale", pr),
                 "prior_series_noise_sd": declared.SAMPLED["series_noise_sd"].data(pr),
+                "series_pair": series_pair,
+                "series_level_sd": declared.fixed_scale("series_level_sd", pr),
+                "series_level_basis": level_basis,
+                "pop_series_weight": pop_series_weight,
             }
         )
     return GraphData(**arrays, group_means=group_means, drift=drift)

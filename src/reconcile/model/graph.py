@@ -60,7 +60,7 @@ from .._pytensor import deterministic_rewrites
 from ..claims import Claims
 from ..config import Config
 from ..observation import stated_logp, strength_logp
-from .data import DriftData, GraphData, graph_data
+from .data import DriftData, GraphData, graph_data, series_levels
 from .grid import share_knot_labels
 from .inputs import ModelInputs, free_stance_effects, prepare
 from .reparam import bias_structure, uses_group_means
@@ -88,12 +88,15 @@ def build_model(
         n_contrasts = 0 if data.group_means is None else data.group_means.contrast_basis.shape[1]
         log_bias = source_biases(x, n_contrasts)  # story, 4 (first: the level is anchored on it)
         n_knots = 0 if data.drift is None else len(data.drift.drift_knot_series)
-        claim_log_bias = claim_biases(x, log_bias, n_knots)  # 4, the drift
+        n_levels = 0 if data.drift is None else data.drift.series_level_basis.shape[1]
+        claim_log_bias, series_level = claim_biases(x, log_bias, n_knots, n_levels)  # 4, the drift
         # each population's block of the walk, by step count: read statically by the graph (the
         # rotation is block-diagonal), so part of the model's structure (_nutpie.structure_key)
         blocks = tuple(int(n) for n in d.grid.n_steps)
         model.reconcile_static = {"walk_blocks": blocks}
-        log_rate = daily_rate_curve(x, log_bias, n_levels=int(data.ou_scan.shape[0]), blocks=blocks)  # 1
+        log_rate = daily_rate_curve(
+            x, log_bias, n_levels=int(data.ou_scan.shape[0]), blocks=blocks, series_level=series_level
+        )  # 1
         logit_share, killed_share, rate = killed_share_and_rate(x, log_rate)  # 2
         casualties, killed = period_totals(x, rate), period_totals(x, rate * killed_share)
         pm.Deterministic("cumulative_casualties", casualties("estimate"), dims="estimate")
@@ -143,6 +146,7 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
         "drift_knot": drift_labels,
         "drift_innovation": [lab for lab, first in zip(drift_labels, D.knot_first) if not first],
         "drift_series": [f"{r['source']} | {r['population']}" for _, r in D.series.iterrows()] if has_drift else [],
+        "series_level": series_levels(d)[2] if has_drift else [],
         "share_knot": share_knot_labels(g, config),
     }
 
@@ -197,14 +201,18 @@ def source_biases(x: GraphData, n_contrasts: int):
     return log_bias
 
 
-def claim_biases(x: GraphData, log_bias, n_knots: int):
+def claim_biases(x: GraphData, log_bias, n_knots: int, n_levels: int):
     """Part 4: each loss claim's log bias: its pair's, plus, for a claim of a drifting series
-    (drift_series), the series' drift at the claim's date: a random walk over the series' knots,
-    centred so that it averages 0 over the series' claims, read by linear interpolation."""
+    (drift_series), the series' own level where its source keeps several (``data.series_levels``:
+    a source's running count of one population may lean otherwise than its count of another) and
+    its drift at the claim's date: a random walk over the series' knots, centred so that it
+    averages 0 over the series' claims, read by linear interpolation. Returns the claims' log
+    biases and the series' levels (None where there are none), which the population's anchored
+    level takes into its mean bias."""
     claim_log_bias = log_bias[x.claim_pair]
     drift = x.drift
     if drift is None:
-        return claim_log_bias
+        return claim_log_bias, None
     # fixed, like the spreads of the biases: a war has a few long series, too few to learn how
     # fast biases drift from (docs/decisions.md)
     drift_scale = drift.prior_drift_scale
@@ -213,20 +221,34 @@ def claim_biases(x: GraphData, log_bias, n_knots: int):
     running = pt.cumsum(steps)
     knots = drift_scale * (running - (running - steps)[drift.drift_series_first])
     knots = knots - pt.dot(drift.drift_series_weight, knots)[drift.drift_knot_series]
-    pm.Deterministic("bias_drift", knots, dims="drift_knot")
+    if n_levels == 0:
+        pm.Deterministic("bias_drift", knots, dims="drift_knot")
+        series_level = None
+    else:
+        # where a source keeps several series, each one's own level around the source's bias (a
+        # ministry may inflate one adversary's losses and not another's; data.series_levels):
+        # the drift averages this, not 0, over the series' claims
+        level_z = pm.Normal("series_level_z", 0.0, 1.0, dims="series_level")
+        series_level = drift.series_level_sd * pt.dot(drift.series_level_basis, level_z)
+        knots = knots + series_level[drift.drift_knot_series]
+        pm.Deterministic("bias_drift", knots, dims="drift_knot")
+    # each series' bias over its period: its source's, times its level's
+    series_log_bias = log_bias[drift.series_pair] + (0.0 if series_level is None else series_level)
+    pm.Deterministic("series_bias", pt.exp(series_log_bias), dims="drift_series")
     padded = pt.concatenate([knots, pt.zeros(1)])
     return claim_log_bias + (
         drift.claim_drift_weight_0 * padded[drift.claim_drift_knot_0]
         + drift.claim_drift_weight_1 * padded[drift.claim_drift_knot_1]
-    )
+    ), series_level
 
 
-def daily_rate_curve(x: GraphData, log_bias, n_levels: int, blocks: tuple[int, ...]):
+def daily_rate_curve(x: GraphData, log_bias, n_levels: int, blocks: tuple[int, ...], series_level=None):
     """Part 1: each step's log daily rate of its population's anchor category: a level (the log of
     the mean daily rate over the days its claims speak about) times a stationary AR(1) curve
     normalised to average 1 there.
 
-    - The claims pin the level *plus* the mean log bias they carry, not the level itself, and
+    - The claims pin the level *plus* the mean log bias they carry (their pairs' and, for the
+      claims of a drifting series, its level: ``series_level``), not the level itself, and
       how far apart the two are depends on the spread of the biases: a funnel NUTS diverges in.
       So the sampler moves the anchored level (``level_z``: the level plus that mean bias, in
       prior sd units), which the data pin, and the level is derived from it. Its prior,
@@ -237,7 +259,10 @@ def daily_rate_curve(x: GraphData, log_bias, n_levels: int, blocks: tuple[int, .
       it with no banana between level and curve."""
     pop_of = x.pop_of_step
     level_sd = x.prior_level_sd
-    anchor_shift = pt.dot(x.pop_pair_weight, log_bias) / level_sd
+    mean_bias = pt.dot(x.pop_pair_weight, log_bias)
+    if series_level is not None and x.drift is not None:
+        mean_bias = mean_bias + pt.dot(x.drift.pop_series_weight, series_level)
+    anchor_shift = mean_bias / level_sd
     level_z = pm.Normal("level_z", anchor_shift, 1.0, dims="population")
     level = pm.Deterministic(
         "log_rate_level", x.log_rate_median + level_sd * (level_z - anchor_shift), dims="population"
