@@ -29,7 +29,7 @@ def _coverage(sim, result) -> pd.DataFrame:
 
 def _bias_table(sim, result) -> pd.DataFrame:
     bias = sim.truth[sim.truth.quantity == "bias"].groupby(["source", "stance"])["value"].mean()
-    src = result.sources().set_index(["source", "stance"])
+    src = result.sources().pipe(lambda s: s[s["population"] == ""]).set_index(["source", "stance"])
     return src.join(bias.rename("true"), how="inner").reset_index()
 
 

@@ -512,10 +512,21 @@ def _claim_kind(row) -> str:
     return "other"
 
 
-def _bias_medians(result) -> dict[tuple[str, str], float]:
+def _bias_medians(result) -> dict[tuple[str, str, str], float]:
+    """Median bias by (source, stance, population): a source's own bias under population "", and
+    the bias of each of its running counts that has a level of its own under its population
+    (:func:`_claim_bias` reads a claim's)."""
     src = summary.sources(result)
-    src = src[src["population"] == ""]  # a source's own bias, not its series'
-    return {(s, st): float(b) for s, st, b in zip(src["source"], src["stance"], src["bias_q50"])}
+    return {
+        (s, st, p): float(b) for s, st, p, b in zip(src["source"], src["stance"], src["population"], src["bias_q50"])
+    }
+
+
+def _claim_bias(medians: dict[tuple[str, str, str], float], row) -> float | None:
+    """The median bias a claim is read through: its running count's where that has a level of its
+    own (a source's counts of several populations), else its source's."""
+    own = medians.get((row["source"], row["stance"], ""))
+    return medians.get((row["source"], row["stance"], row["population"]), own)
 
 
 def _label_curve_ends(ax, items: list[tuple[str, float, float]], log: bool, x) -> None:
@@ -592,7 +603,7 @@ def _cumulative_panel(ax, result, pop, est, frame, styles, bias_med, corrected) 
         _glyph(ax, x, r["low"], r["high"], r["qualifier"], st["color"], st["marker"])
         shown.add(r["source"])
         values += [[r["low"], r["high"]]]
-        b = bias_med.get((r["source"], r["stance"]))
+        b = _claim_bias(bias_med, r)
         if corrected and b:
             lo, hi = r["low"] / b, r["high"] / b
             _glyph(ax, x, lo, hi, r["qualifier"], st["color"], st["marker"], hollow=True, alpha=0.6)

@@ -390,9 +390,11 @@ def sources(result) -> pd.DataFrame:
     # reference sources are pinned to 1 exactly; neutral ones (default) only on average
     out["assumed_unbiased"] = d.sources["reference"].to_numpy()
     out["population"] = ""
-    if "series_bias" in post and len(d.drift.series):  # a fit made before series had levels has none
-        pair, basis, _ = series_levels(d)
-        levelled = basis.any(axis=1)  # a source's series with a level of its own (several series)
+    # a source's series with a level of its own (it keeps several); a fit made before series had
+    # levels has no series_bias
+    pair, basis, _ = series_levels(d)
+    levelled = basis.any(axis=1)
+    if "series_bias" in post and levelled.any():
         rows = d.drift.series.loc[levelled, ["source", "population", "n_claims"]].copy()
         rows["stance"] = d.sources["stance"].to_numpy()[pair[levelled]]
         rows = rows.merge(

@@ -229,7 +229,11 @@ def series_levels(d: ModelInputs) -> tuple[np.ndarray, np.ndarray, list[str]]:
     average of its series' (as its drift averages zero over each series), and its other
     statements read it. A pair with one series has no level (its series *is* its bias: a level
     would only trade against the source's effect); nor has a reference source's, unbiased by
-    assumption on every population."""
+    assumption on every population. A series is a (source, population): were its claims of two
+    stances (a source's stance towards a population is normally one), its level would apply to
+    all of them, around the bias of the most frequent. The information rotations of the biases
+    (``reparam``) still read a levelled series' claims as pinning its source's effect: an
+    approximation of what they know, which moves only the sampler's coordinates, not the model."""
     L, D = d.loss, d.drift
     n = len(D.series)
     pair = np.array([np.bincount(L.pair[D.claim_series == r]).argmax() for r in range(n)], dtype=np.int64)

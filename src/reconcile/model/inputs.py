@@ -136,8 +136,8 @@ def drift_series(loss_rows: pd.DataFrame, pop_index: dict[str, int], config: Con
     one category since one start day; :func:`running_share`). Its bias on that population is
     a random walk over knots about ``drift.knot_days`` apart across the span of its claims' end
     days, read by each claim by linear interpolation, and centred so that it averages 0 over the
-    series' claims around the series' own level (``priors.series_level_sd``: a source's running
-    count of one population may lean otherwise than its other figures). Errors of such a
+    series' claims (around the series' own level where its source keeps series on several
+    populations under one stance: ``data.series_levels``). Errors of such a
     series persist from one report to the next, so its many figures inform the shape of the curve
     without pinning its level as if they were independent witnesses. What is left of a series'
     errors once the drift is taken out is its own noise scale (``series_noise_sd``), apart from the
