@@ -127,8 +127,7 @@ CAPTIONS: dict[str, str] = {
         "Each source's bias factor, the figure it reports divided by the true figure: dot, posterior median; "
         "bar, 90% interval; grouped and coloured by stance. Right of the dashed line (×1) a source inflates, "
         "left of it it understates. Factors on a log scale, so that a source that doubles and one that halves "
-        "lie at equal distances from ×1. A source's running count of one population (↳, under the source) "
-        "has a bias of its own over its period, around the source's."
+        "lie at equal distances from ×1."
     ),
     "claims_check": (
         "Each counted loss claim (one row: source, category, report date) against the figure its source would "
@@ -238,14 +237,14 @@ def _place_caption(fig: Figure, lines: list[str], left_in: float, bottom_in: flo
     )
 
 
-def _caption_below_subplots(fig: Figure, key: str, *, axis_room: float = 0.55) -> Text:
+def _caption_below_subplots(fig: Figure, key: str, *, axis_room: float = 0.55, extra: str = "") -> Text:
     """Caption a figure laid out by subplot parameters (no layout engine): the figure grows at
     the bottom by the caption's height, keeping the axes' size, with ``axis_room`` inches left
     for the tick labels and axis label of the bottom axes."""
     w, h0 = fig.get_size_inches()
     pars = fig.subplotpars
     left_in = pars.left * w
-    lines = _caption_lines(key, w - left_in - 0.15)
+    lines = _caption_lines(key, w - left_in - 0.15, extra)
     bottom_in = axis_room + _caption_height(lines) + 0.1
     top_room, body = (1 - pars.top) * h0, (pars.top - pars.bottom) * h0
     h = top_room + body + bottom_in
@@ -988,7 +987,13 @@ def plot_sources(result, ax=None) -> Figure:
     ax.set_xlabel("bias factor: reported ÷ true (1 = unbiased; right of the dashed line: inflates)")
     ax.set_title("Sources' biases: posterior median and 90% interval, grouped by stance", loc="left", fontsize=10)
     if own:
-        _caption_below_subplots(fig, "sources")
+        counts = (
+            " A source's running count of one population (↳, under the source) has a bias of its own over its "
+            "period, around the source's."
+            if src["is_series"].any()
+            else ""
+        )
+        _caption_below_subplots(fig, "sources", extra=counts)
     return fig
 
 
