@@ -920,8 +920,7 @@ def plot_sources(result, ax=None) -> Figure:
     src = summary.sources(result).copy()
     src["stance_rank"] = src["stance"].map({s: k for k, s in enumerate(STANCE_ORDER)}).fillna(len(STANCE_ORDER))
     # a drifting series' row (population set) right under its source's
-    own_rows = src[src["population"] == ""].set_index(["source", "stance"])["bias_q50"]
-    src["source_q50"] = [own_rows.get((a, b), np.nan) for a, b in zip(src["source"], src["stance"])]
+    src["source_q50"] = summary.own_row_values(src, src["bias_q50"])
     src["is_series"] = src["population"] != ""
     src = src.sort_values(
         ["stance_rank", "source_q50", "source", "is_series", "population"], ascending=[True, False, True, True, True]

@@ -97,9 +97,7 @@ def _context(result, images: list[dict]) -> dict:
     ]
     src = summary.sources(result)
     # a drifting series' row (a source's running count of one population) under its source's
-    src = src.assign(is_series=src["population"] != "", at=range(len(src)))
-    first = src[~src["is_series"]].set_index(["source", "stance"])["at"]
-    src["order"] = [first.get((a, b), at) for a, b, at in zip(src["source"], src["stance"], src["at"])]
+    src = src.assign(is_series=src["population"] != "", order=summary.own_row_values(src, range(len(src))))
     src = src.sort_values(["order", "is_series", "population"], kind="stable")
     source_rows = [
         {

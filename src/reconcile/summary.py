@@ -365,6 +365,17 @@ def describe_extrapolation(result) -> list[str]:
     ]
 
 
+def own_row_values(src: pd.DataFrame, values) -> list:
+    """For each row of :func:`sources` (a source's own row, or one of its running counts':
+    ``population`` set), ``values`` (one per row) taken at its source's own row: what puts a
+    count's row right under its source's when sorted on (plots, report)."""
+    own = src["population"] == ""
+    at = pd.Series(
+        np.asarray(values)[own.to_numpy()], index=pd.MultiIndex.from_frame(src.loc[own, ["source", "stance"]])
+    )
+    return [at.get((s, st), np.nan) for s, st in zip(src["source"], src["stance"])]
+
+
 def _bias_columns(out: pd.DataFrame, bias: np.ndarray) -> None:
     q = np.quantile(bias, [0.05, 0.5, 0.95], axis=0)
     out["bias_q05"], out["bias_q50"], out["bias_q95"] = q[0], q[1], q[2]

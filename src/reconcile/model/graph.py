@@ -221,17 +221,15 @@ def claim_biases(x: GraphData, log_bias, n_knots: int, n_levels: int):
     running = pt.cumsum(steps)
     knots = drift_scale * (running - (running - steps)[drift.drift_series_first])
     knots = knots - pt.dot(drift.drift_series_weight, knots)[drift.drift_knot_series]
-    if n_levels == 0:
-        pm.Deterministic("bias_drift", knots, dims="drift_knot")
-        series_level = None
-    else:
+    series_level = None
+    if n_levels:
         # where a source keeps several series, each one's own level around the source's bias (a
         # ministry may inflate one adversary's losses and not another's; data.series_levels):
         # the drift averages this, not 0, over the series' claims
         level_z = pm.Normal("series_level_z", 0.0, 1.0, dims="series_level")
         series_level = drift.series_level_sd * pt.dot(drift.series_level_basis, level_z)
         knots = knots + series_level[drift.drift_knot_series]
-        pm.Deterministic("bias_drift", knots, dims="drift_knot")
+    pm.Deterministic("bias_drift", knots, dims="drift_knot")
     # each series' bias over its period: its source's, times its level's
     series_log_bias = log_bias[drift.series_pair] + (0.0 if series_level is None else series_level)
     pm.Deterministic("series_bias", pt.exp(series_log_bias), dims="drift_series")
