@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="root seed of the fits")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--config", type=Path, help="a model configuration (TOML) instead of the defaults")
     args = parser.parse_args(argv)
 
     out = args.out
@@ -69,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     write_world(make_world(args.world, seed=args.world_seed), claims_path, truth_path)
     started = time.perf_counter()
     table = backtest(
-        read_claims(claims_path), load_config(), every=args.every, out_dir=out, seed=args.seed, workers=args.workers
+        read_claims(claims_path),
+        load_config(args.config),
+        every=args.every,
+        out_dir=out,
+        seed=args.seed,
+        workers=args.workers,
     )
     seconds = time.perf_counter() - started
     check = truth_check(table, pd.read_csv(truth_path))
@@ -80,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "world": args.world,
         "world_seed": args.world_seed,
         "every_days": args.every,
+        "config": str(args.config) if args.config else None,
         "vintages": int(fitted["vintage"].nunique()),
         "vintages_converged": int((fitted["converged"] == True).sum()),  # noqa: E712
         "truth_n": int(len(check)),
