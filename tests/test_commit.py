@@ -227,6 +227,50 @@ def test_another_run_writing_the_directory_is_refused(tmp_path):
             pass
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked drawing children exist only where fork does")
+def test_a_forked_child_does_not_keep_the_directory_locked(tmp_path):
+    """A process forked while its parent writes a directory (a drawing child of save_plots) gives
+    up its copy of the lock (``close_locks_in_child``) without unlocking it: the parent still holds
+    the directory, and once the parent lets go (or dies), another run may write it at once, though
+    the child lives on."""
+    import fcntl
+
+    out = tmp_path / "results"
+    (out / _io.STORE).mkdir(parents=True)  # a directory written before: its lock file stays
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    with _io.results_directory(out):
+        pid = os.fork()
+        if pid == 0:  # the child: drop the lock's copy, say so, then wait to be told to go
+            try:
+                _io.close_locks_in_child()
+                os.write(ready_w, b"x")
+                os.read(go_r, 1)
+            finally:
+                os._exit(0)
+        try:
+            assert os.read(ready_r, 1) == b"x"
+            probe = os.open(out / _io.STORE / _io._LOCK, os.O_RDWR)
+            try:  # still the parent's
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            finally:
+                os.close(probe)
+        except BaseException:
+            os.write(go_w, b"x")
+            os.waitpid(pid, 0)
+            raise
+    try:  # the parent let go; the child is alive and does not hold it
+        with _io.results_directory(out):
+            pass
+        assert os.waitpid(pid, os.WNOHANG) == (0, 0)  # (still alive)
+    finally:
+        os.write(go_w, b"x")
+        os.waitpid(pid, 0)
+        for fd in (ready_r, ready_w, go_r, go_w):
+            os.close(fd)
+
+
 def test_stale_staging_of_a_killed_run_is_removed_by_the_next(tmp_path):
     out = tmp_path / "results"
     assert commit(out, OLD) == 0
