@@ -230,8 +230,8 @@ def test_another_run_writing_the_directory_is_refused(tmp_path):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forked drawing children exist only where fork does")
 def test_a_forked_child_does_not_keep_the_directory_locked(tmp_path):
     """A process forked while its parent writes a directory (a drawing child of save_plots) gives
-    up its copy of the lock (``close_locks_in_child``) without unlocking it: the parent still holds
-    the directory, and once the parent lets go (or dies), another run may write it at once, though
+    up its copy of the lock at the fork, without unlocking it: the parent still holds the
+    directory, and once the parent lets go (or dies), another run may write it at once, though
     the child lives on."""
     import fcntl
 
@@ -241,9 +241,8 @@ def test_a_forked_child_does_not_keep_the_directory_locked(tmp_path):
     go_r, go_w = os.pipe()
     with _io.results_directory(out):
         pid = os.fork()
-        if pid == 0:  # the child: drop the lock's copy, say so, then wait to be told to go
+        if pid == 0:  # the child: say it is there, then wait to be told to go
             try:
-                _io.close_locks_in_child()
                 os.write(ready_w, b"x")
                 os.read(go_r, 1)
             finally:

@@ -202,15 +202,19 @@ def _lock(store: Path) -> int:
     raise OSError(errno.EAGAIN, "could not take the lock of the output directory")
 
 
-def close_locks_in_child() -> None:
+def _close_locks_in_child() -> None:
     """In a process forked while this one held output locks (a drawing child of
-    :func:`reconcile.plots.save_plots`): close its inherited copies of the lock files, without
-    unlocking them. The parent keeps its locks; and when the parent dies, even killed outright,
-    its locks go with it at once, not when the child it leaves behind has died too (the next run
-    would otherwise find the directory locked for that moment)."""
+    :func:`reconcile.plots.save_plots`), at the fork: close its inherited copies of the lock
+    files, without unlocking them. The parent keeps its locks; and when the parent dies, even
+    killed outright, its locks go with it at once, not when a child it leaves behind has died too
+    (the next run would otherwise find the directory locked for that moment)."""
     for fd, _depth in _held.values():
         with contextlib.suppress(OSError):
             os.close(fd)
+
+
+if hasattr(os, "register_at_fork"):  # every fork, whoever makes it: a lock is its holder's alone
+    os.register_at_fork(after_in_child=_close_locks_in_child)
 
 
 def _check_links(store: Path) -> None:

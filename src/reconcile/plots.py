@@ -1501,14 +1501,11 @@ def _child(result, out: Path, share: list[str], parent: int) -> None:
 def _quiet_child(parent: int) -> None:
     """In a drawing child: the parent handles interrupts (and kills it); the child dies with its
     parent, even one killed outright (SIGKILL), so it never writes into a staging directory that
-    the next run is cleaning, and it lets go of its copy of the output lock at once, so the next
-    run does not find the directory locked while it dies; whatever it would print (warnings) goes nowhere, and the parent's
-    streams, with the locks their threads may have held at the fork, are not touched."""
+    the next run is cleaning (and it holds no copy of the output lock: reconcile._io closes those
+    at every fork); whatever it would print (warnings) goes nowhere, and the parent's streams,
+    with the locks their threads may have held at the fork, are not touched."""
     import ctypes
 
-    from ._io import close_locks_in_child
-
-    close_locks_in_child()
     for name in ("SIGINT", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
