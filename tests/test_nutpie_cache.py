@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ctypes
+import os
+import time
 
 import numpy as np
 import pymc as pm
@@ -10,7 +12,7 @@ import pytest
 
 nutpie = pytest.importorskip("nutpie")
 
-from conftest import CLAIMS_CSV  # noqa: E402
+from conftest import CLAIMS_CSV, assert_all_reaped  # noqa: E402
 
 from reconcile import _nutpie  # noqa: E402
 from reconcile.fitting import quiet_libraries  # noqa: E402
@@ -246,3 +248,79 @@ def test_a_war_compiles_to_the_same_cached_function_in_every_process():
     first's compiled density in the disk cache (before reconcile._pytensor: two variants or more)."""
     claims = str(CLAIMS_CSV)
     assert _logp_cache_key(claims) == _logp_cache_key(claims)
+
+
+def _uncached(monkeypatch) -> None:
+    """As on a first fit of a war's shape: the wrappers are not in numba's cache (they are, from
+    the tests above; what the helper does is the same, it only takes less time)."""
+    monkeypatch.setattr(_nutpie, "_cached", lambda pyfunc: False)
+    monkeypatch.delenv(_nutpie.COMPILE_HELPER_ENV, raising=False)
+
+
+needs_helper = pytest.mark.skipif(
+    not (_nutpie._fork.fork_is_safe() and _nutpie._fork.cpus() >= 2), reason="no compile helper here (one CPU)"
+)
+
+
+@needs_helper
+def test_a_helper_compiles_the_expansion_while_the_density_compiles(compiled_pair, forked, monkeypatch):
+    """Not yet cached: one helper is forked, finishes its work, is reaped; the model is the same."""
+    _uncached(monkeypatch)
+    finished: list[bool] = []
+    real = _nutpie._await_helper
+    monkeypatch.setattr(_nutpie, "_await_helper", lambda pid, patience: finished.append(real(pid, patience)) or True)
+    with quiet_libraries():
+        compiled, _ = _nutpie._compile_cached(_toy_model())
+    assert len(forked) == 1 and finished == [True]
+    assert_all_reaped(forked)
+    ours, _ = compiled_pair
+    x = np.random.default_rng(6).normal(size=ours.n_dim)
+    assert _call_logp(compiled, x)[1] == _call_logp(ours, x)[1]
+    draws = nutpie.sample(compiled, draws=20, tune=20, chains=1, seed=1, progress_bar=False)
+    assert draws.posterior["theta"].shape == (1, 20, 7)
+
+
+@needs_helper
+def test_a_helper_that_fails_or_hangs_costs_only_time(compiled_pair, forked, monkeypatch):
+    _uncached(monkeypatch)
+    monkeypatch.setattr(_nutpie._fork, "quiet_child", lambda parent: os._exit(3))
+    with quiet_libraries():
+        compiled, _ = _nutpie._compile_cached(_toy_model())
+    assert len(forked) == 1
+    assert_all_reaped(forked)
+    x = np.random.default_rng(7).normal(size=compiled.n_dim)
+    assert _call_logp(compiled, x)[1] == _call_logp(compiled_pair[0], x)[1]
+
+    monkeypatch.setattr(_nutpie._fork, "quiet_child", lambda parent: time.sleep(120))
+    pid = _nutpie._start_helper(_toy_model, None)
+    assert pid == forked[-1]
+    assert _nutpie._await_helper(pid, patience=0.2) is False  # killed
+    assert_all_reaped(forked)
+
+
+@needs_helper
+def test_an_interrupted_compile_leaves_no_helper_behind(forked, monkeypatch):
+    _uncached(monkeypatch)
+
+    def interrupted(pid, patience):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_nutpie, "_await_helper", interrupted)
+    with quiet_libraries(), pytest.raises(KeyboardInterrupt):
+        _nutpie._compile_cached(_toy_model())
+    assert len(forked) == 1
+    assert_all_reaped(forked)
+
+
+def test_no_helper_when_cached_switched_off_or_on_one_cpu(forked, monkeypatch):
+    monkeypatch.delenv(_nutpie.COMPILE_HELPER_ENV, raising=False)
+    monkeypatch.setattr(_nutpie, "_cached", lambda pyfunc: True)
+    assert _nutpie._start_helper(_toy_model, None) is None
+    monkeypatch.setattr(_nutpie, "_cached", lambda pyfunc: False)
+    monkeypatch.setenv(_nutpie.COMPILE_HELPER_ENV, "0")
+    assert _nutpie._start_helper(_toy_model, None) is None
+    monkeypatch.delenv(_nutpie.COMPILE_HELPER_ENV)
+    monkeypatch.setattr(_nutpie._fork, "cpus", lambda: 1)
+    assert _nutpie._start_helper(_toy_model, None) is None
+    assert forked == []
+    assert _nutpie._cached(_toy_model) is False  # a plain function: nothing of it in numba's cache

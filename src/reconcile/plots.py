@@ -25,14 +25,9 @@ Conventions shared by all figures:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import sys
 import textwrap
-import threading
 import time
-import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -51,7 +46,10 @@ from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from . import _signals, summary
-from ._progress import paused
+from ._fork import cpus, fork
+from ._fork import fork_is_safe as _fork_is_safe
+from ._fork import kill_and_reap as _kill_and_reap
+from ._fork import quiet_child as _quiet_child
 from ._signals import checkpoint
 from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY, STANCE_ORDER, hyperpriors, stance_priors
 from .priors import stance_bias_factor
@@ -1370,17 +1368,6 @@ def _save_one(result, out: Path, name: str) -> None:
 PLOT_WORKERS_ENV = "RECONCILE_PLOT_WORKERS"
 
 
-def _fork_is_safe() -> bool:
-    """Linux, in the main thread of a process that is not itself a worker of a pool (a batch's
-    workers already use the cores; Dask's run tasks in threads)."""
-    return (
-        sys.platform.startswith("linux")
-        and hasattr(os, "fork")
-        and threading.current_thread() is threading.main_thread()
-        and multiprocessing.parent_process() is None
-    )
-
-
 def plot_workers() -> int:
     """How many processes :func:`save_plots` uses by default: one where forking is not safe
     (:func:`_fork_is_safe`), otherwise ``$RECONCILE_PLOT_WORKERS`` if set, else two if the process
@@ -1393,11 +1380,7 @@ def plot_workers() -> int:
             return max(1, int(wanted))
         except ValueError:
             return 1
-    return min(2, len(os.sched_getaffinity(0)))
-
-
-#: Python 3.12+ warns when a process with threads forks; the child here only draws and leaves
-_FORK_WARNING = r".*use of fork\(\) may lead to deadlocks"
+    return min(2, cpus())
 
 
 def _save_forked(result, out: Path, names: list[str], n: int) -> None:
@@ -1407,31 +1390,15 @@ def _save_forked(result, out: Path, names: list[str], n: int) -> None:
     are drawn again here, where an error surfaces as it would without children. Children ignore
     SIGINT and SIGHUP, die with this process, and are killed and reaped before this returns or
     raises, so they never outlive an interrupted run's cleanup."""
-    import gc
-
     shares = _shares(names, n)
     mine = list(shares[0])
     children: dict[int, list[str]] = {}
-    parent = os.getpid()
     try:
         for share in shares[1:]:
-            # signals that arrive while forking are held back until the child is registered
-            # (and, in the child, until it has set its own handlers); the spinner's thread stops,
-            # so a child never inherits a lock of the terminal; objects that exist now are never
-            # collected in the child
-            with _signals.deferred(), paused(), warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=_FORK_WARNING, category=DeprecationWarning)
-                gc.freeze()
-                try:
-                    pid = os.fork()
-                except OSError:  # no process to be had (memory, a limit on processes): draw it here
-                    mine += share
-                    continue
-                finally:
-                    if os.getpid() == parent:
-                        gc.unfreeze()
-                if pid == 0:  # the child: draw, and leave without running anything of the parent's
-                    _child(result, out, share, parent)
+            pid = fork(lambda parent, share=share: _child(result, out, share, parent))
+            if pid is None:  # no process to be had: draw it here
+                mine += share
+            else:
                 children[pid] = share
         checkpoint("drawing")  # (children drawing: a stage of the fault-injection tests)
         started = time.perf_counter()
@@ -1458,14 +1425,6 @@ def _save_forked(result, out: Path, names: list[str], n: int) -> None:
         with _signals.deferred():  # (a second Ctrl-C does not leave a child unreaped)
             for pid in children:
                 _kill_and_reap(pid)
-
-
-def _kill_and_reap(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
 
 
 #: roughly how long each figure takes to draw, relative to one another (the shipped data)
@@ -1496,29 +1455,6 @@ def _child(result, out: Path, share: list[str], parent: int) -> None:
         code = 0
     finally:
         os._exit(code)
-
-
-def _quiet_child(parent: int) -> None:
-    """In a drawing child: the parent handles interrupts (and kills it); the child dies with its
-    parent, even one killed outright (SIGKILL), so it never writes into a staging directory that
-    the next run is cleaning (and it holds no copy of the output lock: reconcile._io closes those
-    at every fork); whatever it would print (warnings) goes nowhere, and the parent's streams,
-    with the locks their threads may have held at the fork, are not touched."""
-    import ctypes
-
-    for name in ("SIGINT", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # Linux: SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG = 1); without it, leave
-    if ctypes.CDLL(None, use_errno=True).prctl(1, ctypes.c_ulong(signal.SIGKILL), 0, 0, 0) != 0:
-        os._exit(1)
-    if os.getppid() != parent:  # the parent died before that took effect
-        os._exit(1)
-    devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives until os._exit
-    sys.stdout = sys.stderr = devnull
-    os.dup2(devnull.fileno(), 1)
-    os.dup2(devnull.fileno(), 2)
 
 
 def _show_figures_inline() -> None:
