@@ -867,3 +867,23 @@ def test_a_prior_driven_reason_names_sources_by_their_labels(result):
     )
     reasons = " ".join(summary.population_flags(named)["reason"])
     assert "Obs. B" in reasons and "Observer B" not in reasons
+
+
+def test_cpus_reads_a_containers_quota(tmp_path, monkeypatch):
+    """A container allowed 1.5 CPUs on a 2-CPU host keeps one busy: no drawing child; no quota
+    or an unreadable one: the CPUs it may run on."""
+    from reconcile import _fork
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    cpu_max = tmp_path / "cpu.max"
+    monkeypatch.setattr(_fork, "CPU_MAX", str(cpu_max))
+    assert _fork.cpus() == 4  # no such file
+    for text, want in [("max 100000\n", 4), ("150000 100000\n", 1), ("200000 100000\n", 2), ("900000 100000", 4)]:
+        cpu_max.write_text(text)
+        assert _fork.cpus() == want, text
+    cpu_max.write_text("garbage")
+    assert _fork.cpus() == 4
+    cpu_max.write_text("150000 100000\n")
+    monkeypatch.setattr(plots, "_fork_is_safe", lambda: True)
+    monkeypatch.delenv(plots.PLOT_WORKERS_ENV, raising=False)
+    assert plots.plot_workers() == 1

@@ -41,13 +41,26 @@ def fork_is_safe() -> bool:
     )
 
 
+#: cgroup v2's CPU quota of this process's group ("max 100000", or "150000 100000": 1.5 CPUs)
+CPU_MAX = "/sys/fs/cgroup/cpu.max"
+
+
 def cpus() -> int:
-    """How many CPUs this process may run on (``os.sched_getaffinity``; a container's CPU quota
-    is not read)."""
+    """How many CPUs this process may keep busy: those it may run on (``os.sched_getaffinity``),
+    fewer if a container's CPU quota (cgroup v2 ``cpu.max``) allows fewer whole CPUs (at least
+    one)."""
     try:
-        return len(os.sched_getaffinity(0))
+        n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        n = os.cpu_count() or 1
+    try:
+        with open(CPU_MAX, encoding="ascii") as handle:
+            quota, period = handle.read().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, int(quota) // int(period)))
+    except (OSError, ValueError, ZeroDivisionError):
+        pass
+    return n
 
 
 def fork(child: Callable[[int], NoReturn]) -> int | None:

@@ -22,6 +22,12 @@ The earlier compiled functions are reused with the new model's arrays, coordinat
 point (:func:`_rebind`). A loop of fits (calibration, leave-one-source-out, sensitivity) compiles
 each structure once.
 
+Compiling them the first time (a first fit of a war's shape) is most of a first fit's time, and
+it runs on one core: the log density's wrapper ~55 s and the expansion's ~16-22 s for the shipped
+data. Where a second CPU is free, a forked helper (:mod:`reconcile._fork`) compiles the
+expansion's wrapper into numba's cache while this process compiles the log density's, and this
+process then loads it from there; a helper that fails, hangs or is interrupted costs only time.
+
 The wrappers do what nutpie's do (copy the gradient out; report a non-finite density or
 gradient, or an exception, by a non-zero return code). This leans on nutpie's internal helpers.
 Whenever anything here does not fit (another nutpie version, PyTensor's numba cache switched

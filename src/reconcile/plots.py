@@ -1371,7 +1371,8 @@ PLOT_WORKERS_ENV = "RECONCILE_PLOT_WORKERS"
 def plot_workers() -> int:
     """How many processes :func:`save_plots` uses by default: one where forking is not safe
     (:func:`_fork_is_safe`), otherwise ``$RECONCILE_PLOT_WORKERS`` if set, else two if the process
-    may run on two CPUs or more (``os.sched_getaffinity``; a container's CPU quota is not read)."""
+    may keep two CPUs or more busy (``reconcile._fork.cpus``: its CPU affinity and a container's
+    CPU quota)."""
     if not _fork_is_safe():
         return 1
     wanted = os.environ.get(PLOT_WORKERS_ENV, "").strip()
