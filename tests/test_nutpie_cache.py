@@ -253,7 +253,7 @@ def test_a_war_compiles_to_the_same_cached_function_in_every_process():
 def _uncached(monkeypatch) -> None:
     """As on a first fit of a war's shape: the wrappers are not in numba's cache (they are, from
     the tests above; what the helper does is the same, it only takes less time)."""
-    monkeypatch.setattr(_nutpie, "_cached", lambda pyfunc: False)
+    monkeypatch.setattr(_nutpie, "_cached", lambda pyfunc, signature: False)
     monkeypatch.delenv(_nutpie.COMPILE_HELPER_ENV, raising=False)
 
 
@@ -292,9 +292,12 @@ def test_a_helper_that_fails_or_hangs_costs_only_time(compiled_pair, forked, mon
     assert _call_logp(compiled, x)[1] == _call_logp(compiled_pair[0], x)[1]
 
     monkeypatch.setattr(_nutpie._fork, "quiet_child", lambda parent: time.sleep(120))
-    pid = _nutpie._start_helper(_toy_model, None)
-    assert pid == forked[-1]
-    assert _nutpie._await_helper(pid, patience=0.2) is False  # killed
+    registered: list[int] = []
+    pid = _nutpie._start_helper(_toy_model, None, registered.append)
+    assert pid == forked[-1] and registered == [pid]
+    started = time.perf_counter()
+    assert _nutpie._await_helper(pid, patience=0.2) is False  # killed, not finished
+    assert time.perf_counter() - started < 60  # it did not wait for the helper's two minutes
     assert_all_reaped(forked)
 
 
@@ -314,13 +317,44 @@ def test_an_interrupted_compile_leaves_no_helper_behind(forked, monkeypatch):
 
 def test_no_helper_when_cached_switched_off_or_on_one_cpu(forked, monkeypatch):
     monkeypatch.delenv(_nutpie.COMPILE_HELPER_ENV, raising=False)
-    monkeypatch.setattr(_nutpie, "_cached", lambda pyfunc: True)
-    assert _nutpie._start_helper(_toy_model, None) is None
-    monkeypatch.setattr(_nutpie, "_cached", lambda pyfunc: False)
+    monkeypatch.setattr(_nutpie, "_cached", lambda pyfunc, signature: True)
+    assert _nutpie._start_helper(_toy_model, None, print) is None
+    monkeypatch.setattr(_nutpie, "_cached", lambda pyfunc, signature: False)
     monkeypatch.setenv(_nutpie.COMPILE_HELPER_ENV, "0")
-    assert _nutpie._start_helper(_toy_model, None) is None
+    assert _nutpie._start_helper(_toy_model, None, print) is None
     monkeypatch.delenv(_nutpie.COMPILE_HELPER_ENV)
     monkeypatch.setattr(_nutpie._fork, "cpus", lambda: 1)
-    assert _nutpie._start_helper(_toy_model, None) is None
+    assert _nutpie._start_helper(_toy_model, None, print) is None
     assert forked == []
-    assert _nutpie._cached(_toy_model) is False  # a plain function: nothing of it in numba's cache
+
+
+def test_the_cache_probe_sees_the_compiled_wrappers(compiled_pair):
+    """True for a wrapper numba cached (the fixture's), with its own signature only; False for a
+    function of which nothing is cached."""
+    ours, _ = compiled_pair
+    expand = ours.compiled_expand_func
+    assert _nutpie._cached(expand.__wrapped__, expand._sig) is True
+    assert _nutpie._cached(expand.__wrapped__, ours.compiled_logp_func._sig) is False
+    assert _nutpie._cached(_toy_model, expand._sig) is False
+
+
+@needs_helper
+def test_a_signal_while_forking_the_helper_leaves_no_helper_behind(forked, monkeypatch):
+    """Ctrl-C arriving while the helper is forked is handled once the helper is registered: the
+    interrupted compile kills and reaps it."""
+    import signal
+
+    _uncached(monkeypatch)
+    real_fork = os.fork
+
+    def fork_then_ctrl_c():
+        pid = real_fork()
+        if pid:
+            os.kill(os.getpid(), signal.SIGINT)  # held back while forking, raised after
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_then_ctrl_c)
+    with quiet_libraries(), pytest.raises(KeyboardInterrupt):
+        _nutpie._compile_cached(_toy_model())
+    assert_all_reaped([pid for pid in _nutpie._fork._pidfds] + forked)
+    assert _nutpie._fork._pidfds == {}

@@ -420,6 +420,27 @@ def test_an_interrupted_parent_leaves_no_child_behind(cheap_figures, forked, tmp
     assert_all_reaped(forked)  # nothing left running or unreaped
 
 
+@needs_fork
+def test_a_signal_while_forking_leaves_no_child_behind(cheap_figures, forked, tmp_path, monkeypatch):
+    """Ctrl-C arriving while the drawing child is forked is handled once the child is registered:
+    the interrupted run kills and reaps it."""
+    import signal
+
+    real_fork = os.fork
+
+    def fork_then_ctrl_c():
+        pid = real_fork()
+        if pid:
+            os.kill(os.getpid(), signal.SIGINT)  # held back while forking, raised after
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        plots.save_plots(None, tmp_path / "plots", workers=2)
+    assert len(forked) == 1
+    assert_all_reaped(forked)
+
+
 def test_plot_workers_env_and_threads(monkeypatch):
     import threading
 
@@ -870,20 +891,31 @@ def test_a_prior_driven_reason_names_sources_by_their_labels(result):
 
 
 def test_cpus_reads_a_containers_quota(tmp_path, monkeypatch):
-    """A container allowed 1.5 CPUs on a 2-CPU host keeps one busy: no drawing child; no quota
-    or an unreadable one: the CPUs it may run on."""
+    """A container allowed 1.5 CPUs on a 4-CPU host keeps one busy: no drawing child. The
+    smallest quota on the way from the process's group to the root holds; no quota, or one that
+    cannot be read: the CPUs it may run on."""
     from reconcile import _fork
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    cpu_max = tmp_path / "cpu.max"
-    monkeypatch.setattr(_fork, "CPU_MAX", str(cpu_max))
-    assert _fork.cpus() == 4  # no such file
+    root = tmp_path / "cgroup"
+    group = root / "machine" / "job"
+    group.mkdir(parents=True)
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text("0::/machine/job\n")
+    monkeypatch.setattr(_fork, "CGROUP_ROOT", str(root))
+    monkeypatch.setattr(_fork, "PROC_CGROUP", str(proc))
+    assert _fork.cpus() == 4  # no cpu.max anywhere
     for text, want in [("max 100000\n", 4), ("150000 100000\n", 1), ("200000 100000\n", 2), ("900000 100000", 4)]:
-        cpu_max.write_text(text)
+        (group / "cpu.max").write_text(text)
         assert _fork.cpus() == want, text
-    cpu_max.write_text("garbage")
+    (group / "cpu.max").write_text("garbage")
     assert _fork.cpus() == 4
-    cpu_max.write_text("150000 100000\n")
+    (group / "cpu.max").write_text("max 100000\n")
+    (root / "machine" / "cpu.max").write_text("150000 100000\n")  # the parent group's quota holds
+    assert _fork.cpus() == 1
+    proc.write_text("garbage\n")  # its group unknown: the root's (none)
+    assert _fork.cpus() == 4
+    proc.write_text("0::/machine/job\n")
     monkeypatch.setattr(plots, "_fork_is_safe", lambda: True)
     monkeypatch.delenv(plots.PLOT_WORKERS_ENV, raising=False)
     assert plots.plot_workers() == 1

@@ -12,6 +12,7 @@ only time: whoever forked it does its work itself.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -19,12 +20,13 @@ import signal
 import sys
 import threading
 import warnings
+from pathlib import Path
 from typing import Callable, NoReturn
 
 from . import _signals
 from ._progress import paused
 
-__all__ = ["fork_is_safe", "cpus", "fork", "quiet_child", "kill_and_reap"]
+__all__ = ["fork_is_safe", "cpus", "fork", "release", "quiet_child", "kill_and_reap"]
 
 #: Python 3.12+ warns when a process with threads forks; a helper here only works and leaves
 _FORK_WARNING = r".*use of fork\(\) may lead to deadlocks"
@@ -41,35 +43,61 @@ def fork_is_safe() -> bool:
     )
 
 
-#: cgroup v2's CPU quota of this process's group ("max 100000", or "150000 100000": 1.5 CPUs)
-CPU_MAX = "/sys/fs/cgroup/cpu.max"
+#: cgroup v2's file system; each group's CPU quota is its ``cpu.max`` ("max 100000", or
+#: "150000 100000": 1.5 CPUs); a process is held to the smallest quota on its group's path
+CGROUP_ROOT = "/sys/fs/cgroup"
+#: which group this process is in ("0::/path/of/its/group" under cgroup v2)
+PROC_CGROUP = "/proc/self/cgroup"
+
+
+def _quota_cpus() -> int | None:
+    """Whole CPUs this process's cgroup (v2) allows: the smallest ``cpu.max`` on the way from its
+    group up to the root (None where no quota is set or none can be read)."""
+    root = Path(CGROUP_ROOT).resolve()
+    try:
+        lines = Path(PROC_CGROUP).read_text(encoding="ascii").splitlines()
+        group = next((line.split(":", 2)[2] for line in lines if line.startswith("0::")), "/")
+    except (OSError, IndexError, ValueError):
+        group = "/"
+    here = (root / group.lstrip("/")).resolve()
+    found: int | None = None
+    for directory in [here, *here.parents]:
+        try:
+            quota, period = (directory / "cpu.max").read_text(encoding="ascii").split()[:2]
+            if quota != "max":
+                allowed = max(1, int(quota) // int(period))
+                found = allowed if found is None else min(found, allowed)
+        except (OSError, ValueError, ZeroDivisionError):
+            pass
+        if directory == root or root not in directory.parents:
+            break
+    return found
 
 
 def cpus() -> int:
     """How many CPUs this process may keep busy: those it may run on (``os.sched_getaffinity``),
-    fewer if a container's CPU quota (cgroup v2 ``cpu.max``) allows fewer whole CPUs (at least
-    one)."""
+    fewer if a container's CPU quota (cgroup v2 ``cpu.max``, on its group or above) allows fewer
+    whole CPUs (at least one)."""
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         n = os.cpu_count() or 1
-    try:
-        with open(CPU_MAX, encoding="ascii") as handle:
-            quota, period = handle.read().split()[:2]
-        if quota != "max":
-            n = min(n, max(1, int(quota) // int(period)))
-    except (OSError, ValueError, ZeroDivisionError):
-        pass
-    return n
+    quota = _quota_cpus()
+    return n if quota is None else min(n, quota)
 
 
-def fork(child: Callable[[int], NoReturn]) -> int | None:
+#: each live helper's pid file descriptor (Linux 5.3+): a signal sent through it reaches that
+#: process or none, never another that was given its pid after it was reaped
+_pidfds: dict[int, int] = {}
+
+
+def fork(child: Callable[[int], NoReturn], register: Callable[[int], None]) -> int | None:
     """Fork a helper that runs ``child(parent_pid)``, which must end the process with
-    ``os._exit`` (status 0 when its work is done); returns the helper's pid, or None when no
-    process could be had (memory, a limit on processes). Signals that arrive while forking are
-    held back until the caller can register the helper (and, in the helper, until ``child`` has set
-    its own handlers: :func:`quiet_child`); objects that exist now are never collected in the
-    helper."""
+    ``os._exit`` (status 0 when its work is done); ``register(pid)`` runs in this process before
+    any signal that arrived meanwhile is handled, so that whoever forked it can kill it whatever
+    happens next. Returns the helper's pid, or None when no process could be had (memory, a
+    limit on processes). In the helper, signals are held back until ``child`` has set its own
+    handlers (:func:`quiet_child`); objects that exist now are never collected there."""
     parent = os.getpid()
     with _signals.deferred(), paused(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_FORK_WARNING, category=DeprecationWarning)
@@ -86,7 +114,17 @@ def fork(child: Callable[[int], NoReturn]) -> int | None:
                 child(parent)
             finally:
                 os._exit(1)
+        with contextlib.suppress(AttributeError, OSError):
+            _pidfds[pid] = os.pidfd_open(pid)
+        register(pid)
     return pid
+
+
+def release(pid: int) -> None:
+    """The helper ``pid`` was reaped: forget it."""
+    fd = _pidfds.pop(pid, None)
+    if fd is not None:
+        os.close(fd)
 
 
 def quiet_child(parent: int) -> None:
@@ -112,9 +150,21 @@ def quiet_child(parent: int) -> None:
 
 
 def kill_and_reap(pid: int) -> None:
-    """End a helper now and collect it (nothing if it is already gone)."""
+    """End a helper now and collect it (nothing if it is already gone, even reaped by someone
+    else and its pid given to another process: the signal goes through the helper's pid file
+    descriptor where Linux has them)."""
+    fd = _pidfds.pop(pid, None)
     try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        if fd is not None:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
     except (ProcessLookupError, ChildProcessError):
+        pass
+    finally:
+        if fd is not None:
+            os.close(fd)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
         pass

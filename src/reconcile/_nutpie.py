@@ -47,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -320,17 +321,19 @@ def _compile_cached(model):
     expand_sig = numba.types.int64(u64, u64, ptr, ptr, numba.types.voidptr)
     # Not in the cache yet (a first fit of this war's shape): a helper on the other core compiles
     # the expansion into numba's cache while this process compiles the log density, then this
-    # process loads it from there (a first fit of the shipped data: 97 -> 77 s).
-    helper = _start_helper(module.expand, expand_sig)
+    # process loads it from there (a first fit of the shipped data: 107 -> 84 s, RESULTS.md).
+    helpers: list[int] = []
     try:
+        _start_helper(module.expand, expand_sig, helpers.append)
         started = time.perf_counter()
         logp_c = numba.cfunc(logp_sig, cache=True)(module.logp)
-        _await_helper(helper, patience=max(60.0, 2 * (time.perf_counter() - started)))
-        helper = None
+        if helpers:
+            _await_helper(helpers[0], patience=max(60.0, 2 * (time.perf_counter() - started)))
+            _fork.release(helpers.pop())  # (until here, a kill reaches the helper or nothing)
         expand_c = numba.cfunc(expand_sig, cache=True)(module.expand)
     finally:
-        if helper is not None:  # interrupted, or an error: the helper goes with the compile
-            kill_and_reap(helper)
+        for pid in helpers:  # interrupted, or an error: the helper goes with the compile
+            kill_and_reap(pid)
 
     values = {n: _readonly(shared[n].get_value(borrow=True)) for n in names}
     dims, coords = ncp._prepare_dims_and_coords(model, shape_info)
@@ -356,42 +359,61 @@ def _compile_cached(model):
 COMPILE_HELPER_ENV = "RECONCILE_COMPILE_HELPER"
 
 
-def _cached(pyfunc) -> bool:
-    """Whether numba's cache holds a compiled wrapper of ``pyfunc`` (its index lists one)."""
+def _cached(pyfunc, signature) -> bool:
+    """Whether numba's cache holds ``numba.cfunc(signature)(pyfunc)`` compiled for this machine
+    (its index lists that signature with this CPU's code generator)."""
     try:
+        from numba.core import registry
         from numba.core.caching import FunctionCache
 
-        return bool(FunctionCache(pyfunc)._cache_file._load_index())
+        cache = FunctionCache(pyfunc)
+        key = cache._index_key(signature, registry.cpu_target.target_context.codegen())
+        return key in cache._cache_file._load_index()
     except Exception:  # noqa: BLE001 - another numba: say no, which costs at most a fork
         return False
 
 
-def _start_helper(pyfunc, signature) -> int | None:
+def _start_helper(pyfunc, signature, register) -> int | None:
     """Fork a helper that compiles ``numba.cfunc(signature, cache=True)(pyfunc)`` into numba's
-    on-disk cache and exits; its pid, or None where that would not help (already cached, one CPU,
-    forking not safe here, switched off) or no process could be had. It may fail or be killed at
-    any moment: whoever compiles ``pyfunc`` next finds it cached or compiles it."""
+    on-disk cache and exits; ``register(pid)`` is called as soon as it exists (see
+    :func:`reconcile._fork.fork`). Returns its pid, or None where it would not help (already
+    cached, one CPU, forking not safe here, switched off) or no process could be had. It may fail
+    or be killed at any moment: whoever compiles ``pyfunc`` next finds it cached or compiles it."""
     if os.environ.get(COMPILE_HELPER_ENV, "").strip() == "0" or not _fork.fork_is_safe() or _fork.cpus() < 2:
         return None
-    if _cached(pyfunc):
+    if _cached(pyfunc, signature):
         return None
 
     def helper(parent: int):
         import numba
+        from numba.core.bytecode import FunctionIdentity
 
         _fork.quiet_child(parent)
+        # Numba names what it compiles with a counter this helper inherited: the same names as
+        # the parent's next functions, with other bodies, which break a process that loads both
+        # (numba/numba#10486; PyTensor 2.38 draws them at random, older versions do not).
+        FunctionIdentity._unique_ids = _RandomIds()
         numba.cfunc(signature, cache=True)(pyfunc)
         os._exit(0)
 
-    return _fork.fork(helper)
+    return _fork.fork(helper, register)
 
 
-def _await_helper(pid: int | None, patience: float) -> bool:
+class _RandomIds:
+    """Numba's function ids drawn at random (``uuid4``): unique across forked processes."""
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> int:
+        return uuid.uuid4().int
+
+
+def _await_helper(pid: int, patience: float) -> bool:
     """Wait for the helper to finish (its work is what this process would do next); after
     ``patience`` seconds, kill it (a helper stuck for any reason costs only time). Reaped either
-    way; True if it finished its work (exit status 0)."""
-    if pid is None:
-        return False
+    way, and then released by the caller (``reconcile._fork.release``); True if it finished its
+    work (exit status 0)."""
     deadline = time.perf_counter() + patience
     try:
         while time.perf_counter() < deadline:

@@ -46,7 +46,7 @@ from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from . import _signals, summary
-from ._fork import cpus, fork
+from ._fork import cpus, fork, release
 from ._fork import fork_is_safe as _fork_is_safe
 from ._fork import kill_and_reap as _kill_and_reap
 from ._fork import quiet_child as _quiet_child
@@ -1396,11 +1396,13 @@ def _save_forked(result, out: Path, names: list[str], n: int) -> None:
     children: dict[int, list[str]] = {}
     try:
         for share in shares[1:]:
-            pid = fork(lambda parent, share=share: _child(result, out, share, parent))
+            # registered before a signal that arrived while forking is handled: never left behind
+            pid = fork(
+                lambda parent, share=share: _child(result, out, share, parent),
+                register=lambda pid, share=share: children.__setitem__(pid, share),
+            )
             if pid is None:  # no process to be had: draw it here
                 mine += share
-            else:
-                children[pid] = share
         checkpoint("drawing")  # (children drawing: a stage of the fault-injection tests)
         started = time.perf_counter()
         for name in mine:
@@ -1416,6 +1418,8 @@ def _save_forked(result, out: Path, names: list[str], n: int) -> None:
                     continue
                 if done == 0:
                     _kill_and_reap(pid)
+                else:
+                    release(pid)
                 share = children.pop(pid)
                 if done == 0 or status == -1 or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
                     for name in share:  # drawn again here: its error, if any, is raised here
