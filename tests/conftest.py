@@ -50,6 +50,23 @@ def forked(monkeypatch) -> list[int]:
     return pids
 
 
+def ctrl_c_after_each_fork(monkeypatch) -> None:
+    """Make ``os.fork`` (as it is now: apply after the ``forked`` fixture to keep recording) send
+    this process SIGINT as soon as it has forked, in the parent: a Ctrl-C arriving while a helper
+    is being forked."""
+    import signal
+
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            os.kill(os.getpid(), signal.SIGINT)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+
+
 def assert_all_reaped(pids: list[int]) -> None:
     """Every one of ``pids`` already reaped by this process: none left running or a zombie."""
     for pid in pids:

@@ -12,7 +12,7 @@ import pytest
 
 nutpie = pytest.importorskip("nutpie")
 
-from conftest import CLAIMS_CSV, assert_all_reaped  # noqa: E402
+from conftest import CLAIMS_CSV, assert_all_reaped, ctrl_c_after_each_fork  # noqa: E402
 
 from reconcile import _nutpie  # noqa: E402
 from reconcile.fitting import quiet_libraries  # noqa: E402
@@ -342,18 +342,8 @@ def test_the_cache_probe_sees_the_compiled_wrappers(compiled_pair):
 def test_a_signal_while_forking_the_helper_leaves_no_helper_behind(forked, monkeypatch):
     """Ctrl-C arriving while the helper is forked is handled once the helper is registered: the
     interrupted compile kills and reaps it."""
-    import signal
-
     _uncached(monkeypatch)
-    real_fork = os.fork
-
-    def fork_then_ctrl_c():
-        pid = real_fork()
-        if pid:
-            os.kill(os.getpid(), signal.SIGINT)  # held back while forking, raised after
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork_then_ctrl_c)
+    ctrl_c_after_each_fork(monkeypatch)  # held back while forking, raised after
     with quiet_libraries(), pytest.raises(KeyboardInterrupt):
         _nutpie._compile_cached(_toy_model())
     assert_all_reaped([pid for pid in _nutpie._fork._pidfds] + forked)

@@ -19,7 +19,7 @@ from pathlib import Path  # noqa: E402
 import browser  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from conftest import assert_all_reaped  # noqa: E402
+from conftest import assert_all_reaped, ctrl_c_after_each_fork  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from reconcile import interactive, plots  # noqa: E402
@@ -424,17 +424,7 @@ def test_an_interrupted_parent_leaves_no_child_behind(cheap_figures, forked, tmp
 def test_a_signal_while_forking_leaves_no_child_behind(cheap_figures, forked, tmp_path, monkeypatch):
     """Ctrl-C arriving while the drawing child is forked is handled once the child is registered:
     the interrupted run kills and reaps it."""
-    import signal
-
-    real_fork = os.fork
-
-    def fork_then_ctrl_c():
-        pid = real_fork()
-        if pid:
-            os.kill(os.getpid(), signal.SIGINT)  # held back while forking, raised after
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork_then_ctrl_c)
+    ctrl_c_after_each_fork(monkeypatch)  # held back while forking, raised after
     with pytest.raises(KeyboardInterrupt):
         plots.save_plots(None, tmp_path / "plots", workers=2)
     assert len(forked) == 1
