@@ -50,10 +50,11 @@ def forked(monkeypatch) -> list[int]:
     return pids
 
 
-def ctrl_c_after_each_fork(monkeypatch) -> None:
-    """Make ``os.fork`` (as it is now: apply after the ``forked`` fixture to keep recording) send
-    this process SIGINT as soon as it has forked, in the parent: a Ctrl-C arriving while a helper
-    is being forked."""
+@pytest.fixture
+def ctrl_c_after_each_fork(forked, monkeypatch):
+    """``os.fork`` (recorded by ``forked``) sends this process SIGINT as soon as it has forked, in
+    the parent: a Ctrl-C arriving while a helper is being forked. SIGINT raises KeyboardInterrupt
+    for the test's duration even where the test run started with it ignored (a background job)."""
     import signal
 
     real_fork = os.fork
@@ -64,7 +65,12 @@ def ctrl_c_after_each_fork(monkeypatch) -> None:
             os.kill(os.getpid(), signal.SIGINT)
         return pid
 
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     monkeypatch.setattr(os, "fork", fork)
+    try:
+        yield forked
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def assert_all_reaped(pids: list[int]) -> None:

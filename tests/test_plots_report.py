@@ -19,7 +19,7 @@ from pathlib import Path  # noqa: E402
 import browser  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from conftest import assert_all_reaped, ctrl_c_after_each_fork  # noqa: E402
+from conftest import assert_all_reaped  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from reconcile import interactive, plots  # noqa: E402
@@ -421,14 +421,13 @@ def test_an_interrupted_parent_leaves_no_child_behind(cheap_figures, forked, tmp
 
 
 @needs_fork
-def test_a_signal_while_forking_leaves_no_child_behind(cheap_figures, forked, tmp_path, monkeypatch):
+def test_a_signal_while_forking_leaves_no_child_behind(cheap_figures, ctrl_c_after_each_fork, tmp_path):
     """Ctrl-C arriving while the drawing child is forked is handled once the child is registered:
     the interrupted run kills and reaps it."""
-    ctrl_c_after_each_fork(monkeypatch)  # held back while forking, raised after
     with pytest.raises(KeyboardInterrupt):
         plots.save_plots(None, tmp_path / "plots", workers=2)
-    assert len(forked) == 1
-    assert_all_reaped(forked)
+    assert len(ctrl_c_after_each_fork) == 1
+    assert_all_reaped(ctrl_c_after_each_fork)
 
 
 def test_plot_workers_env_and_threads(monkeypatch):
