@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Callable, NoReturn
@@ -26,7 +27,7 @@ from typing import Callable, NoReturn
 from . import _signals
 from ._progress import paused
 
-__all__ = ["fork_is_safe", "cpus", "fork", "release", "quiet_child", "kill_and_reap"]
+__all__ = ["fork_is_safe", "cpus", "fork", "finished", "release", "quiet_child", "kill_and_reap"]
 
 #: Python 3.12+ warns when a process with threads forks; a helper here only works and leaves
 _FORK_WARNING = r".*use of fork\(\) may lead to deadlocks"
@@ -118,6 +119,26 @@ def fork(child: Callable[[int], NoReturn], register: Callable[[int], None]) -> i
             _pidfds[pid] = os.pidfd_open(pid)
         register(pid)
     return pid
+
+
+def finished(pid: int, deadline: float) -> bool:
+    """Wait for the helper ``pid`` until ``deadline`` (a ``time.perf_counter()`` value); past it,
+    kill it (a helper stuck for any reason costs only time). Reaped either way, and then released
+    by the caller (:func:`release`: until then a kill reaches the helper or nothing); True if it
+    finished its work (exit status 0), False if it failed, was killed, or was reaped by someone
+    else (SIGCHLD ignored: its outcome unknown)."""
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+            if time.perf_counter() >= deadline:
+                break
+            time.sleep(0.02)
+    except ChildProcessError:
+        return False
+    kill_and_reap(pid)
+    return False
 
 
 def release(pid: int) -> None:

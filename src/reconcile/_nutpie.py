@@ -327,8 +327,9 @@ def _compile_cached(model):
         _start_helper(module.expand, expand_sig, helpers.append)
         started = time.perf_counter()
         logp_c = numba.cfunc(logp_sig, cache=True)(module.logp)
-        if helpers:
-            _await_helper(helpers[0], patience=max(60.0, 2 * (time.perf_counter() - started)))
+        if helpers:  # its work is what this process would do next: wait, within reason
+            patience = max(60.0, 2 * (time.perf_counter() - started))
+            _fork.finished(helpers[0], time.perf_counter() + patience)
             _fork.release(helpers.pop())  # (until here, a kill reaches the helper or nothing)
         expand_c = numba.cfunc(expand_sig, cache=True)(module.expand)
     finally:
@@ -407,25 +408,6 @@ class _RandomIds:
 
     def __next__(self) -> int:
         return uuid.uuid4().int
-
-
-def _await_helper(pid: int, patience: float) -> bool:
-    """Wait for the helper to finish (its work is what this process would do next); after
-    ``patience`` seconds, kill it (a helper stuck for any reason costs only time). Reaped either
-    way, and then released by the caller (``reconcile._fork.release``); True if it finished its
-    work (exit status 0)."""
-    deadline = time.perf_counter() + patience
-    try:
-        while time.perf_counter() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-            time.sleep(0.02)
-    except ChildProcessError:  # reaped by someone else (SIGCHLD ignored): outcome unknown
-        return False
-    log.debug("the compile helper took over %.0f s; compiling here", patience)
-    kill_and_reap(pid)
-    return False
 
 
 def _readonly(value) -> np.ndarray:

@@ -46,7 +46,7 @@ from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from . import _signals, summary
-from ._fork import cpus, fork, release
+from ._fork import cpus, finished, fork, release
 from ._fork import fork_is_safe as _fork_is_safe
 from ._fork import kill_and_reap as _kill_and_reap
 from ._fork import quiet_child as _quiet_child
@@ -1408,24 +1408,13 @@ def _save_forked(result, out: Path, names: list[str], n: int) -> None:
         for name in mine:
             _save_one(result, out, name)
         deadline = started + max(60.0, 10 * (time.perf_counter() - started))
-        while children:
-            for pid in list(children):
-                try:
-                    done, status = os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:  # reaped by someone else (SIGCHLD ignored): outcome unknown
-                    done, status = pid, -1
-                if done == 0 and time.perf_counter() < deadline:
-                    continue
-                if done == 0:
-                    _kill_and_reap(pid)
-                else:
-                    release(pid)
-                share = children.pop(pid)
-                if done == 0 or status == -1 or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-                    for name in share:  # drawn again here: its error, if any, is raised here
-                        _save_one(result, out, name)
-            if children:
-                time.sleep(0.02)
+        for pid in list(children):
+            drawn = finished(pid, deadline)
+            release(pid)
+            share = children.pop(pid)
+            if not drawn:
+                for name in share:  # drawn again here: its error, if any, is raised here
+                    _save_one(result, out, name)
     finally:
         with _signals.deferred():  # (a second Ctrl-C does not leave a child unreaped)
             for pid in children:
