@@ -441,7 +441,10 @@ def test_only_wars_with_a_data_rich_group_sample_group_means(shipped):
     assert len(big.coords["source_contrast"]) == 10 - len(big_inputs.groups)
     # the group means are sampled in a rotation: their coordinates are not groups, and say so
     assert big.named_vars_to_dims["group_mean_z"] == ("group_mean_direction",)
-    assert len(big.coords["group_mean_direction"]) == len(big_inputs.groups)
+    # (with the free stances' effects, rotated together: reparam.group_mean_basis)
+    n_rotated = len(big.coords["stance_effect"]) + len(big_inputs.groups)
+    assert len(big.coords["group_mean_direction"]) == n_rotated == len(big.coords["bias_mean"])
+    assert "stance_z" in big.named_vars and "stance_z" not in {v.name for v in big.free_RVs}
 
 
 @pytest.fixture(scope="module")
@@ -475,21 +478,43 @@ def test_data_rich_bias_form_keeps_the_group_plus_source_prior(rich_war):
     np.testing.assert_allclose(np.cov(effects.T), expected, atol=0.012)
 
 
+def test_data_rich_stance_effects_keep_their_prior(rich_war):
+    """In a data-rich war the stance effects are rotated with the group means
+    (reparam.group_mean_basis) and ``stance_z`` is derived from the rotation's coordinates: its
+    prior is still N(0, I), independent of the sources' effects."""
+    claims, config, d = rich_war
+    model = build_model(claims, config, d)
+    assert "stance_z" not in {v.name for v in model.free_RVs}
+    stance_z, log_bias = pm.draw([model["stance_z"], pt.log(model["bias"])], draws=6000, random_seed=5)
+    assert stance_z.shape[1] == 2
+    np.testing.assert_allclose(np.cov(stance_z.T), np.eye(2), atol=0.06)
+    np.testing.assert_allclose(stance_z.mean(axis=0), 0.0, atol=0.05)
+    # a source's effect (its neutral pair: no stance effect) does not move with the stance effects
+    neutral = d.sources.index[d.sources["stance"] == "neutral"].to_numpy()
+    corr = np.corrcoef(np.column_stack([stance_z, log_bias[:, neutral]]).T)[:2, 2:]
+    assert np.abs(corr).max() < 0.06
+
+
 def test_group_mean_basis_leaves_the_groups_common_shift_non_centred(rich_war):
     """The claims pin the differences between groups; their common shift goes into the levels.
-    So the rotation's least-informed direction is the common shift, left non-centred (its
-    centring once caused the divergences of small bias spreads), and the differences are centred."""
+    So the rotation (of the free stances' effects and the group means together: its first rows
+    are the stances) has the groups' common shift as its least-informed direction, left
+    non-centred (its centring once caused the divergences of small bias spreads); the
+    differences are centred, and so, here, is the stances' shift against the neutral sources'
+    (pinned to 0 by the identifying assumption)."""
+    from reconcile.model.inputs import free_stance_effects
     from reconcile.model.reparam import group_mean_basis
 
     claims, config, d = rich_war
     b = group_mean_basis(d, config)
     q, w = b["group_mean_basis"], b["group_mean_centring"]
-    n = len(d.groups)
-    assert n >= 2
-    np.testing.assert_allclose(q.T @ q, np.eye(n), atol=1e-10)
+    n, n_stances = len(d.groups), len(free_stance_effects(d, config))
+    assert n >= 2 and n_stances == 2
+    np.testing.assert_allclose(q.T @ q, np.eye(n_stances + n), atol=1e-10)
     assert (np.diff(w) <= 1e-12).all() and ((w >= 0) & (w < 1)).all()
-    np.testing.assert_allclose(np.abs(q[:, -1]), 1 / np.sqrt(n), atol=0.05)  # the common shift
-    assert w[-1] < 0.1 and (w[:-1] > 0.5).all()
+    np.testing.assert_allclose(np.abs(q[n_stances:, -1]), 1 / np.sqrt(n), atol=0.05)  # the common shift
+    np.testing.assert_allclose(q[:n_stances, -1], 0.0, atol=0.05)  # of the groups alone
+    assert w[-1] < 0.1 and (w[:-1] > 0.4).all()
 
 
 def test_walk_basis_keeps_the_walk_prior_and_each_population_apart(rich_war):

@@ -88,11 +88,12 @@ def _map(data, fn):
 
 @dataclass(frozen=True, kw_only=True)
 class GroupMeanData(Generic[T]):
-    """A data-rich war's group means, in their rotation (reparam.group_mean_basis), and its
+    """A data-rich war's stance effects and group means, in their rotation (reparam.group_mean_basis), and its
     sources' contrasts within their groups (reparam.bias_structure)."""
 
     walk_basis: T = _dims("step", "walk_direction")  # (step, direction): the walk's rotation (reparam.walk_basis)
-    group_mean_basis: T = _dims("source_group", "group_mean_direction")  # (group, direction)
+    # (free stance, then group; direction): the stance effects rotated with the group means
+    group_mean_basis: T = _dims("bias_mean", "group_mean_direction")
     group_mean_centring: T = _dims("group_mean_direction")
     contrast_basis: T = _dims("source", "source_contrast")
     contrast_centred: T = _dims("source_contrast")

@@ -86,7 +86,8 @@ def build_model(
         else:
             x = data.map(lambda name, value: pytensor.shared(value, name=name))
         n_contrasts = 0 if data.group_means is None else data.group_means.contrast_basis.shape[1]
-        log_bias = source_biases(x, n_contrasts)  # story, 4 (first: the level is anchored on it)
+        n_stances = len(model.coords["stance_effect"])
+        log_bias = source_biases(x, n_contrasts, n_stances)  # story, 4 (first: the level is anchored on it)
         n_knots = 0 if data.drift is None else len(data.drift.drift_knot_series)
         n_levels = 0 if data.drift is None else data.drift.series_level_basis.shape[1]
         claim_log_bias, series_level = claim_biases(x, log_bias, n_knots, n_levels)  # 4, the drift
@@ -117,6 +118,7 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
     group_means = uses_group_means(d)
     has_drift = bool(len(D.knot_series))
     drift_labels = []
+    stances = free_stance_effects(d, config)
     if has_drift:
         for _r, row in D.series.iterrows():
             for k in range(int(row["n_knots"])):
@@ -137,9 +139,11 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
         "source_group": list(d.groups),
         "source": d.source_names,
         "source_contrast": list(bias_structure(d)["contrast_labels"]) if group_means else [],
-        # group_mean_z holds coordinates in group_mean_basis's rotation, not one group each
-        "group_mean_direction": [f"direction {k}" for k in range(len(d.groups))] if group_means else [],
-        "stance_effect": free_stance_effects(d, config),
+        # group_mean_z holds coordinates in group_mean_basis's rotation of the free stances'
+        # effects and the groups' means (the rotation's rows, "bias_mean"), not one group each
+        "group_mean_direction": [f"direction {k}" for k in range(len(stances) + len(d.groups))] if group_means else [],
+        "bias_mean": [f"stance {s}" for s in stances] + [f"group {g}" for g in d.groups] if group_means else [],
+        "stance_effect": stances,
         "claim": list(d.loss.claim_id),
         "bound": list(d.bound.claim_id),
         "end": ["low", "high"],
@@ -157,11 +161,9 @@ def _sampled(x: GraphData | DriftData, name: str, variable: str | None = None):
     return declared.SAMPLED[name].pymc(variable or name, getattr(x, f"prior_{name}"))
 
 
-def source_biases(x: GraphData, n_contrasts: int):
+def source_biases(x: GraphData, n_contrasts: int, n_stances: int):
     """Part 4 of the story: each (source, stance) pair's log bias: stance effect + group effect + source effect,
     partially pooled (``bias``); a reference source's is 0."""
-    stance_z = pm.Normal("stance_z", 0.0, 1.0, dims="stance_effect")
-    stance_effect = pt.concatenate([x.stance_mean + x.stance_sd * stance_z, pt.zeros(1)])
     # The spreads of the biases between groups and between a group's sources are fixed at
     # their configured values, not learnt: a war has a handful of groups, too few to learn a
     # spread from (docs/decisions.md, "Fix the spreads of the biases...").
@@ -175,10 +177,16 @@ def source_biases(x: GraphData, n_contrasts: int):
         # where they pin it. Same prior either way. The group means are sampled in
         # group_mean_basis's rotation, each coordinate partially centred by how well the claims
         # know it.
+        # The stance effects are rotated with them (group_mean_basis): a stance's effect and the
+        # means of the groups speaking with it move together where the claims pin each group's
+        # bias. The stance effects' standard-normal coordinates are the rotation's first rows.
         group_mean_sd = pt.sqrt(group_sd**2 + source_sd**2 / x.group_free_sources)
-        scale, centring = pt.exp(pt.mean(pt.log(group_mean_sd))), means.group_mean_centring
+        rotated_sd = pt.concatenate([x.stance_sd, group_mean_sd])
+        scale, centring = pt.exp(pt.mean(pt.log(rotated_sd))), means.group_mean_centring
         group_mean_z = pm.Normal("group_mean_z", 0.0, scale**centring, dims="group_mean_direction")
-        group_mean = group_mean_sd * pt.dot(means.group_mean_basis, group_mean_z * scale ** (-centring))
+        standard = pt.dot(means.group_mean_basis, group_mean_z * scale ** (-centring))
+        stance_z = pm.Deterministic("stance_z", standard[:n_stances], dims="stance_effect")
+        group_mean = group_mean_sd * standard[n_stances:]
         source_effect = group_mean[x.source_group_of]
         if n_contrasts:
             centred = means.contrast_centred
@@ -186,8 +194,11 @@ def source_biases(x: GraphData, n_contrasts: int):
             contrast = pt.where(centred, 1.0, source_sd) * contrast_z
             source_effect = source_effect + pt.dot(means.contrast_basis, contrast)
         source_effect = x.source_free * source_effect
+        stance_effect = pt.concatenate([x.stance_mean + x.stance_sd * stance_z, pt.zeros(1)])
         log_bias = x.pair_free * (stance_effect[x.pair_stance] + source_effect[x.pair_source])
     else:
+        stance_z = pm.Normal("stance_z", 0.0, 1.0, dims="stance_effect")
+        stance_effect = pt.concatenate([x.stance_mean + x.stance_sd * stance_z, pt.zeros(1)])
         # Non-centred where the data say little about an effect; centred where they pin it (a
         # source with many claims, a group of many sources). Same prior either way.
         group_z = pm.Normal("group_z", 0.0, pt.where(x.group_centred, group_sd, 1.0), dims="source_group")

@@ -168,40 +168,49 @@ _GROUP_MEAN_INFORMATION_SCALE = 0.25
 
 
 def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
-    """A rotation of the groups' mean effects that separates what the claims pin from what they
-    do not, and how far each direction is centred (the walk's treatment, ``walk_centring``, applied
-    to the biases of a data-rich war).
+    """A rotation of the free stances' effects and the groups' mean effects together that
+    separates what the claims pin from what they do not, and how far each direction is centred
+    (the walk's treatment, ``walk_centring``, applied to the biases of a data-rich war).
 
-    The group means are ``m_G = sd_G * z_G``, ``sd_G = sqrt(group_sd² + source_sd² / n_G)`` and
-    ``z ~ N(0, I)`` (``bias_structure``). Any orthonormal rotation ``z = Q c`` keeps that prior
-    exactly; ``Q`` holds the eigenvectors of the claims' information on ``z`` and each coordinate
-    is partially centred by its eigenvalue ``rho`` (``w = rho / (1 + rho)``, see
-    ``_informed_basis``), taken at a quarter (``_GROUP_MEAN_INFORMATION_SCALE``). The claims pin
-    the *differences* between groups, but hardly their common shift, which the population's level
-    absorbs: centred, that direction funnels against the spread of the biases (docs/decisions.md).
+    The stance effects are ``mean_s + sd_s * z_s`` and the group means ``m_G = sd_G * z_G``,
+    ``sd_G = sqrt(group_sd² + source_sd² / n_G)`` (``bias_structure``), ``z ~ N(0, I)``. Any
+    orthonormal rotation ``z = Q c`` keeps that prior exactly; ``Q`` holds the eigenvectors of
+    the claims' information on ``z`` and each coordinate is partially centred by its eigenvalue
+    ``rho`` (``w = rho / (1 + rho)``, see ``_informed_basis``), taken at a quarter
+    (``_GROUP_MEAN_INFORMATION_SCALE``). The claims pin the *differences* between the biases,
+    but hardly their common shift, which the population's level absorbs: centred, that direction
+    funnels against the spread of the biases (docs/decisions.md). And a stance's effect is
+    shared by every group speaking with that stance, so where the claims pin each group's bias,
+    the stance effects and the group means move together along the one direction the claims
+    leave free: sampled apart, they were 0.98 correlated on ``huge-10000`` and that direction
+    mixed at ESS ~220 in 4,000 draws (docs/decisions.md, "Rotate the stance effects with the
+    group means"). The rotation's rows are the free stances (``free_stance_effects``), then the
+    groups.
 
     The information is exact for a linearised model: each loss claim one observation of the log
     of its quantity with the noise the prior expects (``_claim_precision``), plus its population's
     level (prior sd ``daily_rate_log_sd``), its stance's effect, its group's mean and its source's
     deviation from it (prior sd ``source_sd``), every scale at its prior mean; the information on
-    the group means is what the claims add to their prior once every other effect is integrated out.
+    the stance effects and group means is what the claims add to their prior once the levels and
+    the sources' deviations are integrated out.
     """
     pr, L, src = config.priors, d.loss, d.sources
     b = bias_structure(d)
     n_pops, n_groups, n_sources = len(d.grid.populations), len(d.groups), len(b["source_group_of"])
     prior = stance_priors(config)
     stances = free_stance_effects(d, config)
+    n_rotated = len(stances) + n_groups
     group_sd = np.sqrt(pr["group_sd"] ** 2 + pr["source_sd"] ** 2 / b["group_free_sources"])
     if n_groups == 0 or len(L.pair) == 0:
-        return {"group_mean_basis": np.eye(n_groups), "group_mean_centring": np.zeros(n_groups)}
+        return {"group_mean_basis": np.eye(n_rotated), "group_mean_centring": np.zeros(n_rotated)}
     # parameters: each population's level, the free stance effects, the group means, the sources'
     # deviations from their group's mean
     offset = np.cumsum([0, n_pops, len(stances), n_groups, n_sources])
+    rotated_sd = np.concatenate([[prior[s][1] for s in stances], group_sd])
     prior_variance = np.concatenate(
         [
             np.full(n_pops, float(pr["daily_rate_log_sd"]) ** 2),
-            [prior[s][1] ** 2 for s in stances],
-            group_sd**2,
+            rotated_sd**2,
             np.full(n_sources, float(pr["source_sd"]) ** 2),
         ]
     )
@@ -218,10 +227,10 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     all_rows, all_cols = np.concatenate(rows), np.concatenate(cols)
     design = sparse.csr_matrix((np.ones(len(all_rows)), (all_rows, all_cols)), shape=(len(pair), int(offset[-1])))
     precision = (design.T @ sparse.diags(_claim_precision(L, pr)) @ design).toarray() + np.diag(1.0 / prior_variance)
-    groups = slice(int(offset[2]), int(offset[3]))
-    covariance = np.linalg.inv(precision)[groups, groups]
-    information = np.linalg.inv(covariance) - np.diag(1.0 / group_sd**2)
-    information = group_sd[:, None] * (information + information.T) / 2.0 * group_sd[None, :]
+    block = slice(int(offset[1]), int(offset[3]))
+    covariance = np.linalg.inv(precision)[block, block]
+    information = np.linalg.inv(covariance) - np.diag(1.0 / rotated_sd**2)
+    information = rotated_sd[:, None] * (information + information.T) / 2.0 * rotated_sd[None, :]
     basis, centring = _informed_basis(_GROUP_MEAN_INFORMATION_SCALE * information)
     return {"group_mean_basis": basis, "group_mean_centring": centring}
 
