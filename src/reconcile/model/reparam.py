@@ -182,10 +182,9 @@ def group_mean_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
     funnels against the spread of the biases (docs/decisions.md). And a stance's effect is
     shared by every group speaking with that stance, so where the claims pin each group's bias,
     the stance effects and the group means move together along the one direction the claims
-    leave free: sampled apart, they were 0.98 correlated on ``huge-10000`` and that direction
-    mixed at ESS ~220 in 4,000 draws (docs/decisions.md, "Rotate the stance effects with the
-    group means"). The rotation's rows are the free stances (``free_stance_effects``), then the
-    groups.
+    leave free, a ridge no diagonal mass matrix scales when they are sampled apart
+    (docs/decisions.md, "Rotate the stance effects with the group means"). The rotation's rows
+    are the free stances (``free_stance_effects``), then the groups.
 
     The information is exact for a linearised model: each loss claim one observation of the log
     of its quantity with the noise the prior expects (``_claim_precision``), plus its population's
