@@ -443,7 +443,7 @@ def test_only_wars_with_a_data_rich_group_sample_group_means(shipped):
     assert big.named_vars_to_dims["group_mean_z"] == ("group_mean_direction",)
     # (with the free stances' effects, rotated together: reparam.group_mean_basis)
     n_rotated = len(big.coords["stance_effect"]) + len(big_inputs.groups)
-    assert len(big.coords["group_mean_direction"]) == n_rotated == len(big.coords["bias_mean"])
+    assert len(big.coords["group_mean_direction"]) == n_rotated == len(big.coords["rotated_effect"])
     assert "stance_z" in big.named_vars and "stance_z" not in {v.name for v in big.free_RVs}
 
 

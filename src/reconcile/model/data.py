@@ -93,7 +93,7 @@ class GroupMeanData(Generic[T]):
 
     walk_basis: T = _dims("step", "walk_direction")  # (step, direction): the walk's rotation (reparam.walk_basis)
     # (free stance, then group; direction): the stance effects rotated with the group means
-    group_mean_basis: T = _dims("bias_mean", "group_mean_direction")
+    group_mean_basis: T = _dims("rotated_effect", "group_mean_direction")
     group_mean_centring: T = _dims("group_mean_direction")
     contrast_basis: T = _dims("source", "source_contrast")
     contrast_centred: T = _dims("source_contrast")

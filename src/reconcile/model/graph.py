@@ -140,9 +140,9 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
         "source": d.source_names,
         "source_contrast": list(bias_structure(d)["contrast_labels"]) if group_means else [],
         # group_mean_z holds coordinates in group_mean_basis's rotation of the free stances'
-        # effects and the groups' means (the rotation's rows, "bias_mean"), not one group each
+        # effects and the groups' means (the rotation's rows, "rotated_effect"), not one group each
         "group_mean_direction": [f"direction {k}" for k in range(len(stances) + len(d.groups))] if group_means else [],
-        "bias_mean": [f"stance {s}" for s in stances] + [f"group {g}" for g in d.groups] if group_means else [],
+        "rotated_effect": [f"stance {s}" for s in stances] + [f"group {g}" for g in d.groups] if group_means else [],
         "stance_effect": stances,
         "claim": list(d.loss.claim_id),
         "bound": list(d.bound.claim_id),
