@@ -329,7 +329,8 @@ def _compile_cached(model):
         logp_c = numba.cfunc(logp_sig, cache=True)(module.logp)
         if helpers:  # its work is what this process would do next: wait, within reason
             patience = max(60.0, 2 * (time.perf_counter() - started))
-            _fork.finished(helpers[0], time.perf_counter() + patience)
+            if not _fork.finished(helpers[0], time.perf_counter() + patience):
+                log.debug("the compile helper did not finish its work (waited up to %.0f s); compiling here", patience)
             _fork.release(helpers.pop())  # (until here, a kill reaches the helper or nothing)
         expand_c = numba.cfunc(expand_sig, cache=True)(module.expand)
     finally:
