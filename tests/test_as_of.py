@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import subprocess
 import sys
@@ -138,7 +139,7 @@ def test_fit_as_of_uses_only_the_claims_known_then(monkeypatch, tmp_path, capsys
         return dataclasses.replace(shipped_fit, as_of=kwargs.get("as_of"))
 
     monkeypatch.setattr(fitting, "fit", fake_fit)
-    monkeypatch.setattr(outputs_module, "_write_extras", lambda *a, **k: None)
+    monkeypatch.setattr(outputs_module, "_extras", lambda *a, **k: contextlib.nullcontext(lambda: None))
     code = cli.main(
         ["fit", str(CLAIMS_CSV), "--config", str(KURSK_TOML), "--out", str(tmp_path / "r"), "--as-of", "2024-12-16"]
     )

@@ -634,3 +634,41 @@ def test_fit_unwritable_out_console_script(tmp_path):
     assert result.returncode == 73, result.stderr
     assert "Traceback" not in result.stderr
     assert "compiling" not in result.stderr.lower()  # refused before the model is compiled
+
+
+def _leave_script(body: str) -> subprocess.CompletedProcess:
+    code = "import atexit, sys, threading, time\nfrom reconcile.cli import _leave\n" + body
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_leaving_runs_the_exit_handlers_and_keeps_the_exit_status():
+    """The console script leaves without the interpreter's teardown (benchmarks/RESULTS.md,
+    issue 20), but after the exit handlers and with everything printed, under the command's
+    exit status."""
+    done = _leave_script(
+        "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+        "print('printed, not flushed', end='')\n"
+        "_leave(65)\n"
+        "print('never')\n"
+    )
+    assert done.returncode == 65
+    assert done.stdout == "printed, not flushed"
+    assert done.stderr == "handler ran\n"
+
+
+def test_leaving_waits_for_a_thread_still_at_work():
+    """A thread that is not a daemon still running: the interpreter exits as usual and joins it."""
+    done = _leave_script(
+        "worker = threading.Thread(target=lambda: (time.sleep(0.5), print('thread finished')))\n"
+        "worker.start()\n"
+        "_leave(3)\n"
+    )
+    assert done.returncode == 3
+    assert done.stdout == "thread finished\n"
+
+
+def test_python_dash_m_is_the_console_script():
+    done = subprocess.run(
+        [sys.executable, "-m", "reconcile", "validate", str(CLAIMS_CSV)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and "valid" in done.stdout, done.stderr

@@ -313,6 +313,21 @@ def test_figures_drawn_by_forked_children_are_the_same_files(result, tmp_path, m
         assert p.with_suffix(".svg").read_bytes() == q.with_suffix(".svg").read_bytes(), p.name
 
 
+@needs_fork
+def test_figures_started_early_are_drawn_by_children_and_the_same_files(result, tmp_path, monkeypatch):
+    """``started_plots(busy=True)`` (a fit's files: the figures start before ``posterior.nc`` is
+    written): every figure drawn by a child, none here, and the same files as one process's."""
+    one = plots.save_plots(result, tmp_path / "one", workers=1)
+    here = _drawn_here(monkeypatch)
+    with plots.started_plots(result, tmp_path / "early", workers=2, busy=True) as figures:
+        early = figures.finish()
+    assert here == []
+    assert [p.name for p in early] == PLOT_NAMES
+    for p, q in zip(one, early):
+        assert p.read_bytes() == q.read_bytes(), p.name
+        assert p.with_suffix(".svg").read_bytes() == q.with_suffix(".svg").read_bytes(), p.name
+
+
 def _all_files(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 

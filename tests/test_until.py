@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 
@@ -46,7 +47,7 @@ def test_fit_command_passes_until_on_through_the_configuration(monkeypatch, tmp_
         return dataclasses.replace(shipped_fit)
 
     monkeypatch.setattr(fitting, "fit", fake_fit)
-    monkeypatch.setattr(outputs_module, "_write_extras", lambda *a, **k: None)
+    monkeypatch.setattr(outputs_module, "_extras", lambda *a, **k: contextlib.nullcontext(lambda: None))
     args = ["fit", str(CLAIMS_CSV), "--config", str(KURSK_TOML), "--out", str(tmp_path / "r"), "--quiet"]
     assert cli.main([*args, "--until", "2025-09-01"]) == 0
     assert seen == {"end": dt.date(2025, 9, 1), "until": None}

@@ -1,8 +1,6 @@
 """`python -m reconcile ...` runs the command line (the same as `reconcile ...`)."""
 
-import sys
-
-from .cli import main
+from .cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -18,16 +18,19 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import warnings
 from pathlib import Path
 from typing import Callable, NoReturn
 
+import numpy as np
+
 from . import _signals
 from ._progress import paused
 
-__all__ = ["fork_is_safe", "cpus", "fork", "finished", "release", "quiet_child", "kill_and_reap"]
+__all__ = ["fork_is_safe", "cpus", "fork", "finished", "release", "quiet_child", "kill_and_reap", "ArrayHelper"]
 
 #: Python 3.12+ warns when a process with threads forks; a helper here only works and leaves
 _FORK_WARNING = r".*use of fork\(\) may lead to deadlocks"
@@ -189,3 +192,58 @@ def kill_and_reap(pid: int) -> None:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
+
+
+class ArrayHelper:
+    """An array computed by a forked helper while this process goes on with other work.
+
+    ``with ArrayHelper(compute) as helper: ...; value = helper.result()``: where a helper is worth
+    forking (:func:`fork_is_safe`, two CPUs or more), ``compute()`` runs in it at once and its
+    result comes back through a ``.npy`` file (no pickle); otherwise, or if the helper fails, dies
+    or is not done within ``patience`` seconds of being asked, :meth:`result` computes it here. The
+    helper is given the same objects as this process, so the value is the same either way (a
+    seeded draw draws the same numbers). Leaving the block kills and reaps a helper still at work
+    and removes its file.
+    """
+
+    def __init__(self, compute: Callable[[], np.ndarray], *, patience: float = 60.0) -> None:
+        self._compute = compute
+        self._patience = patience
+        self._pid: int | None = None
+        self._path: str | None = None
+
+    def __enter__(self) -> ArrayHelper:
+        if fork_is_safe() and cpus() >= 2:
+            fd, self._path = tempfile.mkstemp(prefix="reconcile-helper-", suffix=".npy")
+            os.close(fd)
+            path, compute = self._path, self._compute
+
+            def child(parent: int) -> NoReturn:
+                quiet_child(parent)
+                value = np.asarray(compute())
+                with open(path, "wb") as file:
+                    np.save(file, value, allow_pickle=False)
+                os._exit(0)
+
+            fork(child, register=lambda pid: setattr(self, "_pid", pid))
+        return self
+
+    def result(self) -> np.ndarray:
+        """The helper's array, or the same computed here."""
+        pid, self._pid = self._pid, None
+        if pid is not None:
+            done = finished(pid, time.perf_counter() + self._patience)
+            release(pid)
+            if done and self._path is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    return np.load(self._path, allow_pickle=False)
+        return np.asarray(self._compute())
+
+    def __exit__(self, *exc_info) -> None:
+        pid, self._pid = self._pid, None
+        if pid is not None:
+            with _signals.deferred():
+                kill_and_reap(pid)
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path)

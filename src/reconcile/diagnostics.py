@@ -140,13 +140,14 @@ def rank_diagnostics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
         return tuple(np.concatenate([p[i] for p in parts]).reshape(shape) for i in range(3))
     bad = np.isnan(x).any(axis=(0, 1))
     split = _split(x)
+    z = _z_scale(split)  # (ranked once: R-hat and the bulk ESS both use it)
     if x.shape[0] >= 2 and x.shape[1] >= 4:
         with np.errstate(invalid="ignore", divide="ignore"):
             folded = np.abs(split - np.median(split.reshape(-1, split.shape[-1]), axis=0))
-            rhat = np.maximum(_rhat(_z_scale(split)), _rhat(_z_scale(folded)))
+            rhat = np.maximum(_rhat(z), _rhat(_z_scale(folded)))
     else:
         rhat = np.full(x.shape[-1], np.nan)
-    bulk = _ess(_z_scale(split))
+    bulk = _ess(z)
     flat = x.reshape(-1, x.shape[-1])
     tail = np.minimum(*(_ess(_split((x <= np.quantile(flat, p, axis=0)).astype(float))) for p in (0.05, 0.95)))
     for a in (rhat, bulk, tail):

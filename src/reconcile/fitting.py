@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__
+from . import __version__, _fork
 from ._progress import paused, reporting, stage
 from ._signals import checkpoint
 from .claims import Claims, read_claims
@@ -233,10 +233,11 @@ def _log_likelihood(idata, d: ModelInputs, config: Config) -> xr.Dataset:
 PRIOR_DRAWS = 1000
 
 
-def _prior_totals(model, d: ModelInputs, seed: int) -> xr.Dataset:
-    """Prior draws of each population's cumulative casualties on its last day, from the model
-    itself (what the claims did to the prior is how ``summary.population_flags`` tells an estimate
-    the claims pin from one that rests on the prior)."""
+def _prior_draws(model, d: ModelInputs, seed: int) -> np.ndarray:
+    """Prior draws (``PRIOR_DRAWS`` by population) of each population's cumulative casualties on
+    its last day, from the model itself (what the claims did to the prior is how
+    ``summary.population_flags`` tells an estimate the claims pin from one that rests on the
+    prior)."""
     import pymc as pm
 
     est = d.estimates
@@ -251,8 +252,13 @@ def _prior_totals(model, d: ModelInputs, seed: int) -> xr.Dataset:
             random_seed=np.random.default_rng([seed, 3]),
             mode="FAST_COMPILE",
         )
+    return np.ascontiguousarray(draws[:, last], dtype=float)
+
+
+def _prior_totals(draws: np.ndarray, d: ModelInputs) -> xr.Dataset:
+    """:func:`_prior_draws` as the ``prior`` group of the posterior."""
     return xr.Dataset(
-        {"final_casualties": (("chain", "draw", "population"), draws[None, :, last])},
+        {"final_casualties": (("chain", "draw", "population"), draws[None])},
         coords={"chain": [0], "draw": np.arange(PRIOR_DRAWS), "population": list(d.populations)},
     )
 
@@ -415,8 +421,11 @@ def _fit(claims, config, seed, draws, tune, chains, sampler, progress, as_of_day
         settings["tune"] = settings["tune_data_rich"]
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    with quiet_libraries():
+    with contextlib.ExitStack() as helpers, quiet_libraries():
         model = build_model(claims, config, inputs)
+        # The prior draws (~2.5 s of Python) in a helper on the other core, idle while this
+        # process compiles the model (benchmarks/RESULTS.md, issue 20); the same draws either way.
+        prior = helpers.enter_context(_fork.ArrayHelper(lambda: _prior_draws(model, inputs, seed)))
         used = settings["name"]
         if used == "nutpie":
             try:
@@ -430,12 +439,13 @@ def _fit(claims, config, seed, draws, tune, chains, sampler, progress, as_of_day
             checkpoint("sampling")
             idata = _sample_pymc(model, settings, seed, progress)
         seconds = time.perf_counter() - started
-    _require_complete(idata, settings)
-    checkpoint("summarising")
-    stage("diagnostics, log likelihood, predictive checks")
+        _require_complete(idata, settings)
+        checkpoint("summarising")
+        stage("diagnostics, log likelihood, predictive checks")
+        prior_draws = prior.result()
     _label_estimates(idata, inputs)
     idata.add_groups(log_likelihood=_log_likelihood(idata, inputs, config))
-    idata.add_groups(prior=_prior_totals(model, inputs, seed))
+    idata.add_groups(prior=_prior_totals(prior_draws, inputs))
     free = tuple(v.name for v in model.free_RVs)
     diagnostics = diagnose(idata, free=free, sampler=used, seconds=seconds, **timings)
     idata.add_groups(posterior_predictive=_posterior_predictive(idata, inputs, config, seed))

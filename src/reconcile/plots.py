@@ -25,11 +25,12 @@ Conventions shared by all figures:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -63,6 +64,8 @@ __all__ = [
     "plot_daily_rate",
     "plot_priors",
     "save_plots",
+    "started_plots",
+    "PendingPlots",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, ordered for contrast on white
@@ -1334,19 +1337,85 @@ def save_plots(result, out_dir, *, workers: int | None = None) -> list[Path]:
     ``workers``: how many processes draw the figures (default :func:`plot_workers`: two on Linux
     where forking is safe, else one); more than one only where forking is safe. The files are the
     same bytes whichever process draws them. ``write_report(result, DIR)`` calls this with
-    ``DIR/plots``.
+    ``DIR/plots``; :func:`started_plots` starts the other processes' share early.
     """
+    with started_plots(result, out_dir, workers=workers) as figures:
+        return figures.finish()
+
+
+@contextlib.contextmanager
+def started_plots(result, out_dir, *, workers: int | None = None, busy: bool = False) -> Iterator[PendingPlots]:
+    """Start drawing the figures now, in forked children, while the block goes on; ``.finish()``
+    in the block draws this process's share, waits for the children and returns the PNG paths
+    (what :func:`save_plots` returns). ``busy``: this process has other work before ``finish``
+    (``outputs.write_outputs`` writes ``posterior.nc`` and the tables), so every share of the
+    figures goes to a child of its own and this process draws none. The shares, and the order in
+    which each process draws its own, are those of :func:`save_plots`, so every file is the same
+    bytes either way. Leaving the block kills and reaps every child still drawing (an error or an
+    interrupt in the block)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = list(PLOTS)
     n = plot_workers() if workers is None else (max(1, int(workers)) if _fork_is_safe() else 1)
-    if n > 1 and len(names) > 1:
-        _save_forked(result, out, names, n)
-    else:
-        checkpoint("drawing")
-        for name in names:
-            _save_one(result, out, name)
-    return [out / name for name in names]
+    figures = PendingPlots(result, out, names)
+    try:
+        if n > 1 and len(names) > 1:
+            shares = _shares(names, n)
+            figures.fork([[], *shares] if busy else shares)
+        yield figures
+    finally:
+        figures.close()
+
+
+class PendingPlots:
+    """The figures of :func:`started_plots`: the children drawing their shares, and this
+    process's own share, drawn by :meth:`finish`. A child that fails, dies, cannot be forked or
+    outlives a generous deadline (ten times this process's own share, at least a minute) costs only
+    time: its figures are drawn again here, where an error surfaces as it would without children.
+    Children ignore SIGINT and SIGHUP and die with this process."""
+
+    def __init__(self, result, out: Path, names: list[str]) -> None:
+        self._result, self._out, self._names = result, out, names
+        self._mine = list(names)
+        self._children: dict[int, list[str]] = {}
+        self._done = False
+
+    def fork(self, shares: list[list[str]]) -> None:
+        self._mine = list(shares[0])
+        for share in shares[1:]:
+            # registered before a signal that arrived while forking is handled: never left behind
+            pid = fork(
+                lambda parent, share=share: _child(self._result, self._out, share, parent),
+                register=lambda pid, share=share: self._children.__setitem__(pid, share),
+            )
+            if pid is None:  # no process to be had: draw it here
+                self._mine += share
+
+    def finish(self) -> list[Path]:
+        """Draw this process's share, wait for the children (drawing again here what one of them
+        did not), and return the PNG paths in :data:`PLOTS`' order."""
+        if not self._done:
+            checkpoint("drawing")  # (children drawing: a stage of the fault-injection tests)
+            started = time.perf_counter()
+            for name in self._mine:
+                _save_one(self._result, self._out, name)
+            deadline = started + max(60.0, 10 * (time.perf_counter() - started))
+            for pid in list(self._children):
+                drawn = finished(pid, deadline)
+                release(pid)
+                share = self._children.pop(pid)
+                if not drawn:
+                    for name in share:  # drawn again here: its error, if any, is raised here
+                        _save_one(self._result, self._out, name)
+            self._done = True
+        return [self._out / name for name in self._names]
+
+    def close(self) -> None:
+        """Kill and reap every child still drawing."""
+        with _signals.deferred():  # (a second Ctrl-C does not leave a child unreaped)
+            for pid in self._children:
+                _kill_and_reap(pid)
+            self._children.clear()
 
 
 def _save_one(result, out: Path, name: str) -> None:
@@ -1382,43 +1451,6 @@ def plot_workers() -> int:
         except ValueError:
             return 1
     return min(2, cpus())
-
-
-def _save_forked(result, out: Path, names: list[str], n: int) -> None:
-    """Draw ``names`` over ``n`` processes: this one draws the first share (the longest figure),
-    forked children the others. A child that fails, dies, cannot be forked or outlives a generous
-    deadline (ten times this process's own share, at least a minute) costs only time: its figures
-    are drawn again here, where an error surfaces as it would without children. Children ignore
-    SIGINT and SIGHUP, die with this process, and are killed and reaped before this returns or
-    raises, so they never outlive an interrupted run's cleanup."""
-    shares = _shares(names, n)
-    mine = list(shares[0])
-    children: dict[int, list[str]] = {}
-    try:
-        for share in shares[1:]:
-            # registered before a signal that arrived while forking is handled: never left behind
-            pid = fork(
-                lambda parent, share=share: _child(result, out, share, parent),
-                register=lambda pid, share=share: children.__setitem__(pid, share),
-            )
-            if pid is None:  # no process to be had: draw it here
-                mine += share
-        checkpoint("drawing")  # (children drawing: a stage of the fault-injection tests)
-        started = time.perf_counter()
-        for name in mine:
-            _save_one(result, out, name)
-        deadline = started + max(60.0, 10 * (time.perf_counter() - started))
-        for pid in list(children):
-            drawn = finished(pid, deadline)
-            release(pid)
-            share = children.pop(pid)
-            if not drawn:
-                for name in share:  # drawn again here: its error, if any, is raised here
-                    _save_one(result, out, name)
-    finally:
-        with _signals.deferred():  # (a second Ctrl-C does not leave a child unreaped)
-            for pid in children:
-                _kill_and_reap(pid)
 
 
 #: roughly how long each figure takes to draw, relative to one another (the shipped data)

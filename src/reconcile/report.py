@@ -23,7 +23,7 @@ from ._io import atomic_write_text
 from ._progress import stage
 from ._signals import checkpoint
 from .model import CATEGORIES, ROLE_BOUND, ROLE_LOSS, ROLE_RELAY
-from .plots import CAPTIONS, save_plots
+from .plots import CAPTIONS, PendingPlots, save_plots
 from .wording import _n, _period, _stated
 
 __all__ = ["render_report", "write_report"]
@@ -231,9 +231,10 @@ def render_report(result, plot_paths: list[Path] | None = None) -> str:
     return _environment().get_template("report.html.j2").render(**context)
 
 
-def write_report(result, out_dir) -> list[Path]:
+def write_report(result, out_dir, *, figures: PendingPlots | None = None) -> list[Path]:
     """Write ``out_dir/plots/*.png`` and ``*.svg`` and ``out_dir/report.html`` (the PNGs embedded);
-    returns the PNG paths and the page's.
+    returns the PNG paths and the page's. ``figures``: the figures already being drawn into
+    ``out_dir/plots`` (:func:`reconcile.plots.started_plots`), finished here.
 
     Callers wanting all-or-nothing output pass a staging directory (as ``outputs.write_outputs``
     and ``reconcile report`` do); the HTML file itself is written atomically.
@@ -241,7 +242,7 @@ def write_report(result, out_dir) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stage("drawing the figures")
-    paths = save_plots(result, out / "plots")
+    paths = figures.finish() if figures is not None else save_plots(result, out / "plots")
     checkpoint("writing")  # (plots written, the page not yet: a stage of the fault-injection tests)
     stage("writing the report")
     page = out / "report.html"
