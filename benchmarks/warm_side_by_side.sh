@@ -8,7 +8,7 @@
 set -u
 BASE=${BASE:?set BASE to the src/ of the tree measured first (e.g. a git worktree)}
 HEAD=${HEAD:-$(cd "$(dirname "$0")/.." && pwd)/src}
-W=${W:-$(mktemp -d)}
+W=${W:-$(mktemp -d)}; mkdir -p "$W"
 cd "$(dirname "$0")/.."
 for i in 0 1 2 3 4; do for tree in base head; do
   src=$HEAD; [ $tree = base ] && src=$BASE

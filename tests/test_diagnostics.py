@@ -36,3 +36,37 @@ def test_rank_diagnostics_equal_arviz(draws, monkeypatch):
     for mine, theirs in zip((rhat, bulk, tail), expected):
         assert mine.shape == (2, 5)
         np.testing.assert_allclose(mine.ravel(), np.array(theirs, dtype=float), rtol=1e-9, equal_nan=True)
+
+
+def test_the_verdict_is_the_same_in_two_threads_or_one(monkeypatch):
+    """``diagnose`` ranks the variables in two threads where a second CPU is free: the same
+    numbers, to the last bit, as one after the other."""
+    import threading
+
+    from reconcile import _fork
+
+    rng = np.random.default_rng(2)
+    posterior = {
+        "a_z": rng.normal(size=(4, 200, 30)),
+        "log_level": rng.normal(size=(4, 200)) + 0.1 * np.arange(4)[:, None],
+        "bias": np.exp(rng.normal(size=(4, 200, 7))),
+    }
+    stats = {"diverging": np.zeros((4, 200), dtype=bool), "energy": rng.normal(size=(4, 200))}
+    idata = az.from_dict(posterior=posterior, sample_stats=stats)
+    threads: list[str] = []
+    real = diagnostics.rank_diagnostics
+
+    def ranked(values):
+        threads.append(threading.current_thread().name)
+        return real(values)
+
+    monkeypatch.setattr(diagnostics, "rank_diagnostics", ranked)
+    monkeypatch.setattr(_fork, "fork_is_safe", lambda: True)
+    monkeypatch.setattr(_fork, "cpus", lambda: 2)
+    threaded = diagnostics.diagnose(idata, free=("a_z", "log_level"), sampler="nutpie", seconds=1.0)
+    assert len(threads) == 3 and all(name.startswith("reconcile-diagnostics") for name in threads)
+    monkeypatch.setattr(_fork, "cpus", lambda: 1)
+    threads.clear()
+    sequential = diagnostics.diagnose(idata, free=("a_z", "log_level"), sampler="nutpie", seconds=1.0)
+    assert threads == ["MainThread"] * 3
+    assert threaded == sequential

@@ -155,6 +155,21 @@ def rank_diagnostics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return rhat.reshape(shape), bulk.reshape(shape), tail.reshape(shape)
 
 
+def _map(function, items: list) -> list:
+    """``[function(item) for item in items]``, in two threads where a second CPU is free (not in
+    a worker of a pool that already uses the cores): ranking, sorting and the FFTs release the GIL,
+    so the diagnostics of a fit take about half the time (benchmarks/RESULTS.md, issue 20). Each item's
+    result is the same either way."""
+    from ._fork import cpus, fork_is_safe
+
+    if len(items) < 2 or not fork_is_safe() or cpus() < 2:
+        return [function(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="reconcile-diagnostics") as pool:
+        return list(pool.map(function, items))
+
+
 def _variables(idata, free: tuple[str, ...]) -> list[str]:
     names = [v for v in (*free, *HEADLINE) if v in idata.posterior]
     return names
@@ -186,12 +201,12 @@ def diagnose(
     names = _variables(idata, free)
     post = idata.posterior
     rhat, bulk, tail = [], [], []
+    values = [post[name].transpose("chain", "draw", ...).values for name in names]
     with warnings.catch_warnings():
         # constant entries (a pinned bias, zero losses on day one) have no R-hat: NaN, skipped
         warnings.simplefilter("ignore", RuntimeWarning)
-        for name in names:
-            values = post[name].transpose("chain", "draw", ...).values
-            for out, value in zip((rhat, bulk, tail), rank_diagnostics(values)):
+        for computed in _map(rank_diagnostics, values):
+            for out, value in zip((rhat, bulk, tail), computed):
                 out.append(np.ravel(value))
     max_rhat, min_bulk, min_tail = (
         _worst_of(values, reducer) for values, reducer in ((rhat, np.max), (bulk, np.min), (tail, np.min))
