@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Patch
@@ -270,6 +271,19 @@ def _short(text: str, limit: int = 38) -> str:
 def _plain(text: str) -> str:
     """A name for a label, whole, with "$" escaped so matplotlib never reads it as maths."""
     return str(text).replace("$", r"\$")
+
+
+class _SteadyConstrainedLayout(ConstrainedLayoutEngine):
+    """matplotlib's constrained layout with every Axes' position rounded to 1e-9 of the figure.
+    The solver's last bits vary from run to run (it sums in an order that follows memory
+    addresses), and with them, now and then, the sixth decimal of a coordinate in the SVG: rounded,
+    the same fit gives the same file."""
+
+    def execute(self, fig):
+        info = super().execute(fig)
+        for ax in fig.axes:
+            ax._set_position([round(float(v), 9) for v in ax.get_position(original=True).bounds], which="both")
+        return info
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -1134,7 +1148,7 @@ def plot_daily_rate(result, ax=None, *, population: str | None = None) -> Figure
         room = 0.08 + _caption_height(caption_lines) + 0.08
         fig = _new_figure(width, height + room)
         # the caption below the panels: constrained layout keeps out of the bottom ``room`` inches
-        fig.set_layout_engine("constrained", rect=(0, room / (height + room), 1, 1 - room / (height + room)))
+        fig.set_layout_engine(_SteadyConstrainedLayout(rect=(0, room / (height + room), 1, 1 - room / (height + room))))
         axs = [fig.add_subplot(len(pops), 1, k + 1) for k in range(len(pops))]
         _place_caption(fig, caption_lines, 0.25)
         together = False
