@@ -456,6 +456,26 @@ def rich_war():
     return claims, load_config(), prepare(claims, load_config())
 
 
+def test_a_data_rich_war_with_no_free_stance_rotates_the_group_means_alone():
+    """Every source neutral (the stance pinned at no bias): a data-rich war's rotation holds only
+    the group means; the model builds, its stance effects are empty, and its log density and
+    gradient are finite at the initial point."""
+    from reconcile.claims import claims_from_frame
+    from reconcile.model import uses_group_means
+
+    sim = reconcile.simulate(seed=2, n_populations=2, n_days=500, n_claims=400, n_sources=12)
+    claims = claims_from_frame(sim.claims.assign(stance="neutral"))
+    config = load_config()
+    d = prepare(claims, config)
+    assert uses_group_means(d)
+    model = build_model(claims, config, d)
+    assert len(model.coords["stance_effect"]) == 0
+    assert len(model.coords["group_mean_direction"]) == len(d.groups) == len(model.coords["rotated_effect"])
+    point = model.initial_point(random_seed=1)
+    assert np.isfinite(model.compile_logp(mode="FAST_COMPILE")(point))
+    assert np.isfinite(model.compile_dlogp(mode="FAST_COMPILE")(point)).all()
+
+
 def test_data_rich_bias_form_keeps_the_group_plus_source_prior(rich_war):
     """With the stance effects held fixed, the sources' effects drawn from a data-rich
     war's model (group means rotated and partially centred, plus contrasts) have the covariance of
