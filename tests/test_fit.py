@@ -411,9 +411,8 @@ def test_failure_while_moving_files_into_place_keeps_old_results(shipped_fit, ol
         return real_replace(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(os, "replace", flaky_replace)
-    monkeypatch.setattr(
-        outputs_module, "_extras", lambda *a, **k: contextlib.nullcontext(lambda: None)
-    )  # plots: not needed here
+    # plots: not needed here
+    monkeypatch.setattr(outputs_module, "_extras", lambda *a, **k: contextlib.nullcontext(lambda: None))
     with pytest.raises(OutputError, match="earlier results left as they were"):
         shipped_fit.save(old_results)
     monkeypatch.undo()
@@ -512,9 +511,8 @@ def test_cli_exit_code_follows_the_verdict(shipped_fit, tmp_path, capsys, monkey
     """The CLI's handling of the verdict, on the shared fit (no compile)."""
     result = _with_verdict(shipped_fit, converged)
     monkeypatch.setattr(fit_module, "fit", lambda *a, **k: result)
-    monkeypatch.setattr(
-        outputs_module, "_extras", lambda *a, **k: contextlib.nullcontext(lambda: None)
-    )  # plots: not tested here
+    # plots: not tested here
+    monkeypatch.setattr(outputs_module, "_extras", lambda *a, **k: contextlib.nullcontext(lambda: None))
     argv = ["fit", CLAIMS_CSV, "--config", KURSK_TOML, "--out", tmp_path / "r"] + (["--strict"] if strict else [])
     got, out, err = cli(argv, capsys)
     assert got == code

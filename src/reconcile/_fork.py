@@ -30,7 +30,17 @@ import numpy as np
 from . import _signals
 from ._progress import paused
 
-__all__ = ["fork_is_safe", "cpus", "fork", "finished", "release", "quiet_child", "kill_and_reap", "ArrayHelper"]
+__all__ = [
+    "fork_is_safe",
+    "cpus",
+    "spare_cpu",
+    "fork",
+    "finished",
+    "release",
+    "quiet_child",
+    "kill_and_reap",
+    "ArrayHelper",
+]
 
 #: Python 3.12+ warns when a process with threads forks; a helper here only works and leaves
 _FORK_WARNING = r".*use of fork\(\) may lead to deadlocks"
@@ -45,6 +55,13 @@ def fork_is_safe() -> bool:
         and threading.current_thread() is threading.main_thread()
         and multiprocessing.parent_process() is None
     )
+
+
+def spare_cpu() -> bool:
+    """Whether a helper (a forked process or a second thread) would have a core of its own here:
+    forking is safe (:func:`fork_is_safe`: also, not a worker of a pool that already uses the
+    cores) and this process may keep two CPUs or more busy (:func:`cpus`)."""
+    return fork_is_safe() and cpus() >= 2
 
 
 #: cgroup v2's file system; each group's CPU quota is its ``cpu.max`` ("max 100000", or
@@ -198,7 +215,7 @@ class ArrayHelper:
     """An array computed by a forked helper while this process goes on with other work.
 
     ``with ArrayHelper(compute) as helper: ...; value = helper.result()``: where a helper is worth
-    forking (:func:`fork_is_safe`, two CPUs or more), ``compute()`` runs in it at once and its
+    forking (:func:`spare_cpu`), ``compute()`` runs in it at once and its
     result comes back through a ``.npy`` file (no pickle); otherwise, or if the helper fails, dies
     or is not done within ``patience`` seconds of being asked, :meth:`result` computes it here. The
     helper is given the same objects as this process, so the value is the same either way (a
@@ -213,7 +230,7 @@ class ArrayHelper:
         self._path: str | None = None
 
     def __enter__(self) -> ArrayHelper:
-        if fork_is_safe() and cpus() >= 2:
+        if spare_cpu():
             fd, self._path = tempfile.mkstemp(prefix="reconcile-helper-", suffix=".npy")
             os.close(fd)
             path, compute = self._path, self._compute

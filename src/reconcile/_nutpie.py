@@ -381,7 +381,7 @@ def _start_helper(pyfunc, signature, register) -> int | None:
     :func:`reconcile._fork.fork`). Returns its pid, or None where it would not help (already
     cached, one CPU, forking not safe here, switched off) or no process could be had. It may fail
     or be killed at any moment: whoever compiles ``pyfunc`` next finds it cached or compiles it."""
-    if os.environ.get(COMPILE_HELPER_ENV, "").strip() == "0" or not _fork.fork_is_safe() or _fork.cpus() < 2:
+    if os.environ.get(COMPILE_HELPER_ENV, "").strip() == "0" or not _fork.spare_cpu():
         return None
     if _cached(pyfunc, signature):
         return None

@@ -928,7 +928,7 @@ def _leave(code: int) -> None:
     import atexit
     import threading
 
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if others or run_exit_handlers is None:
         sys.exit(code)

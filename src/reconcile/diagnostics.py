@@ -160,9 +160,9 @@ def _map(function, items: list) -> list:
     a worker of a pool that already uses the cores): ranking, sorting and the FFTs release the GIL,
     so the diagnostics of a fit take about half the time (benchmarks/RESULTS.md, issue 20). Each item's
     result is the same either way."""
-    from ._fork import cpus, fork_is_safe
+    from ._fork import spare_cpu
 
-    if len(items) < 2 or not fork_is_safe() or cpus() < 2:
+    if len(items) < 2 or not spare_cpu():
         return [function(item) for item in items]
     from concurrent.futures import ThreadPoolExecutor
 

@@ -281,6 +281,8 @@ class _SteadyConstrainedLayout(ConstrainedLayoutEngine):
 
     def execute(self, fig):
         info = super().execute(fig)
+        # (what the layout itself calls: the public set_position would also take the Axes out of
+        # the next layout)
         for ax in fig.axes:
             ax._set_position([round(float(v), 9) for v in ax.get_position(original=True).bounds], which="both")
         return info
