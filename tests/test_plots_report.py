@@ -925,6 +925,41 @@ def test_cpus_reads_a_containers_quota(tmp_path, monkeypatch):
     assert plots.plot_workers() == 1
 
 
+def test_cpus_reads_a_cgroup_v1_quota(tmp_path, monkeypatch):
+    """On a cgroup v1 host the ``cpu`` controller's ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``
+    hold the quota (-1: none): read in the process's group and above, or, in a container whose
+    /proc names the host's path, from the mount's top."""
+    from reconcile import _fork
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    root = tmp_path / "cgroup"
+    mount = root / "cpu,cpuacct"
+    group = mount / "docker" / "abc"
+    group.mkdir(parents=True)
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text("12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n")
+    monkeypatch.setattr(_fork, "CGROUP_ROOT", str(root))
+    monkeypatch.setattr(_fork, "PROC_CGROUP", str(proc))
+
+    def quota(directory, us):
+        (directory / "cpu.cfs_quota_us").write_text(f"{us}\n")
+        (directory / "cpu.cfs_period_us").write_text("100000\n")
+
+    assert _fork.cpus() == 4  # no quota files
+    for us, want in [(-1, 4), (150000, 1), (200000, 2), (900000, 4)]:
+        quota(group, us)
+        assert _fork.cpus() == want, us
+    quota(group, -1)
+    quota(mount / "docker", 150000)  # the parent group's quota holds
+    assert _fork.cpus() == 1
+    # inside a container: /proc names the host's group, the mount's top is the container's own
+    proc.write_text("4:cpu,cpuacct:/kubepods/pod1/xyz\n")
+    quota(mount, 200000)
+    assert _fork.cpus() == 2
+    (mount / "cpu.cfs_quota_us").write_text("garbage")
+    assert _fork.cpus() == 4
+
+
 def test_the_laid_out_figure_has_rounded_positions(result):
     """The daily-rate figure's constrained layout rounds every Axes' position to 1e-9 of the
     figure, so the solver's run-to-run last bits never reach the SVG's sixth decimal (4 different

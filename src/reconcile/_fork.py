@@ -71,34 +71,67 @@ CGROUP_ROOT = "/sys/fs/cgroup"
 PROC_CGROUP = "/proc/self/cgroup"
 
 
-def _quota_cpus() -> int | None:
-    """Whole CPUs this process's cgroup (v2) allows: the smallest ``cpu.max`` on the way from its
-    group up to the root (None where no quota is set or none can be read)."""
-    root = Path(CGROUP_ROOT).resolve()
-    try:
-        lines = Path(PROC_CGROUP).read_text(encoding="ascii").splitlines()
-        group = next((line.split(":", 2)[2] for line in lines if line.startswith("0::")), "/")
-    except (OSError, IndexError, ValueError):
-        group = "/"
+def _smallest_quota(root: Path, group: str, read: Callable[[Path], int | None]) -> int | None:
+    """The smallest whole-CPU quota ``read`` finds in ``group``'s directory under ``root`` or in
+    any directory above it up to ``root`` (None if none holds one)."""
     here = (root / group.lstrip("/")).resolve()
     found: int | None = None
     for directory in [here, *here.parents]:
         try:
-            quota, period = (directory / "cpu.max").read_text(encoding="ascii").split()[:2]
-            if quota != "max":
-                allowed = max(1, int(quota) // int(period))
-                found = allowed if found is None else min(found, allowed)
+            allowed = read(directory)
         except (OSError, ValueError, ZeroDivisionError):
-            pass
+            allowed = None
+        if allowed is not None:
+            found = allowed if found is None else min(found, allowed)
         if directory == root or root not in directory.parents:
+            break
+    return found
+
+
+def _v2_quota(directory: Path) -> int | None:
+    quota, period = (directory / "cpu.max").read_text(encoding="ascii").split()[:2]
+    return None if quota == "max" else max(1, int(quota) // int(period))
+
+
+def _v1_quota(directory: Path) -> int | None:
+    quota = int((directory / "cpu.cfs_quota_us").read_text(encoding="ascii").split()[0])
+    period = int((directory / "cpu.cfs_period_us").read_text(encoding="ascii").split()[0])
+    return None if quota <= 0 else max(1, quota // period)
+
+
+def _quota_cpus() -> int | None:
+    """Whole CPUs this process's cgroup allows: the smallest quota on the way from its group up to
+    the root, read from cgroup v2's ``cpu.max`` or, on a cgroup v1 host, from the ``cpu``
+    controller's ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (None where no quota is set or none
+    can be read)."""
+    try:
+        lines = Path(PROC_CGROUP).read_text(encoding="ascii").splitlines()
+    except (OSError, ValueError):
+        lines = []
+    entries = [line.split(":", 2) for line in lines if line.count(":") >= 2]
+    v2 = next((path for hierarchy, _, path in entries if hierarchy == "0"), "/")
+    found = _smallest_quota(Path(CGROUP_ROOT).resolve(), v2, _v2_quota)
+    for _, controllers, path in entries:
+        if "cpu" not in controllers.split(","):
+            continue
+        # the controller's mount (cpu,cpuacct or cpu) under the root; a container sees its own
+        # group at the mount's top while /proc names the host's path, which is then not there:
+        # the walk up from it reaches the mount's top
+        for mount in (controllers, "cpu", "cpu,cpuacct"):
+            root = Path(CGROUP_ROOT) / mount
+            if not root.is_dir():
+                continue
+            v1 = _smallest_quota(root.resolve(), path, _v1_quota)  # a missing group: read up from it
+            if v1 is not None:
+                found = v1 if found is None else min(found, v1)
             break
     return found
 
 
 def cpus() -> int:
     """How many CPUs this process may keep busy: those it may run on (``os.sched_getaffinity``),
-    fewer if a container's CPU quota (cgroup v2 ``cpu.max``, on its group or above) allows fewer
-    whole CPUs (at least one)."""
+    fewer if a container's CPU quota (cgroup v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``, on its
+    group or above) allows fewer whole CPUs (at least one)."""
     try:
         n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
