@@ -79,7 +79,7 @@ def _smallest_quota(root: Path, group: str, read: Callable[[Path], int | None]) 
     for directory in [here, *here.parents]:
         try:
             allowed = read(directory)
-        except (OSError, ValueError, ZeroDivisionError):
+        except (OSError, ValueError, IndexError, ZeroDivisionError):  # unreadable: no quota there
             allowed = None
         if allowed is not None:
             found = allowed if found is None else min(found, allowed)
