@@ -894,20 +894,29 @@ def test_a_prior_driven_reason_names_sources_by_their_labels(result):
     assert "Obs. B" in reasons and "Observer B" not in reasons
 
 
+def _fake_cgroups(tmp_path, monkeypatch, proc_text: str):
+    """A 4-CPU host whose cgroup files live under ``tmp_path``: (the cgroup root, the file read as
+    /proc/self/cgroup, holding ``proc_text``)."""
+    from reconcile import _fork
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    root = tmp_path / "cgroup"
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text(proc_text)
+    monkeypatch.setattr(_fork, "CGROUP_ROOT", str(root))
+    monkeypatch.setattr(_fork, "PROC_CGROUP", str(proc))
+    return root, proc
+
+
 def test_cpus_reads_a_containers_quota(tmp_path, monkeypatch):
     """A container allowed 1.5 CPUs on a 4-CPU host keeps one busy: no drawing child. The
     smallest quota on the way from the process's group to the root holds; no quota, or one that
     cannot be read: the CPUs it may run on."""
     from reconcile import _fork
 
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    root = tmp_path / "cgroup"
+    root, proc = _fake_cgroups(tmp_path, monkeypatch, "0::/machine/job\n")
     group = root / "machine" / "job"
     group.mkdir(parents=True)
-    proc = tmp_path / "proc-self-cgroup"
-    proc.write_text("0::/machine/job\n")
-    monkeypatch.setattr(_fork, "CGROUP_ROOT", str(root))
-    monkeypatch.setattr(_fork, "PROC_CGROUP", str(proc))
     assert _fork.cpus() == 4  # no cpu.max anywhere
     for text, want in [("max 100000\n", 4), ("150000 100000\n", 1), ("200000 100000\n", 2), ("900000 100000", 4)]:
         (group / "cpu.max").write_text(text)
@@ -931,15 +940,12 @@ def test_cpus_reads_a_cgroup_v1_quota(tmp_path, monkeypatch):
     /proc names the host's path, from the mount's top."""
     from reconcile import _fork
 
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
-    root = tmp_path / "cgroup"
+    root, proc = _fake_cgroups(
+        tmp_path, monkeypatch, "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n"
+    )
     mount = root / "cpu,cpuacct"
     group = mount / "docker" / "abc"
     group.mkdir(parents=True)
-    proc = tmp_path / "proc-self-cgroup"
-    proc.write_text("12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n")
-    monkeypatch.setattr(_fork, "CGROUP_ROOT", str(root))
-    monkeypatch.setattr(_fork, "PROC_CGROUP", str(proc))
 
     def quota(directory, us):
         (directory / "cpu.cfs_quota_us").write_text(f"{us}\n")
