@@ -64,10 +64,12 @@ def spare_cpu() -> bool:
     return fork_is_safe() and cpus() >= 2
 
 
-#: cgroup v2's file system; each group's CPU quota is its ``cpu.max`` ("max 100000", or
-#: "150000 100000": 1.5 CPUs); a process is held to the smallest quota on its group's path
+#: cgroups' file system: under cgroup v2 each group's CPU quota is its ``cpu.max`` ("max 100000",
+#: or "150000 100000": 1.5 CPUs); under v1, ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` in the
+#: ``cpu`` controller's mount below it; a process is held to the smallest quota on its group's path
 CGROUP_ROOT = "/sys/fs/cgroup"
-#: which group this process is in ("0::/path/of/its/group" under cgroup v2)
+#: which groups this process is in ("0::/path/of/its/group" under cgroup v2,
+#: "4:cpu,cpuacct:/path" for a v1 controller)
 PROC_CGROUP = "/proc/self/cgroup"
 
 
@@ -110,22 +112,19 @@ def _quota_cpus() -> int | None:
         lines = []
     entries = [line.split(":", 2) for line in lines if line.count(":") >= 2]
     v2 = next((path for hierarchy, _, path in entries if hierarchy == "0"), "/")
-    found = _smallest_quota(Path(CGROUP_ROOT).resolve(), v2, _v2_quota)
-    for _, controllers, path in entries:
-        if "cpu" not in controllers.split(","):
-            continue
+    quotas = [_smallest_quota(Path(CGROUP_ROOT).resolve(), v2, _v2_quota)]
+    v1 = next(((names, path) for _, names, path in entries if "cpu" in names.split(",")), None)
+    if v1 is not None:
         # the controller's mount (cpu,cpuacct or cpu) under the root; a container sees its own
         # group at the mount's top while /proc names the host's path, which is then not there:
         # the walk up from it reaches the mount's top
-        for mount in (controllers, "cpu", "cpu,cpuacct"):
-            root = Path(CGROUP_ROOT) / mount
-            if not root.is_dir():
-                continue
-            v1 = _smallest_quota(root.resolve(), path, _v1_quota)  # a missing group: read up from it
-            if v1 is not None:
-                found = v1 if found is None else min(found, v1)
-            break
-    return found
+        names, path = v1
+        mounts = (Path(CGROUP_ROOT) / name for name in (names, "cpu", "cpu,cpuacct"))
+        mount = next((m for m in mounts if m.is_dir()), None)
+        if mount is not None:
+            quotas.append(_smallest_quota(mount.resolve(), path, _v1_quota))
+    found = [q for q in quotas if q is not None]
+    return min(found) if found else None
 
 
 def cpus() -> int:
