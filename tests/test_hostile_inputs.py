@@ -176,10 +176,9 @@ def test_configurations_at_the_ends_of_the_valid_ranges_can_be_fitted(end):
     base = cfg.load_config(KURSK_TOML)
     priors = {}
     for key, _value in base.priors.items():
-        if key == "rate_log_sd":
-            priors[key] = cfg.MAX_RATE_LOG_SD if end == "high" else cfg.MIN_LOG_SD
-        elif key.endswith("_sd") or key == "noise_floor":
-            priors[key] = cfg.MAX_LOG_SD if end == "high" else cfg.MIN_LOG_SD
+        if key.endswith(("_sd", "_spread")) or key == "noise_floor":
+            low, high, _ = cfg._SPREAD_RANGES.get(key, (cfg.MIN_LOG_SD, cfg.MAX_LOG_SD, ""))
+            priors[key] = high if end == "high" else low
         elif key.endswith("_mean"):
             priors[key] = cfg.MAX_LOG_MEAN if end == "high" else -cfg.MAX_LOG_MEAN
         elif key.startswith("killed_share"):

@@ -284,6 +284,26 @@ def test_window_claim_spans_its_days(shipped):
     assert d.loss.days[k] == 2
 
 
+def test_a_short_window_carries_the_days_swing(shipped):
+    """A figure over a few days carries the day-to-day swing of the losses (``daily_sd /
+    sqrt(days)``) on top of the precision floor; over months it is hardly more than the floor, and
+    ``daily_sd = 0`` leaves the floor alone."""
+    from reconcile.model.likelihood import claim_noise_floor
+
+    _, config, d = shipped
+    L, pr = d.loss, config.priors
+    floor = claim_noise_floor(L, pr)
+    k = list(L.claim_id).index("gur-2024-12-16-casualties")  # two days, stated as a point
+    assert not L.about[k]
+    assert floor[k] == pytest.approx(np.sqrt(pr["noise_floor"] ** 2 + pr["daily_sd"] ** 2 / 2))
+    long = L.days >= 180
+    assert long.any() and np.all(floor[long] < floor[k]) and np.all(floor >= pr["noise_floor"])
+    plain = ~L.about  # among figures not rounded, a longer period never carries more
+    assert np.all(np.diff(floor[plain][np.argsort(L.days[plain])]) <= 1e-12)
+    off = claim_noise_floor(L, {**pr, "daily_sd": 0.0})
+    assert np.allclose(off, np.sqrt(pr["noise_floor"] ** 2 + np.where(L.about, pr["about_sd"] ** 2, 0.0)))
+
+
 def test_identification_modes_change_the_model(shipped):
     claims, config, _ = shipped
     neutral = build_model(claims, config)

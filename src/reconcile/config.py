@@ -38,6 +38,8 @@ MAX_RATE_LOG_SD = 2.0
 _SPREAD_RANGES = {
     # a running tally's own noise: may be far below a statement's
     "series_noise_sd": (0.001, MAX_LOG_SD, "a spread on the log scale"),
+    # the day-to-day swing of a war's losses: 0 leaves it out
+    "daily_sd": (0.0, MAX_LOG_SD, "a spread on the log scale, 0 to leave it out"),
     # the spread of the curve's own spread: wider lets the daily rate swing by e^100 between
     # weeks, past what floating point holds
     "rate_log_sd": (MIN_LOG_SD, MAX_RATE_LOG_SD, "the log-scale spread of rate_sd's prior"),

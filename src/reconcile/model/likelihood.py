@@ -22,9 +22,14 @@ def bound_terms(posterior, d: ModelInputs, chain: int) -> tuple[np.ndarray, np.n
 
 def claim_noise_floor(loss: LossClaims, priors) -> np.ndarray:
     """Per-claim error that no noise parameter can remove: every figure has finite precision
-    (``noise_floor``), and a figure given as "about" is rounded (``about_sd``). Without a floor, a
-    quantity stated exactly by a single claim lets its source's noise scale collapse to zero."""
-    return np.sqrt(priors["noise_floor"] ** 2 + np.where(loss.about, priors["about_sd"] ** 2, 0.0))
+    (``noise_floor``), a figure given as "about" is rounded (``about_sd``), and a figure over a
+    few days counts losses that swing from day to day around the smooth course the model draws
+    (``daily_sd / sqrt(days)``: a two-day window's true losses stray from the curve's by ~20%, a
+    year's by ~2%). Without a floor, a quantity stated exactly by a single claim lets its source's
+    noise scale collapse to zero."""
+    about = np.where(loss.about, priors["about_sd"] ** 2, 0.0)
+    day_to_day = priors["daily_sd"] ** 2 / np.maximum(loss.days, 1.0)
+    return np.sqrt(priors["noise_floor"] ** 2 + about + day_to_day)
 
 
 def claim_location_scale(
