@@ -334,6 +334,24 @@ def test_load_fit_of_a_foreign_netcdf(tmp_path):
         load_fit(tmp_path)
 
 
+def test_a_fit_saved_before_a_prior_existed_loads_with_the_value_it_was_fitted_with(
+    tmp_path, saved_idata, shipped_fit_dir
+):
+    """``daily_sd`` came after format 2: a fit saved without it was fitted without it (0), not
+    with today's default; a fit saved with it keeps its own value."""
+    from reconcile.fitting import PRIORS_SINCE_FORMAT
+
+    assert load_fit(shipped_fit_dir).config.priors["daily_sd"] == 0.3  # today's default, as fitted
+    idata = saved_idata.copy()
+    saved = json.loads(idata.posterior.attrs["config"])
+    for key in PRIORS_SINCE_FORMAT:
+        del saved["priors"][key]
+    idata.posterior.attrs["config"] = json.dumps(saved)
+    idata.to_netcdf(str(tmp_path / "posterior.nc"), engine="h5netcdf")
+    old = load_fit(tmp_path)
+    assert {key: old.config.priors[key] for key in PRIORS_SINCE_FORMAT} == PRIORS_SINCE_FORMAT
+
+
 def test_load_fit_of_another_format_version(tmp_path, saved_idata):
     idata = saved_idata.copy()
     idata.posterior.attrs["reconcile_format"] = 999

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 import logging
 import os
 import time
@@ -46,6 +47,18 @@ from .model import (
 from .observation import stated_log_figure, stated_loglik, strength_loglik, unit_noise
 
 FORMAT_VERSION = 2  # of the saved posterior.nc; bumped when its layout changes
+#: Priors added to the model since format 2, each with the value that leaves the model as it was:
+#: a fit saved before one existed was fitted with that value, not with today's default.
+PRIORS_SINCE_FORMAT = {"daily_sd": 0.0}
+
+
+def _with_older_priors(saved: str) -> str:
+    """A saved configuration (JSON) with the priors it predates set as the fit had them."""
+    data = json.loads(saved)
+    if isinstance(data, dict) and isinstance(data.get("priors"), dict):
+        for key, value in PRIORS_SINCE_FORMAT.items():
+            data["priors"].setdefault(key, value)
+    return json.dumps(data)
 
 
 @contextlib.contextmanager
@@ -494,7 +507,6 @@ def load_fit(path) -> Fit:
     naming what is wrong; the claims and configuration come back with the provenance stored at
     fitting time (the claims file's SHA-256 and path, the configuration's name)."""
     import dataclasses
-    import json
     from pathlib import Path
 
     import arviz as az
@@ -530,7 +542,9 @@ def load_fit(path) -> Fit:
     if missing:
         raise IncompatibleFit(f"{nc}: damaged provenance: attribute(s) {', '.join(missing)} missing; refit")
     try:
-        config = config_from_json(attrs["config"], origin=str(attrs.get("config_origin") or "saved fit"))
+        config = config_from_json(
+            _with_older_priors(attrs["config"]), origin=str(attrs.get("config_origin") or "saved fit")
+        )
         claims = read_claims(io.StringIO(attrs["claims_csv"]))
         claims = dataclasses.replace(
             claims, sha256=str(attrs["claims_sha256"]), path=str(attrs.get("claims_path") or "") or None
