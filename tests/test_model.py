@@ -864,6 +864,36 @@ def test_the_model_density_is_the_recorded_one(war):
         np.testing.assert_allclose(got["gradient"], want["gradient"], rtol=1e-8, atol=1e-8)
 
 
+def test_the_walk_is_linearised_by_the_losses_a_running_count_shows():
+    """walk_centring weighs a step by its share of a window's losses, the rate read from the
+    population's running count: a count that stops rising (a force withdrawn) leaves its last
+    weeks at the floor, a wild figure in it is no surge, and a population with no count is flat."""
+    from reconcile.claims import claims_from_frame
+    from reconcile.model.reparam import _SERIES_RATE_FLOOR, _series_rate
+
+    rows = _statements("Tally", 60, running=60)  # weekly, cumulative killed
+    for k, row in enumerate(rows):
+        row["value"] = str(1000 + 100 * min(k, 30))  # rises 100 a week for 30 weeks, then flat
+    rows[12]["value"] = str(10 * int(rows[12]["value"]))  # one wild figure
+    other = _statements("Other", 5, running=0)
+    for row in other:
+        row["population"] = "beta"
+    claims, config = claims_from_frame(pd.DataFrame(rows + other)), load_config()
+    d = prepare(claims, config)
+    g = d.grid
+    pop = list(g.populations).index("alpha")
+    block = slice(int(g.offset[pop]), int(g.offset[pop] + g.n_steps[pop]))
+    rate = _series_rate(d, pop, block)
+    middle = (g.step_start[block] + g.step_end[block]) / 2 - 30  # days after the count's first figure
+    rising, flat = (middle > 7) & (middle < 7 * 29), (middle > 7 * 31) & (middle < 7 * 58)
+    assert rising.sum() >= 10 and flat.sum() >= 10
+    # the count's average rate is 3,000 over 59 weeks; it rose at 100 a week, then not at all
+    np.testing.assert_allclose(rate[rising], 59 / 30, rtol=0.05)
+    np.testing.assert_allclose(rate[flat], _SERIES_RATE_FLOOR)
+    beta = list(g.populations).index("beta")
+    assert np.all(_series_rate(d, beta, slice(int(g.offset[beta]), int(g.offset[beta] + g.n_steps[beta]))) == 1.0)
+
+
 def test_the_noise_hierarchy_is_centred_by_what_the_statements_know():
     """Each source's effect on the log noise is centred by ``rho / (1 + rho)``, ``rho`` what its
     statements know about it against the prior (``reparam.noise_centring``): more statements, more

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.optimize import isotonic_regression
 
 from ..config import Config
 from .grid import ou_coefficients
@@ -128,8 +129,11 @@ def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = Non
         end = L.day_end[mine][:, None]
         lo = np.maximum(g.step_start[block][None, :], start)
         hi = np.minimum(g.step_end[block][None, :], end)
-        days = np.clip(hi - lo, 0, None).astype(float)
-        share = days / np.maximum(days.sum(axis=1, keepdims=True), 1.0)
+        # a claim's log total moves with a step's log rate by that step's share of the window's
+        # losses: its days times its rate, the rate as a running count of the population says
+        # (where there is one; else flat, the days alone)
+        losses = np.clip(hi - lo, 0, None) * _series_rate(d, j, block)[None, :]
+        share = losses / np.where(losses.sum(axis=1, keepdims=True) > 0, losses.sum(axis=1, keepdims=True), 1.0)
         # the curve is normalised under the claims' coverage: a shape that moves every window
         # alike is the level's, not the curve's
         share = share - share.mean(axis=0, keepdims=True)
@@ -145,6 +149,53 @@ def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = Non
         else:
             basis[block, block], out[block] = _informed_basis(pr["rate_sd"] ** 2 * m.T @ information @ m)
     return out
+
+
+# Where a running count says a population lost next to nothing (a force withdrawn), its steps
+# still weigh this share of the count's average rate in the linearisation.
+_SERIES_RATE_FLOOR = 0.02
+
+
+def _series_rate(d: ModelInputs, pop: int, block: slice) -> np.ndarray:
+    """The daily rate, relative, in each step of ``block`` (population ``pop``) that the
+    population's longest running count implies: the increments of its figures (made
+    non-decreasing) over the step, floored at ``_SERIES_RATE_FLOOR`` of the count's average
+    rate; the average outside the count's span. All ones where the population has no running
+    count. Only for walk_centring's linearisation: a step's weight in a window's total is its
+    losses, not its days; by days alone, the weeks after a force withdrew (a flat count) looked
+    pinned by every later total, were centred, and mixed slowly (``huge-10000``, docs/decisions.md)."""
+    L, D, g = d.loss, d.drift, d.grid
+    start, end = g.step_start[block].astype(float), g.step_end[block].astype(float)
+    flat = np.ones(len(start))
+    counted = (D.claim_series >= 0) & (L.pop == pop) & (L.stated[:, 0] == L.stated[:, 1])
+    if not counted.any():
+        return flat
+    series = np.bincount(D.claim_series[counted]).argmax()
+    rows = pd.DataFrame(
+        {
+            "series": D.claim_series,
+            "category": L.category,
+            "start": L.day_start,
+            "end": L.day_end,
+            "log": L.stated[:, 0],
+        }
+    )[counted & (D.claim_series == series)]
+    # one running count: its commonest category and start day
+    rows = rows[(rows["category"] == rows["category"].mode().min()) & (rows["start"] == rows["start"].mode().min())]
+    log = rows.groupby("end", sort=True)["log"].median()
+    # a wild figure (a tally's 3-10 times off) is not a surge: drop what strays from its
+    # neighbours, then the closest non-decreasing count
+    near = (log - log.rolling(7, center=True, min_periods=1).median()).abs() <= 0.1
+    x = log.index.to_numpy(dtype=float)[near.to_numpy()]
+    y = np.exp(isotonic_regression(log.to_numpy()[near.to_numpy()]).x)
+    if len(x) < 2 or y[-1] <= y[0]:
+        return flat
+    mean = (y[-1] - y[0]) / (x[-1] - x[0])
+    inside = np.clip(np.minimum(end, x[-1]) - np.maximum(start, x[0]), 0.0, None)
+    covered = inside >= 0.5 * (end - start)
+    increase = np.interp(np.minimum(end, x[-1]), x, y) - np.interp(np.maximum(start, x[0]), x, y)
+    rate = np.where(covered, increase / np.maximum(inside, 1.0), mean)
+    return np.maximum(rate, _SERIES_RATE_FLOOR * mean) / mean
 
 
 def walk_basis(d: ModelInputs, config: Config) -> dict[str, np.ndarray]:
