@@ -95,7 +95,8 @@ def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = Non
     ``w_k = rho_k / (1 + rho_k)`` (Papaspiliopoulos, Roberts & Skold, 2007), with ``rho_k`` how many
     times more the claims know about innovation k than its prior does, to first order: each loss
     claim one observation of the log of its window's total (its derivative in the log rate of a step
-    is the window's share of days in it), with the noise the prior expects (``_claim_precision``;
+    is the step's share of the window's losses: its days times the rate the population's running
+    count shows, ``_series_rate``; its days alone where there is no count), with the noise the prior expects (``_claim_precision``;
     the claims of a drifting series with their series' noise plus the drift's variance over a
     knot), mapped to the innovations through the Ornstein-Uhlenbeck matrix. Where a running tally
     pins the curve week by week, its innovations are centred and ``rate_sd`` moves without dragging
@@ -158,8 +159,8 @@ _SERIES_RATE_FLOOR = 0.02
 
 def _series_rate(d: ModelInputs, pop: int, block: slice) -> np.ndarray:
     """The daily rate, relative, in each step of ``block`` (population ``pop``) that the
-    population's longest running count implies: the increments of its figures (made
-    non-decreasing) over the step, floored at ``_SERIES_RATE_FLOOR`` of the count's average
+    population's longest running count implies: the increments of its figures (wild ones left
+    out, the rest made non-decreasing) over the step, floored at ``_SERIES_RATE_FLOOR`` of the count's average
     rate; the average outside the count's span. All ones where the population has no running
     count. Only for walk_centring's linearisation: a step's weight in a window's total is its
     losses, not its days; by days alone, the weeks after a force withdrew (a flat count) looked
