@@ -96,7 +96,8 @@ def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = Non
     times more the claims know about innovation k than its prior does, to first order: each loss
     claim one observation of the log of its window's total (its derivative in the log rate of a step
     is the step's share of the window's losses: its days times the rate the population's running
-    count shows, ``_series_rate``; its days alone where there is no count), with the noise the prior expects (``_claim_precision``;
+    count shows, ``_series_rate``, in the rotated walk of a data-rich war; its days alone where
+    there is no count, and in a small war's diagonal centring), with the noise the prior expects (``_claim_precision``;
     the claims of a drifting series with their series' noise plus the drift's variance over a
     knot), mapped to the innovations through the Ornstein-Uhlenbeck matrix. Where a running tally
     pins the curve week by week, its innovations are centred and ``rate_sd`` moves without dragging
@@ -132,8 +133,12 @@ def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = Non
         hi = np.minimum(g.step_end[block][None, :], end)
         # a claim's log total moves with a step's log rate by that step's share of the window's
         # losses: its days times its rate, the rate as a running count of the population says
-        # (where there is one; else flat, the days alone)
-        losses = np.clip(hi - lo, 0, None) * _series_rate(d, j, block)[None, :]
+        # (where there is one; else flat, the days alone). Only for the rotated walk of a
+        # data-rich war: in the diagonal centring of small wars the days alone converged more
+        # often on the model's own wars (docs/decisions.md, "Linearise the walk by a step's share
+        # of the losses")
+        rate = _series_rate(d, j, block) if basis is not None else np.ones(int(n))
+        losses = np.clip(hi - lo, 0, None) * rate[None, :]
         share = losses / np.where(losses.sum(axis=1, keepdims=True) > 0, losses.sum(axis=1, keepdims=True), 1.0)
         # the curve is normalised under the claims' coverage: a shape that moves every window
         # alike is the level's, not the curve's
