@@ -139,7 +139,8 @@ def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = Non
         # of the losses")
         rate = _series_rate(d, j, block) if basis is not None else np.ones(int(n))
         losses = np.clip(hi - lo, 0, None) * rate[None, :]
-        share = losses / np.where(losses.sum(axis=1, keepdims=True) > 0, losses.sum(axis=1, keepdims=True), 1.0)
+        total = losses.sum(axis=1, keepdims=True)
+        share = losses / np.where(total > 0, total, 1.0)
         # the curve is normalised under the claims' coverage: a shape that moves every window
         # alike is the level's, not the curve's
         share = share - share.mean(axis=0, keepdims=True)
@@ -177,15 +178,9 @@ def _series_rate(d: ModelInputs, pop: int, block: slice) -> np.ndarray:
     if not counted.any():
         return flat
     series = np.bincount(D.claim_series[counted]).argmax()
-    rows = pd.DataFrame(
-        {
-            "series": D.claim_series,
-            "category": L.category,
-            "start": L.day_start,
-            "end": L.day_end,
-            "log": L.stated[:, 0],
-        }
-    )[counted & (D.claim_series == series)]
+    rows = pd.DataFrame({"category": L.category, "start": L.day_start, "end": L.day_end, "log": L.stated[:, 0]})[
+        counted & (D.claim_series == series)
+    ]
     # one running count: its commonest category and start day
     rows = rows[(rows["category"] == rows["category"].mode().min()) & (rows["start"] == rows["start"].mode().min())]
     log = rows.groupby("end", sort=True)["log"].median()
