@@ -220,10 +220,13 @@ def test_period_totals_gathered_equal_the_overlap_matrix(war, request):
     mean_walk = coverage @ walk
     # the killed share of each step: the typical share moved on the logit scale by the knots'
     # curve, read at the step's centre by linear interpolation
+    # (the knots partially centred on the typical share: reparam.share_centring)
     typical = 1.0 / (1.0 + np.exp(-point["killed_share_logodds__"]))
+    logit_typical = np.log(typical / (1 - typical))
     knots = arrays.prior_share_sd * arrays.share_ou @ point["share_z"]
+    knots = knots - arrays.share_centring * logit_typical[arrays.share_knot_pop]
     deviation = arrays.share_weight_0 * knots[arrays.share_knot_0] + arrays.share_weight_1 * knots[arrays.share_knot_1]
-    share = 1.0 / (1.0 + np.exp(-(np.log(typical / (1 - typical))[g.pop] + deviation)))
+    share = 1.0 / (1.0 + np.exp(-(logit_typical[g.pop] + deviation)))
     # the level and the walk are those of the anchor category's rate (killed, wounded or all
     # casualties); casualties are that rate over the anchor's share
     anchor = arrays.pop_anchor[g.pop]
@@ -892,6 +895,50 @@ def test_the_walk_is_linearised_by_the_losses_a_running_count_shows():
     np.testing.assert_allclose(rate[flat], _SERIES_RATE_FLOOR)
     beta = list(g.populations).index("beta")
     assert np.all(_series_rate(d, beta, slice(int(g.offset[beta]), int(g.offset[beta] + g.n_steps[beta]))) == 1.0)
+
+
+def test_the_share_curve_centring_moves_the_coordinates_not_the_prior(rich_war, monkeypatch):
+    """The killed share's knots, partially centred on the typical share (reparam.share_centring):
+    at the same typical share and the same curve, the model's density is the same as with every
+    knot non-centred, whatever the weights."""
+    import reconcile.model.data as model_data
+
+    claims, config, d = rich_war
+    centred_model = build_model(claims, config, d)
+    arrays = graph_data(d, config)
+    w = arrays.share_centring
+    assert w.max() > 0.5  # the claims pin some knots (else this test shows nothing)
+    monkeypatch.setattr(model_data, "share_centring", lambda *a, **k: np.zeros_like(w))
+    plain_model = build_model(claims, config, d)
+    rng = np.random.default_rng(11)
+    plain_logp, centred_logp = plain_model.compile_logp(), centred_model.compile_logp()
+    inverse, sd = arrays.share_ou_inverse, arrays.prior_share_sd
+    for _ in range(5):
+        point = {k: v + rng.normal(0.0, 0.5, np.shape(v)) for k, v in plain_model.initial_point().items()}
+        deviation = sd * arrays.share_ou @ point["share_z"]  # the curve, non-centred
+        logit_typical = point["killed_share_logodds__"][arrays.share_knot_pop]
+        moved = dict(point, share_z=inverse @ (deviation + w * logit_typical) / sd)
+        assert centred_logp(moved) == pytest.approx(plain_logp(point), rel=1e-10)
+
+
+def test_the_share_curve_is_centred_where_the_claims_pin_the_share():
+    """A knot is centred by what the claims of a category other than the population's anchor say
+    about its killed share: none where every claim counts casualties, more the more killed
+    figures speak about its days."""
+    from reconcile.claims import claims_from_frame
+
+    casualties = _statements("Tally", 60, running=60)
+    for row in casualties:
+        row["category"] = "casualties"
+    killed = _statements("Counter", 30, running=0)
+    for k, row in enumerate(killed):
+        row["category"] = "killed"
+    config = load_config()
+    alone = prepare(claims_from_frame(pd.DataFrame(casualties)), config)
+    assert np.all(graph_data(alone, config).share_centring == 0.0)
+    d = prepare(claims_from_frame(pd.DataFrame(casualties + killed)), config)
+    w = graph_data(d, config).share_centring
+    assert w.max() > 0.5 and np.all((w >= 0) & (w < 1))
 
 
 def test_the_noise_hierarchy_is_centred_by_what_the_statements_know():

@@ -35,6 +35,7 @@ from .reparam import (
     centred,
     group_mean_basis,
     noise_centring,
+    share_centring,
     uses_group_means,
     walk_basis,
     walk_centring,
@@ -200,6 +201,9 @@ class GraphData(Generic[T]):
     prior_killed_share: T = _prior_dims("killed_share")
     # the killed share's curve (grid.share_knots)
     share_ou: T = _dims("share_knot", "share_innovation")
+    share_ou_inverse: T = _dims("share_innovation", "share_knot")
+    share_knot_pop: T = _dims("share_knot")
+    share_centring: T = _dims("share_knot")  # 0-1, reparam.share_centring
     share_knot_0: T = _dims("step")
     share_knot_1: T = _dims("step")
     share_weight_0: T = _dims("step")
@@ -284,6 +288,7 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
     structure = bias_structure(d)
     statement = D.claim_series < 0
     rotated = walk_basis(d, config) if uses_group_means(d) else None
+    share = share_knots(g, config)
     arrays: dict[str, np.ndarray] = {
         "pop_of_step": g.pop,
         "step_width": g.width.astype(float),
@@ -351,7 +356,10 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
             for name in ("group_sd", "source_sd", "level_sd", "share_sd")
         },
         **{f"prior_{name}": prior.data(pr) for name, prior in declared.SAMPLED.items() if name != "series_noise_sd"},
-        **share_knots(g, config),
+        **share,
+        # the share's curve centred on the typical share where the claims pin it (reparam.share_centring)
+        "share_ou_inverse": np.linalg.inv(share["share_ou"]),
+        "share_centring": share_centring(d, config, share, by_losses=rotated is not None),
         "prior_outlier": np.array([pr["outlier_prob"], pr["outlier_sd"]], dtype=float),
     }
     group_means = None

@@ -338,12 +338,19 @@ def killed_share_and_rate(x: GraphData, log_rate):
     # its spread is fixed (killed_share_sd), not learnt: a few populations cannot tell it
     # (docs/decisions.md)
     share_sd = x.prior_share_sd
-    share_z = pm.Normal("share_z", 0.0, 1.0, dims="share_knot")
-    knots = share_sd * pt.dot(x.share_ou, share_z)
-    deviation = x.share_weight_0 * knots[x.share_knot_0] + x.share_weight_1 * knots[x.share_knot_1]
     # (clipped: a share that rounds to 0 or 1 would make the logit infinite)
     typical = pt.clip(killed_share, 1e-12, 1.0 - 1e-12)
-    logit_share = (pt.log(typical) - pt.log1p(-typical))[pop_of] + deviation
+    logit_typical = pt.log(typical) - pt.log1p(-typical)
+    # The curve's knots, partially centred on the typical share by how well the claims pin them
+    # (reparam.share_centring, w): the knots' logit shares are share_sd * share_ou @ share_z + (1 - w)
+    # * logit(typical), share_z ~ N(share_ou^-1 (w * logit(typical)) / share_sd, 1): their deviations
+    # from the typical share are the same stationary curve for any w (w = 0: share_z are its
+    # innovations, as they were; w = 1: the knots' shares are sampled, the typical share off them).
+    centre = x.share_centring * logit_typical[x.share_knot_pop]
+    share_z = pm.Normal("share_z", pt.dot(x.share_ou_inverse, centre) / share_sd, 1.0, dims="share_knot")
+    knots = share_sd * pt.dot(x.share_ou, share_z) - centre
+    deviation = x.share_weight_0 * knots[x.share_knot_0] + x.share_weight_1 * knots[x.share_knot_1]
+    logit_share = logit_typical[pop_of] + deviation
     killed_share_step = pm.Deterministic("step_killed_share", pm.math.sigmoid(logit_share), dims="step")
     anchor = x.pop_anchor[pop_of]
     log_anchor_share = pt.switch(

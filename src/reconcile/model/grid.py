@@ -162,7 +162,7 @@ def share_knot_labels(g: Grid, config: Config) -> list[str]:
 def share_knots(g: Grid, config: Config) -> dict[str, np.ndarray]:
     """The killed share's curve: a stationary Ornstein-Uhlenbeck process of unit variance (scaled by
     ``share_sd`` in the graph) over each population's knots (``share_ou``: knot innovations -> knot
-    values, block diagonal), read at each step's centre by linear interpolation between its two
+    values, block diagonal; ``share_knot_pop``: each knot's population), read at each step's centre by linear interpolation between its two
     knots (``share_knot_0/1``, ``share_weight_0/1``)."""
     tau = float(config["time"]["correlation_days"])
     days = _share_knot_days(g, config)
@@ -188,6 +188,7 @@ def share_knots(g: Grid, config: Config) -> dict[str, np.ndarray]:
         knot0[steps] = first + left
     return {
         "share_ou": ou,
+        "share_knot_pop": np.repeat(np.arange(len(sizes)), sizes).astype(np.int64),
         "share_knot_0": knot0,
         "share_knot_1": knot0 + 1,
         "share_weight_0": 1.0 - weight1,

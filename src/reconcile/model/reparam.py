@@ -11,7 +11,16 @@ from scipy.optimize import isotonic_regression
 
 from ..config import Config
 from .grid import ou_coefficients
-from .inputs import DRIFT_UNIT_DAYS, LOG_CEIL, LOG_FLOOR, LossClaims, ModelInputs, free_stance_effects, stance_priors
+from .inputs import (
+    DRIFT_UNIT_DAYS,
+    LOG_CEIL,
+    LOG_FLOOR,
+    LossClaims,
+    ModelInputs,
+    anchor_categories,
+    free_stance_effects,
+    stance_priors,
+)
 from .likelihood import claim_noise_floor
 
 # From how many claims an effect is parameterized centred: a source's effect (or its contrast
@@ -109,16 +118,11 @@ def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = Non
     the sums of many innovations (the curve's smooth shapes), not each one, yet each innovation's
     diagonal entry is large, so nearly every step was centred and the pinned sums stayed dense
     combinations of the coordinates, which no diagonal mass matrix can scale."""
-    pr, g, L, D = config.priors, d.grid, d.loss, d.drift
+    pr, g, L = config.priors, d.grid, d.loss
     size = int(g.n_steps.sum())
     if size == 0 or len(L.pop) == 0:
         return np.zeros(size)
-    precision = _claim_precision(L, pr)
-    series = D.claim_series
-    if (series >= 0).any():
-        drift_var = pr["drift_sd"] ** 2 * config["drift"]["knot_days"] / DRIFT_UNIT_DAYS
-        series_var = claim_noise_floor(L, pr) ** 2 + pr["series_noise_sd"] ** 2 + drift_var
-        precision = np.where(series >= 0, 1.0 / series_var, precision)
+    precision = _loss_precision(d, config)
     tau = config["time"]["correlation_days"]
     phi, scale = ou_coefficients(g, tau)
     out = np.zeros(size)
@@ -127,20 +131,11 @@ def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = Non
         if not mine.any():
             continue
         block = slice(int(first), int(first + n))
-        start = L.day_start[mine][:, None]
-        end = L.day_end[mine][:, None]
-        lo = np.maximum(g.step_start[block][None, :], start)
-        hi = np.minimum(g.step_end[block][None, :], end)
-        # a claim's log total moves with a step's log rate by that step's share of the window's
-        # losses: its days times its rate, the rate as a running count of the population says
-        # (where there is one; else flat, the days alone). Only for the rotated walk of a
+        # the rate as a running count of the population says, only for the rotated walk of a
         # data-rich war: in the diagonal centring of small wars the days alone converged more
         # often on the model's own wars (docs/decisions.md, "Linearise the walk by a step's share
         # of the losses")
-        rate = _series_rate(d, j, block) if basis is not None else np.ones(int(n))
-        losses = np.clip(hi - lo, 0, None) * rate[None, :]
-        total = losses.sum(axis=1, keepdims=True)
-        share = losses / np.where(total > 0, total, 1.0)
+        share = _window_shares(d, mine, block, j, by_losses=basis is not None)
         # the curve is normalised under the claims' coverage: a shape that moves every window
         # alike is the level's, not the curve's
         share = share - share.mean(axis=0, keepdims=True)
@@ -156,6 +151,76 @@ def walk_centring(d: ModelInputs, config: Config, basis: np.ndarray | None = Non
         else:
             basis[block, block], out[block] = _informed_basis(pr["rate_sd"] ** 2 * m.T @ information @ m)
     return out
+
+
+def _loss_precision(d: ModelInputs, config: Config) -> np.ndarray:
+    """Each loss claim's precision for the linearisations (``_claim_precision``; the claims of a
+    drifting series with their series' noise plus the drift's variance over a knot)."""
+    pr, L, D = config.priors, d.loss, d.drift
+    precision = _claim_precision(L, pr)
+    series = D.claim_series
+    if (series >= 0).any():
+        drift_var = pr["drift_sd"] ** 2 * config["drift"]["knot_days"] / DRIFT_UNIT_DAYS
+        series_var = claim_noise_floor(L, pr) ** 2 + pr["series_noise_sd"] ** 2 + drift_var
+        precision = np.where(series >= 0, 1.0 / series_var, precision)
+    return precision
+
+
+def _window_shares(d: ModelInputs, mine: np.ndarray, block: slice, pop: int, *, by_losses: bool) -> np.ndarray:
+    """(claim, step): how far the log total of each claim in ``mine`` moves with the log rate of
+    each step of ``block`` (population ``pop``): the step's share of the window's losses, its days
+    times its rate, the rate as the population's running count says (``_series_rate``) when
+    ``by_losses``, else flat (the days alone)."""
+    L, g = d.loss, d.grid
+    lo = np.maximum(g.step_start[block][None, :], L.day_start[mine][:, None])
+    hi = np.minimum(g.step_end[block][None, :], L.day_end[mine][:, None])
+    rate = _series_rate(d, pop, block) if by_losses else np.ones(block.stop - block.start)
+    losses = np.clip(hi - lo, 0, None) * rate[None, :]
+    total = losses.sum(axis=1, keepdims=True)
+    return losses / np.where(total > 0, total, 1.0)
+
+
+def share_centring(d: ModelInputs, config: Config, share: dict[str, np.ndarray], *, by_losses: bool) -> np.ndarray:
+    """How far each knot of the killed share's curve is centred on its population's typical share
+    (0: the curve's deviation from it is sampled, 1: the share itself is; ``share``: the curve's
+    arrays, ``grid.share_knots``). The same prior for any weight; ``w = rho / (1 + rho)`` as the
+    walk's (``walk_centring``), ``rho`` the claims' information on the knot's logit share against
+    its prior variance (``killed_share_sd``²), to first order: each loss claim of a category other
+    than its population's anchor (``anchor_categories``: the claims of that category pin the walk
+    and say nothing of the share) observes the log of its window's total, which moves with the
+    logit share of a step by the step's share of the window's losses times the category's
+    derivative at the prior's typical share (killed on a casualties anchor ``1 - s``, wounded
+    ``-s``; casualties on a killed anchor ``-(1 - s)``, wounded ``-1``; killed on a wounded anchor
+    ``1``, casualties ``s``), read at the knots through the curve's interpolation.
+
+    Non-centred alone, a population whose claims pin its killed share knot by knot left the
+    typical share and the curve's common shape on a ridge (``huge-10000``'s ``army_b``: its
+    slowest quantity, correlation -0.71 with one knot; docs/decisions.md)."""
+    pr, g, L = config.priors, d.grid, d.loss
+    n_knots = share["share_ou"].shape[0]
+    if len(L.pop) == 0 or n_knots == 0:
+        return np.zeros(n_knots)
+    s = pr["killed_share_a"] / (pr["killed_share_a"] + pr["killed_share_b"])
+    # d log(claim's category) / d logit(share), by anchor (row) and the claim's category (column)
+    slope = np.array([[0.0, -1.0, -(1.0 - s)], [1.0, 0.0, s], [1.0 - s, -s, 0.0]])
+    anchor = anchor_categories(d)
+    precision = _loss_precision(d, config)
+    information = np.zeros(n_knots)
+    for j, (first, n) in enumerate(zip(g.offset, g.n_steps)):
+        mine = (L.pop == j) & (L.category != anchor[j])
+        if not mine.any():
+            continue
+        block = slice(int(first), int(first + n))
+        steps = np.arange(int(n))
+        knot_of_step = np.zeros((int(n), n_knots))
+        np.add.at(knot_of_step, (steps, share["share_knot_0"][block]), share["share_weight_0"][block])
+        np.add.at(knot_of_step, (steps, share["share_knot_1"][block]), share["share_weight_1"][block])
+        gradient = slope[anchor[j], L.category[mine]][:, None] * (
+            _window_shares(d, mine, block, j, by_losses=by_losses) @ knot_of_step
+        )
+        information += (gradient**2 * precision[mine][:, None]).sum(axis=0)
+    rho = pr["killed_share_sd"] ** 2 * information
+    return rho / (1.0 + rho)
 
 
 # Where a running count says a population lost next to nothing (a force withdrawn), its steps
