@@ -162,8 +162,8 @@ def share_knot_labels(g: Grid, config: Config) -> list[str]:
 def share_knots(g: Grid, config: Config) -> dict[str, np.ndarray]:
     """The killed share's curve: a stationary Ornstein-Uhlenbeck process of unit variance (scaled by
     ``share_sd`` in the graph) over each population's knots (``share_ou``: knot innovations -> knot
-    values, block diagonal; ``share_knot_pop``: each knot's population), read at each step's centre by linear interpolation between its two
-    knots (``share_knot_0/1``, ``share_weight_0/1``)."""
+    values, block diagonal; ``share_knot_pop``: each knot's population), read at each step's centre
+    by linear interpolation between its two knots (``share_knot_0/1``, ``share_weight_0/1``)."""
     tau = float(config["time"]["correlation_days"])
     days = _share_knot_days(g, config)
     sizes = [len(k) for k in days]
