@@ -897,6 +897,28 @@ def test_the_walk_is_linearised_by_the_losses_a_running_count_shows():
     assert np.all(_series_rate(d, beta, slice(int(g.offset[beta]), int(g.offset[beta] + g.n_steps[beta]))) == 1.0)
 
 
+def test_only_a_data_rich_war_reads_the_running_count_s_rate(monkeypatch):
+    """The linearisations (the walk's centring, the share's) weigh a step by the losses a running
+    count shows only in a data-rich war's rotated walk; a small war's read the days alone
+    (docs/decisions.md, "Linearise the walk by a step's share of the losses")."""
+    from reconcile.claims import claims_from_frame
+    from reconcile.model import reparam
+    from reconcile.model.reparam import uses_group_means
+
+    calls = []
+    real = reparam._series_rate
+    monkeypatch.setattr(reparam, "_series_rate", lambda *a: calls.append(a) or real(*a))
+    config = load_config()
+    small = prepare(claims_from_frame(pd.DataFrame(_statements("Tally", 30, running=30))), config)
+    assert not uses_group_means(small)
+    graph_data(small, config)
+    assert calls == []
+    rich = prepare(claims_from_frame(pd.DataFrame(_statements("Tally", 60, running=60))), config)
+    assert uses_group_means(rich)
+    graph_data(rich, config)
+    assert calls
+
+
 def test_the_share_curve_centring_moves_the_coordinates_not_the_prior(rich_war, monkeypatch):
     """The killed share's knots, partially centred on the typical share (reparam.share_centring):
     at the same typical share and the same curve, the model's density is the same as with every
