@@ -20,6 +20,7 @@ from reconcile.forecast import (
     forecast_coverage,
     forecast_rows,
     horizon_of,
+    running_counts,
 )
 from reconcile.model import ROLE_LOSS, observation_terms, prepare
 
@@ -53,6 +54,48 @@ def test_coverage_pools_predicted_rows_by_horizon_and_stance():
     assert cov.loc[("horizon", "30-90 days"), "n"] == 0 and np.isnan(cov.loc[("horizon", "30-90 days"), "coverage_90"])
     assert cov.loc[("stance", "own"), "n"] == 2
     assert cov.loc[("stance", "own"), "mean_pit"] == pytest.approx(0.745)
+
+
+def test_coverage_pools_running_counts_apart():
+    """A running count's figures are pooled apart from the other sources' (and the others by
+    horizon); a row whose ``running_count`` is unknown (read back from a CSV as text, or missing)
+    counts in neither group, and in the pools by horizon and stance as before."""
+    base = {"stance": "adversary", "status": PREDICTED}
+    rows = [
+        {**base, "horizon": "0-30 days", "pit": 0.99, "in_50": False, "in_90": False, "running_count": True},
+        {**base, "horizon": "0-30 days", "pit": 0.5, "in_50": True, "in_90": True, "running_count": "False"},
+        {**base, "horizon": "90+ days", "pit": 0.97, "in_50": False, "in_90": False, "running_count": False},
+        {**base, "horizon": "90+ days", "pit": 0.6, "in_50": True, "in_90": True, "running_count": None},
+    ]
+    cov = forecast_coverage(pd.DataFrame(rows, columns=FORECAST_COLUMNS)).set_index(["by", "group"])
+    assert cov.loc[("all", "all"), "n"] == 4 and cov.loc[("horizon", "90+ days"), "n"] == 2
+    assert cov.loc[("series", "running counts"), "n"] == 1
+    assert cov.loc[("series", "running counts"), "coverage_90"] == 0.0
+    assert cov.loc[("series", "other sources"), "n"] == 2
+    assert cov.loc[("series", "other sources"), "coverage_90"] == pytest.approx(0.5)
+    assert cov.loc[("horizon, other sources", "0-30 days"), "coverage_50"] == 1.0
+    assert cov.loc[("horizon, other sources", "90+ days"), "coverage_90"] == 0.0
+    assert cov.loc[("horizon, other sources", "30-90 days"), "n"] == 0
+    # a table without the column at all (an older forecast_check.csv): no running count known
+    older = forecast_coverage(pd.DataFrame(rows).drop(columns="running_count")).set_index(["by", "group"])
+    assert older.loc[("series", "running counts"), "n"] == 0 and older.loc[("series", "other sources"), "n"] == 0
+    assert older.loc[("all", "all"), "n"] == 4
+
+
+def test_running_counts_are_the_drifting_series_of_the_whole_file(tmp_path):
+    """The running counts are the drifting series of the whole file (``ministry-500``: its
+    ministry's daily tally), and no other (source, population) of it."""
+    from reconcile.worlds import make_world, write_world
+
+    write_world(make_world("ministry-500", seed=0), tmp_path / "claims.csv", tmp_path / "truth.csv")
+    claims = read_claims(tmp_path / "claims.csv")
+    full = prepare(claims, load_config())
+    series = set(zip(full.drift.series["source"], full.drift.series["population"]))
+    assert series  # the world has a running count
+    table = claims.frame[["source", "population"]].drop_duplicates().reset_index(drop=True)
+    marked = running_counts(table, full)
+    assert marked.dtype == bool and marked.any() and not marked.all()
+    assert {pair for pair, m in zip(zip(table["source"], table["population"]), marked) if m} == series
 
 
 def test_predictor_is_the_likelihood_on_the_claims_the_fit_has_seen(shipped_fit):
@@ -140,6 +183,7 @@ def test_forecast_rows_predict_every_later_claim(shipped_fit, tmp_path):
     assert list(rows["claim_id"]) == ["later-known", "later-new-source", "later-new-population"]
     by_id = rows.set_index("claim_id")
     assert by_id.loc["later-known", "known_source"] and not by_id.loc["later-new-source", "known_source"]
+    assert not rows["running_count"].any()  # the shipped data have no running count
     assert by_id.loc["later-new-population", "status"] == "population not estimated at this vintage"
     assert np.isnan(by_id.loc["later-new-population", "pit"])
     done = rows[rows["status"] == PREDICTED]

@@ -138,11 +138,11 @@ def backtest(
     from ._io import table_csv as _csv
     from .batch import Job, run_jobs
     from .batch_plots import save_forecast_plot, save_vintage_plot
-    from .forecast import FORECAST_COLUMNS, PREDICTED, forecast_coverage
+    from .forecast import FORECAST_COLUMNS, PREDICTED, forecast_coverage, running_counts
     from .model import prepare
 
     config = (config if config is not None else load_config()).with_sampler(draws=draws, tune=tune, chains=chains)
-    prepare(claims, config)  # refuse bad data/configuration before any fit
+    full = prepare(claims, config)  # refuse bad data/configuration before any fit
     days = vintage_dates(claims, every, start)
     common = {"claims_csv": claims.to_csv_text(), "config_json": config.to_json()}
     iso = [d.isoformat() for d in days]
@@ -171,6 +171,8 @@ def backtest(
             table[column] = None
     table = table[VINTAGE_COLUMNS]
     check = pd.DataFrame(predictions, columns=FORECAST_COLUMNS)
+    # from the whole file, here too: a resumed backtest's earlier fits may predate the column
+    check["running_count"] = running_counts(check, full)
     coverage = forecast_coverage(check)
     with staged_directory(out_dir, kind="vintages") as staging:
         (staging / "vintages.csv").write_text(_csv(table), encoding="utf-8")

@@ -19,6 +19,12 @@ What a vintage does not know, it draws from what the model says about the unknow
 - a running series (drifting bias) reported past its last knot: the walk goes on from there with
   its prior scale, so the predictive widens with the horizon.
 
+A figure of a running count (``running_count``: its source's count of that population is one
+series with a drifting bias in the whole claims file) is predicted through the series' drift
+and noise; its errors persist from one update to the next, so a backtest's hundreds of tally
+figures are a few independent checks at most, and ``forecast_coverage`` pools them apart from
+the other sources' figures as well as with them.
+
 A later claim about a population the vintage does not estimate yet is listed with a status and
 no percentile. Figures given as a range or a bound get a randomised PIT (uniform between the
 predictive's distribution function at the two ends), which is uniform under a correct predictive
@@ -41,6 +47,7 @@ __all__ = [
     "forecast_rows",
     "forecast_coverage",
     "horizon_of",
+    "running_counts",
 ]
 
 FORECAST_COLUMNS = [
@@ -65,12 +72,14 @@ FORECAST_COLUMNS = [
     "in_50",
     "in_90",
     "known_source",
+    "running_count",
     "status",
 ]
 COVERAGE_COLUMNS = ["by", "group", "n", "coverage_50", "coverage_90", "mean_pit"]
 # (first day, last day + 1, label) of each horizon: how many days after the vintage a claim came
 HORIZONS = ((0, 30, "0-30 days"), (30, 90, "30-90 days"), (90, math.inf, "90+ days"))
 PREDICTED = "predicted"
+RUNNING_COUNTS, OTHER_SOURCES = "running counts", "other sources"
 
 
 def horizon_of(days: int) -> str:
@@ -192,6 +201,15 @@ class Predictor:
         return mu, np.sqrt(self.floor[i] ** 2 + noise**2)
 
 
+def running_counts(table: pd.DataFrame, full) -> np.ndarray:
+    """Whether each row of a forecast table (its ``source`` and ``population``) is a figure of a
+    running count: a series with a drifting bias in ``full`` (the :class:`~reconcile.model.
+    ModelInputs` of every claim; :func:`reconcile.model.drift_series` decides which)."""
+    series = full.drift.series
+    counted = set(zip(series["source"], series["population"]))
+    return np.array([(s, p) in counted for s, p in zip(table["source"], table["population"])], dtype=bool)
+
+
 def forecast_rows(result, full, config, day: dt.date, seed: int) -> list[dict]:
     """One row (see :data:`FORECAST_COLUMNS`) per loss claim of ``full`` (the :class:`~reconcile.
     model.ModelInputs` of every claim) reported after ``day``, predicted by ``result`` (the fit of
@@ -209,8 +227,9 @@ def forecast_rows(result, full, config, day: dt.date, seed: int) -> list[dict]:
     rng = np.random.default_rng([seed, 7, day.toordinal()])
     predictor = Predictor(result, full, config, rng)
     stated = full.loss.stated
+    counted = running_counts(rows.iloc[later], full)
     out = []
-    for i in later:
+    for i, in_series in zip(later, counted):
         row = rows.iloc[i]
         lo, hi = float(stated[i, 0]), float(stated[i, 1])
         horizon = (reported.iloc[i] - day).days
@@ -228,6 +247,7 @@ def forecast_rows(result, full, config, day: dt.date, seed: int) -> list[dict]:
             "stated_low": float(row["low"]),
             "stated_high": float(row["high"]),
             "known_source": row["source"] in predictor.source_of,
+            "running_count": bool(in_series),
         }
         terms = predictor.terms(int(i), row)
         if isinstance(terms, str):
@@ -254,11 +274,20 @@ def forecast_rows(result, full, config, day: dt.date, seed: int) -> list[dict]:
 
 def forecast_coverage(table: pd.DataFrame) -> pd.DataFrame:
     """The share of later figures inside the 50% and 90% predictive intervals and their mean PIT
-    (0.5 if unbiased), over all predicted rows, by horizon and by the source's stance."""
+    (0.5 if unbiased), over all predicted rows, by horizon and by the source's stance; then the
+    figures of running counts apart from the others (``by`` "series", see :func:`running_counts`)
+    and the others by horizon (``by`` "horizon, other sources"): a running count's hundreds of
+    figures share their errors and would otherwise outweigh every other source. Rows whose
+    ``running_count`` is unknown count in neither group."""
     done = table[table["status"] == PREDICTED]
     parts = [("all", "all", done)]
     parts += [("horizon", label, done[done["horizon"] == label]) for *_, label in HORIZONS]
     parts += [("stance", s, g) for s, g in done.groupby("stance", sort=True)]
+    known = pd.Series(done.get("running_count"), index=done.index, dtype=object)
+    known = known.map({True: True, False: False, "True": True, "False": False})  # read back from a CSV too
+    others = done[known.eq(False)]
+    parts += [("series", RUNNING_COUNTS, done[known.eq(True)]), ("series", OTHER_SOURCES, others)]
+    parts += [("horizon, other sources", label, others[others["horizon"] == label]) for *_, label in HORIZONS]
     rows = []
     for by, group, g in parts:
         n = len(g)
