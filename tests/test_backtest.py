@@ -86,6 +86,9 @@ def test_backtest_collects_every_vintage_into_one_table(monkeypatch, tmp_path):
     assert list(check.columns) == FORECAST_COLUMNS and list(check["vintage"]) == days[1:]
     coverage = pd.read_csv(tmp_path / "b" / "forecast_coverage.csv").set_index(["by", "group"])
     assert coverage.loc[("all", "all"), "n"] == len(days) - 1 and coverage.loc[("all", "all"), "coverage_90"] == 1
+    # the stand-in's rows say nothing of running counts: the backtest marks them from the whole
+    # file (the shipped data have none)
+    assert not check["running_count"].any() and coverage.loc[("series", "other sources"), "n"] == len(days) - 1
     assert (tmp_path / "b" / "plots" / "forecast_check.png").stat().st_size > 0
 
 

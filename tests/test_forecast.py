@@ -82,6 +82,26 @@ def test_coverage_pools_running_counts_apart():
     assert older.loc[("all", "all"), "n"] == 4
 
 
+def test_backtest_summary_names_running_counts_apart_only_where_there_are_some():
+    from reconcile.cli import coverage_lines
+
+    base = {"stance": "adversary", "status": PREDICTED, "horizon": "0-30 days"}
+    tally = {**base, "pit": 0.5, "in_50": True, "in_90": True, "running_count": True}
+    other = {**base, "pit": 0.99, "in_50": False, "in_90": False, "running_count": False}
+    lines = coverage_lines(forecast_coverage(pd.DataFrame([tally, tally, tally, other], columns=FORECAST_COLUMNS)))
+    assert lines[0].startswith("Later claims: 4 predicted, 75% inside the 50% predictive interval, 75% inside the 90%")
+    assert (
+        lines[1].startswith("  reported 0-30 days after: 4 predicted")
+        and lines[2] == "  reported 30-90 days after: none"
+    )
+    assert lines[4].startswith(
+        "  of them, running counts' figures (their errors persist: few independent checks): 3 predicted"
+    )
+    assert lines[5].startswith("  of them, the other sources' figures: 1 predicted, 0% inside the 50%")
+    plain = coverage_lines(forecast_coverage(pd.DataFrame([other], columns=FORECAST_COLUMNS)))
+    assert len(plain) == 4 and not any("running counts" in x for x in plain)
+
+
 def test_running_counts_are_the_drifting_series_of_the_whole_file(tmp_path):
     """The running counts are the drifting series of the whole file (``ministry-500``: its
     ministry's daily tally), and no other (source, population) of it."""

@@ -585,17 +585,39 @@ def cmd_backtest(args) -> int:
             print(f"vintage {r.vintage}: {r.status}")
         coverage = table.attrs.get("forecast_coverage")
         if coverage is not None:
-            for r in coverage[coverage["by"].isin(["all", "horizon"])].itertuples():
-                what = "Later claims" if r.by == "all" else f"  reported {r.group} after"
-                if r.n:
-                    print(
-                        f"{what}: {r.n} predicted, {r.coverage_50:.0%} inside the 50% predictive interval, "
-                        f"{r.coverage_90:.0%} inside the 90% (calibrated: about 50% and 90%)"
-                    )
-                else:
-                    print(f"{what}: none")
+            print("\n".join(coverage_lines(coverage)))
         print(f"Results written to {out}/")
     return _report_failures(table.attrs.get("failures", {}), out)
+
+
+def coverage_lines(coverage) -> list[str]:
+    """The forecast check's summary lines (``forecast_coverage.csv``): every later claim, by
+    horizon, and, where the file has running counts, their figures apart from the others'."""
+    from .forecast import OTHER_SOURCES, RUNNING_COUNTS
+
+    def line(what: str, r) -> str:
+        if not r.n:
+            return f"{what}: none"
+        return (
+            f"{what}: {r.n} predicted, {r.coverage_50:.0%} inside the 50% predictive interval, "
+            f"{r.coverage_90:.0%} inside the 90% (calibrated: about 50% and 90%)"
+        )
+
+    lines = [
+        line("Later claims" if r.by == "all" else f"  reported {r.group} after", r)
+        for r in coverage[coverage["by"].isin(["all", "horizon"])].itertuples()
+    ]
+    series = {r.group: r for r in coverage[coverage["by"] == "series"].itertuples()}
+    if RUNNING_COUNTS in series and series[RUNNING_COUNTS].n:
+        lines.append(
+            line(
+                "  of them, running counts' figures (their errors persist: few independent checks)",
+                series[RUNNING_COUNTS],
+            )
+        )
+        if OTHER_SOURCES in series:
+            lines.append(line("  of them, the other sources' figures", series[OTHER_SOURCES]))
+    return lines
 
 
 def _add_batch_arguments(p, *, seed_help: str) -> None:

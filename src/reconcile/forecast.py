@@ -48,6 +48,8 @@ __all__ = [
     "forecast_coverage",
     "horizon_of",
     "running_counts",
+    "RUNNING_COUNTS",
+    "OTHER_SOURCES",
 ]
 
 FORECAST_COLUMNS = [
