@@ -175,3 +175,14 @@ def test_vintage_and_forecast_plots_name_populations_and_horizons():
     )
     texts = " ".join(t.get_text() for t in plot_forecast_check(check).findobj(Text))
     assert "Percentiles of 2 predicted figures" in texts and "(n=0)" in texts and "90+ days" in texts
+    assert "other sources" not in texts  # no running count: one set of markers per interval
+    # with a running count, the other sources' figures are drawn apart too (hollow markers)
+    check["running_count"] = [True, False]
+    legend = plot_forecast_check(check).axes[1].get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == [
+        "50% interval, every figure",
+        "50% interval, other sources than running counts",
+        "90% interval, every figure",
+        "90% interval, other sources than running counts",
+    ]

@@ -183,7 +183,9 @@ def plot_forecast_check(check: pd.DataFrame) -> Figure:
     histogram of the later figures' percentiles in the vintages' predictive distributions (flat
     if the predictions are calibrated; the grey band holds 99% of the bin counts uniform
     percentiles would give); right, the share of later figures inside the 50% and 90% predictive
-    intervals by horizon, with +-2 binomial standard errors, against the nominal levels."""
+    intervals by horizon, with +-2 binomial standard errors, against the nominal levels; where
+    some figures are running counts' (``running_count``), the other sources' figures alone too
+    (hollow markers): a tally's many figures would otherwise hide how the rest fare."""
     from scipy import stats
 
     from .forecast import HORIZONS, PREDICTED
@@ -204,16 +206,21 @@ def plot_forecast_check(check: pd.DataFrame) -> Figure:
     left.legend(loc="upper center", fontsize=7)
     labels = [label for *_, label in HORIZONS]
     x = np.arange(len(labels))
-    for nominal, column, color, shift in ((0.5, "in_50", "#d08c2a", -0.1), (0.9, "in_90", "#3b6ea8", 0.1)):
-        share, err, n = [], [], []
-        for label in labels:
-            g = done[done["horizon"] == label][column].astype(bool)
-            n.append(len(g))
-            p = float(g.mean()) if len(g) else np.nan
-            share.append(p)
-            err.append(2 * np.sqrt(p * (1 - p) / len(g)) if len(g) else np.nan)
-        right.errorbar(x + shift, share, yerr=err, fmt="o", ms=5, color=color, label=f"{nominal:.0%} interval")
+    counted = pd.Series(done.get("running_count"), index=done.index, dtype=object).map({True: True, "True": True})
+    groups = [("", done, None)]
+    if counted.eq(True).any():
+        groups = [
+            (", every figure", done, None),
+            (", other sources than running counts", done[~counted.eq(True)], "white"),
+        ]
+    shifts = np.split(np.array([-0.1, 0.1]) if len(groups) == 1 else np.linspace(-0.21, 0.21, 4), 2)
+    for (nominal, column, color), offsets in zip(((0.5, "in_50", "#d08c2a"), (0.9, "in_90", "#3b6ea8")), shifts):
+        for (suffix, rows, face), shift in zip(groups, offsets):
+            share, err = _shares_by_horizon(rows, column, labels)
+            label = f"{nominal:.0%} interval{suffix}"
+            right.errorbar(x + shift, share, yerr=err, fmt="o", ms=5, color=color, mfc=face, label=label)
         right.axhline(nominal, color=color, lw=0.8, ls="--")
+    n = [int((done["horizon"] == label).sum()) for label in labels]
     right.set_xticks(x, [f"{label}\n(n={k:,})" for label, k in zip(labels, n)], fontsize=8)
     right.set_xlim(-0.5, len(labels) - 0.5)
     right.set_ylim(0, 1.02)
@@ -222,6 +229,17 @@ def plot_forecast_check(check: pd.DataFrame) -> Figure:
     right.set_title("Coverage of later claims by horizon", fontsize=10)
     right.legend(loc="lower left", fontsize=7)
     return fig
+
+
+def _shares_by_horizon(rows: pd.DataFrame, column: str, labels: list[str]) -> tuple[list[float], list[float]]:
+    """The share of ``rows`` whose ``column`` is true at each horizon, and +-2 binomial standard errors."""
+    share, err = [], []
+    for label in labels:
+        g = rows[rows["horizon"] == label][column].astype(bool)
+        p = float(g.mean()) if len(g) else np.nan
+        share.append(p)
+        err.append(2 * np.sqrt(p * (1 - p) / len(g)) if len(g) else np.nan)
+    return share, err
 
 
 def save_forecast_plot(check: pd.DataFrame, path: Path) -> Path:
