@@ -188,7 +188,7 @@ def plot_forecast_check(check: pd.DataFrame) -> Figure:
     (hollow markers): a tally's many figures would otherwise hide how the rest fare."""
     from scipy import stats
 
-    from .forecast import HORIZONS, PREDICTED
+    from .forecast import HORIZONS, PREDICTED, running_count_marks
 
     done = check[check["status"] == PREDICTED]
     fig = Figure(figsize=(9.0, 3.2), layout="constrained")
@@ -206,7 +206,7 @@ def plot_forecast_check(check: pd.DataFrame) -> Figure:
     left.legend(loc="upper center", fontsize=7)
     labels = [label for *_, label in HORIZONS]
     x = np.arange(len(labels))
-    counted = pd.Series(done.get("running_count"), index=done.index, dtype=object).map({True: True, "True": True})
+    counted = running_count_marks(done)
     groups = [("", done, None)]
     if counted.eq(True).any():
         groups = [

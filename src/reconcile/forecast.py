@@ -48,6 +48,7 @@ __all__ = [
     "forecast_coverage",
     "horizon_of",
     "running_counts",
+    "running_count_marks",
     "RUNNING_COUNTS",
     "OTHER_SOURCES",
 ]
@@ -212,6 +213,13 @@ def running_counts(table: pd.DataFrame, full) -> np.ndarray:
     return np.array([(s, p) in counted for s, p in zip(table["source"], table["population"])], dtype=bool)
 
 
+def running_count_marks(table: pd.DataFrame) -> pd.Series:
+    """A forecast table's ``running_count`` as True, False or NaN (unknown: a table from before
+    the column, or read back from a CSV as text)."""
+    marks = pd.Series(table.get("running_count"), index=table.index, dtype=object)
+    return marks.map({True: True, False: False, "True": True, "False": False})
+
+
 def forecast_rows(result, full, config, day: dt.date, seed: int) -> list[dict]:
     """One row (see :data:`FORECAST_COLUMNS`) per loss claim of ``full`` (the :class:`~reconcile.
     model.ModelInputs` of every claim) reported after ``day``, predicted by ``result`` (the fit of
@@ -285,8 +293,7 @@ def forecast_coverage(table: pd.DataFrame) -> pd.DataFrame:
     parts = [("all", "all", done)]
     parts += [("horizon", label, done[done["horizon"] == label]) for *_, label in HORIZONS]
     parts += [("stance", s, g) for s, g in done.groupby("stance", sort=True)]
-    known = pd.Series(done.get("running_count"), index=done.index, dtype=object)
-    known = known.map({True: True, False: False, "True": True, "False": False})  # read back from a CSV too
+    known = running_count_marks(done)
     others = done[known.eq(False)]
     parts += [("series", RUNNING_COUNTS, done[known.eq(True)]), ("series", OTHER_SOURCES, others)]
     parts += [("horizon, other sources", label, others[others["horizon"] == label]) for *_, label in HORIZONS]
