@@ -11,13 +11,16 @@ NEW=${NEW:-reconcile}
 OLD_CONFIG=${OLD_CONFIG:-models/kursk.toml}
 W=${W:-$(mktemp -d)}; mkdir -p $W
 cd "$(dirname "$0")/.."
+verdict() {  # a fit directory's R-hat, ESS, divergences, compile and sampling seconds
+  python3 -c "import json,sys;d=json.load(open(sys.argv[1]+'/diagnostics.json'));print('rhat',round(d['max_rhat'],4),'ess',round(d['min_ess_bulk']),round(d['min_ess_tail']),'div',d['divergences'],'compile',d.get('compile_seconds'),'sampling',d.get('sampling_seconds'))" "$1"
+}
 for i in 0 1 2 3; do   # run 0 warms both caches and is not counted
   for m in old new; do
     bin=$OLD; cfg=$OLD_CONFIG; [ $m = new ] && bin=$NEW && cfg=models/kursk.toml
     rm -rf $W/ship-$m-$i
     s=$(date +%s.%N); eval "$bin" fit data/claims.csv --config $cfg --out $W/ship-$m-$i --seed 1 --quiet; rc=$?
     e=$(date +%s.%N)
-    echo "shipped $m run$i rc=$rc wall=$(echo "$e - $s" | bc) $(python3 -c "import json;d=json.load(open('$W/ship-$m-$i/diagnostics.json'));print('rhat',round(d['max_rhat'],4),'ess',round(d['min_ess_bulk']),round(d['min_ess_tail']),'div',d['divergences'],'compile',d.get('compile_seconds'),'sampling',d.get('sampling_seconds'))")"
+    echo "shipped $m run$i rc=$rc wall=$(echo "$e - $s" | bc) $(verdict $W/ship-$m-$i)"
   done
 done
 worlds="long-2000"; [ "${HUGE:-0}" = 1 ] && worlds="long-2000 huge-10000"
@@ -28,6 +31,6 @@ for world in $worlds; do
     rm -rf $W/$world-$m
     s=$(date +%s.%N); eval "$bin" fit $W/$world.csv --out $W/$world-$m --seed 1 --quiet; rc=$?
     e=$(date +%s.%N)
-    echo "$world $m rc=$rc wall=$(echo "$e - $s" | bc) $(python3 -c "import json;d=json.load(open('$W/$world-$m/diagnostics.json'));print('rhat',round(d['max_rhat'],4),'ess',round(d['min_ess_bulk']),round(d['min_ess_tail']),'div',d['divergences'],'compile',d.get('compile_seconds'),'sampling',d.get('sampling_seconds'))")"
+    echo "$world $m rc=$rc wall=$(echo "$e - $s" | bc) $(verdict $W/$world-$m)"
   done
 done
