@@ -108,7 +108,7 @@ def run_one(world_name: str, world_seed: int, fit_seed: int, workdir: Path, extr
 
 
 def _percent(share: float | None) -> str:
-    return "" if share is None else f"{share:.0%}"
+    return "" if share is None or share != share else f"{share:.0%}"
 
 
 def stance_side(biases: list[dict]) -> float | None:
@@ -132,18 +132,20 @@ def report(rows: list[dict]) -> str:
         return "nothing recorded"
     frame = pd.DataFrame(rows)
     lines = [
-        "| world | fit seed | claims | wall s | R-hat | ESS bulk/tail | div. | 90% | 50% | bias side | stance side |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| world | fit seed | claims | wall s | R-hat | ESS bulk/tail | div. | 90% | 50% | bias side | stance side "
+        "| biases in 90% |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in frame.itertuples():
         if getattr(r, "exit_code", 0) != 0:
-            lines.append(f"| {r.world} | {r.fit_seed} | {r.n_claims} | {r.wall_seconds} | failed | | | | | | |")
+            lines.append(f"| {r.world} | {r.fit_seed} | {r.n_claims} | {r.wall_seconds} | failed | | | | | | | |")
             continue
         lines.append(
             f"| {r.world} | {r.fit_seed} | {r.n_claims} | {r.wall_seconds:.0f} | {r.max_rhat:.3f} | "
             f"{r.min_ess_bulk:.0f}/{r.min_ess_tail:.0f} | {r.divergences} | {r.coverage90:.0%} | {r.coverage50:.0%} | "
             f"{(r.bias_same_side if r.bias_same_side == r.bias_same_side and r.bias_same_side is not None else float('nan')):.0%} | "
-            f"{_percent(stance_side(r.biases) if isinstance(r.biases, list) else None)} |"
+            f"{_percent(stance_side(r.biases) if isinstance(r.biases, list) else None)} | "
+            f"{_percent(getattr(r, 'bias_in90', None))} |"
         )
     ok = frame[frame.get("exit_code", 0) == 0]
     if len(ok):
@@ -155,6 +157,12 @@ def report(rows: list[dict]) -> str:
             + ", ".join(f"{c} {p['in90'].mean():.0%}" for c, p in checks.groupby("category"))
             + f". Converged: {int(ok['converged'].sum())} of {len(ok)}; divergences: {int(ok['divergences'].sum())}."
         )
+        biases = [b for listed in ok["biases"] if isinstance(listed, list) for b in listed]
+        if biases:
+            lines.append(
+                f"Source biases ({len(biases)} values, every (source, stance) pair and running count the "
+                f"world knows): inside their 90% intervals {sum(bool(b['in90']) for b in biases) / len(biases):.1%}."
+            )
     return "\n".join(lines)
 
 

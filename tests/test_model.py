@@ -1000,3 +1000,64 @@ def test_the_noise_hierarchy_is_centred_by_what_the_statements_know():
     # a group sees its sources' noise through their spread: less than each source knows of itself
     group = dict(zip(names, data.noise_group_centring[data.source_group_of]))
     assert group["Tally"] == 0.0 and 0.0 < group["Few"] < group["Many"] < 1.0
+
+
+def _pair_prior_covariance(src, by_stance, group_sd, source_sd):
+    """The prior covariance of the (source, stance) pairs' log biases (rows of ``src``), stance
+    effects aside: group_sd² between pairs of one group, source_sd² more between pairs of one
+    source; with ``by_stance``, only between pairs of one stance too."""
+    group, source, stance = (src[c].to_numpy() for c in ("source_group", "source", "stance"))
+    same_group = group[:, None] == group[None, :]
+    same_source = source[:, None] == source[None, :]
+    if by_stance:
+        same_stance = stance[:, None] == stance[None, :]
+        same_group, same_source = same_group & same_stance, same_source & same_stance
+    return group_sd**2 * same_group + source_sd**2 * same_source
+
+
+@pytest.fixture(scope="module")
+def small_two_sided_war():
+    """A small war (no data-rich group) whose sources speak of both sides."""
+    from reconcile.claims import claims_from_frame
+
+    sim = reconcile.simulate(seed=1, n_populations=2, n_days=300, n_claims=60, n_sources=8)
+    claims = claims_from_frame(sim.claims)
+    return claims, load_config(), prepare(claims, load_config())
+
+
+@pytest.mark.parametrize("war", ["small_two_sided_war", "rich_war"])
+@pytest.mark.parametrize("by_stance", [False, True])
+def test_bias_by_stance_pools_each_stance_apart(war, by_stance, request):
+    """``priors.bias_by_stance``: a source's (and its group's) effect is one per stance, so its
+    biases on two sides are independent a priori; by default they share it. Checked on the prior
+    draws of a small war and a data-rich one (group means and contrasts), stance effects held
+    fixed."""
+    claims, config, _ = request.getfixturevalue(war)
+    group_sd, source_sd = 0.31, 0.25
+    config = config.replace(priors={"group_sd": group_sd, "source_sd": source_sd, "bias_by_stance": by_stance})
+    d = prepare(claims, config)
+    src = d.sources
+    several = src.groupby("source")["stance"].nunique()
+    assert (several > 1).any()  # a source speaking with two stances: what the switch is about
+    model = build_model(claims, config, d)
+    assert ("group_mean_z" in model.named_vars) == (war == "rich_war")
+    assert list(model.coords["bias_source"]) == sorted(d.pair_labels if by_stance else d.source_names)
+    assert len(model.coords["bias_group"]) == len(
+        set(zip(src["source_group"], src["stance"])) if by_stance else d.groups
+    )
+    fixed = pm.do(model, {"stance_z": np.zeros(len(model.coords["stance_effect"]))})
+    log_bias = np.log(pm.draw(fixed["bias"], draws=6000, random_seed=4))
+    expected = _pair_prior_covariance(src, by_stance, group_sd, source_sd)
+    np.testing.assert_allclose(np.cov(log_bias.T), expected, atol=0.015)
+    # a source's biases on its two sides: correlated by its group's and its own effect, or not
+    two = src["source"].map(several).to_numpy() > 1
+    same_source = src["source"].to_numpy()[:, None] == src["source"].to_numpy()[None, :]
+    across = same_source & ~np.eye(len(src), dtype=bool) & two[:, None]
+    corr = np.corrcoef(log_bias.T)[across]
+    want = 0.0 if by_stance else 1.0  # shared: the same group and source effect, stance effects fixed
+    assert np.abs(corr - want).max() < 0.1
+
+
+def test_bias_by_stance_must_be_true_or_false():
+    with pytest.raises(ConfigError, match=r"priors.bias_by_stance: expected bool, found 'yes'"):
+        load_config().replace(priors={"bias_by_stance": "yes"})

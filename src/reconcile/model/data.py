@@ -23,6 +23,7 @@ from .inputs import (
     STANCE_ORDER,
     ModelInputs,
     anchor_categories,
+    bias_units,
     free_stance_effects,
     stance_priors,
     typical_category_share,
@@ -96,7 +97,7 @@ class GroupMeanData(Generic[T]):
     # (free stance, then group; direction): the stance effects rotated with the group means
     group_mean_basis: T = _dims("rotated_effect", "group_mean_direction")
     group_mean_centring: T = _dims("group_mean_direction")
-    contrast_basis: T = _dims("source", "source_contrast")
+    contrast_basis: T = _dims("bias_source", "source_contrast")
     contrast_centred: T = _dims("source_contrast")
 
 
@@ -172,13 +173,16 @@ class GraphData(Generic[T]):
     pair_group: T = _dims("source_stance")
     pair_source: T = _dims("source_stance")
     pair_free: T = _dims("source_stance")  # 0 for a reference source
-    source_centred: T = _dims("source")
-    group_centred: T = _dims("source_group")
+    # the biases' sources and groups (inputs.bias_units): the sources and groups themselves, or
+    # with priors.bias_by_stance, their (source, stance) and (group, stance) pairs
+    source_centred: T = _dims("bias_source")
+    group_centred: T = _dims("bias_group")
     noise_centring: T = _dims("source")  # 0-1, reparam.noise_centring
     noise_group_centring: T = _dims("source_group")
-    source_group_of: T = _dims("source")  # per source (reparam.bias_structure)
-    source_free: T = _dims("source")
-    group_free_sources: T = _dims("source_group")
+    source_group_of: T = _dims("source")  # per source, for the noise scales (reparam.bias_structure)
+    bias_group_of: T = _dims("bias_source")  # the same for the biases
+    source_free: T = _dims("bias_source")
+    group_free_sources: T = _dims("bias_group")
     group_means: GroupMeanData[T] | None = None  # data-rich wars only
     # strength bounds
     bound_start_step: T = _dims("bound")
@@ -286,6 +290,9 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
     anchor = anchor_categories(d)
     n_levels = int(np.ceil(np.log2(max(int(g.n_steps.max()), 2))))
     structure = bias_structure(d)
+    units = bias_units(d, config)  # how the biases are pooled: by source and group, or also by stance
+    unit_src = units.sources
+    unit_structure = structure if units is d else bias_structure(units)
     statement = D.claim_series < 0
     rotated = walk_basis(d, config) if uses_group_means(d) else None
     share = share_knots(g, config)
@@ -321,27 +328,34 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
         "stance_mean": np.array([prior[s][0] for s in free_stances], dtype=float),
         "stance_sd": np.array([prior[s][1] for s in free_stances], dtype=float),
         "pair_stance": src["stance"].map(stance_slot).to_numpy(dtype=np.int64),
-        "pair_group": src["group_index"].to_numpy(dtype=np.int64),
-        "pair_source": src["source_index"].to_numpy(dtype=np.int64),
+        "pair_group": units.sources["group_index"].to_numpy(dtype=np.int64),
+        "pair_source": units.sources["source_index"].to_numpy(dtype=np.int64),
         "pair_free": (~src["reference"].to_numpy()).astype(float),
         # claims informing each source's effect, free sources in each group (a reference source's
         # effect is pinned out of the likelihood: only its prior is left, best non-centred)
         "source_centred": centred(
-            src["n_claims"].where(~src["reference"], 0).groupby(src["source_index"]).sum().sort_index().to_numpy(),
+            unit_src["n_claims"]
+            .where(~unit_src["reference"], 0)
+            .groupby(unit_src["source_index"])
+            .sum()
+            .sort_index()
+            .to_numpy(),
             SOURCE_CENTRED_FROM,
         ),
         "group_centred": centred(
-            src["source"]
-            .where(~src["reference"])
-            .groupby(src["group_index"])
+            unit_src["source"]
+            .where(~unit_src["reference"])
+            .groupby(unit_src["group_index"])
             .nunique()
-            .reindex(range(len(d.groups)), fill_value=0)
+            .reindex(range(len(units.groups)), fill_value=0)
             .to_numpy(),
             GROUP_SOURCES_CENTRED_FROM,
         ),
         # the noise hierarchy, centred as far as the statements pin it
         **noise_centring(L, statement, structure["source_group_of"], len(d.groups), pr),
-        **{name: structure[name] for name in ("source_group_of", "source_free", "group_free_sources")},
+        "source_group_of": structure["source_group_of"],
+        "bias_group_of": unit_structure["source_group_of"],
+        **{name: unit_structure[name] for name in ("source_free", "group_free_sources")},
         "bound_start_step": bound_start[0],
         "bound_start_rest": bound_start[1],
         "bound_end_step": bound_end[0],
@@ -366,9 +380,9 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
     if rotated:
         group_means = GroupMeanData(
             walk_basis=rotated["walk_basis"],
-            **group_mean_basis(d, config),
-            contrast_basis=structure["contrast_basis"],
-            contrast_centred=structure["contrast_centred"],
+            **group_mean_basis(units, config),
+            contrast_basis=unit_structure["contrast_basis"],
+            contrast_centred=unit_structure["contrast_centred"],
         )
     drift = None
     if len(D.knot_series):

@@ -62,7 +62,7 @@ from ..config import Config
 from ..observation import stated_logp, strength_logp
 from .data import DriftData, GraphData, graph_data, series_levels
 from .grid import share_knot_labels
-from .inputs import ModelInputs, free_stance_effects, prepare
+from .inputs import ModelInputs, bias_units, free_stance_effects, prepare
 from .reparam import bias_structure, uses_group_means
 
 
@@ -119,6 +119,7 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
     has_drift = bool(len(D.knot_series))
     drift_labels = []
     stances = free_stance_effects(d, config)
+    units = bias_units(d, config)
     if has_drift:
         for _r, row in D.series.iterrows():
             for k in range(int(row["n_knots"])):
@@ -138,11 +139,19 @@ def coordinates(d: ModelInputs, config: Config) -> dict[str, Any]:
         "source_stance": d.pair_labels,
         "source_group": list(d.groups),
         "source": d.source_names,
-        "source_contrast": list(bias_structure(d)["contrast_labels"]) if group_means else [],
+        # the biases' sources and groups: the same, or with priors.bias_by_stance (source, stance)
+        # and (group, stance) pairs (inputs.bias_units)
+        "bias_source": units.source_names,
+        "bias_group": list(units.groups),
+        "source_contrast": list(bias_structure(units)["contrast_labels"]) if group_means else [],
         # group_mean_z holds coordinates in group_mean_basis's rotation of the free stances'
         # effects and the groups' means (the rotation's rows, "rotated_effect"), not one group each
-        "group_mean_direction": [f"direction {k}" for k in range(len(stances) + len(d.groups))] if group_means else [],
-        "rotated_effect": [f"stance {s}" for s in stances] + [f"group {g}" for g in d.groups] if group_means else [],
+        "group_mean_direction": [f"direction {k}" for k in range(len(stances) + len(units.groups))]
+        if group_means
+        else [],
+        "rotated_effect": [f"stance {s}" for s in stances] + [f"group {g}" for g in units.groups]
+        if group_means
+        else [],
         "stance_effect": stances,
         "claim": list(d.loss.claim_id),
         "bound": list(d.bound.claim_id),
@@ -187,7 +196,7 @@ def source_biases(x: GraphData, n_contrasts: int, n_stances: int):
         standard = pt.dot(means.group_mean_basis, group_mean_z * scale ** (-centring))
         stance_z = pm.Deterministic("stance_z", standard[:n_stances], dims="stance_effect")
         group_mean = group_mean_sd * standard[n_stances:]
-        source_effect = group_mean[x.source_group_of]
+        source_effect = group_mean[x.bias_group_of]
         if n_contrasts:
             centred = means.contrast_centred
             contrast_z = pm.Normal("contrast_z", 0.0, pt.where(centred, source_sd, 1.0), dims="source_contrast")
@@ -201,8 +210,8 @@ def source_biases(x: GraphData, n_contrasts: int, n_stances: int):
         stance_effect = pt.concatenate([x.stance_mean + x.stance_sd * stance_z, pt.zeros(1)])
         # Non-centred where the data say little about an effect; centred where they pin it (a
         # source with many claims, a group of many sources). Same prior either way.
-        group_z = pm.Normal("group_z", 0.0, pt.where(x.group_centred, group_sd, 1.0), dims="source_group")
-        source_z = pm.Normal("source_z", 0.0, pt.where(x.source_centred, source_sd, 1.0), dims="source")
+        group_z = pm.Normal("group_z", 0.0, pt.where(x.group_centred, group_sd, 1.0), dims="bias_group")
+        source_z = pm.Normal("source_z", 0.0, pt.where(x.source_centred, source_sd, 1.0), dims="bias_source")
         group_effect = pt.where(x.group_centred, 1.0, group_sd) * group_z
         source_effect = pt.where(x.source_centred, 1.0, source_sd) * source_z
         log_bias = x.pair_free * (

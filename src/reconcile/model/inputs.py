@@ -4,6 +4,7 @@ the drifting series, and the identification's choices of which effects are free.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -401,3 +402,26 @@ def free_stance_effects(d: ModelInputs, config: Config) -> list[str]:
     """Stances whose effect is estimated (the identifying assumption pins the others to 0)."""
     pinned = {"neutral"} if config.identification["mode"] == "neutral" else set()
     return [s for s in STANCE_ORDER if s in set(d.sources["stance"]) and s not in pinned]
+
+
+def bias_units(d: ModelInputs, config: Config) -> ModelInputs:
+    """The inputs as the biases' partial pooling sees them: ``d`` itself, or with
+    ``priors.bias_by_stance``, each (source, stance) pair a source of its own and each
+    (group, stance) a group of its own, so a source's or a group's effect is not shared between
+    its stances (a ministry's inflation of the enemy's losses says nothing about how it counts its
+    own). The claims, the grid and the noise scales are ``d``'s: a source keeps one noise scale
+    whatever its stance."""
+    if not config.priors["bias_by_stance"]:
+        return d
+    src = d.sources
+    source = [f"{s} [{st}]" for s, st in zip(src["source"], src["stance"])]
+    group = [f"{g} [{st}]" for g, st in zip(src["source_group"], src["stance"])]
+    groups = tuple(sorted(set(group)))
+    names = sorted(source)
+    units = src.assign(
+        source=source,
+        source_group=group,
+        group_index=pd.Series(group, index=src.index).map({g: k for k, g in enumerate(groups)}),
+        source_index=pd.Series(source, index=src.index).map({s: k for k, s in enumerate(names)}),
+    )
+    return dataclasses.replace(d, sources=units, groups=groups)
