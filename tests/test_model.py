@@ -450,6 +450,7 @@ def test_only_wars_with_a_data_rich_group_sample_group_means(shipped):
     a war whose sources in one group make 40 claims or more samples group means + contrasts."""
     from reconcile.claims import claims_from_frame
     from reconcile.model import uses_group_means
+    from reconcile.model.inputs import bias_units
 
     claims, config, d = shipped
     small = build_model(claims, config, d)
@@ -461,11 +462,12 @@ def test_only_wars_with_a_data_rich_group_sample_group_means(shipped):
     assert uses_group_means(big_inputs)
     big = build_model(big_claims, load_config(), big_inputs)
     assert {"group_mean_z", "contrast_z"} <= set(big.named_vars) and "group_z" not in big.named_vars
-    assert len(big.coords["source_contrast"]) == 10 - len(big_inputs.groups)
+    units = bias_units(big_inputs, load_config())  # by default a source's stances pool apart
+    assert len(big.coords["source_contrast"]) == units.sources["source_index"].nunique() - len(units.groups)
     # the group means are sampled in a rotation: their coordinates are not groups, and say so
     assert big.named_vars_to_dims["group_mean_z"] == ("group_mean_direction",)
     # (with the free stances' effects, rotated together: reparam.group_mean_basis)
-    n_rotated = len(big.coords["stance_effect"]) + len(big_inputs.groups)
+    n_rotated = len(big.coords["stance_effect"]) + len(units.groups)
     assert len(big.coords["group_mean_direction"]) == n_rotated == len(big.coords["rotated_effect"])
     assert "stance_z" in big.named_vars and "stance_z" not in {v.name for v in big.free_RVs}
 
@@ -502,13 +504,14 @@ def test_a_data_rich_war_with_no_free_stance_rotates_the_group_means_alone():
 def test_data_rich_bias_form_keeps_the_group_plus_source_prior(rich_war):
     """With the stance effects held fixed, the sources' effects drawn from a data-rich
     war's model (group means rotated and partially centred, plus contrasts) have the covariance of
-    a group effect plus a source effect: group_sd² within a group, plus source_sd² on the diagonal."""
+    a group effect plus a source effect: group_sd² within a group, plus source_sd² on the diagonal.
+    (Shared across a source's stances here; one per stance: test_bias_by_stance_pools_each_stance_apart.)"""
     from reconcile.model.reparam import bias_structure, uses_group_means
 
     claims, config, d = rich_war
     assert uses_group_means(d)
     group_sd, source_sd = 0.31, 0.25
-    config = config.replace(priors={"group_sd": group_sd, "source_sd": source_sd})
+    config = config.replace(priors={"group_sd": group_sd, "source_sd": source_sd, "bias_by_stance": False})
     model = build_model(claims, config, prepare(claims, config))
     fixed = pm.do(model, {"stance_z": np.zeros(len(model.coords["stance_effect"]))})
     log_bias = np.log(pm.draw(fixed["bias"], draws=6000, random_seed=4))
