@@ -1031,8 +1031,9 @@ def small_two_sided_war():
 @pytest.mark.parametrize("war", ["small_two_sided_war", "rich_war"])
 @pytest.mark.parametrize("by_stance", [False, True])
 def test_bias_by_stance_pools_each_stance_apart(war, by_stance, request):
-    """``priors.bias_by_stance``: a source's (and its group's) effect is one per stance, so its
-    biases on two sides are independent a priori; by default they share it. Checked on the prior
+    """``priors.bias_by_stance`` (the default): a source's (and its group's) effect is one per
+    stance, so its biases on two sides are independent a priori; with ``false`` they share it.
+    Checked on the prior
     draws of a small war and a data-rich one (group means and contrasts), stance effects held
     fixed."""
     claims, config, _ = request.getfixturevalue(war)

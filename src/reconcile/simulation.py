@@ -18,7 +18,8 @@ model. Here:
   casualties at the end times ``U(strength_factor_range)``;
 * every source has a group and, for every population, a stance; its log-bias on a
   population is ``delta[stance] + u[group] + v[source]``, so neutral sources are unbiased
-  on average;
+  on average (``u`` and ``v`` shared by a source's stances: a special case of the model's
+  default, which gives each stance its own, ``priors.bias_by_stance``);
 * a source's figure is ``true quantity * exp(bias) * exp(eps)`` with ``eps`` normal
   (``noise_sd``), or, with probability ``outlier_prob``, normal with ``outlier_sd``; the
   stated claim is that figure as written under its qualifier (rounded, a bound, a range,
