@@ -99,3 +99,27 @@ def test_bias_check_reads_a_series_row_against_its_population():
     assert out.loc[("ministry", ""), "true_bias"] == pytest.approx(1.4)
     # a source known only through its counts: its own row is not checked
     assert ("counter", "") not in out.index and len(out) == 5
+
+
+def test_the_worlds_report_counts_the_biases_inside_their_intervals():
+    """benchmarks/worlds.py's table: each fit's share of biases inside their 90% intervals, and
+    the pooled share over every bias of every fit (not a mean of the fits' shares)."""
+    spec = importlib.util.spec_from_file_location("worlds_benchmark", ROOT / "benchmarks" / "worlds.py")
+    worlds_benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(worlds_benchmark)
+
+    def row(seed, inside):
+        biases = [{"stance": "neutral", "true_bias": 1.0, "bias_q50": 1.1, "in90": v} for v in inside]
+        checkpoints = [{"category": "killed", "in90": True, "in50": False}]
+        return {
+            "world": "w", "fit_seed": seed, "n_claims": 10, "wall_seconds": 1.0, "max_rhat": 1.0,
+            "min_ess_bulk": 900.0, "min_ess_tail": 800.0, "divergences": 0, "coverage90": 1.0,
+            "coverage50": 0.0, "bias_same_side": 1.0, "biases": biases, "checkpoints": checkpoints,
+            "bias_in90": sum(inside) / len(inside), "exit_code": 0, "converged": True,
+        }  # fmt: skip
+
+    text = worlds_benchmark.report([row(1, [True, False]), row(2, [True, True, True, True])])
+    lines = text.splitlines()
+    assert lines[0].endswith("| biases in 90% |")
+    assert lines[2].endswith("| 50% |") and lines[3].endswith("| 100% |")
+    assert "Source biases (6 values" in text and "inside their 90% intervals 83.3%." in text
