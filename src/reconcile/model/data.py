@@ -328,8 +328,8 @@ def graph_data(d: ModelInputs, config: Config) -> GraphData[np.ndarray]:
         "stance_mean": np.array([prior[s][0] for s in free_stances], dtype=float),
         "stance_sd": np.array([prior[s][1] for s in free_stances], dtype=float),
         "pair_stance": src["stance"].map(stance_slot).to_numpy(dtype=np.int64),
-        "pair_group": units.sources["group_index"].to_numpy(dtype=np.int64),
-        "pair_source": units.sources["source_index"].to_numpy(dtype=np.int64),
+        "pair_group": unit_src["group_index"].to_numpy(dtype=np.int64),
+        "pair_source": unit_src["source_index"].to_numpy(dtype=np.int64),
         "pair_free": (~src["reference"].to_numpy()).astype(float),
         # claims informing each source's effect, free sources in each group (a reference source's
         # effect is pinned out of the likelihood: only its prior is left, best non-centred)
