@@ -132,16 +132,20 @@ def report(rows: list[dict]) -> str:
         return "nothing recorded"
     frame = pd.DataFrame(rows)
     lines = [
-        "| world | fit seed | claims | wall s | R-hat | ESS bulk/tail | div. | 90% | 50% | bias side | stance side "
-        "| biases in 90% |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| world | world seed | fit seed | claims | wall s | R-hat | ESS bulk/tail | div. | 90% | 50% | bias side "
+        "| stance side | biases in 90% |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    if "world_seed" not in frame:
+        frame["world_seed"] = 0
+    frame["world_seed"] = frame["world_seed"].fillna(0).astype(int)
     for r in frame.itertuples():
+        who = f"| {r.world} | {r.world_seed} | {r.fit_seed} | {r.n_claims} |"
         if getattr(r, "exit_code", 0) != 0:
-            lines.append(f"| {r.world} | {r.fit_seed} | {r.n_claims} | {r.wall_seconds} | failed | | | | | | | |")
+            lines.append(f"{who} {r.wall_seconds} | failed | | | | | | | |")
             continue
         lines.append(
-            f"| {r.world} | {r.fit_seed} | {r.n_claims} | {r.wall_seconds:.0f} | {r.max_rhat:.3f} | "
+            f"{who} {r.wall_seconds:.0f} | {r.max_rhat:.3f} | "
             f"{r.min_ess_bulk:.0f}/{r.min_ess_tail:.0f} | {r.divergences} | {r.coverage90:.0%} | {r.coverage50:.0%} | "
             f"{(r.bias_same_side if r.bias_same_side == r.bias_same_side and r.bias_same_side is not None else float('nan')):.0%} | "
             f"{_percent(stance_side(r.biases) if isinstance(r.biases, list) else None)} | "

@@ -118,8 +118,9 @@ def test_the_worlds_report_counts_the_biases_inside_their_intervals():
             "bias_in90": sum(inside) / len(inside), "exit_code": 0, "converged": True,
         }  # fmt: skip
 
-    text = worlds_benchmark.report([row(1, [True, False]), row(2, [True, True, True, True])])
+    text = worlds_benchmark.report([row(1, [True, False]), {**row(2, [True, True, True, True]), "world_seed": 4}])
     lines = text.splitlines()
-    assert lines[0].endswith("| biases in 90% |")
+    assert lines[0].startswith("| world | world seed | fit seed |") and lines[0].endswith("| biases in 90% |")
+    assert lines[2].startswith("| w | 0 | 1 |") and lines[3].startswith("| w | 4 | 2 |")  # no world seed stored: 0
     assert lines[2].endswith("| 50% |") and lines[3].endswith("| 100% |")
     assert "Source biases (6 values" in text and "inside their 90% intervals 83.3%." in text
