@@ -125,6 +125,21 @@ def stance_side(biases: list[dict]) -> float | None:
     return float(on_side[pushed].mean()) if pushed.any() else None
 
 
+def war_bootstrap(wars, draws: int = 4000, seed: int = 0) -> tuple[float, float, float, float]:
+    """5% and 95% quantiles of the pooled 90% and of the pooled 50% coverage when the wars are
+    resampled with replacement (``wars``: per war, the ``sum`` and ``count`` of ``in90`` and
+    ``in50`` over its checkpoints and fits). Seeded: the same rows give the same interval."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(wars), size=(draws, len(wars)))
+    out = []
+    for name in ("in90", "in50"):
+        inside, total = wars[(name, "sum")].to_numpy()[pick].sum(1), wars[(name, "count")].to_numpy()[pick].sum(1)
+        out += list(np.quantile(inside / total, [0.05, 0.95]))
+    return out[0], out[1], out[2], out[3]
+
+
 def report(rows: list[dict]) -> str:
     import pandas as pd
 
@@ -153,7 +168,12 @@ def report(rows: list[dict]) -> str:
         )
     ok = frame[frame.get("exit_code", 0) == 0]
     if len(ok):
-        checks = pd.concat([pd.DataFrame(c) for c in ok["checkpoints"]])
+        checks = pd.concat(
+            [
+                pd.DataFrame(c).assign(war=f"{w} {s}")
+                for c, w, s in zip(ok["checkpoints"], ok["world"], ok["world_seed"])
+            ]
+        )
         lines.append("")
         lines.append(
             f"Pooled over {len(ok)} fits ({len(checks)} checkpoint values): 90% intervals cover "
@@ -161,6 +181,15 @@ def report(rows: list[dict]) -> str:
             + ", ".join(f"{c} {p['in90'].mean():.0%}" for c, p in checks.groupby("category"))
             + f". Converged: {int(ok['converged'].sum())} of {len(ok)}; divergences: {int(ok['divergences'].sum())}."
         )
+        wars = checks.groupby("war")[["in90", "in50"]].agg(["sum", "count"])
+        if len(wars) > 1:
+            low90, high90, low50, high50 = war_bootstrap(wars)
+            lines.append(
+                f"The pooled coverage's uncertainty over the {len(wars)} wars (world, world seed) fitted, "
+                f"resampled with replacement: 90% intervals {low90:.1%}-{high90:.1%}, 50% intervals "
+                f"{low50:.1%}-{high50:.1%} (90% bootstrap intervals; a war's checkpoints and fit seeds "
+                "move together, so the wars, not the values, are the units)."
+            )
         biases = [b for listed in ok["biases"] if isinstance(listed, list) for b in listed]
         if biases:
             lines.append(

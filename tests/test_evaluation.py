@@ -124,3 +124,6 @@ def test_the_worlds_report_counts_the_biases_inside_their_intervals():
     assert lines[2].startswith("| w | 0 | 1 |") and lines[3].startswith("| w | 4 | 2 |")  # no world seed stored: 0
     assert lines[2].endswith("| 50% |") and lines[3].endswith("| 100% |")
     assert "Source biases (6 values" in text and "inside their 90% intervals 83.3%." in text
+    # two wars (world, world seed), each covering at 90% at its one checkpoint: no spread to show
+    assert "resampled with replacement: 90% intervals 100.0%-100.0%, 50% intervals 0.0%-0.0%" in text
+    assert worlds_benchmark.report([row(1, [True])]).count("resampled") == 0  # one war: nothing to resample
