@@ -1033,9 +1033,8 @@ def small_two_sided_war():
 def test_bias_by_stance_pools_each_stance_apart(war, by_stance, request):
     """``priors.bias_by_stance`` (the default): a source's (and its group's) effect is one per
     stance, so its biases on two sides are independent a priori; with ``false`` they share it.
-    Checked on the prior
-    draws of a small war and a data-rich one (group means and contrasts), stance effects held
-    fixed."""
+    Checked on the prior draws of a small war and a data-rich one (group means and contrasts),
+    stance effects held fixed."""
     claims, config, _ = request.getfixturevalue(war)
     group_sd, source_sd = 0.31, 0.25
     config = config.replace(priors={"group_sd": group_sd, "source_sd": source_sd, "bias_by_stance": by_stance})
