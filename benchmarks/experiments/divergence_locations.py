@@ -1,6 +1,8 @@
 """Where a fit's divergent transitions go: refit a claims file with nutpie storing each divergent
 transition's start and end, and print, for each, the unconstrained parameters that moved most
-(in posterior standard deviations) and how far from the posterior mean it started.
+(in posterior standard deviations), how far from the posterior mean it started, which terms of the
+log density fell most between its start and its end, and which coordinates pulled hardest at its
+start (gradient times posterior sd).
 
     python benchmarks/experiments/divergence_locations.py CLAIMS.csv SEED [CONFIG.toml]
 
@@ -27,6 +29,7 @@ _sample = nutpie.sample
 def _storing(*args, **kwargs):
     kwargs["store_divergences"] = True
     kwargs["store_unconstrained"] = True
+    kwargs["store_gradient"] = True
     return _sample(*args, **kwargs)
 
 
@@ -42,6 +45,19 @@ def main(argv: list[str]) -> None:
     model = build_model(claims, config)
     point = model.initial_point()
     labels = [f"{v.name}[{i}]" for v in model.value_vars for i in range(point[v.name].size)]
+    terms = model.compile_logp(sum=False)
+    term_names = [model.values_to_rvs[v].name for v in model.value_vars] + [
+        v.name for v in [*model.observed_RVs, *model.potentials]
+    ]
+
+    def values(flat):
+        out, k = {}, 0
+        for v in model.value_vars:
+            size = point[v.name].size
+            out[v.name] = flat[k : k + size].reshape(point[v.name].shape)
+            k += size
+        return out
+
     draws = stats["unconstrained_draw"].values
     flat = draws.reshape(-1, draws.shape[-1])
     mean, sd = flat.mean(axis=0), flat.std(axis=0)
@@ -53,6 +69,14 @@ def main(argv: list[str]) -> None:
         print(f"chain {chain}, draw {draw}: start's largest |z| {np.abs(z).max():.1f}; moved most:")
         for i in top:
             print(f"    {labels[i]:40s} moved {move[i]:.2f} sd (started at z = {z[i]:+.2f})")
+        before, after = terms(values(start[chain, draw])), terms(values(end[chain, draw]))
+        change = sorted((float(np.sum(b) - np.sum(a)), name) for a, b, name in zip(before, after, term_names))
+        print("  log density, start to end, by term: " + ", ".join(f"{n} {c:+.1f}" for c, n in change))
+        pull = stats["divergence_start_gradient"].values[chain, draw] * sd
+        print(
+            "  pulled hardest at the start (gradient x sd): "
+            + ", ".join(f"{labels[i]} {pull[i]:+.0f}" for i in np.argsort(-np.abs(pull))[:6])
+        )
 
 
 if __name__ == "__main__":
