@@ -190,3 +190,29 @@ def test_ctrl_c_during_sampling_in_the_console_command(earlier):
     assert done.returncode == 130, done.stderr
     assert "interrupted by SIGINT (Ctrl-C) while sampling" in done.stderr and "Traceback" not in done.stderr
     assert snapshot(earlier) == full
+
+
+def test_an_interruption_python_swallows_is_raised_at_the_next_stage(capsys):
+    """A signal whose handler runs inside a callback where Python ignores exceptions (llvmlite's
+    ctypes callback while numba compiles: "Exception ignored ...") is neither lost nor shown as
+    a traceback: the next checkpoint raises it. Not inside a block that defers signals."""
+    import gc
+
+    from reconcile import _signals
+
+    class RaisesOnCollection:
+        def __del__(self):  # an exception here goes to sys.unraisablehook, as a ctypes callback's
+            _signals._raise(signal.SIGTERM, None)
+
+    before = sys.unraisablehook
+    with _signals.interrupts_raise():
+        RaisesOnCollection()
+        gc.collect()
+        assert "Traceback" not in capsys.readouterr().err
+        with _signals.deferred():
+            _signals.checkpoint("inside a deferred block")  # renames must finish together
+        with pytest.raises(_signals.Interrupted) as caught:
+            _signals.checkpoint("compiled")
+        assert caught.value.exit_code == 128 + signal.SIGTERM
+        _signals.checkpoint("after")  # raised once, not again
+    assert sys.unraisablehook is before  # outside the block, the hook as it was

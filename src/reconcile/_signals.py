@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from typing import Iterator
 
@@ -59,18 +60,43 @@ def _caught() -> tuple[int, ...]:
     return (signal.SIGINT, signal.SIGTERM, hangup)
 
 
+#: Signals whose :class:`Interrupted` was raised where Python ignores exceptions (a ctypes
+#: callback: llvmlite calls one while numba compiles, and prints "Exception ignored"); the next
+#: :func:`checkpoint` raises it again.
+_swallowed: list[int] = []
+#: How many :func:`deferred` blocks are running (a checkpoint inside one raises nothing).
+_deferring = 0
+
+
+def _keep_swallowed(previous):
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, Interrupted):
+            _swallowed.append(unraisable.exc_value.signum)  # not lost, and no traceback shown
+            return
+        previous(unraisable)
+
+    return hook
+
+
 @contextlib.contextmanager
 def interrupts_raise() -> Iterator[None]:
     """While the block runs, SIGINT, SIGTERM and SIGHUP (unless ignored) raise
     :class:`Interrupted` (main thread only; elsewhere the block runs with the handlers as they
-    are). The previous handlers come back."""
+    are). An interruption raised where Python swallows exceptions (a ctypes callback during
+    numba's compilation) is kept and raised at the next :func:`checkpoint`. The previous handlers
+    come back."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {s: signal.signal(s, _raise) for s in _caught()}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _keep_swallowed(previous_hook)
+    _swallowed.clear()
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
+        _swallowed.clear()
         for s, handler in previous.items():
             signal.signal(s, handler)
 
@@ -83,11 +109,14 @@ def deferred() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    global _deferring
     arrived: list[int] = []
     previous = {s: signal.signal(s, lambda signum, frame: arrived.append(signum)) for s in _caught()}
+    _deferring += 1
     try:
         yield
     finally:
+        _deferring -= 1
         for s, handler in previous.items():
             signal.signal(s, handler)
         if arrived:
@@ -109,9 +138,14 @@ def reset() -> None:
 
 
 def checkpoint(name: str) -> None:
-    """Record that the run reached stage ``name``; the fault-injection hook may signal here
+    """Record that the run reached stage ``name``, and raise an interruption that arrived where
+    it could not be raised (see :func:`interrupts_raise`); the fault-injection hook may signal here
     (``RECONCILE_FAULT_AT=name``, or ``name#n`` for the n-th time the run reaches it)."""
     global stage
+    if _swallowed and not _deferring:  # (raised in the stage it arrived in, which messages name)
+        signum = _swallowed[0]
+        _swallowed.clear()
+        raise Interrupted(signum)
     stage = name
     trace = os.environ.get(TRACE)
     if trace:  # (the tests list the stages a run goes through, to signal at each)
