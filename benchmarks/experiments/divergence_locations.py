@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 import nutpie
+from pymc.blocking import DictToArrayBijection, RaveledVars
 
 from reconcile.claims import read_claims
 from reconcile.config import load_config
@@ -49,14 +50,11 @@ def main(argv: list[str]) -> None:
     term_names = [model.values_to_rvs[v].name for v in model.value_vars] + [
         v.name for v in [*model.observed_RVs, *model.potentials]
     ]
+    # the unconstrained vector back into the value variables, as PyMC lays it out
+    layout = DictToArrayBijection.map({v.name: point[v.name] for v in model.value_vars}).point_map_info
 
     def values(flat):
-        out, k = {}, 0
-        for v in model.value_vars:
-            size = point[v.name].size
-            out[v.name] = flat[k : k + size].reshape(point[v.name].shape)
-            k += size
-        return out
+        return DictToArrayBijection.rmap(RaveledVars(flat, layout))
 
     draws = stats["unconstrained_draw"].values
     flat = draws.reshape(-1, draws.shape[-1])
